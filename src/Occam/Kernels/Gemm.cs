@@ -2,7 +2,7 @@ namespace Occam.Kernels;
 
 /// <summary>
 /// Single-precision general matrix multiply on row-major matrices:
-/// C[m×n] = op(A)·op(B) (+ C when <paramref name="accumulate"/>), op = identity or transpose.
+/// C[m×n] = op(A)·op(B) (+ C when accumulate), op = identity or transpose.
 /// PLACEHOLDER: naive reference until the packed, blocked kernel lands.
 /// </summary>
 public static class Gemm
