@@ -1,0 +1,146 @@
+namespace Occam;
+
+/// <summary>Computes an op's input gradients from the gradient of its output.</summary>
+internal delegate void BackwardFn(ReadOnlySpan<float> grad);
+
+/// <summary>One recorded op: its inputs and, beside its forward code, the closure that
+/// accumulates their gradients.</summary>
+internal sealed class Node(string op, Tensor[] inputs, BackwardFn backward)
+{
+    public readonly string Op = op;
+    public Tensor[] Inputs = inputs;
+    public BackwardFn? Backward = backward;
+    public int Stamp;
+    public bool Released => Backward == null;
+}
+
+/// <summary>Gradient recording mode.</summary>
+public static class Autograd
+{
+    [ThreadStatic] static int _noGradDepth;
+
+    /// <summary>True when ops on tensors that require grad are recorded (on this thread).</summary>
+    public static bool IsEnabled => _noGradDepth == 0;
+
+    /// <summary>Within the returned scope no op is recorded: <c>using (Autograd.NoGrad()) { ... }</c>.</summary>
+    public static NoGradScope NoGrad()
+    {
+        _noGradDepth++;
+        return new NoGradScope();
+    }
+
+    /// <summary>Ends a <see cref="NoGrad"/> scope.</summary>
+    public readonly struct NoGradScope : IDisposable
+    {
+        public void Dispose() => _noGradDepth--;
+    }
+}
+
+public sealed partial class Tensor
+{
+    static int _stamp;
+    [ThreadStatic] static List<Tensor>? _order;
+    [ThreadStatic] static Stack<(Tensor, int)>? _stack;
+
+    /// <summary>Gradient buffer of an intermediate during Backward (pooled).</summary>
+    internal float[]? GradBuffer;
+
+    /// <summary>True when an op on this tensor must be recorded.</summary>
+    internal bool Tracks => _requiresGrad && Autograd.IsEnabled;
+
+    /// <summary>Records <paramref name="output"/> as produced by <paramref name="op"/> from the inputs.
+    /// A view (sharing an input's storage) passes <paramref name="view"/> so the storage keeps its owner.</summary>
+    internal static Tensor Record(Tensor output, string op, BackwardFn backward, Tensor[] inputs, bool view = false)
+    {
+        output.GradFn = new Node(op, inputs, backward);
+        output._requiresGrad = true;
+        if (!view) output.Storage.GraphOwned = true;
+        return output;
+    }
+
+    /// <summary>The span an op's backward adds this tensor's gradient into.</summary>
+    internal Span<float> GradSpan()
+    {
+        if (GradFn == null)
+        {
+            Grad ??= Zeros(_shape);
+            return Grad.Span;
+        }
+        GradBuffer ??= BufferPool.RentZeroed(Size);
+        return new Span<float>(GradBuffer, 0, Size);
+    }
+
+    /// <summary>
+    /// Reverse-mode differentiation from this tensor: accumulates d(this)/d(leaf) into each leaf's
+    /// <see cref="Grad"/>. Without <paramref name="gradient"/> this must hold one element.
+    /// Afterwards the graph is released: its intermediate buffers return to the pool (this tensor's
+    /// own value stays readable), unless <paramref name="retainGraph"/>.
+    /// </summary>
+    public void Backward(Tensor? gradient = null, bool retainGraph = false)
+    {
+        if (GradFn == null && !_requiresGrad)
+            throw new InvalidOperationException($"Backward: tensor of shape {Occam.Shape.Format(_shape)} does not require grad and has no grad_fn");
+        if (GradFn is { Released: true })
+            throw new InvalidOperationException("Backward: this graph was already released by an earlier Backward(); pass retainGraph: true to the first call to differentiate twice");
+        if (gradient == null && Size != 1)
+            throw new InvalidOperationException($"Backward: a gradient can be created implicitly only for a one-element output, got shape {Occam.Shape.Format(_shape)}; pass Backward(gradient)");
+        if (gradient != null && gradient.Size != Size)
+            throw new ArgumentException($"Backward: gradient of shape {Occam.Shape.Format(gradient._shape)} does not match the output's shape {Occam.Shape.Format(_shape)}");
+
+        var order = GradFn == null ? null : TopologicalOrder();
+        var seed = GradSpan();
+        if (gradient == null) seed[0] += 1f;
+        else System.Numerics.Tensors.TensorPrimitives.Add(seed, gradient.Span, seed);
+        if (order == null) return;
+
+        for (int i = order.Count - 1; i >= 0; i--)
+        {
+            var t = order[i];
+            if (t.GradBuffer == null) continue;
+            t.GradFn!.Backward!(new ReadOnlySpan<float>(t.GradBuffer, 0, t.Size));
+            BufferPool.Return(t.GradBuffer);
+            t.GradBuffer = null;
+        }
+        if (!retainGraph)
+        {
+            Storage.Pinned = true;
+            foreach (var t in order)
+            {
+                t.GradFn!.Backward = null;
+                t.GradFn.Inputs = [];
+                t.Storage.Release();
+            }
+        }
+        order.Clear();
+    }
+
+    // Non-leaf tensors reachable from this one, each after all of its inputs.
+    List<Tensor> TopologicalOrder()
+    {
+        int stamp = Interlocked.Increment(ref _stamp);
+        var order = _order ??= new List<Tensor>();
+        var stack = _stack ??= new Stack<(Tensor, int)>();
+        order.Clear();
+        GradFn!.Stamp = stamp;
+        stack.Push((this, 0));
+        while (stack.Count > 0)
+        {
+            var (t, next) = stack.Pop();
+            var inputs = t.GradFn!.Inputs;
+            if (next < inputs.Length)
+            {
+                stack.Push((t, next + 1));
+                var input = inputs[next];
+                if (input.GradFn is { } node && node.Stamp != stamp)
+                {
+                    if (node.Released)
+                        throw new InvalidOperationException($"Backward: the graph through '{node.Op}' was already released by an earlier Backward(); pass retainGraph: true to the first call");
+                    node.Stamp = stamp;
+                    stack.Push((input, 0));
+                }
+            }
+            else order.Add(t);
+        }
+        return order;
+    }
+}

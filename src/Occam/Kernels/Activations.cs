@@ -1,0 +1,387 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Occam.Kernels;
+
+/// <summary>max(x, 0)</summary>
+public struct ReluOp : IUnaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x) => x > 0 ? x : 0;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x) => Vector256.Max(x, Vector256<float>.Zero);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x) => Vector512.Max(x, Vector512<float>.Zero);
+}
+
+/// <summary>x if x > 0 else slope·x</summary>
+public struct LeakyReluOp : IUnaryOperator
+{
+    public float Slope;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x) => x > 0 ? x : Slope * x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, x * Slope);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, x * Slope);
+}
+
+/// <summary>x if x > 0 else α(eˣ − 1)</summary>
+public struct EluOp : IUnaryOperator
+{
+    public float Alpha;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x) => x > 0 ? x : Alpha * (MathF.Exp(x) - 1);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, (Vector256.Exp(Vector256.Min(x, Vector256<float>.Zero)) - Vector256<float>.One) * Alpha);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, (Vector512.Exp(Vector512.Min(x, Vector512<float>.Zero)) - Vector512<float>.One) * Alpha);
+}
+
+/// <summary>x·Φ(x) = ½x(1 + erf(x/√2))</summary>
+public struct GeluOp : IUnaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x) => 0.5f * x * (1 + default(ErfOp).Invoke(x * 0.70710678f));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x) => Vector256.Create(0.5f) * x * (Vector256<float>.One + default(ErfOp).Invoke(x * 0.70710678f));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x) => Vector512.Create(0.5f) * x * (Vector512<float>.One + default(ErfOp).Invoke(x * 0.70710678f));
+}
+
+/// <summary>½x(1 + tanh(√(2/π)(x + 0.044715x³)))</summary>
+public struct GeluTanhOp : IUnaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x) => 0.5f * x * (1 + default(TanhOp).Invoke(0.7978845608f * (x + 0.044715f * x * x * x)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x) => Vector256.Create(0.5f) * x * (Vector256<float>.One + default(TanhOp).Invoke((x + x * x * x * 0.044715f) * 0.7978845608f));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x) => Vector512.Create(0.5f) * x * (Vector512<float>.One + default(TanhOp).Invoke((x + x * x * x * 0.044715f) * 0.7978845608f));
+}
+
+/// <summary>log(1 + e^{βx})/β, or x where βx > threshold</summary>
+public struct SoftplusOp : IUnaryOperator
+{
+    public float Beta; public float Threshold;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x) => Beta * x > Threshold ? x : default(Log1pExpOp).Invoke(Beta * x) / Beta;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x * Beta, Vector256.Create(Threshold)), x, default(Log1pExpOp).Invoke(x * Beta) / Beta);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x * Beta, Vector512.Create(Threshold)), x, default(Log1pExpOp).Invoke(x * Beta) / Beta);
+}
+
+/// <summary>min(max(x, lo), hi)</summary>
+public struct ClampOp : IUnaryOperator
+{
+    public float Min; public float Max;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x) => MathF.Min(MathF.Max(x, Min), Max);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x) => Vector256.Min(Vector256.Max(x, Vector256.Create(Min)), Vector256.Create(Max));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x) => Vector512.Min(Vector512.Max(x, Vector512.Create(Min)), Vector512.Create(Max));
+}
+
+/// <summary>sign(x), 0 at 0</summary>
+public struct SignOp : IUnaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x) => x > 0 ? 1 : x < 0 ? -1 : 0;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), Vector256<float>.One, Vector256<float>.Zero) - Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), Vector256<float>.One, Vector256<float>.Zero);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), Vector512<float>.One, Vector512<float>.Zero) - Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), Vector512<float>.One, Vector512<float>.Zero);
+}
+
+/// <summary>x + c</summary>
+public struct AddScalarOp : IUnaryOperator
+{
+    public float Value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x) => x + Value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x) => x + Vector256.Create(Value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x) => x + Vector512.Create(Value);
+}
+
+/// <summary>erf(x), Abramowitz–Stegun 7.1.26 (|error| ≤ 1.5e-7)</summary>
+public struct ErfOp : IUnaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x) => ActivationMath.ErfScalar(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x) => ActivationMath.ErfVector(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x) => ActivationMath.ErfVector(x);
+}
+
+/// <summary>tanh(x) via 1 − 2/(e^{2x} + 1) (saturates correctly at ±∞)</summary>
+public struct TanhOp : IUnaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x) => 1 - 2 / (MathF.Exp(2 * x) + 1);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One - Vector256.Create(2f) / (Vector256.Exp(x + x) + Vector256<float>.One);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One - Vector512.Create(2f) / (Vector512.Exp(x + x) + Vector512<float>.One);
+}
+
+/// <summary>log(1 + eˣ)</summary>
+public struct Log1pExpOp : IUnaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x) => x > 20 ? x : MathF.Log(1 + MathF.Exp(x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(20f)), x, Vector256.Log(Vector256<float>.One + Vector256.Exp(Vector256.Min(x, Vector256.Create(20f)))));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(20f)), x, Vector512.Log(Vector512<float>.One + Vector512.Exp(Vector512.Min(x, Vector512.Create(20f)))));
+}
+
+/// <summary>g·[x > 0]</summary>
+public struct ReluGradOp : ITernaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x, float y, float g) => x > 0 ? g : 0;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), g, Vector256<float>.Zero);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), g, Vector512<float>.Zero);
+}
+
+/// <summary>g·(1 if x > 0 else slope)</summary>
+public struct LeakyReluGradOp : ITernaryOperator
+{
+    public float Slope;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x, float y, float g) => x > 0 ? g : Slope * g;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), g, g * Slope);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), g, g * Slope);
+}
+
+/// <summary>g·(1 if x > 0 else y + α)</summary>
+public struct EluGradOp : ITernaryOperator
+{
+    public float Alpha;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x, float y, float g) => x > 0 ? g : g * (y + Alpha);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), g, g * (y + Vector256.Create(Alpha)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), g, g * (y + Vector512.Create(Alpha)));
+}
+
+/// <summary>g·(Φ(x) + x·φ(x))</summary>
+public struct GeluGradOp : ITernaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x, float y, float g) => g * (0.5f * (1 + default(ErfOp).Invoke(x * 0.70710678f)) + x * 0.39894228f * MathF.Exp(-0.5f * x * x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => g * (Vector256.Create(0.5f) * (Vector256<float>.One + default(ErfOp).Invoke(x * 0.70710678f)) + x * Vector256.Create(0.39894228f) * Vector256.Exp(x * x * -0.5f));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => g * (Vector512.Create(0.5f) * (Vector512<float>.One + default(ErfOp).Invoke(x * 0.70710678f)) + x * Vector512.Create(0.39894228f) * Vector512.Exp(x * x * -0.5f));
+}
+
+/// <summary>g·d/dx of the tanh approximation</summary>
+public struct GeluTanhGradOp : ITernaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x, float y, float g) => ActivationMath.GeluTanhGradScalar(x, g);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => ActivationMath.GeluTanhGradVector(x, g);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => ActivationMath.GeluTanhGradVector(x, g);
+}
+
+/// <summary>g·σ(βx), or g where βx > threshold</summary>
+public struct SoftplusGradOp : ITernaryOperator
+{
+    public float Beta; public float Threshold;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x, float y, float g) => Beta * x > Threshold ? g : g / (1 + MathF.Exp(-Beta * x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.GreaterThan(x * Beta, Vector256.Create(Threshold)), g, g / (Vector256<float>.One + Vector256.Exp(x * -Beta)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.GreaterThan(x * Beta, Vector512.Create(Threshold)), g, g / (Vector512<float>.One + Vector512.Exp(x * -Beta)));
+}
+
+/// <summary>g·[lo ≤ x ≤ hi]</summary>
+public struct ClampGradOp : ITernaryOperator
+{
+    public float Min; public float Max;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x, float y, float g) => x >= Min && x <= Max ? g : 0;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256.Create(Min)) & Vector256.LessThanOrEqual(x, Vector256.Create(Max)), g, Vector256<float>.Zero);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512.Create(Min)) & Vector512.LessThanOrEqual(x, Vector512.Create(Max)), g, Vector512<float>.Zero);
+}
+
+/// <summary>g·y</summary>
+public struct ExpGradOp : ITernaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x, float y, float g) => g * y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => g * y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => g * y;
+}
+
+/// <summary>g/x</summary>
+public struct LogGradOp : ITernaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x, float y, float g) => g / x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => g / x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => g / x;
+}
+
+/// <summary>g/(2y)</summary>
+public struct SqrtGradOp : ITernaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x, float y, float g) => 0.5f * g / y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => Vector256.Create(0.5f) * g / y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => Vector512.Create(0.5f) * g / y;
+}
+
+/// <summary>g·(1 − y²)</summary>
+public struct TanhGradOp : ITernaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x, float y, float g) => g * (1 - y * y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => g * (Vector256<float>.One - y * y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => g * (Vector512<float>.One - y * y);
+}
+
+/// <summary>g·y(1 − y)</summary>
+public struct SigmoidGradOp : ITernaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x, float y, float g) => g * y * (1 - y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => g * y * (Vector256<float>.One - y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => g * y * (Vector512<float>.One - y);
+}
+
+/// <summary>g·sign(x)</summary>
+public struct AbsGradOp : ITernaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x, float y, float g) => x > 0 ? g : x < 0 ? -g : 0;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), g, Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), -g, Vector256<float>.Zero));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), g, Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), -g, Vector512<float>.Zero));
+}
+
+/// <summary>g·e·x^{e−1}</summary>
+public struct PowGradOp : ITernaryOperator
+{
+    public float Exponent;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x, float y, float g) => g * Exponent * MathF.Pow(x, Exponent - 1);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g)
+    {
+        // x^(e−1) has no closed vector form for negative x and non-integer e: lane by lane.
+        Span<float> lanes = stackalloc float[Vector256<float>.Count];
+        for (int i = 0; i < lanes.Length; i++) lanes[i] = Invoke(x[i], y[i], g[i]);
+        return Vector256.Create<float>(lanes);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g)
+    {
+        // x^(e−1) has no closed vector form for negative x and non-integer e: lane by lane.
+        Span<float> lanes = stackalloc float[Vector512<float>.Count];
+        for (int i = 0; i < lanes.Length; i++) lanes[i] = Invoke(x[i], y[i], g[i]);
+        return Vector512.Create<float>(lanes);
+    }
+}
+
+/// <summary>c·g</summary>
+public struct ScaleGradOp : ITernaryOperator
+{
+    public float Scale;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x, float y, float g) => g * Scale;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => g * Scale;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => g * Scale;
+}
+
+/// <summary>−g·y/b for y = a/b, x = b</summary>
+public struct DivGradBOp : ITernaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x, float y, float g) => -g * y / x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => -g * y / x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => -g * y / x;
+}
+/// <summary>Scalar and vector bodies too long for one expression.</summary>
+internal static class ActivationMath
+{
+    const float P = 0.3275911f, A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f, A4 = -1.453152027f, A5 = 1.061405429f;
+
+    public static float ErfScalar(float x)
+    {
+        float ax = MathF.Abs(x), t = 1 / (1 + P * ax);
+        float y = 1 - ((((A5 * t + A4) * t + A3) * t + A2) * t + A1) * t * MathF.Exp(-ax * ax);
+        return x < 0 ? -y : y;
+    }
+
+    public static Vector256<float> ErfVector(Vector256<float> x)
+    {
+        var ax = Vector256.Abs(x);
+        var t = Vector256<float>.One / (Vector256<float>.One + ax * P);
+        var poly = ((((t * A5 + Vector256.Create(A4)) * t + Vector256.Create(A3)) * t + Vector256.Create(A2)) * t + Vector256.Create(A1)) * t;
+        var y = Vector256<float>.One - poly * Vector256.Exp(-(ax * ax));
+        return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), -y, y);
+    }
+
+    public static Vector512<float> ErfVector(Vector512<float> x)
+    {
+        var ax = Vector512.Abs(x);
+        var t = Vector512<float>.One / (Vector512<float>.One + ax * P);
+        var poly = ((((t * A5 + Vector512.Create(A4)) * t + Vector512.Create(A3)) * t + Vector512.Create(A2)) * t + Vector512.Create(A1)) * t;
+        var y = Vector512<float>.One - poly * Vector512.Exp(-(ax * ax));
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), -y, y);
+    }
+
+    const float C = 0.7978845608f, K = 0.044715f;
+
+    public static float GeluTanhGradScalar(float x, float g)
+    {
+        float t = default(TanhOp).Invoke(C * (x + K * x * x * x));
+        return g * (0.5f * (1 + t) + 0.5f * x * (1 - t * t) * C * (1 + 3 * K * x * x));
+    }
+
+    public static Vector256<float> GeluTanhGradVector(Vector256<float> x, Vector256<float> g)
+    {
+        var t = default(TanhOp).Invoke((x + x * x * x * K) * C);
+        var half = Vector256.Create(0.5f);
+        return g * (half * (Vector256<float>.One + t) + half * x * (Vector256<float>.One - t * t) * C * (Vector256<float>.One + x * x * (3 * K)));
+    }
+
+    public static Vector512<float> GeluTanhGradVector(Vector512<float> x, Vector512<float> g)
+    {
+        var t = default(TanhOp).Invoke((x + x * x * x * K) * C);
+        var half = Vector512.Create(0.5f);
+        return g * (half * (Vector512<float>.One + t) + half * x * (Vector512<float>.One - t * t) * C * (Vector512<float>.One + x * x * (3 * K)));
+    }
+}
