@@ -1,0 +1,187 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Occam.Kernels;
+
+/// <summary>
+/// im2col / col2im for one NCHW image, in PyTorch/Caffe order: columns is
+/// [(C·kH·kW) × (outH·outW)] with row (c·kH + ki)·kW + kj and column oh·outW + ow,
+/// holding image[c, oh·sH − pH + ki·dH, ow·sW − pW + kj·dW] (0 outside the image).
+/// Convolution forward is then W[outC × C·kH·kW] · columns. Groups are the caller's:
+/// it passes a channel sub-range of the image.
+/// </summary>
+public static class Im2Col
+{
+    /// <summary>Output length of a convolution/pool axis: ⌊(input + 2·pad − dilation·(kernel − 1) − 1) / stride⌋ + 1 (≤ 0 when the window does not fit).</summary>
+    public static int OutputSize(int input, int kernel, int stride, int pad, int dilation)
+    {
+        long span = (long)input + 2L * pad - (long)dilation * (kernel - 1) - 1;
+        // Floor division, so a window that does not fit gives ≤ 0 instead of C#'s truncated 1.
+        long q = span >= 0 ? span / stride : -((-span + stride - 1) / stride);
+        return (int)Math.Clamp(q + 1, int.MinValue, int.MaxValue);
+    }
+
+    /// <summary>Validates a 2-D window geometry (sizes ≥ 1, stride ≥ 1, pad ≥ 0, dilation ≥ 1, output ≥ 1) and returns (outH, outW); messages name <paramref name="op"/>.</summary>
+    public static (int OutH, int OutW) OutputShape(string op, int height, int width, int kernelH, int kernelW,
+        int strideH, int strideW, int padH, int padW, int dilationH, int dilationW)
+    {
+        if (height < 1 || width < 1)
+            throw new ArgumentException($"{op}: input height and width must be >= 1, got [{height}, {width}]");
+        if (kernelH < 1 || kernelW < 1)
+            throw new ArgumentException($"{op}: kernel size must be >= 1, got [{kernelH}, {kernelW}]");
+        if (strideH < 1 || strideW < 1)
+            throw new ArgumentException($"{op}: stride must be >= 1, got [{strideH}, {strideW}]");
+        if (padH < 0 || padW < 0)
+            throw new ArgumentException($"{op}: padding must be >= 0, got [{padH}, {padW}]");
+        if (dilationH < 1 || dilationW < 1)
+            throw new ArgumentException($"{op}: dilation must be >= 1, got [{dilationH}, {dilationW}]");
+        int outH = OutputSize(height, kernelH, strideH, padH, dilationH);
+        int outW = OutputSize(width, kernelW, strideW, padW, dilationW);
+        if (outH < 1 || outW < 1)
+            throw new ArgumentException(
+                $"{op}: output size would be [{outH}, {outW}] for input [{height}, {width}], kernel [{kernelH}, {kernelW}], " +
+                $"stride [{strideH}, {strideW}], padding [{padH}, {padW}], dilation [{dilationH}, {dilationW}]; it must be at least 1");
+        return (outH, outW);
+    }
+
+    /// <summary>im2col: columns[(c·kH + ki)·kW + kj, oh·outW + ow] = image[c, oh·sH − pH + ki·dH, ow·sW − pW + kj·dW], 0 in the padding.</summary>
+    public static void Forward(ReadOnlySpan<float> image, int channels, int height, int width,
+        int kernelH, int kernelW, int strideH, int strideW, int padH, int padW, int dilationH, int dilationW,
+        Span<float> columns)
+    {
+        var (outH, outW) = Check("image", image.Length, columns.Length, channels, height, width,
+            kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW);
+        int plane = outH * outW, imagePlane = height * width;
+        if (kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0)
+        {
+            image[..(channels * imagePlane)].CopyTo(columns);
+            return;
+        }
+
+        int row = 0;
+        for (int c = 0; c < channels; c++)
+        {
+            ReadOnlySpan<float> src = image.Slice(c * imagePlane, imagePlane);
+            for (int ki = 0; ki < kernelH; ki++)
+            {
+                int offH = ki * dilationH - padH;
+                var (oh0, oh1) = ValidRange(offH, strideH, height, outH);
+                for (int kj = 0; kj < kernelW; kj++, row++)
+                {
+                    int offW = kj * dilationW - padW;
+                    var (ow0, ow1) = ValidRange(offW, strideW, width, outW);
+                    Span<float> dst = columns.Slice(row * plane, plane);
+                    dst[..(oh0 * outW)].Clear();
+                    dst[(oh1 * outW)..].Clear();
+                    int n = ow1 - ow0;
+                    for (int oh = oh0; oh < oh1; oh++)
+                    {
+                        Span<float> d = dst.Slice(oh * outW, outW);
+                        d[..ow0].Clear();
+                        d[ow1..].Clear();
+                        if (n == 0) continue;
+                        int start = (oh * strideH + offH) * width + ow0 * strideW + offW;
+                        if (strideW == 1)
+                            src.Slice(start, n).CopyTo(d.Slice(ow0, n));
+                        else
+                            Gather(src.Slice(start, (n - 1) * strideW + 1), strideW, d.Slice(ow0, n));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>col2im, the adjoint of <see cref="Forward"/>: imageGrad[c, ih, iw] += Σ columns over every (ki, kj, oh, ow) that read that pixel.</summary>
+    public static void Backward(ReadOnlySpan<float> columns, int channels, int height, int width,
+        int kernelH, int kernelW, int strideH, int strideW, int padH, int padW, int dilationH, int dilationW,
+        Span<float> imageGrad)
+    {
+        var (outH, outW) = Check("imageGrad", imageGrad.Length, columns.Length, channels, height, width,
+            kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW);
+        int plane = outH * outW, imagePlane = height * width;
+        if (kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0)
+        {
+            Span<float> all = imageGrad[..(channels * imagePlane)];
+            TensorPrimitives.Add(all, columns[..all.Length], all);
+            return;
+        }
+
+        int row = 0;
+        for (int c = 0; c < channels; c++)
+        {
+            Span<float> dst = imageGrad.Slice(c * imagePlane, imagePlane);
+            for (int ki = 0; ki < kernelH; ki++)
+            {
+                int offH = ki * dilationH - padH;
+                var (oh0, oh1) = ValidRange(offH, strideH, height, outH);
+                for (int kj = 0; kj < kernelW; kj++, row++)
+                {
+                    int offW = kj * dilationW - padW;
+                    var (ow0, ow1) = ValidRange(offW, strideW, width, outW);
+                    int n = ow1 - ow0;
+                    if (n == 0) continue;
+                    ReadOnlySpan<float> src = columns.Slice(row * plane, plane);
+                    for (int oh = oh0; oh < oh1; oh++)
+                    {
+                        ReadOnlySpan<float> s = src.Slice(oh * outW + ow0, n);
+                        int start = (oh * strideH + offH) * width + ow0 * strideW + offW;
+                        if (strideW == 1)
+                        {
+                            Span<float> d = dst.Slice(start, n);
+                            TensorPrimitives.Add(d, s, d);
+                        }
+                        else
+                            ScatterAdd(s, dst.Slice(start, (n - 1) * strideW + 1), strideW);
+                    }
+                }
+            }
+        }
+    }
+
+    // Outputs o in [lo, hi) read input o·stride + offset inside [0, size).
+    private static (int Lo, int Hi) ValidRange(int offset, int stride, int size, int outSize)
+    {
+        int lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+        int hi = offset > size - 1 ? 0 : (size - 1 - offset) / stride + 1;
+        lo = Math.Min(lo, outSize);
+        hi = Math.Clamp(hi, lo, outSize);
+        return (lo, hi);
+    }
+
+    // d[i] = s[i·stride]; the caller sized s to (d.Length − 1)·stride + 1.
+    private static void Gather(ReadOnlySpan<float> s, int stride, Span<float> d)
+    {
+        ref float sr = ref MemoryMarshal.GetReference(s);
+        ref float dr = ref MemoryMarshal.GetReference(d);
+        for (int i = 0, j = 0; i < d.Length; i++, j += stride)
+            Unsafe.Add(ref dr, i) = Unsafe.Add(ref sr, j);
+    }
+
+    // d[i·stride] += s[i]; the caller sized d to (s.Length − 1)·stride + 1.
+    private static void ScatterAdd(ReadOnlySpan<float> s, Span<float> d, int stride)
+    {
+        ref float sr = ref MemoryMarshal.GetReference(s);
+        ref float dr = ref MemoryMarshal.GetReference(d);
+        for (int i = 0, j = 0; i < s.Length; i++, j += stride)
+            Unsafe.Add(ref dr, j) += Unsafe.Add(ref sr, i);
+    }
+
+    private static (int OutH, int OutW) Check(string imageName, int imageLength, int columnsLength, int channels, int height, int width,
+        int kernelH, int kernelW, int strideH, int strideW, int padH, int padW, int dilationH, int dilationW)
+    {
+        const string op = nameof(Im2Col);
+        if (channels < 0)
+            throw new ArgumentException($"{op}: channels must be >= 0, got {channels}");
+        var (outH, outW) = OutputShape(op, height, width, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW);
+        CheckLength(op, imageName, imageLength, (long)channels * height * width);
+        CheckLength(op, "columns", columnsLength, (long)channels * kernelH * kernelW * outH * outW);
+        return (outH, outW);
+    }
+
+    internal static void CheckLength(string op, string name, int length, long needed)
+    {
+        if (length < needed)
+            throw new ArgumentException($"{op}: {name} has {length} elements, needs {needed}");
+    }
+}

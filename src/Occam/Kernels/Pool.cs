@@ -1,0 +1,291 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Occam.Kernels;
+
+/// <summary>
+/// 2-D max and average pooling over NCHW planes with PyTorch's semantics
+/// (max_pool2d / avg_pool2d with dilation 1 and ceil_mode false).
+/// </summary>
+public static class Pool
+{
+    /// <summary>max_pool2d: output[p, oh, ow] = max over the window at (oh·sH − pH, ow·sW − pW) clipped to the input (padding is −∞); argmax = ih·w + iw of the first maximum in scan order, or of the last NaN, which propagates.</summary>
+    public static void MaxForward(ReadOnlySpan<float> input, int n, int c, int h, int w,
+        int kH, int kW, int sH, int sW, int pH, int pW, Span<float> output, Span<int> argmax)
+    {
+        const string op = "MaxPool2d";
+        var (outH, outW) = Check(op, "input", input.Length, n, c, h, w, kH, kW, sH, sW, pH, pW);
+        long needed = (long)n * c * outH * outW;
+        Im2Col.CheckLength(op, "output", output.Length, needed);
+        Im2Col.CheckLength(op, "argmax", argmax.Length, needed);
+
+        int planes = n * c, inPlane = h * w, outPlane = outH * outW;
+        bool fast = kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0;
+        for (int p = 0; p < planes; p++)
+        {
+            ReadOnlySpan<float> x = input.Slice(p * inPlane, inPlane);
+            Span<float> y = output.Slice(p * outPlane, outPlane);
+            Span<int> idx = argmax.Slice(p * outPlane, outPlane);
+            if (fast)
+            {
+                for (int oh = 0; oh < outH; oh++)
+                    Max2x2Row(x, w, 2 * oh, y.Slice(oh * outW, outW), idx.Slice(oh * outW, outW));
+                continue;
+            }
+            ref float xr = ref MemoryMarshal.GetReference(x);
+            for (int oh = 0; oh < outH; oh++)
+            {
+                int ih0 = oh * sH - pH, ih1 = Math.Min(ih0 + kH, h);
+                ih0 = Math.Max(ih0, 0);
+                for (int ow = 0; ow < outW; ow++)
+                {
+                    int iw0 = ow * sW - pW, iw1 = Math.Min(iw0 + kW, w);
+                    iw0 = Math.Max(iw0, 0);
+                    int best = ih0 * w + iw0;
+                    float max = float.NegativeInfinity;
+                    for (int ih = ih0; ih < ih1; ih++)
+                        for (int iw = iw0; iw < iw1; iw++)
+                        {
+                            int i = ih * w + iw;
+                            float v = Unsafe.Add(ref xr, i);
+                            if (v > max || float.IsNaN(v)) { max = v; best = i; }
+                        }
+                    y[oh * outW + ow] = max;
+                    idx[oh * outW + ow] = best;
+                }
+            }
+        }
+    }
+
+    /// <summary>max_pool2d backward: inputGrad[p, argmax[p, o]] += outputGrad[p, o] for every plane p and output position o.</summary>
+    public static void MaxBackward(ReadOnlySpan<float> outputGrad, ReadOnlySpan<int> argmax, int n, int c, int h, int w,
+        int outH, int outW, Span<float> inputGrad)
+    {
+        const string op = "MaxPool2d";
+        if (n < 0 || c < 0 || h < 1 || w < 1 || outH < 1 || outW < 1)
+            throw new ArgumentException($"{op}: backward sizes must be positive, got n={n}, c={c}, input [{h}, {w}], output [{outH}, {outW}]");
+        long needed = (long)n * c * outH * outW;
+        Im2Col.CheckLength(op, "outputGrad", outputGrad.Length, needed);
+        Im2Col.CheckLength(op, "argmax", argmax.Length, needed);
+        Im2Col.CheckLength(op, "inputGrad", inputGrad.Length, (long)n * c * h * w);
+
+        int planes = n * c, inPlane = h * w, outPlane = outH * outW;
+        for (int p = 0; p < planes; p++)
+        {
+            ReadOnlySpan<float> g = outputGrad.Slice(p * outPlane, outPlane);
+            ReadOnlySpan<int> idx = argmax.Slice(p * outPlane, outPlane);
+            ref float dx = ref MemoryMarshal.GetReference(inputGrad.Slice(p * inPlane, inPlane));
+            for (int o = 0; o < g.Length; o++)
+            {
+                int i = idx[o];
+                if ((uint)i >= (uint)inPlane)
+                    throw new ArgumentException($"{op}: argmax {i} at plane {p}, output {o} is outside the {h}x{w} input plane");
+                Unsafe.Add(ref dx, i) += g[o];
+            }
+        }
+    }
+
+    /// <summary>avg_pool2d: output = Σ window ∩ input / divisor, divisor = (min(hs + kH, h + pH) − hs)·(min(ws + kW, w + pW) − ws) when countIncludePad, else the number of real input elements in the window.</summary>
+    public static void AvgForward(ReadOnlySpan<float> input, int n, int c, int h, int w,
+        int kH, int kW, int sH, int sW, int pH, int pW, bool countIncludePad, Span<float> output)
+    {
+        const string op = "AvgPool2d";
+        var (outH, outW) = Check(op, "input", input.Length, n, c, h, w, kH, kW, sH, sW, pH, pW);
+        Im2Col.CheckLength(op, "output", output.Length, (long)n * c * outH * outW);
+
+        int planes = n * c, inPlane = h * w, outPlane = outH * outW;
+        bool fast = kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0;
+        for (int p = 0; p < planes; p++)
+        {
+            ReadOnlySpan<float> x = input.Slice(p * inPlane, inPlane);
+            ref float xr = ref MemoryMarshal.GetReference(x);
+            Span<float> y = output.Slice(p * outPlane, outPlane);
+            if (fast)
+            {
+                for (int oh = 0; oh < outH; oh++)
+                    Avg2x2Row(x, w, 2 * oh, y.Slice(oh * outW, outW));
+                continue;
+            }
+            for (int oh = 0; oh < outH; oh++)
+                for (int ow = 0; ow < outW; ow++)
+                {
+                    var (ih0, ih1, iw0, iw1, divisor) = AvgWindow(oh, ow, h, w, kH, kW, sH, sW, pH, pW, countIncludePad);
+                    float sum = 0;
+                    for (int ih = ih0; ih < ih1; ih++)
+                        for (int iw = iw0; iw < iw1; iw++)
+                            sum += Unsafe.Add(ref xr, ih * w + iw);
+                    y[oh * outW + ow] = divisor == 0 ? 0 : sum / divisor;
+                }
+        }
+    }
+
+    /// <summary>avg_pool2d backward: inputGrad[window ∩ input] += outputGrad / divisor, with the divisor of <see cref="AvgForward"/>.</summary>
+    public static void AvgBackward(ReadOnlySpan<float> outputGrad, int n, int c, int h, int w,
+        int kH, int kW, int sH, int sW, int pH, int pW, bool countIncludePad, Span<float> inputGrad)
+    {
+        const string op = "AvgPool2d";
+        var (outH, outW) = Check(op, "inputGrad", inputGrad.Length, n, c, h, w, kH, kW, sH, sW, pH, pW);
+        Im2Col.CheckLength(op, "outputGrad", outputGrad.Length, (long)n * c * outH * outW);
+
+        int planes = n * c, inPlane = h * w, outPlane = outH * outW;
+        bool fast = kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0;
+        for (int p = 0; p < planes; p++)
+        {
+            ref float dx = ref MemoryMarshal.GetReference(inputGrad.Slice(p * inPlane, inPlane));
+            ReadOnlySpan<float> g = outputGrad.Slice(p * outPlane, outPlane);
+            if (fast)
+            {
+                // Every window is whole: each input gets a quarter of its one output's gradient.
+                ref float gr = ref MemoryMarshal.GetReference(g);
+                for (int oh = 0; oh < outH; oh++)
+                {
+                    ref float top = ref Unsafe.Add(ref dx, 2 * oh * w);
+                    ref float bottom = ref Unsafe.Add(ref top, w);
+                    ref float grow = ref Unsafe.Add(ref gr, oh * outW);
+                    for (int ow = 0; ow < outW; ow++)
+                    {
+                        float delta = Unsafe.Add(ref grow, ow) * 0.25f;
+                        Unsafe.Add(ref top, 2 * ow) += delta;
+                        Unsafe.Add(ref top, 2 * ow + 1) += delta;
+                        Unsafe.Add(ref bottom, 2 * ow) += delta;
+                        Unsafe.Add(ref bottom, 2 * ow + 1) += delta;
+                    }
+                }
+                continue;
+            }
+            for (int oh = 0; oh < outH; oh++)
+                for (int ow = 0; ow < outW; ow++)
+                {
+                    var (ih0, ih1, iw0, iw1, divisor) = AvgWindow(oh, ow, h, w, kH, kW, sH, sW, pH, pW, countIncludePad);
+                    if (divisor == 0) continue;
+                    float delta = g[oh * outW + ow] / divisor;
+                    for (int ih = ih0; ih < ih1; ih++)
+                        for (int iw = iw0; iw < iw1; iw++)
+                            Unsafe.Add(ref dx, ih * w + iw) += delta;
+                }
+        }
+    }
+
+    // PyTorch's cpu_avg_pool: the count_include_pad divisor is taken before clipping to the real input.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (int Ih0, int Ih1, int Iw0, int Iw1, int Divisor) AvgWindow(int oh, int ow, int h, int w,
+        int kH, int kW, int sH, int sW, int pH, int pW, bool countIncludePad)
+    {
+        int ih0 = oh * sH - pH, iw0 = ow * sW - pW;
+        int ih1 = Math.Min(ih0 + kH, h + pH), iw1 = Math.Min(iw0 + kW, w + pW);
+        int poolSize = (ih1 - ih0) * (iw1 - iw0);
+        ih0 = Math.Max(ih0, 0); iw0 = Math.Max(iw0, 0);
+        ih1 = Math.Min(ih1, h); iw1 = Math.Min(iw1, w);
+        if (ih0 >= ih1 || iw0 >= iw1) return (0, 0, 0, 0, 0);
+        return (ih0, ih1, iw0, iw1, countIncludePad ? poolSize : (ih1 - ih0) * (iw1 - iw0));
+    }
+
+    // One output row of the 2×2 stride-2 max pool from input rows r and r + 1.
+    // Candidates in scan order a = (r, 2o), b = (r, 2o+1), c = (r+1, 2o), d = (r+1, 2o+1).
+    private static void Max2x2Row(ReadOnlySpan<float> x, int w, int r, Span<float> y, Span<int> idx)
+    {
+        ref float top = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), r * w);
+        ref float bottom = ref Unsafe.Add(ref top, w);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        ref int ir = ref MemoryMarshal.GetReference(idx);
+        int outW = y.Length, o = 0, rowBase = r * w;
+
+        if (Avx2.IsSupported && outW >= 8)
+        {
+            // Lane l of the deinterleaved vectors holds output o + perm[l]; one 64-bit permute restores order at the end.
+            var offsets = Vector256.Create(0, 2, 8, 10, 4, 6, 12, 14);
+            var offB = Vector256.Create(1);
+            var offC = Vector256.Create(w);
+            var offD = Vector256.Create(w + 1);
+            for (; o + 8 <= outW; o += 8)
+            {
+                int col = 2 * o;
+                var t0 = Vector256.LoadUnsafe(ref top, (nuint)col);
+                var t1 = Vector256.LoadUnsafe(ref top, (nuint)(col + 8));
+                var b0 = Vector256.LoadUnsafe(ref bottom, (nuint)col);
+                var b1 = Vector256.LoadUnsafe(ref bottom, (nuint)(col + 8));
+                var a = Avx.Shuffle(t0, t1, 0b10_00_10_00);
+                var b = Avx.Shuffle(t0, t1, 0b11_01_11_01);
+                var c = Avx.Shuffle(b0, b1, 0b10_00_10_00);
+                var d = Avx.Shuffle(b0, b1, 0b11_01_11_01);
+
+                var max = a;
+                var off = Vector256<int>.Zero;
+                var take = Vector256.GreaterThan(b, max) | ~Vector256.Equals(b, b);
+                max = Vector256.ConditionalSelect(take, b, max);
+                off = Vector256.ConditionalSelect(take.AsInt32(), offB, off);
+                take = Vector256.GreaterThan(c, max) | ~Vector256.Equals(c, c);
+                max = Vector256.ConditionalSelect(take, c, max);
+                off = Vector256.ConditionalSelect(take.AsInt32(), offC, off);
+                take = Vector256.GreaterThan(d, max) | ~Vector256.Equals(d, d);
+                max = Vector256.ConditionalSelect(take, d, max);
+                off = Vector256.ConditionalSelect(take.AsInt32(), offD, off);
+
+                var index = off + offsets + Vector256.Create(rowBase + col);
+                Avx2.Permute4x64(max.AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref yr, (nuint)o);
+                Avx2.Permute4x64(index.AsInt64(), 0b11_01_10_00).AsInt32().StoreUnsafe(ref ir, (nuint)o);
+            }
+        }
+
+        for (; o < outW; o++)
+        {
+            int col = 2 * o;
+            float max = Unsafe.Add(ref top, col);
+            int best = col;
+            float v = Unsafe.Add(ref top, col + 1);
+            if (v > max || float.IsNaN(v)) { max = v; best = col + 1; }
+            v = Unsafe.Add(ref bottom, col);
+            if (v > max || float.IsNaN(v)) { max = v; best = col + w; }
+            v = Unsafe.Add(ref bottom, col + 1);
+            if (v > max || float.IsNaN(v)) { max = v; best = col + w + 1; }
+            Unsafe.Add(ref yr, o) = max;
+            Unsafe.Add(ref ir, o) = rowBase + best;
+        }
+    }
+
+    // One output row of the 2×2 stride-2 average pool: ((a + b) + c) + d in PyTorch's scan order, times ¼ (exact, like ÷ 4).
+    private static void Avg2x2Row(ReadOnlySpan<float> x, int w, int r, Span<float> y)
+    {
+        ref float top = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), r * w);
+        ref float bottom = ref Unsafe.Add(ref top, w);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        int outW = y.Length, o = 0;
+        if (Avx2.IsSupported)
+        {
+            var quarter = Vector256.Create(0.25f);
+            for (; o + 8 <= outW; o += 8)
+            {
+                int col = 2 * o;
+                var t0 = Vector256.LoadUnsafe(ref top, (nuint)col);
+                var t1 = Vector256.LoadUnsafe(ref top, (nuint)(col + 8));
+                var b0 = Vector256.LoadUnsafe(ref bottom, (nuint)col);
+                var b1 = Vector256.LoadUnsafe(ref bottom, (nuint)(col + 8));
+                var sum = Avx.Shuffle(t0, t1, 0b10_00_10_00) + Avx.Shuffle(t0, t1, 0b11_01_11_01)
+                    + Avx.Shuffle(b0, b1, 0b10_00_10_00) + Avx.Shuffle(b0, b1, 0b11_01_11_01);
+                Avx2.Permute4x64((sum * quarter).AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref yr, (nuint)o);
+            }
+        }
+        for (; o < outW; o++)
+        {
+            int col = 2 * o;
+            Unsafe.Add(ref yr, o) = (Unsafe.Add(ref top, col) + Unsafe.Add(ref top, col + 1)
+                + Unsafe.Add(ref bottom, col) + Unsafe.Add(ref bottom, col + 1)) * 0.25f;
+        }
+    }
+
+    private static (int OutH, int OutW) Check(string op, string inputName, int inputLength, int n, int c, int h, int w,
+        int kH, int kW, int sH, int sW, int pH, int pW)
+    {
+        if (n < 0 || c < 0)
+            throw new ArgumentException($"{op}: batch and channels must be >= 0, got n={n}, c={c}");
+        var shape = Im2Col.OutputShape(op, h, w, kH, kW, sH, sW, pH, pW, 1, 1);
+        if (pH > kH / 2)
+            throw new ArgumentException($"{op}: pad should be at most half of kernel size, got padding {pH} for kernel {kH}");
+        if (pW > kW / 2)
+            throw new ArgumentException($"{op}: pad should be at most half of kernel size, got padding {pW} for kernel {kW}");
+        Im2Col.CheckLength(op, inputName, inputLength, (long)n * c * h * w);
+        return shape;
+    }
+}
