@@ -1,11 +1,41 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+
 namespace Occam;
 
-/// <summary>The engine's worker threads. PLACEHOLDER until the pool lands.</summary>
-public static class Threads
+/// <summary>A loop body for <see cref="Threads.For{TBody}(int, TBody)"/>: a struct, so a call allocates nothing.</summary>
+public interface IParallelBody
 {
-    static int _count = Environment.ProcessorCount;
+    /// <summary>Runs task <paramref name="index"/>; called once for each index, from any thread.</summary>
+    void Invoke(int index);
+}
 
-    /// <summary>Threads used by kernels; default = processor count.</summary>
+/// <summary>
+/// The engine's worker threads: <see cref="Count"/> − 1 persistent background threads plus the
+/// calling thread. Workers spin briefly after a job (so back-to-back kernels start in well under a
+/// microsecond), then sleep. A call made from inside a running job, or while another user thread
+/// owns the pool, runs inline on the calling thread.
+/// </summary>
+public static unsafe class Threads
+{
+    // Spin this long before sleeping: covers the gap between consecutive kernels of a training step.
+    const long SpinMicroseconds = 100;
+
+    static int _count = Environment.ProcessorCount;
+    static readonly object Gate = new();
+    static Worker[] _workers = [];
+
+    [ThreadStatic] static bool t_busy;
+
+    // The current job; written only by the thread holding Gate, before the workers are released.
+    static Action<int>? _action;
+    static delegate*<void*, int, void> _function;
+    static void* _state;
+    static int _tasks;
+    static Exception? _error;
+    static PaddedCounter _next;
+
+    /// <summary>Threads used by kernels (the caller included); default = processor count.</summary>
     public static int Count
     {
         get => _count;
@@ -16,10 +46,177 @@ public static class Threads
         }
     }
 
-    /// <summary>Runs body(0..tasks-1) spread over the pool; returns when all are done.</summary>
+    /// <summary>Runs body(0 .. tasks−1) spread over the pool; returns when all are done and rethrows the first exception.</summary>
     public static void For(int tasks, Action<int> body)
     {
-        if (tasks <= 1 || _count == 1) { for (int i = 0; i < tasks; i++) body(i); return; }
-        Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = _count }, body);
+        ArgumentNullException.ThrowIfNull(body);
+        int helpers = Helpers(tasks);
+        if (helpers <= 0 || !Monitor.TryEnter(Gate))
+        {
+            for (int i = 0; i < tasks; i++) body(i);
+            return;
+        }
+        try
+        {
+            _action = body;
+            Run(tasks, helpers);
+        }
+        finally
+        {
+            _action = null;
+            Monitor.Exit(Gate);
+        }
+    }
+
+    /// <summary>
+    /// Runs body.Invoke(0 .. tasks−1) spread over the pool without allocating. The body is copied once
+    /// and shared by all threads, so Invoke must not rely on mutating the struct's own fields.
+    /// </summary>
+    public static void For<TBody>(int tasks, TBody body) where TBody : struct, IParallelBody
+    {
+        int helpers = Helpers(tasks);
+        if (helpers <= 0 || !Monitor.TryEnter(Gate))
+        {
+            for (int i = 0; i < tasks; i++) body.Invoke(i);
+            return;
+        }
+        try
+        {
+            // body is a parameter of this frame, which outlives the job: its address is stable.
+            _function = &InvokeBody<TBody>;
+            _state = Unsafe.AsPointer(ref body);
+            Run(tasks, helpers);
+        }
+        finally
+        {
+            _function = null;
+            _state = null;
+            Monitor.Exit(Gate);
+        }
+    }
+
+    static void InvokeBody<TBody>(void* state, int index) where TBody : struct, IParallelBody
+        => Unsafe.AsRef<TBody>(state).Invoke(index);
+
+    /// <summary>Worker threads to wake for a job of this size; 0 or less means run inline.</summary>
+    static int Helpers(int tasks)
+    {
+        if (tasks < 0) throw new ArgumentOutOfRangeException(nameof(tasks), tasks, $"Threads.For: tasks must be non-negative, got {tasks}");
+        if (t_busy) return 0;
+        return Math.Min(_count, tasks) - 1;
+    }
+
+    static void Run(int tasks, int helpers)
+    {
+        var workers = EnsureWorkers(helpers);
+        _tasks = tasks;
+        _error = null;
+        _next.Value = 0;
+        for (int w = 0; w < helpers; w++) workers[w].Release();
+        t_busy = true;
+        try { Work(); }
+        finally
+        {
+            t_busy = false;
+            for (int w = 0; w < helpers; w++) workers[w].WaitDone();
+        }
+        var error = _error;
+        if (error != null)
+        {
+            _error = null;
+            ExceptionDispatchInfo.Throw(error);
+        }
+    }
+
+    /// <summary>Claims and runs tasks until none are left; records the first exception and stops the job.</summary>
+    static void Work()
+    {
+        int tasks = _tasks;
+        while (true)
+        {
+            int i = Interlocked.Increment(ref _next.Value) - 1;
+            if (i >= tasks) return;
+            try
+            {
+                var action = _action;
+                if (action != null) action(i);
+                else _function(_state, i);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _error, e, null);
+                Volatile.Write(ref _next.Value, tasks);
+            }
+        }
+    }
+
+    static Worker[] EnsureWorkers(int helpers)
+    {
+        var workers = _workers;
+        if (workers.Length >= helpers) return workers;
+        var grown = new Worker[helpers];
+        Array.Copy(workers, grown, workers.Length);
+        for (int w = workers.Length; w < helpers; w++) grown[w] = new Worker(w);
+        _workers = grown;
+        return grown;
+    }
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 128)]
+    struct PaddedCounter
+    {
+        [System.Runtime.InteropServices.FieldOffset(64)] public int Value;
+    }
+
+    sealed class Worker
+    {
+        // Go: 1 while a job is assigned (set by the owner, cleared by the worker when done).
+        // Sleeping: 1 while the worker may be blocked in Monitor.Wait; the owner then pulses.
+        int _go;
+        int _sleeping;
+
+        public Worker(int index)
+        {
+            var thread = new Thread(Loop, 256 * 1024) { IsBackground = true, Name = $"Occam worker {index + 1}" };
+            thread.Start();
+        }
+
+        public void Release()
+        {
+            Interlocked.Exchange(ref _go, 1);
+            if (Volatile.Read(ref _sleeping) != 0)
+                lock (this) Monitor.Pulse(this);
+        }
+
+        public void WaitDone()
+        {
+            var spinner = new SpinWait();
+            while (Volatile.Read(ref _go) != 0) spinner.SpinOnce(sleep1Threshold: -1);
+        }
+
+        void Loop()
+        {
+            t_busy = true;
+            long spinTicks = SpinMicroseconds * System.Diagnostics.Stopwatch.Frequency / 1_000_000;
+            while (true)
+            {
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                while (Volatile.Read(ref _go) == 0)
+                {
+                    Thread.SpinWait(20);
+                    if (System.Diagnostics.Stopwatch.GetTimestamp() - start > spinTicks)
+                    {
+                        lock (this)
+                        {
+                            // Dekker with Release: either the owner sees _sleeping and pulses, or we see _go.
+                            Interlocked.Exchange(ref _sleeping, 1);
+                            while (Volatile.Read(ref _go) == 0) Monitor.Wait(this);
+                            _sleeping = 0;
+                        }
+                    }
+                }
+                Work();
+                Volatile.Write(ref _go, 0);
+            }
+        }
     }
 }

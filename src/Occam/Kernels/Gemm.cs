@@ -1,26 +1,248 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace Occam.Kernels;
 
 /// <summary>
 /// Single-precision general matrix multiply on row-major matrices:
 /// C[m×n] = op(A)·op(B) (+ C when accumulate), op = identity or transpose.
-/// PLACEHOLDER: naive reference until the packed, blocked kernel lands.
+/// The GotoBLAS/BLIS design: B is packed kc×nr panels at a time, A mc×kc at a time (packing does
+/// the transposes, so one register-blocked FMA micro-kernel serves every variant), and the column
+/// or row range of C is split across <see cref="Threads"/>. Each element of C is computed by the
+/// same sequence of operations whatever the thread count, so results are bit-identical across
+/// thread counts.
 /// </summary>
-public static class Gemm
+public static unsafe class Gemm
 {
+    /// <summary>Which micro-kernel runs; chosen from the hardware, settable by tests.</summary>
+    internal enum KernelKind { Scalar, Vector256, Vector512 }
+
+    /// <summary>Tile (mr×nr) and cache blocks (kc, mc, nc) of one micro-kernel.</summary>
+    internal readonly record struct Blocking(KernelKind Kind, int Mr, int Nr, int Kc, int Mc, int Nc);
+
+    // kc·nr·4 bytes of B panel stay in L1 (48 KiB on Zen 4/5), mc·kc·4 of A in L2, kc·nc·4 of B in L3.
+    static readonly Blocking Blocking512 = new(KernelKind.Vector512, 8, 32, 256, 128, 2048);
+    static readonly Blocking Blocking256 = new(KernelKind.Vector256, 6, 16, 256, 120, 2048);
+    static readonly Blocking BlockingScalar = new(KernelKind.Scalar, 4, 4, 256, 128, 512);
+
+    /// <summary>m·n·k at or below which a direct loop beats packing.</summary>
+    const long DirectProduct = 4096;
+
+    /// <summary>m·n·k each thread must get for waking another thread to pay.</summary>
+    const long ProductPerThread = 1 << 17;
+
+    static Blocking _blocking = Detect();
+
+    static Blocking Detect() =>
+        Vector512.IsHardwareAccelerated ? Blocking512
+        : Vector256.IsHardwareAccelerated ? Blocking256
+        : BlockingScalar;
+
+    /// <summary>Forces a micro-kernel (tests run every path the hardware supports).</summary>
+    internal static KernelKind Kernel
+    {
+        get => _blocking.Kind;
+        set => _blocking = value switch
+        {
+            KernelKind.Vector512 => Blocking512,
+            KernelKind.Vector256 => Blocking256,
+            _ => BlockingScalar,
+        };
+    }
+
+    /// <summary>C[m×n] = op(A)·op(B), or C += op(A)·op(B) when accumulate; all row-major.</summary>
     /// <param name="transA">A is stored as [k×m] (use Aᵀ) instead of [m×k].</param>
     /// <param name="transB">B is stored as [n×k] (use Bᵀ) instead of [k×n].</param>
     /// <param name="lda">row stride of A as stored</param>
+    /// <param name="ldb">row stride of B as stored</param>
+    /// <param name="ldc">row stride of C</param>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
         Span<float> c, int ldc, bool accumulate)
     {
+        if (m < 0 || n < 0 || k < 0)
+            throw new ArgumentException($"Sgemm: sizes must be non-negative, got m={m}, n={n}, k={k}");
+        CheckOperand("A", a.Length, transA ? k : m, transA ? m : k, lda, "lda");
+        CheckOperand("B", b.Length, transB ? n : k, transB ? k : n, ldb, "ldb");
+        CheckOperand("C", c.Length, m, n, ldc, "ldc");
+        if (m == 0 || n == 0) return;
+        if (k == 0)
+        {
+            if (!accumulate)
+                for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
+            return;
+        }
+
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            long product = (long)m * n * k;
+            if (product <= DirectProduct)
+            {
+                Direct(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
+                return;
+            }
+            var blocking = _blocking;
+            var job = new Job(blocking, transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
+            int threads = (int)Math.Clamp(product / ProductPerThread, 1, Threads.Count);
+            int panelsM = (m + blocking.Mr - 1) / blocking.Mr, panelsN = (n + blocking.Nr - 1) / blocking.Nr;
+            // Splitting n makes each thread pack all of A (m·k), splitting m all of B (k·n): copy the smaller.
+            job.SplitN = panelsN >= threads ? (m <= n || panelsM < threads) : panelsN >= panelsM;
+            job.Tasks = Math.Min(threads, job.SplitN ? panelsN : panelsM);
+            if (job.Tasks == 1) job.Invoke(0);
+            else Threads.For(job.Tasks, job);
+        }
+    }
+
+    static void CheckOperand(string name, int length, int rows, int cols, int ld, string ldName)
+    {
+        if (ld < cols || ld < 0)
+            throw new ArgumentException($"Sgemm: {ldName} must be at least {cols} for a {rows}×{cols} {name}, got {ld}");
+        if (rows > 0 && cols > 0 && (long)(rows - 1) * ld + cols > length)
+            throw new ArgumentException($"Sgemm: {name} needs {(long)(rows - 1) * ld + cols} elements for {rows}×{cols} with {ldName}={ld}, got {length}");
+    }
+
+    /// <summary>Tiny products: a plain triple loop, no packing.</summary>
+    static void Direct(bool transA, bool transB, int m, int n, int k, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool accumulate)
+    {
+        nint ai = transA ? 1 : lda, ap = transA ? lda : 1;
+        nint bj = transB ? ldb : 1, bp = transB ? 1 : ldb;
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
             {
                 float s = 0;
-                for (int p = 0; p < k; p++)
-                    s += (transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
-                c[i * ldc + j] = accumulate ? c[i * ldc + j] + s : s;
+                float* x = a + i * ai, y = b + j * bj;
+                for (int p = 0; p < k; p++, x += ap, y += bp) s = MathF.FusedMultiplyAdd(*x, *y, s);
+                float* z = c + i * ldc + j;
+                *z = accumulate ? *z + s : s;
             }
+    }
+
+    /// <summary>One SGEMM call; task t computes its share of C's columns (SplitN) or rows.</summary>
+    struct Job(Blocking blocking, bool transA, bool transB, int m, int n, int k,
+        float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool accumulate) : IParallelBody
+    {
+        public bool SplitN;
+        public int Tasks;
+
+        public readonly void Invoke(int t)
+        {
+            if (SplitN)
+            {
+                var (j0, j1) = Share(t, n, blocking.Nr);
+                Compute(0, m, j0, j1);
+            }
+            else
+            {
+                var (i0, i1) = Share(t, m, blocking.Mr);
+                Compute(i0, i1, 0, n);
+            }
+        }
+
+        /// <summary>Task t's range of [0, size), split in whole panels of width w.</summary>
+        readonly (int, int) Share(int t, int size, int w)
+        {
+            int panels = (size + w - 1) / w;
+            int p0 = (int)((long)t * panels / Tasks), p1 = (int)((long)(t + 1) * panels / Tasks);
+            return (p0 * w, Math.Min(p1 * w, size));
+        }
+
+        readonly void Compute(int i0, int i1, int j0, int j1)
+        {
+            int mr = blocking.Mr, nr = blocking.Nr;
+            // Equal k blocks (rounded to 8 for the transposing pack) so no block is a thin remainder.
+            int kBlocks = (k + blocking.Kc - 1) / blocking.Kc;
+            int kb = ((k + kBlocks - 1) / kBlocks + 7) & ~7;
+            var buffers = PackBuffers.Get(blocking);
+            float* packedA = buffers.A, packedB = buffers.B, tile = buffers.Tile;
+
+            for (int jc = j0; jc < j1; jc += blocking.Nc)
+            {
+                int nb = Math.Min(blocking.Nc, j1 - jc);
+                for (int pc = 0; pc < k; pc += kb)
+                {
+                    int kc = Math.Min(kb, k - pc);
+                    for (int j = 0; j < nb; j += nr)
+                    {
+                        float* dst = packedB + (nint)j * kc;
+                        int cols = Math.Min(nr, nb - j);
+                        if (transB) GemmPacking.PackRows(b + (jc + j) * ldb + pc, ldb, cols, kc, nr, dst);
+                        else GemmPacking.PackCols(b + pc * ldb + jc + j, ldb, cols, kc, nr, dst);
+                    }
+                    bool overwrite = pc == 0 && !accumulate;
+                    for (int ic = i0; ic < i1; ic += blocking.Mc)
+                    {
+                        int mb = Math.Min(blocking.Mc, i1 - ic);
+                        for (int i = 0; i < mb; i += mr)
+                        {
+                            float* dst = packedA + (nint)i * kc;
+                            int rows = Math.Min(mr, mb - i);
+                            if (transA) GemmPacking.PackCols(a + pc * lda + ic + i, lda, rows, kc, mr, dst);
+                            else GemmPacking.PackRows(a + (ic + i) * lda + pc, lda, rows, kc, mr, dst);
+                        }
+                        for (int j = 0; j < nb; j += nr)
+                        {
+                            int cols = Math.Min(nr, nb - j);
+                            float* bPanel = packedB + (nint)j * kc;
+                            for (int i = 0; i < mb; i += mr)
+                            {
+                                int rows = Math.Min(mr, mb - i);
+                                float* aPanel = packedA + (nint)i * kc;
+                                float* cTile = c + (ic + i) * ldc + jc + j;
+                                if (rows == mr && cols == nr)
+                                    MicroKernel(kc, aPanel, bPanel, cTile, ldc, overwrite);
+                                else
+                                {
+                                    // Edge tile: compute the zero-padded tile aside, then write its valid part.
+                                    MicroKernel(kc, aPanel, bPanel, tile, nr, overwrite: true);
+                                    for (int r = 0; r < rows; r++)
+                                    {
+                                        float* src = tile + r * nr, dst = cTile + r * ldc;
+                                        if (overwrite) for (int q = 0; q < cols; q++) dst[q] = src[q];
+                                        else for (int q = 0; q < cols; q++) dst[q] += src[q];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        readonly void MicroKernel(int kc, float* aPanel, float* bPanel, float* cTile, nint ldc, bool overwrite)
+        {
+            switch (blocking.Kind)
+            {
+                case KernelKind.Vector512: GemmMicroKernels.Kernel8x32(kc, aPanel, bPanel, cTile, ldc, overwrite); break;
+                case KernelKind.Vector256: GemmMicroKernels.Kernel6x16(kc, aPanel, bPanel, cTile, ldc, overwrite); break;
+                default: GemmMicroKernels.Kernel4x4(kc, aPanel, bPanel, cTile, ldc, overwrite); break;
+            }
+        }
+    }
+
+    /// <summary>Per-thread packing buffers, 64-byte aligned, allocated once and reused by every call.</summary>
+    sealed class PackBuffers
+    {
+        [ThreadStatic] static PackBuffers? t_buffers;
+
+        float[] _storage = [];
+        public float* A, B, Tile;
+
+        public static PackBuffers Get(Blocking blocking)
+        {
+            var buffers = t_buffers ??= new PackBuffers();
+            long sizeA = (long)blocking.Mc * blocking.Kc, sizeB = (long)blocking.Kc * blocking.Nc, sizeTile = blocking.Mr * blocking.Nr;
+            long need = sizeA + sizeB + sizeTile + 3 * 16;
+            if (buffers._storage.Length < need)
+            {
+                // Pinned, so the raw pointers stay valid; released with the thread's PackBuffers.
+                buffers._storage = GC.AllocateUninitializedArray<float>((int)need, pinned: true);
+                float* start = (float*)(((nint)Unsafe.AsPointer(ref buffers._storage[0]) + 63) & ~(nint)63);
+                buffers.A = start;
+                buffers.B = start + ((sizeA + 15) & ~15L);
+                buffers.Tile = buffers.B + ((sizeB + 15) & ~15L);
+            }
+            return buffers;
+        }
     }
 }

@@ -1,0 +1,191 @@
+using Occam.Kernels;
+
+namespace Occam.Tests.Kernels;
+
+/// <summary>Sgemm against a double-precision reference, on every micro-kernel the hardware runs.</summary>
+[Collection(nameof(ThreadsCollection))]
+public class GemmTests
+{
+    public static TheoryData<bool, bool> Variants => new() { { false, false }, { true, false }, { false, true }, { true, true } };
+
+    static IEnumerable<Gemm.KernelKind> Kernels()
+    {
+        yield return Gemm.KernelKind.Scalar;
+        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated) yield return Gemm.KernelKind.Vector256;
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) yield return Gemm.KernelKind.Vector512;
+    }
+
+    /// <summary>Runs Sgemm on random data with padded strides and checks C, including its untouched padding.</summary>
+    static void Check(bool transA, bool transB, int m, int n, int k, bool accumulate, Random random, int pad = 3)
+    {
+        int lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad;
+        float[] a = Fill(random, (transA ? k : m) * lda);
+        float[] b = Fill(random, (transB ? n : k) * ldb);
+        float[] c = Fill(random, m * ldc);
+        float[] before = (float[])c.Clone();
+        Gemm.Sgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < ldc; j++)
+            {
+                if (j >= n)
+                {
+                    Assert.Equal(before[i * ldc + j], c[i * ldc + j]);
+                    continue;
+                }
+                double sum = accumulate ? before[i * ldc + j] : 0, scale = accumulate ? Math.Abs(sum) : 0;
+                for (int p = 0; p < k; p++)
+                {
+                    double x = transA ? a[p * lda + i] : a[i * lda + p];
+                    double y = transB ? b[j * ldb + p] : b[p * ldb + j];
+                    sum += x * y;
+                    scale += Math.Abs(x * y);
+                }
+                double error = Math.Abs(c[i * ldc + j] - sum);
+                if (error > 1e-5 * (scale + 1e-30) + 1e-30)
+                    Assert.Fail($"{(transA ? 't' : 'n')}{(transB ? 't' : 'n')} m={m} n={n} k={k} acc={accumulate} kernel={Gemm.Kernel}: C[{i},{j}] = {c[i * ldc + j]}, expected {sum}");
+            }
+    }
+
+    static float[] Fill(Random random, int length)
+    {
+        var values = new float[length];
+        for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+        return values;
+    }
+
+    static void OnEveryKernel(Action body)
+    {
+        var saved = Gemm.Kernel;
+        try
+        {
+            foreach (var kernel in Kernels())
+            {
+                Gemm.Kernel = kernel;
+                body();
+            }
+        }
+        finally { Gemm.Kernel = saved; }
+    }
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void EachDimensionFrom1To67(bool transA, bool transB)
+    {
+        var random = new Random(11);
+        OnEveryKernel(() =>
+        {
+            for (int s = 1; s <= 67; s++)
+            {
+                Check(transA, transB, s, 37, 19, accumulate: s % 2 == 0, random);
+                Check(transA, transB, 13, s, 41, accumulate: s % 2 == 1, random);
+                Check(transA, transB, 35, 33, s, accumulate: s % 3 == 0, random);
+            }
+        });
+    }
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void RandomShapes(bool transA, bool transB)
+    {
+        var random = new Random(transA ? 5 : 7 + (transB ? 1 : 0));
+        OnEveryKernel(() =>
+        {
+            for (int t = 0; t < 40; t++)
+                Check(transA, transB, random.Next(1, 68), random.Next(1, 68), random.Next(1, 68), accumulate: t % 2 == 0, random, pad: random.Next(0, 5));
+        });
+    }
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void LargerThanOneCacheBlock(bool transA, bool transB)
+    {
+        var random = new Random(3);
+        Check(transA, transB, 129, 257, 300, accumulate: false, random);
+        Check(transA, transB, 129, 257, 300, accumulate: true, random);
+        Check(transA, transB, 37, 2100, 9, accumulate: true, random);
+        Check(transA, transB, 600, 5, 530, accumulate: false, random);
+    }
+
+    [Fact]
+    public void Square512()
+    {
+        Check(false, false, 512, 512, 512, accumulate: false, new Random(2), pad: 0);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void EmptyInnerDimensionClearsOrKeepsC(bool accumulate)
+    {
+        float[] c = [1, 2, 3, 4, 5, 6, 7];
+        Gemm.Sgemm(false, false, 2, 3, 0, [], 0, [], 3, c, 4, accumulate);
+        float[] expected = accumulate ? [1, 2, 3, 4, 5, 6, 7] : [0, 0, 0, 4, 0, 0, 0];
+        Assert.Equal(expected, c);
+    }
+
+    [Fact]
+    public void EmptyOutputIsANoOp()
+    {
+        float[] c = [9];
+        Gemm.Sgemm(false, false, 0, 5, 3, [], 3, new float[15], 5, [], 5, false);
+        Gemm.Sgemm(true, true, 4, 0, 3, new float[12], 4, [], 3, [], 0, false);
+        Gemm.Sgemm(false, false, 1, 0, 1, [1], 1, new float[0], 0, c, 1, false);
+        Assert.Equal(9, c[0]);
+    }
+
+    [Theory]
+    [InlineData(-1, 2, 2, 2, 2, 2, 4, 4, 4, "m=-1")]
+    [InlineData(2, 2, -3, 2, 2, 2, 4, 4, 4, "k=-3")]
+    [InlineData(2, 2, 2, 1, 2, 2, 4, 4, 4, "lda must be at least 2")]
+    [InlineData(2, 2, 2, 2, 1, 2, 4, 4, 4, "ldb must be at least 2")]
+    [InlineData(2, 2, 2, 2, 2, 1, 4, 4, 4, "ldc must be at least 2")]
+    [InlineData(2, 2, 2, 2, 2, 2, 3, 4, 4, "A needs 4 elements")]
+    [InlineData(2, 2, 2, 2, 2, 2, 4, 3, 4, "B needs 4 elements")]
+    [InlineData(2, 2, 2, 2, 2, 3, 4, 4, 4, "C needs 5 elements")]
+    public void BadArgumentsThrow(int m, int n, int k, int lda, int ldb, int ldc, int lengthA, int lengthB, int lengthC, string message)
+    {
+        var error = Assert.Throws<ArgumentException>(() =>
+            Gemm.Sgemm(false, false, m, n, k, new float[lengthA], lda, new float[lengthB], ldb, new float[lengthC], ldc, false));
+        Assert.Contains("Sgemm", error.Message);
+        Assert.Contains(message, error.Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void BitIdenticalAcrossThreadCountsAndRuns(bool transA, bool transB)
+    {
+        var random = new Random(17);
+        int m = 131, n = 300, k = 517;
+        float[] a = Fill(random, m * k), b = Fill(random, k * n);
+        float[] Run(int threads)
+        {
+            var c = new float[m * n];
+            int saved = Threads.Count;
+            Threads.Count = threads;
+            try { Gemm.Sgemm(transA, transB, m, n, k, a, transA ? m : k, b, transB ? k : n, c, n, false); }
+            finally { Threads.Count = saved; }
+            return c;
+        }
+        var one = Run(1);
+        Assert.Equal(one, Run(2));
+        Assert.Equal(one, Run(2));
+        Assert.Equal(one, Run(3));
+    }
+
+    [Fact]
+    public void SteadyStateDoesNotAllocate()
+    {
+        int m = 128, n = 256, k = 200;
+        float[] a = new float[m * k], b = new float[k * n], c = new float[m * n];
+        int saved = Threads.Count;
+        Threads.Count = 2;
+        try
+        {
+            for (int i = 0; i < 3; i++) Gemm.Sgemm(false, true, m, n, k, a, k, b, k, c, n, false);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10; i++) Gemm.Sgemm(false, true, m, n, k, a, k, b, k, c, n, false);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        finally { Threads.Count = saved; }
+    }
+}

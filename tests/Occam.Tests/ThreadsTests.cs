@@ -1,0 +1,128 @@
+namespace Occam.Tests;
+
+/// <summary>Tests that change <see cref="Threads.Count"/> or other engine-wide settings run one at a time.</summary>
+[CollectionDefinition(nameof(ThreadsCollection), DisableParallelization = true)]
+public class ThreadsCollection;
+
+[Collection(nameof(ThreadsCollection))]
+public class ThreadsTests
+{
+    static void WithCount(int count, Action body)
+    {
+        int saved = Threads.Count;
+        Threads.Count = count;
+        try { body(); }
+        finally { Threads.Count = saved; }
+    }
+
+    struct Counter(int[] hits) : IParallelBody
+    {
+        public readonly void Invoke(int index) => Interlocked.Increment(ref hits[index]);
+    }
+
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(1, 7)]
+    [InlineData(2, 1)]
+    [InlineData(2, 2)]
+    [InlineData(2, 1000)]
+    [InlineData(4, 333)]
+    public void RunsEveryIndexExactlyOnce(int threads, int tasks)
+    {
+        WithCount(threads, () =>
+        {
+            for (int round = 0; round < 50; round++)
+            {
+                var hits = new int[tasks];
+                Threads.For(tasks, i => Interlocked.Increment(ref hits[i]));
+                Assert.All(hits, h => Assert.Equal(1, h));
+                var structHits = new int[tasks];
+                Threads.For(tasks, new Counter(structHits));
+                Assert.All(structHits, h => Assert.Equal(1, h));
+            }
+        });
+    }
+
+    [Fact]
+    public void UsesMoreThanOneThread()
+    {
+        WithCount(2, () =>
+        {
+            var ids = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>();
+            using var barrier = new Barrier(2);
+            // Each of the two tasks waits for the other, which only finishes if they run concurrently.
+            Threads.For(2, _ =>
+            {
+                ids[Environment.CurrentManagedThreadId] = true;
+                Assert.True(barrier.SignalAndWait(TimeSpan.FromSeconds(10)));
+            });
+            Assert.Equal(2, ids.Count);
+        });
+    }
+
+    [Fact]
+    public void PropagatesTheException()
+    {
+        WithCount(2, () =>
+        {
+            var error = Assert.Throws<InvalidOperationException>(() =>
+                Threads.For(100, i => { if (i == 37) throw new InvalidOperationException("task 37"); }));
+            Assert.Equal("task 37", error.Message);
+            // The pool still works afterwards.
+            int sum = 0;
+            Threads.For(10, i => Interlocked.Add(ref sum, i));
+            Assert.Equal(45, sum);
+        });
+    }
+
+    [Fact]
+    public void NestedCallsRunInline()
+    {
+        WithCount(2, () =>
+        {
+            var hits = new int[8 * 8];
+            Threads.For(8, i => Threads.For(8, j => Interlocked.Increment(ref hits[i * 8 + j])));
+            Assert.All(hits, h => Assert.Equal(1, h));
+        });
+    }
+
+    [Fact]
+    public void SeveralUserThreadsAtOnce()
+    {
+        WithCount(2, () =>
+        {
+            var totals = new long[4];
+            var users = Enumerable.Range(0, 4).Select(u => new Thread(() =>
+            {
+                for (int round = 0; round < 200; round++)
+                    Threads.For(16, i => Interlocked.Add(ref totals[u], i));
+            })).ToList();
+            users.ForEach(t => t.Start());
+            users.ForEach(t => t.Join());
+            Assert.All(totals, t => Assert.Equal(200L * 120, t));
+        });
+    }
+
+    [Fact]
+    public void StructBodyDoesNotAllocate()
+    {
+        WithCount(2, () =>
+        {
+            var hits = new int[64];
+            var body = new Counter(hits);
+            for (int i = 0; i < 5; i++) Threads.For(64, body);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 100; i++) Threads.For(64, body);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.All(hits, h => Assert.Equal(105, h));
+        });
+    }
+
+    [Fact]
+    public void CountMustBePositive()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => Threads.Count = 0);
+        Assert.Contains("Threads.Count", error.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Threads.For(-1, _ => { }));
+    }
+}
