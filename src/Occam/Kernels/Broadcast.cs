@@ -45,15 +45,20 @@ public sealed class BroadcastPlan
     int Inner => _dims[^1];
     bool InnerBroadcast => _smallStride[^1] == 0;
 
-    /// <summary>large = small broadcast to the large shape.</summary>
-    public void Expand(ReadOnlySpan<float> small, Span<float> large)
+    /// <summary>large = small broadcast to the large shape (large += … when <paramref name="accumulate"/>).</summary>
+    public void Expand(ReadOnlySpan<float> small, Span<float> large, bool accumulate)
     {
         int inner = Inner, smallOffset = 0;
         Span<int> counter = stackalloc int[_dims.Length];
         for (int o = 0; o < _outer; o++)
         {
             var run = large.Slice(o * inner, inner);
-            if (InnerBroadcast) run.Fill(small[smallOffset]);
+            if (InnerBroadcast)
+            {
+                if (accumulate) TensorPrimitives.Add(run, small[smallOffset], run);
+                else run.Fill(small[smallOffset]);
+            }
+            else if (accumulate) TensorPrimitives.Add(run, small.Slice(smallOffset, inner), run);
             else small.Slice(smallOffset, inner).CopyTo(run);
             smallOffset = Advance(counter, smallOffset);
         }

@@ -6,7 +6,7 @@ namespace Occam;
 /// <summary>
 /// A dense float32 tensor: contiguous row-major storage plus a shape. Reshape-like
 /// operations return views of the same storage; everything else copies. Ops that take a
-/// tensor which requires grad record themselves on the graph (see <see cref="Backward()"/>).
+/// tensor which requires grad record themselves on the graph (see <see cref="Backward"/>).
 /// </summary>
 public sealed partial class Tensor
 {
@@ -42,7 +42,7 @@ public sealed partial class Tensor
     /// <summary>The op that produced this tensor, or null for a leaf.</summary>
     internal Node? GradFn { get; set; }
 
-    /// <summary>Gradient accumulated by <see cref="Backward()"/> (leaves only), or null.</summary>
+    /// <summary>Gradient accumulated by <see cref="Backward"/> (leaves only), or null.</summary>
     public Tensor? Grad { get; set; }
 
     /// <summary>Whether ops on this tensor are recorded for differentiation.

@@ -1,0 +1,47 @@
+using Occam.Kernels;
+
+namespace Occam;
+
+public static partial class Functional
+{
+    /// <summary>2-D max pooling over NCHW (PyTorch semantics: padding is −∞, stride defaults to the kernel size).</summary>
+    public static Tensor MaxPool2d(Tensor input, int kernelSize, int? stride = null, int padding = 0)
+        => MaxPool2d(input, (kernelSize, kernelSize), (stride ?? kernelSize, stride ?? kernelSize), (padding, padding));
+
+    /// <inheritdoc cref="MaxPool2d(Tensor, int, int?, int)"/>
+    public static Tensor MaxPool2d(Tensor input, (int H, int W) kernelSize, (int H, int W) stride, (int H, int W) padding)
+    {
+        var (n, c, h, w, oh, ow) = PoolShape("MaxPool2d", input, kernelSize, stride, padding);
+        var y = Tensor.Empty([n, c, oh, ow]);
+        var argmax = new int[y.Size];
+        Pool.MaxForward(input.Span, n, c, h, w, kernelSize.H, kernelSize.W, stride.H, stride.W, padding.H, padding.W, y.Span, argmax);
+        if (!input.Tracks) return y;
+        return Tensor.Record(y, "MaxPool2d", g => Pool.MaxBackward(g, argmax, n, c, h, w, oh, ow, input.GradSpan()), [input]);
+    }
+
+    /// <summary>2-D average pooling over NCHW; with <paramref name="countIncludePad"/> (PyTorch's default)
+    /// padded zeros count in the divisor.</summary>
+    public static Tensor AvgPool2d(Tensor input, int kernelSize, int? stride = null, int padding = 0, bool countIncludePad = true)
+        => AvgPool2d(input, (kernelSize, kernelSize), (stride ?? kernelSize, stride ?? kernelSize), (padding, padding), countIncludePad);
+
+    /// <inheritdoc cref="AvgPool2d(Tensor, int, int?, int, bool)"/>
+    public static Tensor AvgPool2d(Tensor input, (int H, int W) kernelSize, (int H, int W) stride, (int H, int W) padding, bool countIncludePad = true)
+    {
+        var (n, c, h, w, oh, ow) = PoolShape("AvgPool2d", input, kernelSize, stride, padding);
+        var y = Tensor.Empty([n, c, oh, ow]);
+        Pool.AvgForward(input.Span, n, c, h, w, kernelSize.H, kernelSize.W, stride.H, stride.W, padding.H, padding.W, countIncludePad, y.Span);
+        if (!input.Tracks) return y;
+        return Tensor.Record(y, "AvgPool2d", g => Pool.AvgBackward(g, n, c, h, w, kernelSize.H, kernelSize.W, stride.H, stride.W, padding.H, padding.W, countIncludePad, input.GradSpan()), [input]);
+    }
+
+    static (int N, int C, int H, int W, int OH, int OW) PoolShape(string op, Tensor input, (int H, int W) k, (int H, int W) s, (int H, int W) p)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank != 4) throw new ArgumentException($"{op}: input must be 4-D [N, C, H, W], got shape {Shape.Format(input.ShapeRef)}");
+        int n = input.ShapeRef[0], c = input.ShapeRef[1], h = input.ShapeRef[2], w = input.ShapeRef[3];
+        if (p.H * 2 > k.H || p.W * 2 > k.W)
+            throw new ArgumentException($"{op}: pad should be at most half of kernel size, got padding [{p.H}, {p.W}] for kernel [{k.H}, {k.W}]");
+        var (oh, ow) = Im2Col.OutputShape(op, h, w, k.H, k.W, s.H, s.W, p.H, p.W, 1, 1);
+        return (n, c, h, w, oh, ow);
+    }
+}

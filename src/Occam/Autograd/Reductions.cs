@@ -1,0 +1,116 @@
+using Occam.Kernels;
+
+namespace Occam;
+
+// Sum is a primitive (SumTo); mean and variance are composed from it.
+public sealed partial class Tensor
+{
+    // The kept-dim shape, the squeezed shape and the element count of a reduction over dims (null = all).
+    (int[] Keep, int[] Squeezed, int Count) ReductionShapes(int[]? dims, string op)
+    {
+        var reduce = new bool[Rank];
+        if (dims == null) Array.Fill(reduce, true);
+        else
+            foreach (int dim in dims)
+            {
+                int d = Occam.Shape.Dim(dim, Rank, op);
+                if (reduce[d]) throw new ArgumentException($"{op}: dim {dim} appears twice in {Occam.Shape.Format(dims)}");
+                reduce[d] = true;
+            }
+        var keep = new int[Rank];
+        var squeezed = new List<int>();
+        int count = 1;
+        for (int i = 0; i < Rank; i++)
+        {
+            keep[i] = reduce[i] ? 1 : _shape[i];
+            if (reduce[i]) count *= _shape[i];
+            else squeezed.Add(_shape[i]);
+        }
+        return (keep, [.. squeezed], count);
+    }
+
+    /// <summary>Sum over <paramref name="dims"/> (all when null).</summary>
+    public Tensor Sum(int[]? dims = null, bool keepDim = false)
+    {
+        var (keep, squeezed, _) = ReductionShapes(dims, "Sum");
+        var s = SumTo(keep);
+        return keepDim ? s : s.Reshape(squeezed);
+    }
+
+    /// <summary>Sum over one dim.</summary>
+    public Tensor Sum(int dim, bool keepDim = false) => Sum([dim], keepDim);
+
+    /// <summary>Mean over <paramref name="dims"/> (all when null).</summary>
+    public Tensor Mean(int[]? dims = null, bool keepDim = false)
+    {
+        var (_, _, count) = ReductionShapes(dims, "Mean");
+        return Sum(dims, keepDim).Mul(1f / count);
+    }
+
+    /// <summary>Mean over one dim.</summary>
+    public Tensor Mean(int dim, bool keepDim = false) => Mean([dim], keepDim);
+
+    /// <summary>Variance over <paramref name="dims"/>: Σ(x − mean)²/(n − 1) when unbiased (PyTorch's default), /n otherwise.</summary>
+    public Tensor Var(int[]? dims = null, bool unbiased = true, bool keepDim = false)
+    {
+        var (_, _, count) = ReductionShapes(dims, "Var");
+        var centered = this - Mean(dims, keepDim: true);
+        return centered.Pow(2f).Sum(dims, keepDim).Mul(1f / (unbiased ? count - 1 : count));
+    }
+
+    /// <summary>Maximum values along <paramref name="dim"/>; the gradient goes to the first maximal element.</summary>
+    public Tensor Max(int dim, bool keepDim = false)
+    {
+        var (values, indices, outer, length, inner) = MaxAlong(dim, keepDim, "Max");
+        if (!Tracks) return values;
+        var x = this;
+        return Record(values, "Max", g =>
+        {
+            var gx = x.GradSpan();
+            for (int o = 0; o < outer; o++)
+                for (int i = 0; i < inner; i++)
+                    gx[(o * length + indices[o * inner + i]) * inner + i] += g[o * inner + i];
+        }, [x]);
+    }
+
+    /// <summary>Maximum of all elements (0-d).</summary>
+    public Tensor Max() => Reshape(Size).Max(0);
+
+    /// <summary>Index of the first maximum along <paramref name="dim"/>, as floats; over all elements (flat index) when null.</summary>
+    public Tensor Argmax(int? dim = null, bool keepDim = false)
+    {
+        if (dim == null)
+        {
+            var flat = Detach().Reshape(Size).Argmax(0);
+            return keepDim ? flat.Reshape(Enumerable.Repeat(1, Rank).ToArray()) : flat;
+        }
+        var (_, indices, _, _, _) = MaxAlong(dim.Value, keepDim, "Argmax");
+        var shape = ReductionShapes([dim.Value], "Argmax");
+        var y = Zeros(keepDim ? shape.Keep : shape.Squeezed);
+        var dst = y.Span;
+        for (int i = 0; i < indices.Length; i++) dst[i] = indices[i];
+        return y;
+    }
+
+    (Tensor Values, int[] Indices, int Outer, int Length, int Inner) MaxAlong(int dim, bool keepDim, string op)
+    {
+        if (Rank == 0) return MaxAlongScalar(keepDim);
+        int d = Occam.Shape.Dim(dim, Rank, op);
+        int outer = 1, inner = 1, length = _shape[d];
+        if (length == 0) throw new ArgumentException($"{op}: cannot reduce over dim {dim} of size 0");
+        for (int i = 0; i < d; i++) outer *= _shape[i];
+        for (int i = d + 1; i < Rank; i++) inner *= _shape[i];
+        var (keep, squeezed, _) = ReductionShapes([d], op);
+        var values = Empty(keepDim ? keep : squeezed);
+        var indices = new int[outer * inner];
+        Reduce.MaxAlong(Span, outer, length, inner, values.Span, indices);
+        return (values, indices, outer, length, inner);
+    }
+
+    (Tensor, int[], int, int, int) MaxAlongScalar(bool keepDim)
+    {
+        var values = Empty([]);
+        values.Span[0] = Span[0];
+        return (values, [0], 1, 1, 1);
+    }
+}
