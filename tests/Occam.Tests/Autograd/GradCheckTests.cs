@@ -1,0 +1,179 @@
+using Occam.Tests.Support;
+using static Occam.Tests.Support.GradCheck;
+
+namespace Occam.Tests.Ops;
+
+/// <summary>Central-difference gradient checks for every op, including broadcasting and size-1 dims.</summary>
+public class GradCheckTests
+{
+    static Tensor R(ulong seed, params int[] shape) => Tensor.RandN(shape, new Generator(seed));
+
+    public static TheoryData<int[], int[]> BroadcastPairs() => new()
+    {
+        { [3, 4], [3, 4] }, { [2, 3, 4], [3, 1] }, { [4], [2, 3, 4] }, { [2, 1, 4], [1, 3, 1] }, { [], [3, 4] }, { [5, 1], [1] },
+    };
+
+    [Theory, MemberData(nameof(BroadcastPairs))]
+    public void Add(int[] a, int[] b) => Check(x => x[0] + x[1], R(1, a), R(2, b));
+
+    [Theory, MemberData(nameof(BroadcastPairs))]
+    public void Sub(int[] a, int[] b) => Check(x => x[0] - x[1], R(1, a), R(2, b));
+
+    [Theory, MemberData(nameof(BroadcastPairs))]
+    public void Mul(int[] a, int[] b) => Check(x => x[0] * x[1], R(1, a), R(2, b));
+
+    [Theory, MemberData(nameof(BroadcastPairs))]
+    public void Div(int[] a, int[] b) => Check(x => x[0] / x[1], R(1, a), Positive(b, 2));
+
+    [Theory, MemberData(nameof(BroadcastPairs))]
+    public void MaximumMinimum(int[] a, int[] b)
+    {
+        // Distinct values on each side keep every comparison far from a tie.
+        var x = Away(a, 3, 0.1f, 0f) + 0.5f;
+        var y = Away(b, 4, 0.1f, 0f) - 0.5f;
+        Check(t => t[0].Maximum(t[1]) + t[0].Minimum(t[1]) * 2f, x, y);
+    }
+
+    [Fact]
+    public void ScalarArithmetic() => Check(x => (2f - x[0]) * 3f + x[0] / 4f - 1f + 5f / (x[0] + 3f), Positive([3, 4], 5));
+
+    [Fact]
+    public void UnaryMath()
+    {
+        Check(x => x[0].Exp(), R(6, 3, 4));
+        Check(x => x[0].Log(), Positive([3, 4], 7));
+        Check(x => x[0].Sqrt(), Positive([3, 4], 8));
+        Check(x => x[0].Abs(), Away([3, 4], 9, 0.05f, 0f));
+        Check(x => x[0].Neg(), R(10, 3, 4));
+        Check(x => x[0].Sign() + x[0], Away([3, 4], 11, 0.05f, 0f));
+        Check(x => x[0].Pow(2.5f), Positive([3, 4], 12));
+        Check(x => x[0].Pow(2f), R(13, 3, 4));
+        Check(x => x[0].Pow(-1.5f), Positive([3, 4], 14));
+        Check(x => x[0].Pow(x[1]), Positive([3, 4], 15), R(16, 4));
+        Check(x => x[0].Clamp(-0.5f, 0.5f), Away([3, 4], 17, 0.05f, -0.5f, 0.5f));
+        Check(x => x[0].Clamp(min: 0.2f), Away([3, 4], 18, 0.05f, 0.2f));
+    }
+
+    [Fact]
+    public void Activations()
+    {
+        var x = Away([4, 5], 20, 0.05f, 0f);
+        Check(t => t[0].Relu(), x);
+        Check(t => t[0].LeakyRelu(0.2f), x);
+        Check(t => t[0].Elu(0.5f), x);
+        Check(t => t[0].Selu(), x);
+        Check(t => t[0].Gelu(), x);
+        Check(t => t[0].Gelu(approximateTanh: true), x);
+        Check(t => t[0].Sigmoid(), x);
+        Check(t => t[0].Tanh(), x);
+        Check(t => t[0].Softplus(), x);
+        Check(t => t[0].Softplus(beta: 2f, threshold: 1f), Away([4, 5], 21, 0.05f, 0.5f));
+    }
+
+    [Fact]
+    public void Reductions()
+    {
+        var x = R(30, 2, 3, 4);
+        Check(t => t[0].Sum(), x);
+        Check(t => t[0].Sum([1]), x);
+        Check(t => t[0].Sum([0, 2], keepDim: true), x);
+        Check(t => t[0].Mean([-1]), x);
+        Check(t => t[0].Mean(), x);
+        Check(t => t[0].Var([1]), x);
+        Check(t => t[0].Var([0, 2], unbiased: false, keepDim: true), x);
+        Check(t => t[0].Var(), x);
+        Check(t => t[0].Sum([1], keepDim: true) * t[0], R(31, 3, 1, 2)); // size-1 dims
+    }
+
+    [Fact]
+    public void Max()
+    {
+        // A permutation of well-separated values: no ties.
+        var perm = new Generator(32).Permutation(24);
+        var x = Tensor.FromArray(perm.Select(p => p * 0.3f - 3f).ToArray(), 2, 3, 4);
+        Check(t => t[0].Max(1), 1e-2f, 2e-2, x);
+        Check(t => t[0].Max(-1, keepDim: true), 1e-2f, 2e-2, x);
+        Check(t => t[0].Max(), 1e-2f, 2e-2, x);
+    }
+
+    [Fact]
+    public void MatMul()
+    {
+        Check(t => t[0].MatMul(t[1]), R(40, 3, 4), R(41, 4, 5));
+        Check(t => t[0].MatMul(t[1]), R(42, 2, 3, 4), R(43, 2, 4, 5));
+        Check(t => t[0].MatMul(t[1]), R(44, 2, 3, 4), R(45, 4, 5));
+        Check(t => t[0].MatMul(t[1]), R(46, 3, 4), R(47, 2, 4, 5));
+        Check(t => t[0].MatMul(t[1]), R(48, 4), R(49, 4, 5));
+        Check(t => t[0].MatMul(t[1]), R(50, 3, 4), R(51, 4));
+        Check(t => t[0].MatMul(t[1]), R(52, 1, 1), R(53, 1, 3));
+    }
+
+    [Fact]
+    public void Linear()
+    {
+        Check(t => Functional.Linear(t[0], t[1], t[2]), R(60, 4, 5), R(61, 3, 5), R(62, 3));
+        Check(t => Functional.Linear(t[0], t[1]), R(63, 2, 4, 5), R(64, 3, 5));
+    }
+
+    [Fact]
+    public void SoftmaxFamily()
+    {
+        Check(t => t[0].Softmax(-1), R(70, 3, 5));
+        Check(t => t[0].Softmax(1), R(71, 2, 3, 4));
+        Check(t => t[0].LogSoftmax(-1), R(72, 3, 5));
+        Check(t => t[0].LogSoftmax(0), R(73, 4, 3));
+    }
+
+    public static TheoryData<int, int, int, int, int, int> ConvCases() => new()
+    {
+        // channels, out, kernel, stride, padding, dilation/groups encoded below
+        { 3, 4, 3, 1, 1, 1 }, { 3, 4, 3, 2, 1, 1 }, { 2, 2, 3, 1, 2, 2 }, { 4, 6, 3, 1, 1, -2 }, { 4, 4, 3, 1, 1, -4 }, { 3, 5, 1, 1, 0, 1 },
+    };
+
+    [Theory, MemberData(nameof(ConvCases))]
+    public void Conv2d(int c, int o, int k, int stride, int pad, int dilationOrGroups)
+    {
+        int dilation = dilationOrGroups > 0 ? dilationOrGroups : 1, groups = dilationOrGroups < 0 ? -dilationOrGroups : 1;
+        Check(t => Functional.Conv2d(t[0], t[1], t[2], stride, pad, dilation, groups),
+            R(80, 2, c, 6, 5), R(81, o, c / groups, k, k), R(82, o));
+    }
+
+    [Fact]
+    public void Conv2dNonSquareWithoutBias() =>
+        Check(t => Functional.Conv2d(t[0], t[1], null, (2, 1), (1, 0), (1, 1)), R(83, 1, 2, 7, 5), R(84, 3, 2, 2, 3));
+
+    [Fact]
+    public void Pooling()
+    {
+        var perm = new Generator(90).Permutation(2 * 2 * 6 * 6);
+        var x = Tensor.FromArray(perm.Select(p => p * 0.05f).ToArray(), 2, 2, 6, 6);
+        Check(t => Functional.MaxPool2d(t[0], 2), x);
+        Check(t => Functional.MaxPool2d(t[0], 3, 2, 1), x);
+        Check(t => Functional.AvgPool2d(t[0], 2), x);
+        Check(t => Functional.AvgPool2d(t[0], 3, 2, 1), x);
+        Check(t => Functional.AvgPool2d(t[0], 3, 1, 1, countIncludePad: false), x);
+    }
+
+    [Fact]
+    public void ShapeOps()
+    {
+        var x = R(100, 2, 3, 4);
+        Check(t => t[0].Reshape(6, -1) * t[0].Reshape(6, 4), x);
+        Check(t => t[0].Flatten().Unsqueeze(1).Squeeze(), x);
+        Check(t => t[0].Transpose(0, 2), x);
+        Check(t => t[0].Permute(2, 0, 1), x);
+        Check(t => t[0].IndexRows([1, 0, 1]), x);
+        Check(t => Tensor.Cat([t[0], t[1]], 1), x, R(101, 2, 1, 4));
+        Check(t => Tensor.Cat([t[0], t[1]], 0), R(102, 1, 3), R(103, 2, 3));
+        Check(t => t[0].ExpandTo(2, 3, 4), R(104, 3, 1));
+        Check(t => t[0].SumTo(3, 1), x);
+    }
+
+    [Fact]
+    public void Selection()
+    {
+        var cond = Tensor.FromArray([1, 0, 1], 3, 1);
+        Check(t => Tensor.Where(cond, t[0], t[1]), R(110, 3, 4), R(111, 4));
+        Check(t => t[0].MaskedFill(Tensor.FromArray([0, 1, 1, 0], 4), -1f), R(112, 3, 4));
+    }
+}
