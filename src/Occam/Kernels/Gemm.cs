@@ -31,6 +31,12 @@ public static unsafe class Gemm
     /// <summary>m·n·k each thread must get for waking another thread to pay.</summary>
     const long ProductPerThread = 1 << 17;
 
+    /// <summary>Floats of packed A (or B) that the threads share rather than each packing its own copy.</summary>
+    internal static long SharedBudget { get; set; } = 1 << 20;
+
+    /// <summary>Tasks per thread once the shared operand is packed: finer tasks balance the load.</summary>
+    const int TasksPerThread = 4;
+
     static Blocking _blocking = Detect();
 
     static Blocking Detect() =>
@@ -84,12 +90,30 @@ public static unsafe class Gemm
             var blocking = _blocking;
             var job = new Job(blocking, transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
             int threads = (int)Math.Clamp(product / ProductPerThread, 1, Threads.Count);
+            if (threads == 1)
+            {
+                job.Compute(0, m, 0, n);
+                return;
+            }
             int panelsM = (m + blocking.Mr - 1) / blocking.Mr, panelsN = (n + blocking.Nr - 1) / blocking.Nr;
-            // Splitting n makes each thread pack all of A (m·k), splitting m all of B (k·n): copy the smaller.
+            // Splitting n means every task needs all of A, splitting m all of B: share the smaller.
             job.SplitN = panelsN >= threads ? (m <= n || panelsM < threads) : panelsN >= panelsM;
-            job.Tasks = Math.Min(threads, job.SplitN ? panelsN : panelsM);
-            if (job.Tasks == 1) job.Invoke(0);
-            else Threads.For(job.Tasks, job);
+            int panels = job.SplitN ? panelsN : panelsM;
+            long sharedSize = job.SplitN ? (long)panelsM * blocking.Mr * k : (long)panelsN * blocking.Nr * k;
+            if (sharedSize <= SharedBudget)
+            {
+                // Pack the shared operand once, in parallel; then small tasks, claimed dynamically,
+                // keep both cores busy even when another process takes one for a while.
+                float* shared = PackBuffers.Get(blocking).Shared(sharedSize);
+                if (job.SplitN) job.SharedA = shared;
+                else job.SharedB = shared;
+                job.Tasks = Math.Min(threads, (job.SplitN ? panelsM : panelsN));
+                Threads.For(job.Tasks, job);
+                job.Tasks = Math.Min(panels, threads * TasksPerThread);
+            }
+            else job.Tasks = Math.Min(panels, threads);
+            job.Computing = true;
+            Threads.For(job.Tasks, job);
         }
     }
 
@@ -117,16 +141,49 @@ public static unsafe class Gemm
             }
     }
 
-    /// <summary>One SGEMM call; task t computes its share of C's columns (SplitN) or rows.</summary>
+    /// <summary>
+    /// One SGEMM call. Before Computing, task t packs its share of the shared operand's panels;
+    /// then task t computes its share of C's columns (SplitN) or rows.
+    /// </summary>
     struct Job(Blocking blocking, bool transA, bool transB, int m, int n, int k,
         float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool accumulate) : IParallelBody
     {
-        public bool SplitN;
+        public bool SplitN, Computing;
         public int Tasks;
+        /// <summary>All of A (or B) packed, k block after k block: the panel of rows i in the k block
+        /// starting at pc is at SharedA + pc·mPadded + i·kc.</summary>
+        public float* SharedA, SharedB;
+
+        readonly int KBlock
+        {
+            get
+            {
+                // Equal k blocks (rounded to 8 for the transposing pack) so no block is a thin remainder.
+                int kBlocks = (k + blocking.Kc - 1) / blocking.Kc;
+                return ((k + kBlocks - 1) / kBlocks + 7) & ~7;
+            }
+        }
 
         public readonly void Invoke(int t)
         {
-            if (SplitN)
+            if (!Computing)
+            {
+                if (SharedA != null)
+                {
+                    var (i0, i1) = Share(t, m, blocking.Mr);
+                    int padded = (m + blocking.Mr - 1) / blocking.Mr * blocking.Mr;
+                    for (int pc = 0, kb = KBlock; pc < k; pc += kb)
+                        PackA(i0, i1 - i0, pc, Math.Min(kb, k - pc), SharedA + (nint)pc * padded + (nint)i0 * Math.Min(kb, k - pc));
+                }
+                else
+                {
+                    var (j0, j1) = Share(t, n, blocking.Nr);
+                    int padded = (n + blocking.Nr - 1) / blocking.Nr * blocking.Nr;
+                    for (int pc = 0, kb = KBlock; pc < k; pc += kb)
+                        PackB(j0, j1 - j0, pc, Math.Min(kb, k - pc), SharedB + (nint)pc * padded + (nint)j0 * Math.Min(kb, k - pc));
+                }
+            }
+            else if (SplitN)
             {
                 var (j0, j1) = Share(t, n, blocking.Nr);
                 Compute(0, m, j0, j1);
@@ -146,14 +203,31 @@ public static unsafe class Gemm
             return (p0 * w, Math.Min(p1 * w, size));
         }
 
-        readonly void Compute(int i0, int i1, int j0, int j1)
+        /// <summary>Packs rows [i, i+rows) × k block [pc, pc+kc) of op(A) as mr-wide panels at dst.</summary>
+        readonly void PackA(int i, int rows, int pc, int kc, float* dst)
         {
-            int mr = blocking.Mr, nr = blocking.Nr;
-            // Equal k blocks (rounded to 8 for the transposing pack) so no block is a thin remainder.
-            int kBlocks = (k + blocking.Kc - 1) / blocking.Kc;
-            int kb = ((k + kBlocks - 1) / kBlocks + 7) & ~7;
+            int mr = blocking.Mr;
+            for (int r = 0; r < rows; r += mr, dst += (nint)mr * kc)
+                if (transA) GemmPacking.PackCols(a + pc * lda + i + r, lda, Math.Min(mr, rows - r), kc, mr, dst);
+                else GemmPacking.PackRows(a + (i + r) * lda + pc, lda, Math.Min(mr, rows - r), kc, mr, dst);
+        }
+
+        /// <summary>Packs k block [pc, pc+kc) × columns [j, j+cols) of op(B) as nr-wide panels at dst.</summary>
+        readonly void PackB(int j, int cols, int pc, int kc, float* dst)
+        {
+            int nr = blocking.Nr;
+            for (int q = 0; q < cols; q += nr, dst += (nint)nr * kc)
+                if (transB) GemmPacking.PackRows(b + (j + q) * ldb + pc, ldb, Math.Min(nr, cols - q), kc, nr, dst);
+                else GemmPacking.PackCols(b + pc * ldb + j + q, ldb, Math.Min(nr, cols - q), kc, nr, dst);
+        }
+
+        /// <summary>C[i0..i1, j0..j1] on the calling thread: the blocked loops around the micro-kernel.</summary>
+        public readonly void Compute(int i0, int i1, int j0, int j1)
+        {
+            int mr = blocking.Mr, nr = blocking.Nr, kb = KBlock;
+            int paddedM = (m + mr - 1) / mr * mr, paddedN = (n + nr - 1) / nr * nr;
             var buffers = PackBuffers.Get(blocking);
-            float* packedA = buffers.A, packedB = buffers.B, tile = buffers.Tile;
+            float* tile = buffers.Tile;
 
             for (int jc = j0; jc < j1; jc += blocking.Nc)
             {
@@ -161,24 +235,16 @@ public static unsafe class Gemm
                 for (int pc = 0; pc < k; pc += kb)
                 {
                     int kc = Math.Min(kb, k - pc);
-                    for (int j = 0; j < nb; j += nr)
-                    {
-                        float* dst = packedB + (nint)j * kc;
-                        int cols = Math.Min(nr, nb - j);
-                        if (transB) GemmPacking.PackRows(b + (jc + j) * ldb + pc, ldb, cols, kc, nr, dst);
-                        else GemmPacking.PackCols(b + pc * ldb + jc + j, ldb, cols, kc, nr, dst);
-                    }
+                    float* packedB = buffers.B;
+                    if (SharedB != null) packedB = SharedB + (nint)pc * paddedN + (nint)jc * kc;
+                    else PackB(jc, nb, pc, kc, packedB);
                     bool overwrite = pc == 0 && !accumulate;
                     for (int ic = i0; ic < i1; ic += blocking.Mc)
                     {
                         int mb = Math.Min(blocking.Mc, i1 - ic);
-                        for (int i = 0; i < mb; i += mr)
-                        {
-                            float* dst = packedA + (nint)i * kc;
-                            int rows = Math.Min(mr, mb - i);
-                            if (transA) GemmPacking.PackCols(a + pc * lda + ic + i, lda, rows, kc, mr, dst);
-                            else GemmPacking.PackRows(a + (ic + i) * lda + pc, lda, rows, kc, mr, dst);
-                        }
+                        float* packedA = buffers.A;
+                        if (SharedA != null) packedA = SharedA + (nint)pc * paddedM + (nint)ic * kc;
+                        else PackA(ic, mb, pc, kc, packedA);
                         for (int j = 0; j < nb; j += nr)
                         {
                             int cols = Math.Min(nr, nb - j);
@@ -225,13 +291,25 @@ public static unsafe class Gemm
     {
         [ThreadStatic] static PackBuffers? t_buffers;
 
-        float[] _storage = [];
+        float[] _storage = [], _shared = [];
+        float* _sharedStart;
         public float* A, B, Tile;
+
+        /// <summary>A buffer of at least size floats that this call's tasks on other threads read.</summary>
+        public float* Shared(long size)
+        {
+            if (_shared.Length < size + 16)
+            {
+                _shared = GC.AllocateUninitializedArray<float>((int)size + 16, pinned: true);
+                _sharedStart = (float*)(((nint)Unsafe.AsPointer(ref _shared[0]) + 63) & ~(nint)63);
+            }
+            return _sharedStart;
+        }
 
         public static PackBuffers Get(Blocking blocking)
         {
             var buffers = t_buffers ??= new PackBuffers();
-            long sizeA = (long)blocking.Mc * blocking.Kc, sizeB = (long)blocking.Kc * blocking.Nc, sizeTile = blocking.Mr * blocking.Nr;
+            long kc = (blocking.Kc + 7) & ~7, sizeA = blocking.Mc * kc, sizeB = kc * blocking.Nc, sizeTile = blocking.Mr * blocking.Nr;
             long need = sizeA + sizeB + sizeTile + 3 * 16;
             if (buffers._storage.Length < need)
             {

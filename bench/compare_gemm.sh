@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# SGEMM, Occam vs PyTorch on the same shapes and thread counts; prints a markdown table.
+# Usage: bench/compare_gemm.sh [--threads 2 1] [--rounds 3]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dotnet build -c Release src/Occam.Cli -nologo -v quiet >/dev/null
+lscpu | grep -E '^(Model name|CPU\(s\))' || true
+exec /usr/bin/python3 bench/gemm_peer.py --occam "dotnet run -c Release --no-build --project src/Occam.Cli --" "$@"
