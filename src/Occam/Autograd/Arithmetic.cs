@@ -6,7 +6,7 @@ namespace Occam;
 
 // + − × ÷, maximum, minimum with NumPy broadcasting. Broadcasting is its own primitive
 // (ExpandTo, whose gradient sums back), so every binary op below works on equal shapes.
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>This tensor broadcast to <paramref name="shape"/> (a copy; itself when already that shape).</summary>
     public Tensor ExpandTo(params int[] shape)

@@ -36,7 +36,7 @@ public static class Autograd
     }
 }
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     static int _stamp;
     [ThreadStatic] static List<Tensor>? _order;

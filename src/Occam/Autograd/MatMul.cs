@@ -4,7 +4,7 @@ using Occam.Kernels;
 namespace Occam;
 
 // Matrix products on the SGEMM kernel; backward uses its transposed variants, never a transposed copy.
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Matrix product with torch.matmul's rules: 1-D operands are promoted (and the dim
     /// removed after), batch dims broadcast.</summary>

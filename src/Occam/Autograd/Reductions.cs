@@ -3,7 +3,7 @@ using Occam.Kernels;
 namespace Occam;
 
 // Sum is a primitive (SumTo); mean and variance are composed from it.
-public sealed partial class Tensor
+public partial class Tensor
 {
     // The kept-dim shape, the squeezed shape and the element count of a reduction over dims (null = all).
     (int[] Keep, int[] Squeezed, int Count) ReductionShapes(int[]? dims, string op)

@@ -4,7 +4,7 @@ namespace Occam;
 
 // Views (reshape, flatten, unsqueeze, squeeze) share storage; permutes, concatenation,
 // row gathers and selections copy.
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>A view with a new shape of the same size; one dim may be −1 (inferred).</summary>
     public Tensor Reshape(params int[] shape)

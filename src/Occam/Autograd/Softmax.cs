@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 namespace Occam;
 
 // Softmax and log-softmax along a dim, stabilized by subtracting the maximum.
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>softmax(x)_i = e^{x_i − max} / Σ_j e^{x_j − max} along <paramref name="dim"/>.</summary>
     public Tensor Softmax(int dim) => SoftmaxCore(dim, log: false);

@@ -5,7 +5,7 @@ namespace Occam;
 
 // Element-wise functions of one tensor. Each is a forward (a kernel operator or a
 // TensorPrimitives call) beside its derivative operator of (x, y, g), from Kernels/Activations.
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>y = forward(x); records dx += backward(x, y, g).</summary>
     Tensor Map<TF, TB>(string op, TF forward, TB backward) where TF : struct, IUnaryOperator where TB : struct, ITernaryOperator

@@ -8,7 +8,7 @@ namespace Occam;
 /// operations return views of the same storage; everything else copies. Ops that take a
 /// tensor which requires grad record themselves on the graph (see <see cref="Backward"/>).
 /// </summary>
-public sealed partial class Tensor
+public partial class Tensor
 {
     internal readonly Storage Storage;
     readonly int[] _shape;

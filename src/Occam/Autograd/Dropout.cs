@@ -1,0 +1,31 @@
+using System.Numerics.Tensors;
+
+namespace Occam;
+
+public static partial class Functional
+{
+    /// <summary>Inverted dropout (torch.nn.functional.dropout): in training each element is zeroed with
+    /// probability <paramref name="p"/> and the rest scaled by 1/(1 − p), so the expectation is unchanged;
+    /// identity when not training. Mask drawing and scaling are one fused pass.</summary>
+    public static Tensor Dropout(Tensor input, float p, bool training, Generator generator)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(generator);
+        if (!(p >= 0 && p <= 1)) throw new ArgumentException($"Dropout: p must be in [0, 1], got {p}");
+        if (!training || p == 0) return input;
+        var mask = new float[input.Size];
+        if (p < 1)
+        {
+            float scale = 1f / (1f - p);
+            for (int i = 0; i < mask.Length; i++) mask[i] = generator.NextFloat() >= p ? scale : 0f;
+        }
+        var y = Tensor.Empty(input.ShapeRef);
+        TensorPrimitives.Multiply(input.Span, mask, y.Span);
+        if (!input.Tracks) return y;
+        return Tensor.Record(y, "Dropout", g =>
+        {
+            var gx = input.GradSpan();
+            TensorPrimitives.FusedMultiplyAdd(g, mask, gx, gx);
+        }, [input]);
+    }
+}

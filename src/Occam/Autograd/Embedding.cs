@@ -1,0 +1,77 @@
+using Occam.Kernels;
+
+namespace Occam;
+
+public static partial class Functional
+{
+    /// <summary>Rows of <paramref name="weight"/> [num, dim] at integer <paramref name="indices"/> (stored as floats):
+    /// output [..., dim]. The row at <paramref name="paddingIndex"/> receives no gradient (torch.nn.functional.embedding).</summary>
+    public static Tensor Embedding(Tensor indices, Tensor weight, int? paddingIndex = null)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.Rank != 2) throw new ArgumentException($"Embedding: weight must be 2-D [num, dim], got shape {Shape.Format(weight.ShapeRef)}");
+        int num = weight.ShapeRef[0], dim = weight.ShapeRef[1];
+        var src = indices.Span;
+        var rows = new int[src.Length];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            float v = src[i];
+            if (v != MathF.Floor(v) || v < 0 || v >= num)
+                throw new ArgumentException($"Embedding: index {v} is out of range for {num} embeddings");
+            rows[i] = (int)v;
+        }
+        var y = Tensor.Empty([.. indices.ShapeRef, dim]);
+        var w = weight.Span;
+        var dst = y.Span;
+        for (int i = 0; i < rows.Length; i++) w.Slice(rows[i] * dim, dim).CopyTo(dst.Slice(i * dim, dim));
+        if (!weight.Tracks) return y;
+        return Tensor.Record(y, "Embedding", g =>
+        {
+            var gw = weight.GradSpan();
+            for (int i = 0; i < rows.Length; i++)
+                if (rows[i] != paddingIndex) Layout.Copy(g.Slice(i * dim, dim), gw.Slice(rows[i] * dim, dim), accumulate: true);
+        }, [weight]);
+    }
+
+    /// <summary>Average pooling to a fixed output size (torch.nn.functional.adaptive_avg_pool2d):
+    /// output cell i covers input rows ⌊i·H/oh⌋ … ⌈(i+1)·H/oh⌉ − 1, and likewise for columns.</summary>
+    public static Tensor AdaptiveAvgPool2d(Tensor input, (int H, int W) outputSize)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank != 4) throw new ArgumentException($"AdaptiveAvgPool2d: input must be 4-D [N, C, H, W], got shape {Shape.Format(input.ShapeRef)}");
+        var (oh, ow) = outputSize;
+        if (oh < 1 || ow < 1) throw new ArgumentException($"AdaptiveAvgPool2d: output size must be positive, got [{oh}, {ow}]");
+        int planes = input.ShapeRef[0] * input.ShapeRef[1], h = input.ShapeRef[2], w = input.ShapeRef[3];
+        var y = Tensor.Empty([input.ShapeRef[0], input.ShapeRef[1], oh, ow]);
+        var x = input.Span;
+        var dst = y.Span;
+        for (int p = 0; p < planes; p++)
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++)
+                {
+                    var (h0, h1, w0, w1) = Cell(i, j);
+                    float s = 0;
+                    for (int a = h0; a < h1; a++)
+                        for (int b = w0; b < w1; b++) s += x[(p * h + a) * w + b];
+                    dst[(p * oh + i) * ow + j] = s / ((h1 - h0) * (w1 - w0));
+                }
+        if (!input.Tracks) return y;
+        return Tensor.Record(y, "AdaptiveAvgPool2d", g =>
+        {
+            var gx = input.GradSpan();
+            for (int p = 0; p < planes; p++)
+                for (int i = 0; i < oh; i++)
+                    for (int j = 0; j < ow; j++)
+                    {
+                        var (h0, h1, w0, w1) = Cell(i, j);
+                        float share = g[(p * oh + i) * ow + j] / ((h1 - h0) * (w1 - w0));
+                        for (int a = h0; a < h1; a++)
+                            for (int b = w0; b < w1; b++) gx[(p * h + a) * w + b] += share;
+                    }
+        }, [input]);
+
+        (int, int, int, int) Cell(int i, int j) =>
+            (i * h / oh, ((i + 1) * h + oh - 1) / oh, j * w / ow, ((j + 1) * w + ow - 1) / ow);
+    }
+}

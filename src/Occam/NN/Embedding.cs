@@ -1,0 +1,27 @@
+namespace Occam.NN;
+
+/// <summary>A lookup table [num, dim] initialised N(0, 1), indexed by integer ids stored as floats
+/// (torch.nn.Embedding). The padding row starts at zero and receives no gradient.</summary>
+public sealed class Embedding : Module
+{
+    public Embedding(int numEmbeddings, int embeddingDim, int? paddingIndex = null, Generator? generator = null)
+    {
+        if (numEmbeddings < 1 || embeddingDim < 1)
+            throw new ArgumentException($"Embedding: sizes must be positive, got {numEmbeddings} embeddings of dim {embeddingDim}");
+        if (paddingIndex is int p && (p < -numEmbeddings || p >= numEmbeddings))
+            throw new ArgumentException($"Embedding: paddingIndex {p} is out of range for {numEmbeddings} embeddings");
+        PaddingIndex = paddingIndex is int q && q < 0 ? q + numEmbeddings : paddingIndex;
+        var init = Tensor.RandN([numEmbeddings, embeddingDim], generator ?? Init.DefaultGenerator());
+        Weight = RegisterParameter("weight", new Parameter(init))!;
+        if (PaddingIndex is int pad)
+            using (Autograd.NoGrad())
+                Weight.Data.AsSpan(pad * embeddingDim, embeddingDim).Clear();
+    }
+
+    public int? PaddingIndex { get; }
+    public Parameter Weight { get; }
+
+    public override Tensor Forward(Tensor input) => Functional.Embedding(input, Weight, PaddingIndex);
+
+    protected override string Describe() => $"Embedding({Weight.Dim(0)}, {Weight.Dim(1)}, padding_idx={PaddingIndex?.ToString() ?? "None"})";
+}

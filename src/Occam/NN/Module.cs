@@ -1,0 +1,161 @@
+namespace Occam.NN;
+
+/// <summary>
+/// Base of every layer and model, as torch.nn.Module: it owns parameters, buffers (state such as
+/// running statistics, which is saved but not trained) and child modules, all listed recursively
+/// with PyTorch's dotted names ("0.weight", "3.running_mean"), and a training mode that
+/// <see cref="Train"/> and <see cref="Eval"/> set on the whole tree.
+/// </summary>
+public abstract class Module
+{
+    readonly List<KeyValuePair<string, Parameter?>> _parameters = [];
+    readonly List<KeyValuePair<string, Tensor?>> _buffers = [];
+    readonly List<KeyValuePair<string, Module>> _children = [];
+
+    /// <summary>True in training mode (the default), false in evaluation mode.</summary>
+    public bool IsTraining { get; private set; } = true;
+
+    /// <summary>The computation.</summary>
+    public abstract Tensor Forward(Tensor input);
+
+    /// <summary>Shorthand for <see cref="Forward"/>.</summary>
+    public Tensor Call(Tensor input) => Forward(input);
+
+    /// <summary>Sets training mode (or evaluation mode when false) on this module and every descendant.</summary>
+    public Module Train(bool training = true)
+    {
+        IsTraining = training;
+        foreach (var (_, child) in _children) child.Train(training);
+        OnModeChanged();
+        return this;
+    }
+
+    /// <summary>Evaluation mode: dropout off, normalization on running statistics.</summary>
+    public Module Eval() => Train(false);
+
+    /// <summary>Called after the mode changed (for modules whose behaviour depends on it beyond IsTraining).</summary>
+    protected virtual void OnModeChanged() { }
+
+    // ------------------------------------------------------------ registration
+
+    protected Parameter? RegisterParameter(string name, Parameter? parameter)
+    {
+        CheckName(name);
+        _parameters.Add(new(name, parameter));
+        return parameter;
+    }
+
+    protected Tensor? RegisterBuffer(string name, Tensor? buffer)
+    {
+        CheckName(name);
+        _buffers.Add(new(name, buffer));
+        return buffer;
+    }
+
+    protected T RegisterModule<T>(string name, T module) where T : Module
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        CheckName(name);
+        _children.Add(new(name, module));
+        return module;
+    }
+
+    /// <summary>Replaces a registered buffer's tensor (e.g. running statistics).</summary>
+    protected void SetBuffer(string name, Tensor value)
+    {
+        int i = _buffers.FindIndex(b => b.Key == name);
+        if (i < 0) throw new ArgumentException($"{GetType().Name}: no buffer named '{name}'");
+        _buffers[i] = new(name, value);
+    }
+
+    void CheckName(string name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Contains('.'))
+            throw new ArgumentException($"{GetType().Name}: invalid member name '{name}' (non-empty, no dots)");
+        if (_parameters.Any(p => p.Key == name) || _buffers.Any(b => b.Key == name) || _children.Any(c => c.Key == name))
+            throw new ArgumentException($"{GetType().Name}: a member named '{name}' is already registered");
+    }
+
+    // ------------------------------------------------------------ listing
+
+    /// <summary>Direct children with their names.</summary>
+    public IEnumerable<(string Name, Module Module)> NamedChildren() => _children.Select(c => (c.Key, c.Value));
+
+    public IEnumerable<Module> Children() => _children.Select(c => c.Value);
+
+    /// <summary>This module and every descendant, depth first, with dotted names ("" for this one).</summary>
+    public IEnumerable<(string Name, Module Module)> NamedModules(string prefix = "")
+    {
+        yield return (prefix, this);
+        foreach (var (name, child) in _children)
+            foreach (var m in child.NamedModules(Join(prefix, name))) yield return m;
+    }
+
+    /// <summary>Every parameter of the tree with its dotted name, each once.</summary>
+    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters()
+    {
+        var seen = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
+        foreach (var (prefix, module) in NamedModules())
+            foreach (var (name, p) in module._parameters)
+                if (p != null && seen.Add(p)) yield return (Join(prefix, name), p);
+    }
+
+    public IEnumerable<Parameter> Parameters() => NamedParameters().Select(p => p.Parameter);
+
+    /// <summary>Every buffer of the tree with its dotted name.</summary>
+    public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers()
+    {
+        foreach (var (prefix, module) in NamedModules())
+            foreach (var (name, b) in module._buffers)
+                if (b != null) yield return (Join(prefix, name), b);
+    }
+
+    /// <summary>Number of parameter elements (trainable only when <paramref name="trainableOnly"/>).</summary>
+    public long ParameterCount(bool trainableOnly = false) =>
+        Parameters().Where(p => !trainableOnly || p.RequiresGrad).Sum(p => (long)p.Size);
+
+    static string Join(string prefix, string name) => prefix.Length == 0 ? name : prefix + "." + name;
+
+    // ------------------------------------------------------------ state
+
+    /// <summary>Parameters and buffers by dotted name (the tensors themselves, not copies).</summary>
+    public Dictionary<string, Tensor> StateDict()
+    {
+        var state = new Dictionary<string, Tensor>();
+        foreach (var (name, p) in NamedParameters()) state[name] = p;
+        foreach (var (name, b) in NamedBuffers()) state[name] = b;
+        return state;
+    }
+
+    /// <summary>Copies values from <paramref name="state"/> into this module's parameters and buffers.
+    /// Strict (the default): every key must match and nothing may be missing. Shapes must always match.
+    /// Nothing is written unless everything checks out. Returns the missing and unexpected keys.</summary>
+    public (List<string> Missing, List<string> Unexpected) LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var own = StateDict();
+        var missing = own.Keys.Where(k => !state.ContainsKey(k)).ToList();
+        var unexpected = state.Keys.Where(k => !own.ContainsKey(k)).ToList();
+        if (strict && (missing.Count > 0 || unexpected.Count > 0))
+            throw new ArgumentException($"LoadStateDict: missing keys [{string.Join(", ", missing)}], unexpected keys [{string.Join(", ", unexpected)}]");
+        foreach (var (name, target) in own)
+            if (state.TryGetValue(name, out var source) && !source.Shape.SequenceEqual(target.Shape))
+                throw new ArgumentException($"LoadStateDict: '{name}' has shape {Shape.Format(source.Shape)} in the state dict, {Shape.Format(target.Shape)} in the model");
+        foreach (var (name, target) in own)
+            if (state.TryGetValue(name, out var source)) target.CopyFrom(source);
+        return (missing, unexpected);
+    }
+
+    public override string ToString() => ToString(0);
+
+    string ToString(int indent)
+    {
+        if (_children.Count == 0) return Describe();
+        var pad = new string(' ', indent + 2);
+        var lines = _children.Select(c => $"{pad}({c.Key}): {c.Value.ToString(indent + 2)}");
+        return $"{GetType().Name}(\n{string.Join("\n", lines)}\n{new string(' ', indent)})";
+    }
+
+    /// <summary>One-line description with the configuration, e.g. "Linear(in=784, out=512, bias=True)".</summary>
+    protected virtual string Describe() => GetType().Name + "()";
+}

@@ -1,0 +1,51 @@
+namespace Occam.NN;
+
+/// <summary>Modules applied in order, named "0", "1", … or by the names given (torch.nn.Sequential).</summary>
+public sealed class Sequential : Module
+{
+    readonly List<Module> _layers = [];
+
+    public Sequential(params Module[] layers)
+    {
+        for (int i = 0; i < layers.Length; i++) Add(i.ToString(System.Globalization.CultureInfo.InvariantCulture), layers[i]);
+    }
+
+    public Sequential(params (string Name, Module Module)[] layers)
+    {
+        foreach (var (name, module) in layers) Add(name, module);
+    }
+
+    void Add(string name, Module module) => _layers.Add(RegisterModule(name, module));
+
+    public int Count => _layers.Count;
+
+    public Module this[int index] => _layers[index];
+
+    public override Tensor Forward(Tensor input)
+    {
+        foreach (var layer in _layers) input = layer.Forward(input);
+        return input;
+    }
+}
+
+/// <summary>A list of modules registered as children "0", "1", … (torch.nn.ModuleList); it has no Forward of its own.</summary>
+public sealed class ModuleList : Module
+{
+    readonly List<Module> _items = [];
+
+    public ModuleList(params Module[] modules)
+    {
+        foreach (var m in modules) Add(m);
+    }
+
+    public void Add(Module module) => _items.Add(RegisterModule(_items.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), module));
+
+    public int Count => _items.Count;
+
+    public Module this[int index] => _items[index];
+
+    public IEnumerator<Module> GetEnumerator() => _items.GetEnumerator();
+
+    public override Tensor Forward(Tensor input) =>
+        throw new InvalidOperationException("ModuleList: has no Forward; iterate over its modules");
+}

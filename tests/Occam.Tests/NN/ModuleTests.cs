@@ -1,0 +1,139 @@
+using Occam.NN;
+using Occam.Tests.Support;
+
+namespace Occam.Tests.NN;
+
+public class ModuleTests
+{
+    static Sequential Mlp(ulong seed = 1)
+    {
+        var g = new Generator(seed);
+        return new Sequential(new Flatten(), new Linear(4, 8, generator: g), new ReLU(), new Dropout(0.5f, g), new Linear(8, 3, generator: g));
+    }
+
+    [Fact]
+    public void NamesFollowPyTorch()
+    {
+        var names = Mlp().NamedParameters().Select(p => p.Name).ToArray();
+        Assert.Equal(["1.weight", "1.bias", "4.weight", "4.bias"], names);
+        var named = new Sequential(("features", new Sequential(new Linear(2, 2))), ("head", new Linear(2, 1)));
+        Assert.Equal(["features.0.weight", "features.0.bias", "head.weight", "head.bias"], named.NamedParameters().Select(p => p.Name));
+        Assert.Equal(4 * 8 + 8 + 8 * 3 + 3, Mlp().ParameterCount());
+    }
+
+    [Fact]
+    public void TrainAndEvalRecurse()
+    {
+        var model = Mlp();
+        Assert.True(model.IsTraining);
+        model.Eval();
+        Assert.All(model.NamedModules(), m => Assert.False(m.Module.IsTraining));
+        model.Train();
+        Assert.All(model.NamedModules(), m => Assert.True(m.Module.IsTraining));
+    }
+
+    [Fact]
+    public void ForwardMatchesTheFunctionalComputation()
+    {
+        var model = Mlp().Eval();
+        var x = Tensor.RandN([5, 2, 2], new Generator(9));
+        var l1 = (Linear)((Sequential)model)[1];
+        var l2 = (Linear)((Sequential)model)[4];
+        var expected = Functional.Linear(Functional.Linear(x.Reshape(5, 4), l1.Weight, l1.Bias).Relu(), l2.Weight, l2.Bias);
+        GradCheck.Close(expected.ToArray(), model.Call(x).ToArray());
+    }
+
+    [Fact]
+    public void ParametersGetGradients()
+    {
+        var model = Mlp();
+        model.Forward(Tensor.RandN([5, 4], new Generator(3))).Sum().Backward();
+        Assert.All(model.Parameters(), p => Assert.NotNull(p.Grad));
+    }
+
+    [Fact]
+    public void StateDictRoundTripsAndStrictLoadingReportsKeys()
+    {
+        var a = Mlp(1);
+        var b = Mlp(2);
+        Assert.NotEqual(a.Parameters().First().ToArray(), b.Parameters().First().ToArray());
+        b.LoadStateDict(a.StateDict());
+        Assert.Equal(a.Parameters().First().ToArray(), b.Parameters().First().ToArray());
+
+        var partial = a.StateDict();
+        partial.Remove("4.bias");
+        partial["extra.weight"] = Tensor.Zeros(1);
+        var e = Assert.Throws<ArgumentException>(() => b.LoadStateDict(partial));
+        Assert.Contains("missing keys [4.bias]", e.Message);
+        Assert.Contains("unexpected keys [extra.weight]", e.Message);
+        var (missing, unexpected) = b.LoadStateDict(partial, strict: false);
+        Assert.Equal(["4.bias"], missing);
+        Assert.Equal(["extra.weight"], unexpected);
+
+        var wrong = a.StateDict();
+        wrong["1.weight"] = Tensor.Zeros(2, 2);
+        var before = b.Parameters().First().ToArray();
+        var s = Assert.Throws<ArgumentException>(() => b.LoadStateDict(wrong));
+        Assert.Contains("'1.weight' has shape [2, 2]", s.Message);
+        Assert.Equal(before, b.Parameters().First().ToArray()); // nothing written
+    }
+
+    [Fact]
+    public void LinearAndConvInitialiseWithinPyTorchsBounds()
+    {
+        var lin = new Linear(100, 10, generator: new Generator(1));
+        Assert.All(lin.Weight.ToArray(), w => Assert.InRange(w, -0.1f, 0.1f));
+        Assert.InRange(lin.Weight.ToArray().Max(), 0.08f, 0.1f); // fills the range
+        var conv = new Conv2d(4, 8, 3, generator: new Generator(2));
+        float bound = 1f / MathF.Sqrt(4 * 9);
+        Assert.All(conv.Weight.ToArray(), w => Assert.InRange(w, -bound, bound));
+        Assert.Equal([8, 4, 3, 3], conv.Weight.Shape);
+        Assert.Equal([2, 8, 3, 3], conv.Forward(Tensor.Zeros(2, 4, 5, 5)).Shape);
+    }
+
+    [Fact]
+    public void ConstructorsRejectBadArguments()
+    {
+        Assert.Contains("Linear", Assert.Throws<ArgumentException>(() => new Linear(0, 3)).Message);
+        Assert.Contains("groups", Assert.Throws<ArgumentException>(() => new Conv2d(3, 4, 3, groups: 2)).Message);
+        Assert.Contains("Dropout: p must be in [0, 1], got 1.5", Assert.Throws<ArgumentException>(() => new Dropout(1.5f)).Message);
+        Assert.Throws<ArgumentException>(() => new MaxPool2d(3, padding: 2));
+        Assert.Throws<ArgumentException>(() => new Embedding(5, 2, paddingIndex: 5));
+    }
+
+    [Fact]
+    public void PoolingAndActivationModules()
+    {
+        var x = Tensor.RandN([1, 2, 4, 4], new Generator(4));
+        Assert.Equal([1, 2, 2, 2], new MaxPool2d(2).Forward(x).Shape);
+        Assert.Equal([1, 2, 2, 2], new AvgPool2d(2).Forward(x).Shape);
+        GradCheck.Close(new AvgPool2d(4).Forward(x).ToArray(), new AdaptiveAvgPool2d(1).Forward(x).ToArray());
+        GradCheck.Close(x.LeakyRelu(0.2f).ToArray(), new LeakyReLU(0.2f).Forward(x).ToArray());
+        Assert.Same(x, new Identity().Forward(x));
+        Module[] acts = [new ReLU(), new ELU(), new SELU(), new GELU(), new Sigmoid(), new Tanh(), new Softplus()];
+        Assert.All(acts, a => Assert.Equal(x.Shape, a.Forward(x).Shape));
+    }
+
+    [Fact]
+    public void AdaptiveAvgPoolGradient()
+    {
+        GradCheck.Check(t => Functional.AdaptiveAvgPool2d(t[0], (3, 2)), Tensor.RandN([1, 2, 7, 5], new Generator(5)));
+    }
+
+    [Fact]
+    public void EmbeddingLooksUpRowsAndSkipsThePaddingGradient()
+    {
+        var emb = new Embedding(5, 3, paddingIndex: 0, generator: new Generator(6));
+        Assert.Equal([0f, 0f, 0f], emb.Weight.ToArray()[..3]);
+        var ids = Tensor.FromArray([1f, 0f, 1f, 4f], 2, 2);
+        var y = emb.Forward(ids);
+        Assert.Equal([2, 2, 3], y.Shape);
+        Assert.Equal(emb.Weight.ToArray()[3..6], y.ToArray()[..3]);
+        y.Sum().Backward();
+        var g = emb.Weight.Grad!.ToArray();
+        Assert.Equal([0f, 0f, 0f], g[..3]);
+        Assert.Equal([2f, 2f, 2f], g[3..6]);
+        Assert.Equal([1f, 1f, 1f], g[12..15]);
+        Assert.Contains("Embedding: index 5", Assert.Throws<ArgumentException>(() => emb.Forward(Tensor.FromArray([5f], 1))).Message);
+    }
+}
