@@ -72,6 +72,8 @@ public class TorchFixtureTests
         "avg_pool2d" => Functional.AvgPool2d(x[0], Pair(a, "kernel_size"), Pair(a, "stride"), Pair(a, "padding"), a.GetProperty("count_include_pad").GetBoolean()),
         "cat" => Tensor.Cat(x, a.GetProperty("dim").GetInt32()),
         "one_hot" => Tensor.OneHot(x[0], a.GetProperty("num_classes").GetInt32()),
+        "adaptive_avg_pool2d" => Functional.AdaptiveAvgPool2d(x[0], Pair(a, "output_size")),
+        "embedding" => Functional.Embedding(x[0], x[1], Has(a, "padding_idx") ? a.GetProperty("padding_idx").GetInt32() : null),
         "transpose" => x[0].Transpose(a.GetProperty("dim0").GetInt32(), a.GetProperty("dim1").GetInt32()),
         "permute" => x[0].Permute(Ints(a.GetProperty("dims"))),
         "reshape" => x[0].Reshape(Ints(a.GetProperty("shape"))),
