@@ -1,0 +1,107 @@
+using Occam.Losses;
+using Occam.Tests.Support;
+
+namespace Occam.Tests.Losses;
+
+/// <summary>Label smoothing's optimum, soft/index target agreement and the numerical edge cases.</summary>
+public class CrossEntropyLossTests
+{
+    [Fact]
+    public void LabelSmoothingPenalizesConfidenceAndHasItsMinimumAtOneMinusEpsPlusEpsOverC()
+    {
+        const int C = 5;
+        const float eps = 0.2f;
+        var target = Tensor.FromArray([2f], 1);
+        var loss = new CrossEntropyLoss(eps);
+
+        // A perfectly confident correct prediction still pays for the smoothing mass.
+        var confident = Tensor.FromArray([0f, 0f, 50f, 0f, 0f], 1, C);
+        Assert.True(loss.Forward(confident, target).Item() > 1f);
+        Assert.Equal(0f, new CrossEntropyLoss().Forward(confident, target).Item(), 1e-6f);
+
+        // Gradient descent from uniform logits converges to p_true = 1 − ε + ε/C.
+        var logits = Tensor.Zeros(1, C);
+        for (int step = 0; step < 500; step++)
+        {
+            logits.RequiresGrad = true;
+            logits.Grad = null;
+            loss.Forward(logits, target).Backward();
+            logits = (logits.Detach() - logits.Grad! * 2f).Detach();
+        }
+        var p = logits.Softmax(1).ToArray();
+        Assert.Equal(1 - eps + eps / C, p[2], 1e-4f);
+        Assert.Equal(eps / C, p[0], 1e-4f);
+
+        // There the gradient vanishes, and every perturbation raises the loss.
+        var optimum = Tensor.FromArray([MathF.Log(eps / C), MathF.Log(eps / C), MathF.Log(1 - eps + eps / C), MathF.Log(eps / C), MathF.Log(eps / C)], 1, C);
+        optimum.RequiresGrad = true;
+        var best = loss.Forward(optimum, target);
+        best.Backward();
+        Assert.All(optimum.Grad!.ToArray(), g => Assert.Equal(0f, g, 1e-6f));
+        for (int c = 0; c < C; c++)
+            foreach (float d in new[] { -0.1f, 0.1f })
+            {
+                var moved = optimum.Detach().ToArray();
+                moved[c] += d;
+                Assert.True(loss.Forward(Tensor.FromArray(moved, 1, C), target).Item() > best.Item());
+            }
+    }
+
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(0.1f)]
+    public void OneHotSoftTargetsEqualIndexTargets(float eps)
+    {
+        var logits = Tensor.RandN([6, 4], new Generator(21));
+        var indices = Tensor.FromArray([0f, 3, 1, 1, 2, 3], 6);
+        var loss = new CrossEntropyLoss(eps);
+        Assert.Equal(loss.Forward(logits, indices).Item(), loss.Forward(logits, Tensor.OneHot(indices, 4)).Item(), 1e-5f);
+    }
+
+    [Fact]
+    public void LargeLogitsStayFinite()
+    {
+        var logits = Tensor.FromArray([1000f, -1000f, 0f, 500f, 500f, -500f], 2, 3);
+        logits.RequiresGrad = true;
+        var loss = new CrossEntropyLoss(0.1f).Forward(logits, Tensor.FromArray([1f, 2f], 2));
+        loss.Backward();
+        Assert.True(float.IsFinite(loss.Item()));
+        Assert.All(logits.Grad!.ToArray(), g => Assert.True(float.IsFinite(g)));
+    }
+
+    [Fact]
+    public void AllTargetsIgnoredGivesNaNAsPyTorch() =>
+        Assert.True(float.IsNaN(new CrossEntropyLoss(ignoreIndex: 1).Forward(Tensor.Zeros(2, 3), Tensor.Ones(2)).Item()));
+
+    [Fact]
+    public void BceAtZeroAndOneIsClampedWithFiniteGradient()
+    {
+        var p = Tensor.FromArray([0f, 1f, 1f, 0f], 4);
+        p.RequiresGrad = true;
+        var loss = new BCELoss(Reduction.Sum).Forward(p, Tensor.FromArray([0f, 1f, 0f, 1f], 4));
+        loss.Backward();
+        Assert.Equal(200f, loss.Item(), 1e-3f);
+        Assert.All(p.Grad!.ToArray(), g => Assert.True(float.IsFinite(g)));
+    }
+
+    [Fact]
+    public void BceWithLogitsGradientAtZeroIsSigmoidMinusTarget()
+    {
+        var x = Tensor.Zeros(2);
+        x.RequiresGrad = true;
+        new BCEWithLogitsLoss(Reduction.Sum).Forward(x, Tensor.FromArray([1f, 0f], 2)).Backward();
+        GradCheck.Close([-0.5f, 0.5f], x.Grad!.ToArray(), 1e-6f, 0, "grad");
+    }
+
+    [Fact]
+    public void KLDivTreatsZeroTargetsAsZero()
+    {
+        var logP = Tensor.FromArray([MathF.Log(0.5f), MathF.Log(0.25f), MathF.Log(0.25f)], 1, 3);
+        var t = Tensor.FromArray([1f, 0f, 0f], 1, 3);
+        t.RequiresGrad = true;
+        var kl = new KLDivLoss(Reduction.BatchMean).Forward(logP, t);
+        kl.Backward();
+        Assert.Equal(MathF.Log(2), kl.Item(), 1e-6f);
+        Assert.All(t.Grad!.ToArray(), g => Assert.True(float.IsFinite(g)));
+    }
+}
