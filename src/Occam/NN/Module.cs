@@ -30,6 +30,13 @@ public abstract class Module
         return this;
     }
 
+    /// <summary>Sets this module's mode without touching its children.</summary>
+    internal void SetModeOnly(bool training)
+    {
+        IsTraining = training;
+        OnModeChanged();
+    }
+
     /// <summary>Evaluation mode: dropout off, normalization on running statistics.</summary>
     public Module Eval() => Train(false);
 

@@ -5,7 +5,7 @@ namespace Occam.NN;
 /// zeroed with probability p and survivors are scaled by 1/(1 − p); in evaluation it is the identity.
 /// p = 1 gives zeros. Randomness comes from the module's own Generator.
 /// </summary>
-public sealed class Dropout : Module
+public sealed class Dropout : Module, IStochasticRegularizer
 {
     readonly Generator _generator;
 
