@@ -105,3 +105,18 @@ public class CrossEntropyLossTests
         Assert.All(t.Grad!.ToArray(), g => Assert.True(float.IsFinite(g)));
     }
 }
+
+public class BceLabelSmoothingTests
+{
+    [Fact]
+    public void SmoothingMovesTargetsTowardOneHalfAsKeras()
+    {
+        var x = Tensor.FromArray([2f, -1f, 0.5f, -3f], 4);
+        var y = Tensor.FromArray([1f, 0f, 1f, 0f], 4);
+        var smoothed = new Occam.Losses.BCEWithLogitsLoss(labelSmoothing: 0.2f).Forward(x, y).Item();
+        var manual = new Occam.Losses.BCEWithLogitsLoss().Forward(x, Tensor.FromArray([0.9f, 0.1f, 0.9f, 0.1f], 4)).Item();
+        Assert.Equal(manual, smoothed, 6);
+        Assert.Contains("BCEWithLogitsLoss: labelSmoothing must be in [0, 1], got 1.5",
+            Assert.Throws<ArgumentException>(() => new Occam.Losses.BCEWithLogitsLoss(labelSmoothing: 1.5f)).Message);
+    }
+}
