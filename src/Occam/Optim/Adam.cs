@@ -1,0 +1,86 @@
+using Occam.NN;
+
+namespace Occam.Optim;
+
+/// <summary>
+/// Adam (Kingma &amp; Ba 2015), as torch.optim.Adam, with weight decay coupled as L2 through the gradient
+/// (g ← g + λθ). m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², θ ← θ − (lr/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε);
+/// AMSGrad (Reddi et al. 2018) uses the running maximum of v.
+/// </summary>
+public class Adam : Optimizer
+{
+    public Adam(IEnumerable<Parameter> parameters, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8, double weightDecay = 0, bool amsgrad = false, double l1Proximal = 0)
+        : this(Single(parameters), lr, betas, eps, weightDecay, amsgrad, l1Proximal) { }
+
+    public Adam(IEnumerable<ParameterGroup> groups, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8, double weightDecay = 0, bool amsgrad = false, double l1Proximal = 0)
+        : base(groups, lr, weightDecay, l1Proximal)
+    {
+        string name = GetType().Name;
+        CheckNonNegative(name, "eps", eps);
+        Eps = eps;
+        Amsgrad = amsgrad;
+        foreach (var g in Groups)
+        {
+            g.Betas ??= betas ?? (0.9, 0.999);
+            CheckBetas(name, g.Betas.Value);
+        }
+    }
+
+    public double Eps { get; }
+    public bool Amsgrad { get; }
+
+    /// <summary>Decoupled decay (AdamW) instead of L2 through the gradient.</summary>
+    private protected virtual bool Decoupled => false;
+
+    /// <summary>Decoupled decay factor for this step (AdamW overrides).</summary>
+    private protected virtual float DecayFactor(double lr, double weightDecay) => 1f;
+
+    private protected override void Update(ParameterGroup group, Span<float> p, ReadOnlySpan<float> grad, ParameterState state)
+    {
+        double lr = group.LrValue, wd = group.WeightDecay!.Value;
+        var (b1, b2) = group.Betas!.Value;
+        float coupled = Decoupled ? 0f : (float)wd;
+        float decay = Decoupled ? DecayFactor(lr, wd) : 1f;
+        float beta1 = (float)b1, beta2 = (float)b2, eps = (float)Eps;
+        float stepSize = (float)(lr / (1 - Math.Pow(b1, state.Step)));
+        float bc2Sqrt = (float)Math.Sqrt(1 - Math.Pow(b2, state.Step));
+        var m = state.Buffer("exp_avg", p.Length);
+        var v = state.Buffer("exp_avg_sq", p.Length);
+        var vmax = Amsgrad ? state.Buffer("max_exp_avg_sq", p.Length) : null;
+        for (int i = 0; i < p.Length; i++)
+        {
+            float theta = p[i] * decay;
+            float g = grad[i] + coupled * theta;
+            m[i] = beta1 * m[i] + (1 - beta1) * g;
+            v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+            float second = v[i];
+            if (vmax != null) second = vmax[i] = MathF.Max(vmax[i], v[i]);
+            p[i] = theta - stepSize * m[i] / (MathF.Sqrt(second) / bc2Sqrt + eps);
+        }
+    }
+}
+
+/// <summary>
+/// AdamW (Loshchilov &amp; Hutter 2019), as torch.optim.AdamW: decoupled weight decay θ ← θ − lr·λ·θ
+/// before the Adam step, default λ = 0.01. With <c>decayScaledByLr: false</c> the decay is the paper's
+/// original θ ← θ − λ·θ, independent of the learning rate.
+/// </summary>
+public sealed class AdamW : Adam
+{
+    public AdamW(IEnumerable<Parameter> parameters, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8, double weightDecay = 0.01, bool amsgrad = false, bool decayScaledByLr = true, double l1Proximal = 0)
+        : this(Single(parameters), lr, betas, eps, weightDecay, amsgrad, decayScaledByLr, l1Proximal) { }
+
+    public AdamW(IEnumerable<ParameterGroup> groups, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8, double weightDecay = 0.01, bool amsgrad = false, bool decayScaledByLr = true, double l1Proximal = 0)
+        : base(groups, lr, betas, eps, weightDecay, amsgrad, l1Proximal)
+    {
+        DecayScaledByLr = decayScaledByLr;
+    }
+
+    /// <summary>True (PyTorch): θ ← θ(1 − lr·λ). False (the paper's form): θ ← θ(1 − λ).</summary>
+    public bool DecayScaledByLr { get; }
+
+    private protected override bool Decoupled => true;
+
+    private protected override float DecayFactor(double lr, double weightDecay) =>
+        (float)(1 - (DecayScaledByLr ? lr : 1) * weightDecay);
+}

@@ -1,0 +1,169 @@
+using Occam.NN;
+
+namespace Occam.Optim;
+
+/// <summary>
+/// Base of the optimizers: parameter groups with per-group hyperparameters, per-parameter state,
+/// <see cref="ZeroGrad"/> and <see cref="Step"/>. After each update it applies the proximal L1 step
+/// (soft-thresholding θ ← sign(θ)·max(|θ| − lr·λ, 0), which yields exact zeros) when
+/// <see cref="L1Proximal"/> is set.
+/// </summary>
+public abstract class Optimizer
+{
+    readonly List<ParameterGroup> _groups;
+    private protected readonly Dictionary<Parameter, ParameterState> States = new(ReferenceEqualityComparer.Instance);
+
+    private protected Optimizer(IEnumerable<ParameterGroup> groups, double lr, double weightDecay, double l1Proximal)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        _groups = groups.ToList();
+        string name = GetType().Name;
+        if (_groups.Count == 0 || _groups.All(g => g.Parameters.Count == 0))
+            throw new ArgumentException($"{name}: got an empty parameter list");
+        CheckNonNegative(name, "lr", lr);
+        CheckNonNegative(name, "weightDecay", weightDecay);
+        CheckNonNegative(name, "l1Proximal", l1Proximal);
+        L1Proximal = l1Proximal;
+        var seen = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
+        foreach (var g in _groups)
+        {
+            foreach (var p in g.Parameters)
+                if (!seen.Add(p)) throw new ArgumentException($"{name}: a parameter of shape {Shape.Format(p.Shape)} appears in more than one group (group '{g.Name}')");
+            g.Lr ??= lr;
+            g.WeightDecay ??= weightDecay;
+            CheckNonNegative(name, $"lr of group '{g.Name}'", g.Lr.Value);
+            CheckNonNegative(name, $"weightDecay of group '{g.Name}'", g.WeightDecay.Value);
+            g.InitialLr = g.Lr.Value;
+        }
+    }
+
+    /// <summary>One group holding all of <paramref name="parameters"/>.</summary>
+    private protected static IEnumerable<ParameterGroup> Single(IEnumerable<Parameter> parameters) => [new ParameterGroup(parameters, "all")];
+
+    public IReadOnlyList<ParameterGroup> Groups => _groups;
+
+    /// <summary>λ of the proximal L1 step after each update (0 = off).</summary>
+    public double L1Proximal { get; }
+
+    /// <summary>Clears every parameter's gradient (zero-fills it in place, so no allocation).</summary>
+    public void ZeroGrad()
+    {
+        foreach (var g in _groups)
+            foreach (var p in g.Parameters)
+                p.Grad?.Span.Clear();
+    }
+
+    /// <summary>Updates every parameter that has a gradient.</summary>
+    public void Step()
+    {
+        foreach (var group in _groups)
+        {
+            double lr = group.LrValue;
+            foreach (var p in group.Parameters)
+            {
+                if (p.Grad == null || !p.RequiresGrad) continue;
+                if (!States.TryGetValue(p, out var state)) States[p] = state = new ParameterState();
+                state.Step++;
+                Update(group, p.Span, p.Grad.Span, state);
+                if (L1Proximal > 0) SoftThreshold(p.Span, (float)(lr * L1Proximal));
+            }
+        }
+    }
+
+    /// <summary>The optimizer's rule for one parameter; <paramref name="state"/>.Step is already incremented.</summary>
+    private protected abstract void Update(ParameterGroup group, Span<float> p, ReadOnlySpan<float> grad, ParameterState state);
+
+    /// <summary>θ ← sign(θ)·max(|θ| − t, 0).</summary>
+    internal static void SoftThreshold(Span<float> p, float t)
+    {
+        for (int i = 0; i < p.Length; i++)
+        {
+            float v = p[i], a = MathF.Abs(v) - t;
+            p[i] = a > 0 ? MathF.CopySign(a, v) : 0f;
+        }
+    }
+
+    private protected static void CheckNonNegative(string op, string what, double value)
+    {
+        if (!(value >= 0)) throw new ArgumentException($"{op}: {what} must be non-negative, got {value}");
+    }
+
+    private protected static void CheckBetas(string op, (double Beta1, double Beta2) betas)
+    {
+        if (!(betas.Beta1 >= 0 && betas.Beta1 < 1) || !(betas.Beta2 >= 0 && betas.Beta2 < 1))
+            throw new ArgumentException($"{op}: betas must be in [0, 1), got ({betas.Beta1}, {betas.Beta2})");
+    }
+
+    // ------------------------------------------------------------ state
+
+    /// <summary>Per-parameter state (by parameter index across groups, as PyTorch) and group hyperparameters.</summary>
+    public OptimizerState StateDict()
+    {
+        var state = new Dictionary<int, Dictionary<string, Tensor>>();
+        int index = 0;
+        foreach (var g in _groups)
+            foreach (var p in g.Parameters)
+            {
+                if (States.TryGetValue(p, out var s))
+                {
+                    var entry = s.Buffers.ToDictionary(b => b.Key, b => Tensor.FromArray((float[])b.Value.Clone(), p.Shape));
+                    entry["step"] = Tensor.Scalar(s.Step);
+                    state[index] = entry;
+                }
+                index++;
+            }
+        var groups = _groups.Select(g => new Dictionary<string, double>
+        {
+            ["lr"] = g.LrValue, ["initial_lr"] = g.InitialLr, ["weight_decay"] = g.WeightDecay ?? 0,
+        }).ToList();
+        return new OptimizerState(state, groups);
+    }
+
+    /// <summary>Restores state saved by <see cref="StateDict"/> from an optimizer over parameters of the same shapes.
+    /// Checks everything before changing anything.</summary>
+    public void LoadStateDict(OptimizerState saved)
+    {
+        ArgumentNullException.ThrowIfNull(saved);
+        string name = GetType().Name;
+        if (saved.Groups.Count != _groups.Count)
+            throw new ArgumentException($"{name}.LoadStateDict: saved state has {saved.Groups.Count} parameter groups, this optimizer {_groups.Count}");
+        var all = _groups.SelectMany(g => g.Parameters).ToList();
+        foreach (var (i, entry) in saved.State)
+        {
+            if (i < 0 || i >= all.Count) throw new ArgumentException($"{name}.LoadStateDict: state for parameter {i}, but there are {all.Count}");
+            foreach (var (key, t) in entry)
+                if (key != "step" && t.Size != all[i].Size)
+                    throw new ArgumentException($"{name}.LoadStateDict: '{key}' of parameter {i} has shape {Shape.Format(t.Shape)}, the parameter {Shape.Format(all[i].Shape)}");
+        }
+        States.Clear();
+        foreach (var (i, entry) in saved.State)
+        {
+            var s = new ParameterState { Step = (long)entry["step"].Item() };
+            foreach (var (key, t) in entry) if (key != "step") s.Buffers[key] = t.ToArray();
+            States[all[i]] = s;
+        }
+        for (int g = 0; g < _groups.Count; g++)
+        {
+            _groups[g].Lr = saved.Groups[g]["lr"];
+            _groups[g].InitialLr = saved.Groups[g]["initial_lr"];
+            _groups[g].WeightDecay = saved.Groups[g]["weight_decay"];
+        }
+    }
+}
+
+/// <summary>What an optimizer keeps per parameter: a step count and named buffers (momentum, moments).</summary>
+internal sealed class ParameterState
+{
+    public long Step;
+    public readonly Dictionary<string, float[]> Buffers = [];
+
+    /// <summary>The named buffer, created zero-filled at <paramref name="length"/> on first use.</summary>
+    public float[] Buffer(string name, int length)
+    {
+        if (!Buffers.TryGetValue(name, out var b)) Buffers[name] = b = new float[length];
+        return b;
+    }
+}
+
+/// <summary>A saved optimizer state: per-parameter buffers by index and per-group hyperparameters.</summary>
+public sealed record OptimizerState(Dictionary<int, Dictionary<string, Tensor>> State, List<Dictionary<string, double>> Groups);

@@ -1,0 +1,38 @@
+using Occam.NN;
+
+namespace Occam.Optim;
+
+/// <summary>
+/// Parameters that share hyperparameters (torch.optim param groups). Any setting left null takes the
+/// optimizer's default when the optimizer is built; schedulers then change <see cref="Lr"/> in place.
+/// </summary>
+public sealed class ParameterGroup
+{
+    public ParameterGroup(IEnumerable<Parameter> parameters, string name = "", double? lr = null, double? weightDecay = null,
+        double? momentum = null, (double Beta1, double Beta2)? betas = null)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        Parameters = parameters.ToList();
+        Name = name;
+        Lr = lr;
+        WeightDecay = weightDecay;
+        Momentum = momentum;
+        Betas = betas;
+    }
+
+    public IReadOnlyList<Parameter> Parameters { get; }
+    public string Name { get; }
+
+    /// <summary>Learning rate; set by the optimizer's default when null, and by schedulers.</summary>
+    public double? Lr { get; set; }
+
+    /// <summary>The learning rate this group started with (schedulers scale from it).</summary>
+    public double InitialLr { get; internal set; }
+
+    public double? WeightDecay { get; set; }
+    public double? Momentum { get; set; }
+    public (double Beta1, double Beta2)? Betas { get; set; }
+
+    /// <summary>Resolved learning rate.</summary>
+    internal double LrValue => Lr ?? throw new InvalidOperationException($"ParameterGroup '{Name}': learning rate not set");
+}

@@ -1,0 +1,18 @@
+namespace Occam.Optim.Schedulers;
+
+/// <summary>lr = base·γ^⌊epoch/stepSize⌋ (torch.optim.lr_scheduler.StepLR).</summary>
+public sealed class StepLR : LRScheduler
+{
+    public StepLR(Optimizer optimizer, int stepSize, double gamma = 0.1) : base(optimizer)
+    {
+        if (stepSize < 1) throw new ArgumentException($"StepLR: stepSize must be positive, got {stepSize}");
+        if (!(gamma > 0)) throw new ArgumentException($"StepLR: gamma must be positive, got {gamma}");
+        (StepSize, Gamma) = (stepSize, gamma);
+        Apply();
+    }
+
+    public int StepSize { get; }
+    public double Gamma { get; }
+
+    private protected override double LrAt(int epoch, int group) => BaseLrs[group] * Math.Pow(Gamma, epoch / StepSize);
+}

@@ -1,0 +1,57 @@
+using System.Text.Json;
+using Occam.NN;
+using Occam.Optim;
+using Occam.Optim.Schedulers;
+using Occam.Tests.Support;
+
+namespace Occam.Tests.Optim;
+
+/// <summary>Six-step trajectories of every optimizer against PyTorch 1.13 (tests/fixtures/optim.json, made by
+/// tools/fixtures/torch_optim_fixtures.py): two parameter groups, weight decay, and a StepLR scheduler.</summary>
+public class OptimizerFixtureTests
+{
+    static readonly Lazy<Dictionary<string, JsonElement>> Cases = new(() =>
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "fixtures", "optim.json")))
+            .RootElement.GetProperty("cases").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!));
+
+    public static TheoryData<string> Names() => [.. Cases.Value.Keys];
+
+    static float[] F(JsonElement e) => e.EnumerateArray().Select(v => v.GetSingle()).ToArray();
+
+    static Optimizer Make(string name, IEnumerable<ParameterGroup> groups, double lr, JsonElement k)
+    {
+        double D(string key, double fallback) => k.TryGetProperty(key, out var v) ? v.GetDouble() : fallback;
+        bool B(string key) => k.TryGetProperty(key, out var v) && v.GetBoolean();
+        (double, double)? betas = k.TryGetProperty("betas", out var bs) ? (bs[0].GetDouble(), bs[1].GetDouble()) : null;
+        return name.Split('_')[0] switch
+        {
+            "sgd" => new SGD(groups, lr, D("momentum", 0), D("dampening", 0), D("weight_decay", 0), B("nesterov")),
+            "adam" => new Adam(groups, lr, betas, 1e-8, D("weight_decay", 0), B("amsgrad")),
+            "adamw" => new AdamW(groups, lr, betas, 1e-8, D("weight_decay", 0.01), B("amsgrad")),
+            "rmsprop" => new RMSprop(groups, lr, D("alpha", 0.99), 1e-8, D("weight_decay", 0), D("momentum", 0), B("centered")),
+            _ => throw new NotSupportedException(name),
+        };
+    }
+
+    [Theory, MemberData(nameof(Names))]
+    public void MatchesPyTorch(string name)
+    {
+        var c = Cases.Value[name];
+        double lr = c.GetProperty("lr").GetDouble();
+        var w = new Parameter(Tensor.FromArray(F(c.GetProperty("weight0")), 3, 4));
+        var b = new Parameter(Tensor.FromArray(F(c.GetProperty("bias0")), 3));
+        var opt = Make(name, [new ParameterGroup([w], "weights"), new ParameterGroup([b], "biases", lr: lr * 0.5, weightDecay: 0)], lr, c.GetProperty("kwargs"));
+        var sched = c.GetProperty("scheduler").GetBoolean() ? new StepLR(opt, stepSize: 2, gamma: 0.5) : null;
+        var grads = c.GetProperty("grads").EnumerateArray().ToArray();
+        var trajectory = c.GetProperty("trajectory").EnumerateArray().ToArray();
+        for (int s = 0; s < grads.Length; s++)
+        {
+            w.Grad = Tensor.FromArray(F(grads[s].GetProperty("weight")), 3, 4);
+            b.Grad = Tensor.FromArray(F(grads[s].GetProperty("bias")), 3);
+            opt.Step();
+            sched?.Step();
+            GradCheck.Close(F(trajectory[s].GetProperty("weight")), w.ToArray(), 2e-6f, 2e-5f, $"{name} step {s + 1} weight");
+            GradCheck.Close(F(trajectory[s].GetProperty("bias")), b.ToArray(), 2e-6f, 2e-5f, $"{name} step {s + 1} bias");
+        }
+    }
+}
