@@ -21,25 +21,30 @@ SHAPES = [
 ]
 
 
-def torch_gflops(m, n, k, variant, seconds=1.0):
+def torch_gflops(m, n, k, variant):
     g = torch.Generator().manual_seed(1)
     a = torch.rand(k, m, generator=g) - 0.5 if variant == "tn" else torch.rand(m, k, generator=g) - 0.5
     b = torch.rand(n, k, generator=g) - 0.5 if variant == "nt" else torch.rand(k, n, generator=g) - 0.5
     left = a.t() if variant == "tn" else a
     right = b.t() if variant == "nt" else b
     out = torch.empty(m, n)
+    run = lambda: torch.matmul(left, right, out=out)
+    # Same protocol as `occam bench`: warm-up, then the fastest of five batches of at least 0.2 s.
     start = time.perf_counter()
-    while time.perf_counter() - start < 0.2:  # warm-up
-        torch.matmul(left, right, out=out)
-    reps = 1
-    while True:
+    while time.perf_counter() - start < 0.2:
+        run()
+    reps, best, batches = 1, float("inf"), 0
+    while batches < 5:
         start = time.perf_counter()
         for _ in range(reps):
-            torch.matmul(left, right, out=out)
+            run()
         elapsed = time.perf_counter() - start
-        if elapsed >= seconds:
-            return 2.0 * m * n * k * reps / elapsed / 1e9
-        reps = max(reps + 1, min(reps * 2, int(reps * seconds * 1.2 / max(elapsed, 1e-6))))
+        if elapsed < 0.2:
+            reps = min(reps * 4, max(reps + 1, int(reps * 0.25 / max(elapsed, 1e-6))))
+            continue
+        best = min(best, elapsed / reps)
+        batches += 1
+    return 2.0 * m * n * k / best / 1e9
 
 
 def occam_gflops(command, m, n, k, variant, threads):

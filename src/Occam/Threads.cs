@@ -202,7 +202,7 @@ public static unsafe class Threads
                 long start = System.Diagnostics.Stopwatch.GetTimestamp();
                 while (Volatile.Read(ref _go) == 0)
                 {
-                    Thread.SpinWait(20);
+                    Thread.SpinWait(1);
                     if (System.Diagnostics.Stopwatch.GetTimestamp() - start > spinTicks)
                     {
                         lock (this)

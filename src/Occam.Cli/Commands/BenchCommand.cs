@@ -24,20 +24,30 @@ internal static class BenchCommand
         DefaultValueFactory = _ => Environment.ProcessorCount,
     };
 
-    /// <summary>Runs action repeatedly after a warm-up until at least minSeconds have passed; returns seconds per run.</summary>
-    static double Time(Action action, double minSeconds = 1.0)
+    /// <summary>
+    /// Seconds per run of action: after a warm-up, five batches of at least 0.2 s each; the fastest
+    /// batch counts, so a burst of load from other processes does not decide the result.
+    /// </summary>
+    static double Time(Action action)
     {
         var watch = Stopwatch.StartNew();
         do action(); while (watch.Elapsed.TotalSeconds < 0.2);
         int reps = 1;
-        while (true)
+        double best = double.MaxValue;
+        for (int batch = 0; batch < 5;)
         {
             watch.Restart();
             for (int r = 0; r < reps; r++) action();
             double seconds = watch.Elapsed.TotalSeconds;
-            if (seconds >= minSeconds) return seconds / reps;
-            reps = (int)Math.Min(reps * 2L, Math.Max(reps + 1, (long)(reps * minSeconds * 1.2 / Math.Max(seconds, 1e-6))));
+            if (seconds < 0.2)
+            {
+                reps = (int)Math.Min(reps * 4L, Math.Max(reps + 1, (long)(reps * 0.25 / Math.Max(seconds, 1e-6))));
+                continue;
+            }
+            best = Math.Min(best, seconds / reps);
+            batch++;
         }
+        return best;
     }
 
     static string Json(params (string Key, object Value)[] fields) =>
@@ -61,7 +71,7 @@ internal static class BenchCommand
         variant.AcceptOnlyFromAmong("nn", "tn", "nt");
         var threads = ThreadsOption();
         var command = new Command("gemm",
-            "Times SGEMM C[m×n] = op(A)·op(B) in GFLOP/s. Example: occam bench gemm --n 1024 --threads 2; " +
+            "Times SGEMM C[m×n] = op(A)·op(B) in GFLOP/s (best of five batches of at least 0.2 s). Example: occam bench gemm --n 1024 --threads 2; " +
             "occam bench gemm --m 512 --n 784 --k 128 --variant tn");
         command.Options.Add(n);
         command.Options.Add(m);

@@ -25,17 +25,11 @@ public static unsafe class Gemm
     static readonly Blocking Blocking256 = new(KernelKind.Vector256, 6, 16, 256, 120, 2048);
     static readonly Blocking BlockingScalar = new(KernelKind.Scalar, 4, 4, 256, 128, 512);
 
-    /// <summary>m·n·k at or below which a direct loop beats packing.</summary>
-    const long DirectProduct = 4096;
+    /// <summary>m·n·k at or below which a direct loop beats packing (measured: 8×8×8 breaks even).</summary>
+    const long DirectProduct = 512;
 
-    /// <summary>m·n·k each thread must get for waking another thread to pay.</summary>
-    const long ProductPerThread = 1 << 17;
-
-    /// <summary>Floats of packed A (or B) that the threads share rather than each packing its own copy.</summary>
-    internal static long SharedBudget { get; set; } = 1 << 20;
-
-    /// <summary>Tasks per thread once the shared operand is packed: finer tasks balance the load.</summary>
-    const int TasksPerThread = 4;
+    /// <summary>m·n·k each thread must get for another thread to pay (measured: 96³ gains from two, 80³ does not).</summary>
+    const long ProductPerThread = 400_000;
 
     static Blocking _blocking = Detect();
 
@@ -96,23 +90,11 @@ public static unsafe class Gemm
                 return;
             }
             int panelsM = (m + blocking.Mr - 1) / blocking.Mr, panelsN = (n + blocking.Nr - 1) / blocking.Nr;
-            // Splitting n means every task needs all of A, splitting m all of B: share the smaller.
+            // Splitting n makes every thread pack all of A (m·k), splitting m all of B (k·n): copy the
+            // smaller. Packing it once for all threads loses here: reading another core's packed panels
+            // costs more than packing them again.
             job.SplitN = panelsN >= threads ? (m <= n || panelsM < threads) : panelsN >= panelsM;
-            int panels = job.SplitN ? panelsN : panelsM;
-            long sharedSize = job.SplitN ? (long)panelsM * blocking.Mr * k : (long)panelsN * blocking.Nr * k;
-            if (sharedSize <= SharedBudget)
-            {
-                // Pack the shared operand once, in parallel; then small tasks, claimed dynamically,
-                // keep both cores busy even when another process takes one for a while.
-                float* shared = PackBuffers.Get(blocking).Shared(sharedSize);
-                if (job.SplitN) job.SharedA = shared;
-                else job.SharedB = shared;
-                job.Tasks = Math.Min(threads, (job.SplitN ? panelsM : panelsN));
-                Threads.For(job.Tasks, job);
-                job.Tasks = Math.Min(panels, threads * TasksPerThread);
-            }
-            else job.Tasks = Math.Min(panels, threads);
-            job.Computing = true;
+            job.Tasks = Math.Min(threads, job.SplitN ? panelsN : panelsM);
             Threads.For(job.Tasks, job);
         }
     }
@@ -141,49 +123,16 @@ public static unsafe class Gemm
             }
     }
 
-    /// <summary>
-    /// One SGEMM call. Before Computing, task t packs its share of the shared operand's panels;
-    /// then task t computes its share of C's columns (SplitN) or rows.
-    /// </summary>
+    /// <summary>One SGEMM call; task t computes its share of C's columns (SplitN) or rows.</summary>
     struct Job(Blocking blocking, bool transA, bool transB, int m, int n, int k,
         float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool accumulate) : IParallelBody
     {
-        public bool SplitN, Computing;
+        public bool SplitN;
         public int Tasks;
-        /// <summary>All of A (or B) packed, k block after k block: the panel of rows i in the k block
-        /// starting at pc is at SharedA + pc·mPadded + i·kc.</summary>
-        public float* SharedA, SharedB;
-
-        readonly int KBlock
-        {
-            get
-            {
-                // Equal k blocks (rounded to 8 for the transposing pack) so no block is a thin remainder.
-                int kBlocks = (k + blocking.Kc - 1) / blocking.Kc;
-                return ((k + kBlocks - 1) / kBlocks + 7) & ~7;
-            }
-        }
 
         public readonly void Invoke(int t)
         {
-            if (!Computing)
-            {
-                if (SharedA != null)
-                {
-                    var (i0, i1) = Share(t, m, blocking.Mr);
-                    int padded = (m + blocking.Mr - 1) / blocking.Mr * blocking.Mr;
-                    for (int pc = 0, kb = KBlock; pc < k; pc += kb)
-                        PackA(i0, i1 - i0, pc, Math.Min(kb, k - pc), SharedA + (nint)pc * padded + (nint)i0 * Math.Min(kb, k - pc));
-                }
-                else
-                {
-                    var (j0, j1) = Share(t, n, blocking.Nr);
-                    int padded = (n + blocking.Nr - 1) / blocking.Nr * blocking.Nr;
-                    for (int pc = 0, kb = KBlock; pc < k; pc += kb)
-                        PackB(j0, j1 - j0, pc, Math.Min(kb, k - pc), SharedB + (nint)pc * padded + (nint)j0 * Math.Min(kb, k - pc));
-                }
-            }
-            else if (SplitN)
+            if (SplitN)
             {
                 var (j0, j1) = Share(t, n, blocking.Nr);
                 Compute(0, m, j0, j1);
@@ -224,8 +173,10 @@ public static unsafe class Gemm
         /// <summary>C[i0..i1, j0..j1] on the calling thread: the blocked loops around the micro-kernel.</summary>
         public readonly void Compute(int i0, int i1, int j0, int j1)
         {
-            int mr = blocking.Mr, nr = blocking.Nr, kb = KBlock;
-            int paddedM = (m + mr - 1) / mr * mr, paddedN = (n + nr - 1) / nr * nr;
+            int mr = blocking.Mr, nr = blocking.Nr;
+            // Equal k blocks (rounded to 8 for the transposing pack) so no block is a thin remainder.
+            int kBlocks = (k + blocking.Kc - 1) / blocking.Kc;
+            int kb = ((k + kBlocks - 1) / kBlocks + 7) & ~7;
             var buffers = PackBuffers.Get(blocking);
             float* tile = buffers.Tile;
 
@@ -236,15 +187,13 @@ public static unsafe class Gemm
                 {
                     int kc = Math.Min(kb, k - pc);
                     float* packedB = buffers.B;
-                    if (SharedB != null) packedB = SharedB + (nint)pc * paddedN + (nint)jc * kc;
-                    else PackB(jc, nb, pc, kc, packedB);
+                    PackB(jc, nb, pc, kc, packedB);
                     bool overwrite = pc == 0 && !accumulate;
                     for (int ic = i0; ic < i1; ic += blocking.Mc)
                     {
                         int mb = Math.Min(blocking.Mc, i1 - ic);
                         float* packedA = buffers.A;
-                        if (SharedA != null) packedA = SharedA + (nint)pc * paddedM + (nint)ic * kc;
-                        else PackA(ic, mb, pc, kc, packedA);
+                        PackA(ic, mb, pc, kc, packedA);
                         for (int j = 0; j < nb; j += nr)
                         {
                             int cols = Math.Min(nr, nb - j);
@@ -291,20 +240,8 @@ public static unsafe class Gemm
     {
         [ThreadStatic] static PackBuffers? t_buffers;
 
-        float[] _storage = [], _shared = [];
-        float* _sharedStart;
+        float[] _storage = [];
         public float* A, B, Tile;
-
-        /// <summary>A buffer of at least size floats that this call's tasks on other threads read.</summary>
-        public float* Shared(long size)
-        {
-            if (_shared.Length < size + 16)
-            {
-                _shared = GC.AllocateUninitializedArray<float>((int)size + 16, pinned: true);
-                _sharedStart = (float*)(((nint)Unsafe.AsPointer(ref _shared[0]) + 63) & ~(nint)63);
-            }
-            return _sharedStart;
-        }
 
         public static PackBuffers Get(Blocking blocking)
         {

@@ -100,26 +100,19 @@ public class GemmTests
     public void LargerThanOneCacheBlock(bool transA, bool transB)
     {
         var random = new Random(3);
-        long savedBudget = Gemm.SharedBudget;
         int savedCount = Threads.Count;
         try
         {
-            // Threads sharing one packed operand, and each packing its own copy.
-            foreach (long budget in new[] { savedBudget, 0 })
+            foreach (int threads in new[] { 1, 2 })
             {
-                Gemm.SharedBudget = budget;
-                Threads.Count = 2;
+                Threads.Count = threads;
                 Check(transA, transB, 129, 257, 300, accumulate: false, random);
                 Check(transA, transB, 129, 257, 300, accumulate: true, random);
                 Check(transA, transB, 37, 2100, 9, accumulate: true, random);
                 Check(transA, transB, 600, 5, 530, accumulate: false, random);
             }
         }
-        finally
-        {
-            Gemm.SharedBudget = savedBudget;
-            Threads.Count = savedCount;
-        }
+        finally { Threads.Count = savedCount; }
     }
 
     [Fact]
@@ -186,10 +179,6 @@ public class GemmTests
         Assert.Equal(one, Run(2));
         Assert.Equal(one, Run(2));
         Assert.Equal(one, Run(3));
-        long savedBudget = Gemm.SharedBudget;
-        Gemm.SharedBudget = 0;
-        try { Assert.Equal(one, Run(2)); }
-        finally { Gemm.SharedBudget = savedBudget; }
     }
 
     [Fact]
