@@ -1,7 +1,7 @@
 namespace Occam.Data.Augment;
 
 /// <summary>A per-sample transform (an augmentation or a normalization) of one input, drawing any
-/// randomness from <paramref name="generator"/> — the data loader passes one seeded per sample, so
+/// randomness from the generator passed in — the data loader passes one seeded per sample, so
 /// results do not depend on thread timing.</summary>
 public interface ITransform
 {
