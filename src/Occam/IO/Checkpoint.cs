@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Text.Json;
+using Occam.NN;
+using Occam.Optim;
+
+namespace Occam.IO;
+
+/// <summary>
+/// A model, and optionally its optimizer, in one safetensors file. The model's state dict is stored under its
+/// dotted names ("0.weight", "1.running_mean"), so a PyTorch <c>model.state_dict()</c> written with
+/// <c>safetensors.torch.save_file</c> loads into the same architecture built in Occam, and back. The optimizer's
+/// per-parameter state goes under <c>optimizer.state.{index}.{key}</c> (index as in PyTorch: across groups, in
+/// order) and its type and group hyperparameters, as JSON, under the metadata key <see cref="OptimizerKey"/>.
+/// Saving is atomic; loading checks names and shapes of everything before it writes anything.
+/// </summary>
+public static class Checkpoint
+{
+    /// <summary>The metadata key holding the optimizer's type and group hyperparameters.</summary>
+    public const string OptimizerKey = "occam.optimizer";
+
+    /// <summary>The prefix of the optimizer's state tensors.</summary>
+    public const string OptimizerPrefix = "optimizer.state.";
+
+    /// <summary>Writes <paramref name="model"/>'s parameters and buffers, <paramref name="optimizer"/>'s state when given,
+    /// and <paramref name="metadata"/> (string pairs of your own, e.g. the epoch) to <paramref name="path"/>.</summary>
+    public static void Save(string path, Module model, Optimizer? optimizer = null, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var tensors = model.StateDict();
+        var meta = new Dictionary<string, string>();
+        if (metadata != null)
+            foreach (var (key, value) in metadata)
+            {
+                if (key == OptimizerKey) throw new ArgumentException($"Checkpoint.Save: the metadata key '{OptimizerKey}' is reserved for the optimizer");
+                meta[key] = value;
+            }
+        if (optimizer != null)
+        {
+            var clash = tensors.Keys.FirstOrDefault(k => k.StartsWith(OptimizerPrefix, StringComparison.Ordinal));
+            if (clash != null) throw new ArgumentException($"Checkpoint.Save: the model's '{clash}' collides with the optimizer's state names ('{OptimizerPrefix}…')");
+            var state = optimizer.StateDict();
+            foreach (var (index, entry) in state.State)
+                foreach (var (key, tensor) in entry)
+                    tensors[$"{OptimizerPrefix}{index.ToString(CultureInfo.InvariantCulture)}.{key}"] = tensor;
+            meta[OptimizerKey] = JsonSerializer.Serialize(new OptimizerMetadata(optimizer.GetType().Name, state.Groups));
+        }
+        Safetensors.Save(path, tensors, meta.Count > 0 ? meta : null);
+    }
+
+    /// <summary>Loads <paramref name="path"/> into <paramref name="model"/> and, when given, <paramref name="optimizer"/>.
+    /// Strict (the default): the file's model tensors and the model's state dict must have the same names; shapes must
+    /// always match. Nothing is written unless everything checks out. Returns your metadata and, when not strict,
+    /// the model's keys missing from the file and the file's keys the model does not have.</summary>
+    public static (Dictionary<string, string> Metadata, List<string> Missing, List<string> Unexpected) Load(
+        string path, Module model, Optimizer? optimizer = null, bool strict = true)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var (tensors, metadata) = Safetensors.Load(path);
+        bool hasOptimizer = metadata.Remove(OptimizerKey, out var optimizerJson);
+        var modelState = tensors.Where(t => !(hasOptimizer && t.Key.StartsWith(OptimizerPrefix, StringComparison.Ordinal)))
+            .ToDictionary(t => t.Key, t => t.Value);
+
+        var own = model.StateDict();
+        var missing = own.Keys.Where(k => !modelState.ContainsKey(k)).ToList();
+        var unexpected = modelState.Keys.Where(k => !own.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
+        if (strict && (missing.Count > 0 || unexpected.Count > 0))
+            throw new ArgumentException($"Checkpoint: '{path}' does not fit the model: missing keys [{string.Join(", ", missing)}], unexpected keys [{string.Join(", ", unexpected)}]");
+        foreach (var (name, target) in own)
+            if (modelState.TryGetValue(name, out var source) && !source.ShapeRef.SequenceEqual(target.ShapeRef))
+                throw new ArgumentException($"Checkpoint: '{path}': '{name}' has shape {Shape.Format(source.ShapeRef)} in the file, {Shape.Format(target.ShapeRef)} in the model");
+
+        OptimizerState? optimizerState = null;
+        if (optimizer != null)
+        {
+            if (!hasOptimizer) throw new ArgumentException($"Checkpoint: '{path}' holds no optimizer state ('{OptimizerKey}' is not in its metadata)");
+            optimizerState = ReadOptimizer(path, optimizer, optimizerJson!, tensors);
+        }
+
+        model.LoadStateDict(modelState, strict);
+        if (optimizerState != null) optimizer!.LoadStateDict(optimizerState);
+        return (metadata, missing, unexpected);
+    }
+
+    sealed record OptimizerMetadata(string Type, List<Dictionary<string, double>> Groups);
+
+    /// <summary>The optimizer state in the file, checked against <paramref name="optimizer"/>: type, groups, parameter
+    /// indices, and every buffer's shape.</summary>
+    static OptimizerState ReadOptimizer(string path, Optimizer optimizer, string json, Dictionary<string, Tensor> tensors)
+    {
+        OptimizerMetadata? saved;
+        try { saved = JsonSerializer.Deserialize<OptimizerMetadata>(json); }
+        catch (JsonException e) { throw new InvalidDataException($"Checkpoint: '{path}': '{OptimizerKey}' is not valid: {e.Message}"); }
+        if (saved?.Type == null || saved.Groups == null || saved.Groups.Any(g => g == null))
+            throw new InvalidDataException($"Checkpoint: '{path}': '{OptimizerKey}' needs a type and a list of groups");
+
+        string type = optimizer.GetType().Name;
+        if (saved.Type != type) throw new ArgumentException($"Checkpoint: '{path}' holds {saved.Type} state, the optimizer is {type}");
+        var current = optimizer.StateDict().Groups;
+        if (saved.Groups.Count != current.Count)
+            throw new ArgumentException($"Checkpoint: '{path}' holds {saved.Groups.Count} parameter groups, the optimizer has {current.Count}");
+        for (int g = 0; g < current.Count; g++)
+        {
+            var lacking = current[g].Keys.Where(k => !saved.Groups[g].ContainsKey(k)).ToList();
+            if (lacking.Count > 0) throw new InvalidDataException($"Checkpoint: '{path}': group {g} lacks [{string.Join(", ", lacking)}]");
+        }
+
+        var parameters = optimizer.Groups.SelectMany(g => g.Parameters).ToList();
+        var state = new Dictionary<int, Dictionary<string, Tensor>>();
+        foreach (var (name, tensor) in tensors)
+        {
+            if (!name.StartsWith(OptimizerPrefix, StringComparison.Ordinal)) continue;
+            var rest = name.AsSpan(OptimizerPrefix.Length);
+            int dot = rest.IndexOf('.');
+            if (dot <= 0 || dot == rest.Length - 1 || !int.TryParse(rest[..dot], NumberStyles.None, CultureInfo.InvariantCulture, out int index))
+                throw new InvalidDataException($"Checkpoint: '{path}': '{name}' is not of the form '{OptimizerPrefix}{{index}}.{{key}}'");
+            if (index >= parameters.Count)
+                throw new ArgumentException($"Checkpoint: '{path}': '{name}' is for parameter {index}, but the optimizer has {parameters.Count}");
+            string key = rest[(dot + 1)..].ToString();
+            bool fits = key == "step" ? tensor.Size == 1 : tensor.ShapeRef.SequenceEqual(parameters[index].ShapeRef);
+            if (!fits)
+                throw new ArgumentException($"Checkpoint: '{path}': '{name}' has shape {Shape.Format(tensor.ShapeRef)}, parameter {index} {Shape.Format(parameters[index].ShapeRef)}");
+            if (!state.TryGetValue(index, out var entry)) state[index] = entry = [];
+            entry[key] = tensor;
+        }
+        foreach (var (index, entry) in state)
+            if (!entry.ContainsKey("step")) throw new InvalidDataException($"Checkpoint: '{path}': the state of parameter {index} has no '{OptimizerPrefix}{index}.step'");
+        return new OptimizerState(state, saved.Groups);
+    }
+}
