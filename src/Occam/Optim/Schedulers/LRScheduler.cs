@@ -4,6 +4,9 @@ namespace Occam.Optim.Schedulers;
 /// Base of the learning-rate schedulers (torch.optim.lr_scheduler): built after the optimizer, it sets
 /// each group's lr for epoch 0 at once; every <see cref="Step"/> advances one epoch (or one batch, for
 /// per-batch schedules such as OneCycleLR) and writes the new lr into the optimizer's groups.
+/// As in PyTorch, a step is chainable: it computes the new lr from the group's current lr, so several
+/// schedulers on one optimizer compose (<see cref="ChainedScheduler"/>), and
+/// <see cref="SequentialLR"/> restarts a scheduler from its closed form at a milestone.
 /// </summary>
 public abstract class LRScheduler
 {
@@ -16,19 +19,21 @@ public abstract class LRScheduler
 
     public Optimizer Optimizer { get; }
 
-    /// <summary>Each group's learning rate before scheduling.</summary>
-    public IReadOnlyList<double> BaseLrs { get; }
+    /// <summary>Each group's learning rate before scheduling (PyTorch's base_lrs, from initial_lr).</summary>
+    public IReadOnlyList<double> BaseLrs { get; private protected set; }
 
-    /// <summary>Steps taken so far (PyTorch's last_epoch).</summary>
-    public int LastEpoch { get; private protected set; }
+    /// <summary>Steps taken so far (PyTorch's last_epoch); SequentialLR moves it back one when it takes a scheduler over.</summary>
+    public int LastEpoch { get; internal set; }
 
     /// <summary>The learning rates set by the latest step.</summary>
     public IReadOnlyList<double> LastLr => Optimizer.Groups.Select(g => g.LrValue).ToArray();
 
-    /// <summary>Sets the lr for the current epoch; call at the end of the constructor of a derived class.</summary>
+    /// <summary>Sets the lr for <see cref="LastEpoch"/> from each group's current lr; call at the end of the
+    /// constructor of a derived class (PyTorch's initial step).</summary>
     private protected void Apply()
     {
-        for (int i = 0; i < Optimizer.Groups.Count; i++) Optimizer.Groups[i].Lr = LrAt(LastEpoch, i);
+        var groups = Optimizer.Groups;
+        for (int i = 0; i < groups.Count; i++) groups[i].Lr = LrAt(LastEpoch, i, groups[i].LrValue);
     }
 
     /// <summary>Advances one epoch and updates the optimizer's learning rates.</summary>
@@ -38,6 +43,39 @@ public abstract class LRScheduler
         Apply();
     }
 
-    /// <summary>The learning rate of group <paramref name="group"/> at <paramref name="epoch"/>.</summary>
-    private protected abstract double LrAt(int epoch, int group);
+    /// <summary>Jumps back to epoch 0 and sets the closed-form lr there (PyTorch's step(0), which SequentialLR
+    /// issues at a milestone).</summary>
+    internal virtual void Restart()
+    {
+        LastEpoch = 0;
+        var groups = Optimizer.Groups;
+        for (int i = 0; i < groups.Count; i++) groups[i].Lr = ClosedFormLrAt(0, i);
+    }
+
+    /// <summary>The lr of group <paramref name="group"/> at <paramref name="epoch"/>, given its current
+    /// <paramref name="lr"/> (PyTorch's chainable get_lr).</summary>
+    private protected abstract double LrAt(int epoch, int group, double lr);
+
+    /// <summary>The lr at <paramref name="epoch"/> from the base lr alone (PyTorch's _get_closed_form_lr);
+    /// schedulers without one fall back to <see cref="LrAt"/>, as PyTorch does.</summary>
+    private protected virtual double ClosedFormLrAt(int epoch, int group) => LrAt(epoch, group, Optimizer.Groups[group].LrValue);
+
+    private protected static void CheckPositive(string op, string what, double value)
+    {
+        if (!(value > 0)) throw new ArgumentException($"{op}: {what} must be positive, got {value}");
+    }
+
+    private protected static void CheckNonNegative(string op, string what, double value)
+    {
+        if (!(value >= 0)) throw new ArgumentException($"{op}: {what} must be non-negative, got {value}");
+    }
+
+    /// <summary>Throws unless <paramref name="milestones"/> are positive and strictly increasing.</summary>
+    private protected static void CheckMilestones(string op, int[] milestones)
+    {
+        ArgumentNullException.ThrowIfNull(milestones);
+        for (int i = 0; i < milestones.Length; i++)
+            if (milestones[i] < 1 || (i > 0 && milestones[i] <= milestones[i - 1]))
+                throw new ArgumentException($"{op}: milestones must be positive and strictly increasing, got [{string.Join(", ", milestones)}]");
+    }
 }

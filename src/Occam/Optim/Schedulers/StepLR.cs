@@ -1,12 +1,13 @@
 namespace Occam.Optim.Schedulers;
 
-/// <summary>lr = base·γ^⌊epoch/stepSize⌋ (torch.optim.lr_scheduler.StepLR).</summary>
+/// <summary>lr = base·γ^⌊epoch/stepSize⌋: the lr is multiplied by γ every <see cref="StepSize"/> epochs,
+/// as torch.optim.lr_scheduler.StepLR.</summary>
 public sealed class StepLR : LRScheduler
 {
     public StepLR(Optimizer optimizer, int stepSize, double gamma = 0.1) : base(optimizer)
     {
         if (stepSize < 1) throw new ArgumentException($"StepLR: stepSize must be positive, got {stepSize}");
-        if (!(gamma > 0)) throw new ArgumentException($"StepLR: gamma must be positive, got {gamma}");
+        CheckPositive("StepLR", "gamma", gamma);
         (StepSize, Gamma) = (stepSize, gamma);
         Apply();
     }
@@ -14,5 +15,8 @@ public sealed class StepLR : LRScheduler
     public int StepSize { get; }
     public double Gamma { get; }
 
-    private protected override double LrAt(int epoch, int group) => BaseLrs[group] * Math.Pow(Gamma, epoch / StepSize);
+    private protected override double LrAt(int epoch, int group, double lr) =>
+        epoch == 0 || epoch % StepSize != 0 ? lr : lr * Gamma;
+
+    private protected override double ClosedFormLrAt(int epoch, int group) => BaseLrs[group] * Math.Pow(Gamma, epoch / StepSize);
 }

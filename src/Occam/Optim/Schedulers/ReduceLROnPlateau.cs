@@ -1,0 +1,91 @@
+namespace Occam.Optim.Schedulers;
+
+/// <summary>Whether the monitored metric should go down (a loss) or up (an accuracy).</summary>
+public enum PlateauMode { Min, Max }
+
+/// <summary>How <see cref="ReduceLROnPlateau"/> measures a significant improvement: relative to the best value or absolute.</summary>
+public enum ThresholdMode { Rel, Abs }
+
+/// <summary>
+/// Reduces the lr when a metric stops improving, as torch.optim.lr_scheduler.ReduceLROnPlateau. A metric improves
+/// when it beats best·(1 − threshold) (min, rel), best − threshold (min, abs), best·(1 + threshold) (max, rel) or
+/// best + threshold (max, abs). After more than <c>patience</c> epochs without improvement each group's lr becomes
+/// max(lr·factor, minLr), unless that changes it by no more than eps; then <c>cooldown</c> epochs pass during
+/// which bad epochs are not counted. Step with <see cref="Step(double)"/>.
+/// </summary>
+public sealed class ReduceLROnPlateau : LRScheduler
+{
+    const string Name = "ReduceLROnPlateau";
+
+    public ReduceLROnPlateau(Optimizer optimizer, PlateauMode mode = PlateauMode.Min, double factor = 0.1, int patience = 10,
+        double threshold = 1e-4, ThresholdMode thresholdMode = ThresholdMode.Rel, int cooldown = 0, double minLr = 0, double eps = 1e-8)
+        : base(optimizer)
+    {
+        if (!Enum.IsDefined(mode)) throw new ArgumentException($"{Name}: mode must be Min or Max, got {mode}");
+        if (!Enum.IsDefined(thresholdMode)) throw new ArgumentException($"{Name}: thresholdMode must be Rel or Abs, got {thresholdMode}");
+        if (!(factor >= 0 && factor < 1)) throw new ArgumentException($"{Name}: factor must be in [0, 1), got {factor}");
+        if (patience < 0) throw new ArgumentException($"{Name}: patience must be non-negative, got {patience}");
+        CheckNonNegative(Name, "threshold", threshold);
+        if (cooldown < 0) throw new ArgumentException($"{Name}: cooldown must be non-negative, got {cooldown}");
+        CheckNonNegative(Name, "minLr", minLr);
+        CheckNonNegative(Name, "eps", eps);
+        (Mode, Factor, Patience, Threshold, ThresholdMode, Cooldown, MinLr, Eps) = (mode, factor, patience, threshold, thresholdMode, cooldown, minLr, eps);
+        Best = mode == PlateauMode.Min ? double.PositiveInfinity : double.NegativeInfinity;
+    }
+
+    public PlateauMode Mode { get; }
+    public double Factor { get; }
+    public int Patience { get; }
+    public double Threshold { get; }
+    public ThresholdMode ThresholdMode { get; }
+    public int Cooldown { get; }
+    public double MinLr { get; }
+    public double Eps { get; }
+
+    /// <summary>The best metric so far (±∞ before the first step).</summary>
+    public double Best { get; private set; }
+
+    /// <summary>Consecutive epochs without improvement, outside cooldown.</summary>
+    public int NumBadEpochs { get; private set; }
+
+    /// <summary>Epochs of cooldown left.</summary>
+    public int CooldownCounter { get; private set; }
+
+    /// <summary>Not available: this scheduler steps on the monitored metric.</summary>
+    public override void Step() => throw new InvalidOperationException($"{Name}: Step needs the monitored metric, call Step(metric)");
+
+    /// <summary>Records one epoch's <paramref name="metric"/> and reduces the lr after a plateau.</summary>
+    public void Step(double metric)
+    {
+        LastEpoch++;
+        if (IsBetter(metric)) (Best, NumBadEpochs) = (metric, 0);
+        else NumBadEpochs++;
+        if (CooldownCounter > 0)
+        {
+            CooldownCounter--;
+            NumBadEpochs = 0;
+        }
+        if (NumBadEpochs > Patience)
+        {
+            foreach (var g in Optimizer.Groups)
+            {
+                double old = g.LrValue, lr = Math.Max(old * Factor, MinLr);
+                if (old - lr > Eps) g.Lr = lr;
+            }
+            (CooldownCounter, NumBadEpochs) = (Cooldown, 0);
+        }
+    }
+
+    bool IsBetter(double a) => (Mode, ThresholdMode) switch
+    {
+        (PlateauMode.Min, ThresholdMode.Rel) => a < Best * (1.0 - Threshold),
+        (PlateauMode.Min, ThresholdMode.Abs) => a < Best - Threshold,
+        (PlateauMode.Max, ThresholdMode.Rel) => a > Best * (Threshold + 1.0),
+        _ => a > Best + Threshold,
+    };
+
+    internal override void Restart() => throw new InvalidOperationException($"{Name}: cannot be restarted at a milestone");
+
+    // The lr changes only through Step(metric).
+    private protected override double LrAt(int epoch, int group, double lr) => lr;
+}

@@ -1,0 +1,118 @@
+using Occam.NN;
+using Occam.Optim;
+using Occam.Optim.Schedulers;
+
+namespace Occam.Tests.Optim.Schedulers;
+
+/// <summary>Argument validation (the message names the scheduler and the bad value) and behaviour the fixtures do not reach.</summary>
+public class SchedulerArgumentTests
+{
+    static SGD Sgd(double lr = 0.1, double momentum = 0) => new([new Parameter(Tensor.FromArray(new float[1], 1))], lr, momentum);
+
+    static void Throws(string message, Func<object> make)
+    {
+        var e = Assert.Throws<ArgumentException>(make);
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void RejectsBadArguments()
+    {
+        Throws("StepLR: stepSize must be positive, got 0", () => new StepLR(Sgd(), 0));
+        Throws("StepLR: gamma must be positive, got -1", () => new StepLR(Sgd(), 2, -1));
+        Throws("MultiStepLR: milestones must be positive and strictly increasing, got [3, 3]", () => new MultiStepLR(Sgd(), [3, 3]));
+        Throws("MultiStepLR: milestones must be positive and strictly increasing, got [0, 2]", () => new MultiStepLR(Sgd(), [0, 2]));
+        Throws("MultiStepLR: gamma must be positive, got 0", () => new MultiStepLR(Sgd(), [2], 0));
+        Throws("ExponentialLR: gamma must be positive, got NaN", () => new ExponentialLR(Sgd(), double.NaN));
+        Throws("CosineAnnealingLR: tMax must be positive, got 0", () => new CosineAnnealingLR(Sgd(), 0));
+        Throws("CosineAnnealingLR: etaMin must be non-negative, got -0.1", () => new CosineAnnealingLR(Sgd(), 10, -0.1));
+        Throws("CosineAnnealingWarmRestarts: t0 must be positive, got -2", () => new CosineAnnealingWarmRestarts(Sgd(), -2));
+        Throws("CosineAnnealingWarmRestarts: tMult must be at least 1, got 0", () => new CosineAnnealingWarmRestarts(Sgd(), 5, 0));
+        Throws("CosineAnnealingWarmRestarts: etaMin must be non-negative, got -1", () => new CosineAnnealingWarmRestarts(Sgd(), 5, 1, -1));
+        Throws("LinearLR: startFactor must be in (0, 1], got 0", () => new LinearLR(Sgd(), startFactor: 0));
+        Throws("LinearLR: endFactor must be in [0, 1], got 1.5", () => new LinearLR(Sgd(), endFactor: 1.5));
+        Throws("LinearLR: totalIters must be positive, got 0", () => new LinearLR(Sgd(), totalIters: 0));
+        Throws("OneCycleLR: maxLr must be positive, got 0", () => new OneCycleLR(Sgd(momentum: 0.9), 0, 10));
+        Throws("OneCycleLR: totalSteps must be positive, got 0", () => new OneCycleLR(Sgd(momentum: 0.9), 1, 0));
+        Throws("OneCycleLR: pctStart must be in [0, 1], got 1.2", () => new OneCycleLR(Sgd(momentum: 0.9), 1, 10, pctStart: 1.2));
+        Throws("OneCycleLR: pctStart 1 with totalSteps 10 leaves a phase of zero steps", () => new OneCycleLR(Sgd(momentum: 0.9), 1, 10, pctStart: 1));
+        Throws("OneCycleLR: annealStrategy must be Cos or Linear, got 7", () => new OneCycleLR(Sgd(momentum: 0.9), 1, 10, annealStrategy: (AnnealStrategy)7));
+        Throws("OneCycleLR: divFactor must be positive, got 0", () => new OneCycleLR(Sgd(momentum: 0.9), 1, 10, divFactor: 0));
+        Throws("OneCycleLR: finalDivFactor must be positive, got -1", () => new OneCycleLR(Sgd(momentum: 0.9), 1, 10, finalDivFactor: -1));
+        Throws("OneCycleLR: need 0 <= baseMomentum <= maxMomentum < 1, got baseMomentum 0.95, maxMomentum 0.85",
+            () => new OneCycleLR(Sgd(momentum: 0.9), 1, 10, baseMomentum: 0.95, maxMomentum: 0.85));
+        Throws("ReduceLROnPlateau: factor must be in [0, 1), got 1", () => new ReduceLROnPlateau(Sgd(), factor: 1));
+        Throws("ReduceLROnPlateau: patience must be non-negative, got -1", () => new ReduceLROnPlateau(Sgd(), patience: -1));
+        Throws("ReduceLROnPlateau: threshold must be non-negative, got -0.001", () => new ReduceLROnPlateau(Sgd(), threshold: -0.001));
+        Throws("ReduceLROnPlateau: cooldown must be non-negative, got -3", () => new ReduceLROnPlateau(Sgd(), cooldown: -3));
+        Throws("ReduceLROnPlateau: minLr must be non-negative, got -1", () => new ReduceLROnPlateau(Sgd(), minLr: -1));
+        Throws("ReduceLROnPlateau: eps must be non-negative, got -1E-08", () => new ReduceLROnPlateau(Sgd(), eps: -1e-8));
+        Throws("ReduceLROnPlateau: mode must be Min or Max, got 5", () => new ReduceLROnPlateau(Sgd(), mode: (PlateauMode)5));
+        Throws("ReduceLROnPlateau: thresholdMode must be Rel or Abs, got 5", () => new ReduceLROnPlateau(Sgd(), thresholdMode: (ThresholdMode)5));
+        Assert.Throws<ArgumentNullException>(() => new StepLR(null!, 2));
+    }
+
+    [Fact]
+    public void CompositesCheckTheirSchedulers()
+    {
+        var opt = Sgd();
+        Throws("SequentialLR: schedulers must not be empty", () => new SequentialLR(opt, [], []));
+        Throws("SequentialLR: expected 1 milestones for 2 schedulers, got 0",
+            () => new SequentialLR(opt, [new LinearLR(opt), new ExponentialLR(opt, 0.9)], []));
+        Throws("SequentialLR: milestones must be positive and strictly increasing, got [0]",
+            () => new SequentialLR(opt, [new LinearLR(opt), new ExponentialLR(opt, 0.9)], [0]));
+        Throws("SequentialLR: scheduler 1 (ExponentialLR) belongs to a different optimizer",
+            () => new SequentialLR(opt, [new LinearLR(opt), new ExponentialLR(Sgd(), 0.9)], [5]));
+        Throws("SequentialLR: scheduler 0 is a ReduceLROnPlateau, which cannot be restarted at a milestone",
+            () => new SequentialLR(opt, [new ReduceLROnPlateau(opt)], []));
+        Throws("ChainedScheduler: schedulers must not be empty", () => new ChainedScheduler([]));
+        Throws("ChainedScheduler: schedulers 0 and 1 belong to different optimizers",
+            () => new ChainedScheduler([new LinearLR(opt), new ExponentialLR(Sgd(), 0.9)]));
+        Throws("ChainedScheduler: scheduler 1 is a ReduceLROnPlateau, which steps on a metric",
+            () => new ChainedScheduler([new LinearLR(opt), new ReduceLROnPlateau(opt)]));
+    }
+
+    [Fact]
+    public void OneCycleNeedsMomentumAndStopsAfterTotalSteps()
+    {
+        var adagradLike = new RMSprop([new ParameterGroup([new Parameter(Tensor.FromArray(new float[1], 1))], "w")], 0.01);
+        adagradLike.Groups[0].Momentum = null;
+        Throws("OneCycleLR: cycleMomentum needs an optimizer with momentum or betas, group 'w' has neither",
+            () => new OneCycleLR(adagradLike, 0.1, 10));
+        _ = new OneCycleLR(adagradLike, 0.1, 10, cycleMomentum: false);
+
+        var opt = Sgd(momentum: 0.9);
+        var s = new OneCycleLR(opt, 1.0, 4);
+        Assert.Equal(0.04, opt.Groups[0].InitialLr, 15);
+        Assert.Equal(0.95, opt.Groups[0].Momentum);
+        for (int i = 0; i < 4; i++) s.Step();
+        var e = Assert.Throws<InvalidOperationException>(s.Step);
+        Assert.Equal("OneCycleLR: tried to step 6 times, but totalSteps is 4", e.Message);
+    }
+
+    [Fact]
+    public void PlateauStepsOnlyOnAMetric()
+    {
+        var s = new ReduceLROnPlateau(Sgd(), patience: 0);
+        Assert.Throws<InvalidOperationException>(s.Step);
+        s.Step(1.0);
+        s.Step(1.0);
+        Assert.Equal(0.01, s.LastLr[0], 15);
+        Assert.Equal(2, s.LastEpoch);
+    }
+
+    [Fact]
+    public void WarmupThenCosineStartsAtTheWarmupAndRestartsTheCosine()
+    {
+        var opt = Sgd(lr: 1.0);
+        var warmup = new LinearLR(opt, startFactor: 0.1, totalIters: 5);
+        var cosine = new CosineAnnealingLR(opt, tMax: 10);
+        var s = new SequentialLR(opt, [warmup, cosine], [5]);
+        Assert.Equal(0.1, s.LastLr[0], 15);
+        for (int i = 0; i < 5; i++) s.Step();
+        Assert.Equal(1.0, s.LastLr[0], 15);
+        Assert.Equal(0, cosine.LastEpoch);
+        for (int i = 0; i < 10; i++) s.Step();
+        Assert.Equal(0.0, s.LastLr[0], 15);
+    }
+}

@@ -1,0 +1,90 @@
+using System.Text.Json;
+using Occam.NN;
+using Occam.Optim;
+using Occam.Optim.Schedulers;
+
+namespace Occam.Tests.Optim.Schedulers;
+
+/// <summary>Learning-rate trajectories of every scheduler against PyTorch 1.13 (tests/fixtures/schedulers.json, made by
+/// tools/fixtures/torch_sched_fixtures.py): two groups with different base lrs, the lr of each group (and for OneCycleLR its
+/// momentum or β₁) after construction and after each step, to 1e-9 relative.</summary>
+public class SchedulerFixtureTests
+{
+    static readonly Lazy<Dictionary<string, JsonElement>> Cases = new(() =>
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "fixtures", "schedulers.json")))
+            .RootElement.GetProperty("cases").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!));
+
+    public static TheoryData<string> Names() => [.. Cases.Value.Keys];
+
+    static int[] Ints(JsonElement e) => e.EnumerateArray().Select(v => v.GetInt32()).ToArray();
+
+    /// <summary>Builds the scheduler a fixture spec describes (PyTorch argument names, PyTorch defaults where absent).</summary>
+    internal static LRScheduler Build(Optimizer opt, JsonElement spec)
+    {
+        string type = spec.GetProperty("type").GetString()!;
+        var a = spec.TryGetProperty("args", out var args) ? args : default;
+        bool Has(string key) => a.ValueKind == JsonValueKind.Object && a.TryGetProperty(key, out _);
+        double D(string key, double fallback) => Has(key) ? a.GetProperty(key).GetDouble() : fallback;
+        int I(string key, int fallback) => Has(key) ? a.GetProperty(key).GetInt32() : fallback;
+        string S(string key, string fallback) => Has(key) ? a.GetProperty(key).GetString()! : fallback;
+        bool B(string key, bool fallback) => Has(key) ? a.GetProperty(key).GetBoolean() : fallback;
+        LRScheduler[] Children() => spec.GetProperty("schedulers").EnumerateArray().Select(s => Build(opt, s)).ToArray();
+        return type switch
+        {
+            "StepLR" => new StepLR(opt, I("step_size", 0), D("gamma", 0.1)),
+            "MultiStepLR" => new MultiStepLR(opt, Ints(a.GetProperty("milestones")), D("gamma", 0.1)),
+            "ExponentialLR" => new ExponentialLR(opt, D("gamma", 0)),
+            "CosineAnnealingLR" => new CosineAnnealingLR(opt, I("T_max", 0), D("eta_min", 0)),
+            "CosineAnnealingWarmRestarts" => new CosineAnnealingWarmRestarts(opt, I("T_0", 0), I("T_mult", 1), D("eta_min", 0)),
+            "LinearLR" => new LinearLR(opt, D("start_factor", 1.0 / 3), D("end_factor", 1.0), I("total_iters", 5)),
+            "OneCycleLR" => new OneCycleLR(opt, D("max_lr", 0), I("total_steps", 0), D("pct_start", 0.3),
+                S("anneal_strategy", "cos") == "cos" ? AnnealStrategy.Cos : AnnealStrategy.Linear, B("cycle_momentum", true),
+                D("base_momentum", 0.85), D("max_momentum", 0.95), D("div_factor", 25), D("final_div_factor", 1e4), B("three_phase", false)),
+            "ReduceLROnPlateau" => new ReduceLROnPlateau(opt, S("mode", "min") == "min" ? PlateauMode.Min : PlateauMode.Max, D("factor", 0.1),
+                I("patience", 10), D("threshold", 1e-4), S("threshold_mode", "rel") == "rel" ? ThresholdMode.Rel : ThresholdMode.Abs,
+                I("cooldown", 0), D("min_lr", 0), D("eps", 1e-8)),
+            "SequentialLR" => new SequentialLR(opt, Children(), Ints(spec.GetProperty("milestones"))),
+            "ChainedScheduler" => new ChainedScheduler(Children()),
+            _ => throw new NotSupportedException(type),
+        };
+    }
+
+    static void Close(JsonElement expected, IReadOnlyList<double> actual, string what)
+    {
+        var e = expected.EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        Assert.Equal(e.Length, actual.Count);
+        for (int i = 0; i < e.Length; i++)
+            Assert.True(Math.Abs(actual[i] - e[i]) <= 1e-9 * Math.Abs(e[i]) + 1e-15, $"{what} group {i}: expected {e[i]:R}, got {actual[i]:R}");
+    }
+
+    [Theory, MemberData(nameof(Names))]
+    public void MatchesPyTorch(string name)
+    {
+        var c = Cases.Value[name];
+        var lrs = c.GetProperty("lrs").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        var parameters = lrs.Select(_ => new Parameter(Tensor.FromArray(new float[1], 1))).ToArray();
+        var groups = lrs.Select((lr, i) => new ParameterGroup([parameters[i]], $"g{i}", lr: lr)).ToArray();
+        var kw = c.GetProperty("opt_kwargs");
+        Optimizer opt = c.GetProperty("optimizer").GetString() == "sgd"
+            ? new SGD(groups, lrs[0], momentum: kw.TryGetProperty("momentum", out var m) ? m.GetDouble() : 0)
+            : new Adam(groups, lrs[0], betas: kw.TryGetProperty("betas", out var b) ? (b[0].GetDouble(), b[1].GetDouble()) : null);
+        var sched = Build(opt, c.GetProperty("spec"));
+        var expectedLr = c.GetProperty("lr").EnumerateArray().ToArray();
+        JsonElement[]? expectedMomentum = c.TryGetProperty("momentum", out var em) ? em.EnumerateArray().ToArray() : null;
+        double[]? metrics = c.TryGetProperty("metrics", out var ms) ? ms.EnumerateArray().Select(v => v.GetDouble()).ToArray() : null;
+        IReadOnlyList<double> Momenta() => opt.Groups.Select(g => g.Betas?.Beta1 ?? g.Momentum!.Value).ToArray();
+
+        for (int s = 0; s < expectedLr.Length; s++)
+        {
+            if (s > 0)
+            {
+                foreach (var p in parameters) p.Grad = Tensor.FromArray(new float[1], 1);
+                opt.Step();
+                if (metrics != null) ((ReduceLROnPlateau)sched).Step(metrics[s - 1]);
+                else sched.Step();
+            }
+            Close(expectedLr[s], sched.LastLr, $"{name} step {s} lr");
+            if (expectedMomentum != null) Close(expectedMomentum[s], Momenta(), $"{name} step {s} momentum");
+        }
+    }
+}
