@@ -1,3 +1,5 @@
+using Occam.Regularizers;
+
 namespace Occam.NN;
 
 /// <summary>
@@ -11,6 +13,7 @@ public abstract class Module
     readonly List<KeyValuePair<string, Parameter?>> _parameters = [];
     readonly List<KeyValuePair<string, Tensor?>> _buffers = [];
     readonly List<KeyValuePair<string, Module>> _children = [];
+    readonly List<Tensor> _activityPenalties = [];
 
     /// <summary>True in training mode (the default), false in evaluation mode.</summary>
     public bool IsTraining { get; private set; } = true;
@@ -42,6 +45,26 @@ public abstract class Module
 
     /// <summary>Called after the mode changed (for modules whose behaviour depends on it beyond IsTraining).</summary>
     protected virtual void OnModeChanged() { }
+
+    // ------------------------------------------------------------ activity penalties
+
+    /// <summary>Returns <paramref name="output"/>; in training mode with gradients on, first records
+    /// <paramref name="regularizer"/>(output) for <see cref="Regularization.Penalty"/> to collect. Keras 3's activity
+    /// regularizer: the penalty of the whole output, not divided by the batch size (tf.keras 2 divided).</summary>
+    protected Tensor RecordActivity(Tensor output, Regularizer? regularizer)
+    {
+        if (regularizer != null && IsTraining && Autograd.IsEnabled) _activityPenalties.Add(regularizer.Penalty(output));
+        return output;
+    }
+
+    /// <summary>This module's activity penalties recorded since the last call, which clears them.</summary>
+    internal Tensor[] TakeActivityPenalties()
+    {
+        if (_activityPenalties.Count == 0) return [];
+        var taken = _activityPenalties.ToArray();
+        _activityPenalties.Clear();
+        return taken;
+    }
 
     // ------------------------------------------------------------ registration
 

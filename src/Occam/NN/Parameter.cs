@@ -1,3 +1,5 @@
+using Occam.Regularizers;
+
 namespace Occam.NN;
 
 /// <summary>A tensor that a module owns and an optimizer updates: a leaf that requires grad
@@ -8,6 +10,14 @@ public sealed class Parameter : Tensor
     {
         RequiresGrad = requiresGrad;
     }
+
+    /// <summary>The penalty on this parameter that <see cref="Regularization.Penalty"/> adds to the loss (set by a
+    /// layer's kernelRegularizer/biasRegularizer), or null.</summary>
+    public Regularizer? Regularizer { get; set; }
+
+    /// <summary>The projection every optimizer applies to this parameter after each step (set by a layer's
+    /// kernelConstraint/biasConstraint), or null.</summary>
+    public Constraint? Constraint { get; set; }
 
     static float[] Copy(Tensor data)
     {

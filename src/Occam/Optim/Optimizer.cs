@@ -6,7 +6,8 @@ namespace Occam.Optim;
 /// Base of the optimizers: parameter groups with per-group hyperparameters, per-parameter state,
 /// <see cref="ZeroGrad"/> and <see cref="Step"/>. After each update it applies the proximal L1 step
 /// (soft-thresholding θ ← sign(θ)·max(|θ| − lr·λ, 0), which yields exact zeros) when
-/// <see cref="L1Proximal"/> is set.
+/// <see cref="L1Proximal"/> is set, then the parameter's <see cref="Parameter.Constraint"/> (Keras constraints:
+/// max-norm, unit-norm, non-negativity) when it has one.
 /// </summary>
 public abstract class Optimizer
 {
@@ -66,6 +67,7 @@ public abstract class Optimizer
                 state.Step++;
                 Update(group, p.Span, p.Grad.Span, state);
                 if (L1Proximal > 0) SoftThreshold(p.Span, (float)(lr * L1Proximal));
+                p.Constraint?.Apply(p);
             }
         }
     }

@@ -1,0 +1,52 @@
+using Occam.NN;
+using Occam.Optim;
+
+namespace Occam.Tests.Regularizers;
+
+using Occam.Regularizers;
+
+/// <summary>The point of proximal L1: soft-thresholding after each step lands irrelevant weights on exact zeros,
+/// while the same λ as a loss penalty (subgradient λ·sign(w)) only makes them hover around zero.</summary>
+public class ProximalL1Tests
+{
+    static readonly float[] WTrue = [1.5f, -2.0f, 0.0f, 2.5f, 0.0f];
+    const double Lr = 0.05, Lambda = 0.1;
+
+    static float[] Train(bool proximal)
+    {
+        var gen = new Generator(42);
+        var x = Tensor.RandN([200, 5], gen);
+        var y = Functional.Linear(x, Tensor.FromArray(WTrue, 1, 5));   // [200, 1]
+        var w = new Parameter(Tensor.RandN([1, 5], gen, std: 0.1f));
+        var opt = new SGD([w], lr: Lr, l1Proximal: proximal ? Lambda : 0);
+        var l1 = new L1(Lambda);
+        for (int step = 0; step < 500; step++)
+        {
+            opt.ZeroGrad();
+            var err = Functional.Linear(x, w) - y;
+            var loss = (err * err).Mean();
+            if (!proximal) loss = loss + l1.Penalty(w);
+            loss.Backward();
+            opt.Step();
+        }
+        return w.ToArray();
+    }
+
+    [Fact]
+    public void ProximalL1GivesExactZeros()
+    {
+        var w = Train(proximal: true);
+        Assert.Equal(0f, w[2]);
+        Assert.Equal(0f, w[4]);
+        foreach (int i in new[] { 0, 1, 3 }) Assert.True(Math.Abs(w[i] - WTrue[i]) < 0.1, $"w[{i}] = {w[i]}, true {WTrue[i]}");
+    }
+
+    [Fact]
+    public void SubgradientL1OnlyHoversNearZero()
+    {
+        var w = Train(proximal: false);
+        Assert.All(w, v => Assert.NotEqual(0f, v));
+        Assert.True(Math.Abs(w[2]) < 0.02 && Math.Abs(w[4]) < 0.02, $"w = [{string.Join(", ", w)}]");
+        foreach (int i in new[] { 0, 1, 3 }) Assert.True(Math.Abs(w[i] - WTrue[i]) < 0.1, $"w[{i}] = {w[i]}, true {WTrue[i]}");
+    }
+}
