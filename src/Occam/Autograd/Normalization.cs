@@ -1,0 +1,285 @@
+using Occam.Kernels;
+
+namespace Occam;
+
+public static partial class Functional
+{
+    /// <summary>
+    /// Batch normalization (torch.nn.functional.batch_norm) of input [N, C, *] per channel:
+    /// y = (x − μ_c)/√(σ²_c + eps)·γ_c + β_c. In training μ, σ² are the batch's mean and biased variance
+    /// over N and the spatial dims, and the running statistics (when given) are updated in place:
+    /// running = (1 − momentum)·running + momentum·batch, with the unbiased variance for running_var.
+    /// Not training, the running statistics normalize. One graph node; its backward is the fused kernel
+    /// dx = (γ/σ)·(g − mean(g) − x̂·mean(g·x̂)), dγ = Σ g·x̂, dβ = Σ g.
+    /// </summary>
+    public static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight = null, Tensor? bias = null,
+        bool training = false, float momentum = 0.1f, float eps = 1e-5f) =>
+        BatchNorm(input, runningMean, runningVar, weight, bias, training, momentum, eps, "BatchNorm");
+
+    internal static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
+        bool training, float momentum, float eps, string op)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank < 2) throw new ArgumentException($"{op}: expected input [N, C, ...] with at least 2 dims, got {Shape.Format(input.ShapeRef)}");
+        int n = input.Dim(0), c = input.Dim(1), inner = n * c == 0 ? 0 : input.Size / (n * c);
+        CheckPerChannel(op, "weight", weight, c);
+        CheckPerChannel(op, "bias", bias, c);
+        CheckPerChannel(op, "running_mean", runningMean, c);
+        CheckPerChannel(op, "running_var", runningVar, c);
+        if (!(eps >= 0)) throw new ArgumentException($"{op}: eps must be non-negative, got {eps}");
+        if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentException($"{op}: momentum must be in [0, 1], got {momentum}");
+        long count = (long)n * inner;
+
+        var mean = new float[c];
+        var rstd = new float[c];
+        if (training)
+        {
+            if (count <= 1)
+                throw new ArgumentException($"{op}: Expected more than 1 value per channel when training, got input size {Shape.Format(input.ShapeRef)}");
+            var variance = new float[c];
+            Norm.ChannelMoments(input.Span, n, c, inner, mean, variance);
+            for (int k = 0; k < c; k++) rstd[k] = (float)(1.0 / Math.Sqrt(variance[k] + (double)eps));
+            UpdateRunning(runningMean, runningVar, mean, variance, count, momentum);
+        }
+        else
+        {
+            if (runningMean == null || runningVar == null)
+                throw new ArgumentException($"{op}: running_mean and running_var are required when not training");
+            runningMean.Span.CopyTo(mean);
+            var rv = runningVar.Span;
+            for (int k = 0; k < c; k++) rstd[k] = (float)(1.0 / Math.Sqrt(rv[k] + (double)eps));
+        }
+        return ChannelNormalize(input, n, c, inner, mean, rstd, 0, weight, bias, centered: training, "BatchNorm");
+    }
+
+    /// <summary>
+    /// Group normalization (torch.nn.functional.group_norm, Wu &amp; He 2018) of input [N, C, *]: the C
+    /// channels split into <paramref name="groups"/> groups and each (sample, group) is normalized with
+    /// its own mean and biased variance, then y = x̂·γ_c + β_c per channel. One graph node, fused backward.
+    /// </summary>
+    public static Tensor GroupNorm(Tensor input, int groups, Tensor? weight = null, Tensor? bias = null, float eps = 1e-5f) =>
+        GroupNorm(input, groups, weight, bias, eps, "GroupNorm");
+
+    internal static Tensor GroupNorm(Tensor input, int groups, Tensor? weight, Tensor? bias, float eps, string op)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank < 2) throw new ArgumentException($"{op}: expected input [N, C, ...] with at least 2 dims, got {Shape.Format(input.ShapeRef)}");
+        int n = input.Dim(0), c = input.Dim(1), inner = n * c == 0 ? 0 : input.Size / (n * c);
+        if (groups < 1 || c % groups != 0)
+            throw new ArgumentException($"{op}: expected the number of channels {c} of input {Shape.Format(input.ShapeRef)} to be divisible by groups, got groups = {groups}");
+        CheckPerChannel(op, "weight", weight, c);
+        CheckPerChannel(op, "bias", bias, c);
+        if (!(eps >= 0)) throw new ArgumentException($"{op}: eps must be non-negative, got {eps}");
+        int rows = n * groups;
+        var mean = new float[rows];
+        var variance = new float[rows];
+        Norm.RowMoments(input.Span, rows, input.Size / Math.Max(rows, 1), mean, variance);
+        var rstd = new float[rows];
+        for (int k = 0; k < rows; k++) rstd[k] = (float)(1.0 / Math.Sqrt(variance[k] + (double)eps));
+        return ChannelNormalize(input, n, c, inner, mean, rstd, c / groups, weight, bias, centered: true, "GroupNorm");
+    }
+
+    /// <summary>
+    /// Instance normalization (torch.nn.functional.instance_norm, Ulyanov et al. 2016) of input [N, C, *]:
+    /// each (sample, channel) normalized over its spatial dims. With <paramref name="useInputStats"/> the
+    /// instance statistics normalize and the running statistics (when given) move toward their mean over
+    /// the batch (unbiased variance); otherwise the running statistics normalize, as batch norm in eval.
+    /// </summary>
+    public static Tensor InstanceNorm(Tensor input, Tensor? runningMean = null, Tensor? runningVar = null, Tensor? weight = null, Tensor? bias = null,
+        bool useInputStats = true, float momentum = 0.1f, float eps = 1e-5f) =>
+        InstanceNorm(input, runningMean, runningVar, weight, bias, useInputStats, momentum, eps, "InstanceNorm");
+
+    internal static Tensor InstanceNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
+        bool useInputStats, float momentum, float eps, string op)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (!useInputStats) return BatchNorm(input, runningMean, runningVar, weight, bias, false, momentum, eps, op);
+        if (input.Rank < 3) throw new ArgumentException($"{op}: expected input [N, C, ...] with spatial dims, got {Shape.Format(input.ShapeRef)}");
+        int n = input.Dim(0), c = input.Dim(1), inner = n * c == 0 ? 0 : input.Size / (n * c);
+        if (inner <= 1)
+            throw new ArgumentException($"{op}: Expected more than 1 spatial element when training, got input size {Shape.Format(input.ShapeRef)}");
+        CheckPerChannel(op, "running_mean", runningMean, c);
+        CheckPerChannel(op, "running_var", runningVar, c);
+        if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentException($"{op}: momentum must be in [0, 1], got {momentum}");
+        var y = GroupNorm(input, c, weight, bias, eps, op);
+        if (runningMean != null || runningVar != null)
+        {
+            // The running statistics move toward the batch average of the instance statistics.
+            var mean = new float[n * c];
+            var variance = new float[n * c];
+            Norm.RowMoments(input.Span, n * c, inner, mean, variance);
+            var avgMean = new float[c];
+            var avgVar = new float[c];
+            for (int k = 0; k < c; k++)
+            {
+                double m = 0, v = 0;
+                for (int s = 0; s < n; s++) { m += mean[s * c + k]; v += variance[s * c + k]; }
+                avgMean[k] = (float)(m / n);
+                avgVar[k] = (float)(v / n);
+            }
+            UpdateRunning(runningMean, runningVar, avgMean, avgVar, inner, momentum);
+        }
+        return y;
+    }
+
+    /// <summary>
+    /// Layer normalization (torch.nn.functional.layer_norm, Ba et al. 2016) over the trailing
+    /// <paramref name="normalizedShape"/> dims: y = (x − μ)/√(σ² + eps)·γ + β with μ, σ² the mean and
+    /// biased variance of each row, γ and β of shape <paramref name="normalizedShape"/>.
+    /// </summary>
+    public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, float eps = 1e-5f) =>
+        RowNorm(input, normalizedShape, weight, bias, eps, centered: true, "LayerNorm");
+
+    /// <summary>
+    /// RMS normalization (torch.nn.functional.rms_norm, Zhang &amp; Sennrich 2019) over the trailing
+    /// <paramref name="normalizedShape"/> dims: y = x/√(mean(x²) + eps)·γ.
+    /// </summary>
+    public static Tensor RmsNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, float eps = 1.1920929e-07f) =>
+        RowNorm(input, normalizedShape, weight, null, eps, centered: false, "RmsNorm");
+
+    internal static Tensor RowNorm(Tensor input, int[] normalizedShape, Tensor? weight, Tensor? bias, float eps, bool centered, string op)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(normalizedShape);
+        var shape = input.ShapeRef;
+        int k = normalizedShape.Length;
+        if (k == 0 || k > shape.Length || !shape.AsSpan(shape.Length - k).SequenceEqual(normalizedShape))
+            throw new ArgumentException($"{op}: input of shape {Shape.Format(shape)} does not end with normalized_shape {Shape.Format(normalizedShape)}");
+        foreach (var (t, name) in new[] { (weight, "weight"), (bias, "bias") })
+            if (t != null && !t.ShapeRef.AsSpan().SequenceEqual(normalizedShape))
+                throw new ArgumentException($"{op}: {name} of shape {Shape.Format(t.ShapeRef)} does not match normalized_shape {Shape.Format(normalizedShape)}");
+        if (!(eps >= 0)) throw new ArgumentException($"{op}: eps must be non-negative, got {eps}");
+        int length = Shape.Size(normalizedShape);
+        int rows = length == 0 ? 0 : input.Size / length;
+
+        var mean = centered ? new float[rows] : [];
+        var rstd = new float[rows];
+        if (centered)
+        {
+            var variance = new float[rows];
+            Norm.RowMoments(input.Span, rows, length, mean, variance);
+            for (int r = 0; r < rows; r++) rstd[r] = (float)(1.0 / Math.Sqrt(variance[r] + (double)eps));
+        }
+        else
+        {
+            Norm.RowMeanSquares(input.Span, rows, length, rstd);
+            for (int r = 0; r < rows; r++) rstd[r] = (float)(1.0 / Math.Sqrt(rstd[r] + (double)eps));
+        }
+        var y = Tensor.Empty(shape);
+        Norm.RowNormalize(input.Span, y.Span, rows, length, mean, rstd, weight == null ? [] : weight.Span, bias == null ? [] : bias.Span);
+        if (!input.Tracks && !(weight?.Tracks ?? false) && !(bias?.Tracks ?? false)) return y;
+        return Tensor.Record(y, op, g =>
+        {
+            bool dw = weight is { RequiresGrad: true }, db = bias is { RequiresGrad: true };
+            var dGamma = dw ? new double[length] : [];
+            var dBeta = db ? new double[length] : [];
+            Norm.RowNormalizeBackward(g, input.Span, rows, length, mean, rstd, weight == null ? [] : weight.Span,
+                input.RequiresGrad ? input.GradSpan() : [], dGamma, dBeta);
+            if (dw) AddInto(weight!.GradSpan(), dGamma);
+            if (db) AddInto(bias!.GradSpan(), dBeta);
+        }, Inputs(input, weight, bias));
+    }
+
+    // y = (x − μ)·rstd·γ + β for input [n, c, inner] with statistics per channel (channelsPerStat = 0, batch
+    // norm) or per (sample, group of channelsPerStat channels) (group norm), and its fused backward.
+    // Not centered (batch norm in eval): the statistics are constants, so dx = γ·rstd·g.
+    static Tensor ChannelNormalize(Tensor input, int n, int c, int inner, float[] mean, float[] rstd, int channelsPerStat,
+        Tensor? weight, Tensor? bias, bool centered, string op)
+    {
+        bool perSample = channelsPerStat > 0;
+        int coefficients = perSample ? n * c : c;
+        int Stat(int k) => perSample ? k / channelsPerStat : k; // k indexes (sample, channel) or channel
+        var gamma = weight?.Span.ToArray();
+        var beta = bias?.Span.ToArray();
+        var scale = new float[coefficients];
+        var shift = new float[coefficients];
+        for (int k = 0; k < coefficients; k++)
+        {
+            int ch = k % c, s = Stat(k);
+            float gm = gamma?[ch] ?? 1f;
+            scale[k] = gm * rstd[s];
+            shift[k] = (beta?[ch] ?? 0f) - mean[s] * scale[k];
+        }
+        var y = Tensor.Empty(input.ShapeRef);
+        Norm.ChannelScaleShift(input.Span, y.Span, n, c, inner, scale, shift);
+        if (!input.Tracks && !(weight?.Tracks ?? false) && !(bias?.Tracks ?? false)) return y;
+        return Tensor.Record(y, op, g =>
+        {
+            var sumG = new double[coefficients];
+            var sumGX = new double[coefficients];
+            Norm.ChannelGradSums(g, input.Span, n, c, inner, sumG, sumGX);
+            // Σ g·x̂ per coefficient = rstd·(Σ g·x − μ·Σ g)
+            var sumGXhat = new double[coefficients];
+            for (int k = 0; k < coefficients; k++) sumGXhat[k] = rstd[Stat(k)] * (sumGX[k] - mean[Stat(k)] * sumG[k]);
+            if (weight is { RequiresGrad: true })
+            {
+                var dw = weight.GradSpan();
+                for (int k = 0; k < coefficients; k++) dw[k % c] += (float)sumGXhat[k];
+            }
+            if (bias is { RequiresGrad: true })
+            {
+                var db = bias.GradSpan();
+                for (int k = 0; k < coefficients; k++) db[k % c] += (float)sumG[k];
+            }
+            if (!input.RequiresGrad) return;
+            var a = new float[coefficients];
+            var b = new float[coefficients];
+            var cc = new float[coefficients];
+            if (!centered)
+                for (int k = 0; k < coefficients; k++) a[k] = (gamma?[k % c] ?? 1f) * rstd[Stat(k)];
+            else
+            {
+                // Per statistic over its M elements, with ĝ = g·γ: mean(ĝ) and mean(ĝ·x̂).
+                int stats = perSample ? n * (c / channelsPerStat) : c;
+                double m = (double)(perSample ? channelsPerStat : n) * inner;
+                var meanG = new double[stats];
+                var meanGXhat = new double[stats];
+                for (int k = 0; k < coefficients; k++)
+                {
+                    double gm = gamma?[k % c] ?? 1.0;
+                    meanG[Stat(k)] += gm * sumG[k] / m;
+                    meanGXhat[Stat(k)] += gm * sumGXhat[k] / m;
+                }
+                // dx = γ·r·g − r·mean(ĝ) − r²·mean(ĝ·x̂)·(x − μ)
+                for (int k = 0; k < coefficients; k++)
+                {
+                    int s = Stat(k);
+                    double r = rstd[s];
+                    a[k] = (float)((gamma?[k % c] ?? 1.0) * r);
+                    b[k] = (float)(-r * r * meanGXhat[s]);
+                    cc[k] = (float)(-r * meanG[s] + r * r * meanGXhat[s] * mean[s]);
+                }
+            }
+            Norm.ChannelAccumulateLinear(g, input.Span, input.GradSpan(), n, c, inner, a, b, cc);
+        }, Inputs(input, weight, bias));
+    }
+
+    static void UpdateRunning(Tensor? runningMean, Tensor? runningVar, float[] mean, float[] variance, long count, float momentum)
+    {
+        if (runningMean != null)
+        {
+            var rm = runningMean.Span;
+            for (int k = 0; k < rm.Length; k++) rm[k] = (1 - momentum) * rm[k] + momentum * mean[k];
+        }
+        if (runningVar != null)
+        {
+            var rv = runningVar.Span;
+            double unbias = count > 1 ? count / (double)(count - 1) : double.NaN;
+            for (int k = 0; k < rv.Length; k++) rv[k] = (float)((1 - momentum) * rv[k] + momentum * (variance[k] * unbias));
+        }
+    }
+
+    static void AddInto(Span<float> grad, double[] values)
+    {
+        for (int i = 0; i < values.Length; i++) grad[i] += (float)values[i];
+    }
+
+    static Tensor[] Inputs(Tensor input, Tensor? weight, Tensor? bias) =>
+        new[] { input, weight, bias }.Where(t => t != null).ToArray()!;
+
+    static void CheckPerChannel(string op, string name, Tensor? t, int channels)
+    {
+        if (t != null && t.Size != channels)
+            throw new ArgumentException($"{op}: {name} has {t.Size} elements {Shape.Format(t.ShapeRef)}, expected one per channel ({channels})");
+    }
+}

@@ -1,0 +1,102 @@
+using System.Globalization;
+
+namespace Occam.NN;
+
+/// <summary>
+/// Batch normalization (Ioffe &amp; Szegedy 2015, torch.nn.BatchNorm*d), shared by
+/// <see cref="BatchNorm1d"/>, <see cref="BatchNorm2d"/> and <see cref="BatchNorm3d"/>: per channel c,
+/// y = (x − μ_c)/√(σ²_c + eps)·γ_c + β_c. In training μ and σ² are the batch's mean and biased variance
+/// over every dim but the channel dim, and the buffers move in place:
+/// running = (1 − momentum)·running + momentum·batch, with the unbiased variance for running_var;
+/// <c>momentum: null</c> gives the cumulative average (factor 1/num_batches_tracked). In evaluation the
+/// running statistics normalize. Without <c>trackRunningStats</c> there are no buffers and batch
+/// statistics are used in both modes. Buffers "running_mean", "running_var", "num_batches_tracked"
+/// (a 0-d tensor holding the count) and parameters "weight" (init 1), "bias" (init 0) carry PyTorch's names.
+/// </summary>
+public abstract class BatchNormBase : Module
+{
+    private protected BatchNormBase(int numFeatures, float eps, float? momentum, bool affine, bool trackRunningStats)
+    {
+        string name = GetType().Name;
+        if (numFeatures < 1) throw new ArgumentException($"{name}: numFeatures must be positive, got {numFeatures}");
+        if (!(eps >= 0) || float.IsInfinity(eps)) throw new ArgumentException($"{name}: eps must be a non-negative finite number, got {eps}");
+        if (momentum is { } m && !(m >= 0 && m <= 1)) throw new ArgumentException($"{name}: momentum must be in [0, 1] or null, got {m}");
+        NumFeatures = numFeatures;
+        Eps = eps;
+        Momentum = momentum;
+        Affine = affine;
+        TrackRunningStats = trackRunningStats;
+        Weight = RegisterParameter("weight", affine ? new Parameter(Tensor.Ones(numFeatures)) : null);
+        Bias = RegisterParameter("bias", affine ? new Parameter(Tensor.Zeros(numFeatures)) : null);
+        RunningMean = RegisterBuffer("running_mean", trackRunningStats ? Tensor.Zeros(numFeatures) : null);
+        RunningVar = RegisterBuffer("running_var", trackRunningStats ? Tensor.Ones(numFeatures) : null);
+        NumBatchesTracked = RegisterBuffer("num_batches_tracked", trackRunningStats ? Tensor.Scalar(0f) : null);
+    }
+
+    public int NumFeatures { get; }
+    public float Eps { get; }
+    /// <summary>Weight of the batch statistics in the running update; null for a cumulative average.</summary>
+    public float? Momentum { get; }
+    public bool Affine { get; }
+    public bool TrackRunningStats { get; }
+    public Parameter? Weight { get; }
+    public Parameter? Bias { get; }
+    public Tensor? RunningMean { get; }
+    public Tensor? RunningVar { get; }
+    /// <summary>0-d tensor counting the training forwards since the last reset.</summary>
+    public Tensor? NumBatchesTracked { get; }
+
+    /// <summary>Input ranks this layer accepts, e.g. {4} for BatchNorm2d.</summary>
+    private protected abstract int[] Ranks { get; }
+
+    /// <summary>Running mean 0, running variance 1, count 0 (in place).</summary>
+    public void ResetRunningStats()
+    {
+        RunningMean?.Span.Clear();
+        RunningVar?.Span.Fill(1f);
+        NumBatchesTracked?.Span.Clear();
+    }
+
+    public override Tensor Forward(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        string name = GetType().Name;
+        if (!Ranks.Contains(input.Rank))
+            throw new ArgumentException($"{name}: expected {string.Join(" or ", Ranks.Select(r => r + "D"))} input, got {input.Rank}D input {Shape.Format(input.ShapeRef)}");
+        if (input.Dim(1) != NumFeatures)
+            throw new ArgumentException($"{name}: expected {NumFeatures} channels, got {input.Dim(1)}");
+        float factor = Momentum ?? 0f;
+        if (IsTraining && NumBatchesTracked != null)
+        {
+            NumBatchesTracked.Span[0] += 1;
+            if (Momentum == null) factor = 1f / NumBatchesTracked.Span[0];
+        }
+        // Batch statistics in training, and in evaluation too when no running statistics are kept.
+        bool useBatchStats = IsTraining || RunningMean == null;
+        return Functional.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, useBatchStats, factor, Eps, name);
+    }
+
+    protected override string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"{GetType().Name}({NumFeatures}, eps={Eps}, momentum={(Momentum?.ToString(CultureInfo.InvariantCulture) ?? "None")}, affine={Affine}, trackRunningStats={TrackRunningStats})");
+}
+
+/// <summary>Batch normalization over [N, C] or [N, C, L] (torch.nn.BatchNorm1d); see <see cref="BatchNormBase"/>.</summary>
+public sealed class BatchNorm1d(int numFeatures, float eps = 1e-5f, float? momentum = 0.1f, bool affine = true, bool trackRunningStats = true)
+    : BatchNormBase(numFeatures, eps, momentum, affine, trackRunningStats)
+{
+    private protected override int[] Ranks => [2, 3];
+}
+
+/// <summary>Batch normalization over [N, C, H, W] (torch.nn.BatchNorm2d); see <see cref="BatchNormBase"/>.</summary>
+public sealed class BatchNorm2d(int numFeatures, float eps = 1e-5f, float? momentum = 0.1f, bool affine = true, bool trackRunningStats = true)
+    : BatchNormBase(numFeatures, eps, momentum, affine, trackRunningStats)
+{
+    private protected override int[] Ranks => [4];
+}
+
+/// <summary>Batch normalization over [N, C, D, H, W] (torch.nn.BatchNorm3d); see <see cref="BatchNormBase"/>.</summary>
+public sealed class BatchNorm3d(int numFeatures, float eps = 1e-5f, float? momentum = 0.1f, bool affine = true, bool trackRunningStats = true)
+    : BatchNormBase(numFeatures, eps, momentum, affine, trackRunningStats)
+{
+    private protected override int[] Ranks => [5];
+}
