@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Occam.NN;
 using Occam.Optim;
 
@@ -81,7 +82,9 @@ public static class Checkpoint
         return (metadata, missing, unexpected);
     }
 
-    sealed record OptimizerMetadata(string Type, List<Dictionary<string, double>> Groups);
+    sealed record OptimizerMetadata(
+        [property: JsonPropertyName("type")] string Type,
+        [property: JsonPropertyName("param_groups")] List<Dictionary<string, double>> Groups);
 
     /// <summary>The optimizer state in the file, checked against <paramref name="optimizer"/>: type, groups, parameter
     /// indices, and every buffer's shape.</summary>

@@ -181,6 +181,7 @@ public static class Safetensors
     static (List<Entry> Entries, Dictionary<string, string> Metadata) ParseHeader(string path, byte[] header, long dataLength)
     {
         if (header.Length == 0 || header[0] != (byte)'{') throw Bad(path, "the header is not a JSON object (it must start with '{')");
+        if (!System.Text.Unicode.Utf8.IsValid(header)) throw Bad(path, "the header is not valid UTF-8");
         JsonDocument document;
         try { document = JsonDocument.Parse(header); }
         catch (JsonException e) { throw Bad(path, $"the header is not valid JSON: {e.Message}"); }

@@ -69,7 +69,7 @@ public sealed class CheckpointTests : IDisposable
             "optimizer.state.0.momentum_buffer", "optimizer.state.0.step", "optimizer.state.1.momentum_buffer", "optimizer.state.1.step",
             "optimizer.state.2.momentum_buffer", "optimizer.state.2.step", "optimizer.state.3.momentum_buffer", "optimizer.state.3.step"],
             tensors.Keys.Order(StringComparer.Ordinal));
-        Assert.Equal("SGD", JsonDocument.Parse(metadata[Checkpoint.OptimizerKey]).RootElement.GetProperty("Type").GetString());
+        Assert.Equal("SGD", JsonDocument.Parse(metadata[Checkpoint.OptimizerKey]).RootElement.GetProperty("type").GetString());
 
         // Without an optimizer the optimizer's tensors are not the model's business.
         var plain = Mlp(3);

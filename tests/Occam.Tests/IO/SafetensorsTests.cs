@@ -182,6 +182,16 @@ public sealed class SafetensorsTests : IDisposable
     }
 
     [Fact]
+    public void RejectsAHeaderThatIsNotUtf8()
+    {
+        string path = Raw("{\"w\":1}", 0);
+        var bytes = File.ReadAllBytes(path);
+        bytes[10] = 0xFF; // inside the name
+        File.WriteAllBytes(path, bytes);
+        Rejects(path, "not valid UTF-8");
+    }
+
+    [Fact]
     public void RejectsAnUnknownDtype() =>
         Rejects(Raw("{\"z\":{\"dtype\":\"C64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8), "tensor 'z' has dtype 'C64', which Occam does not read");
 
