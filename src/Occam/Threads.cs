@@ -176,7 +176,7 @@ public static unsafe class Threads
 
         public Worker(int index)
         {
-            var thread = new Thread(Loop, 256 * 1024) { IsBackground = true, Name = $"Occam worker {index + 1}" };
+            var thread = new Thread(Loop) { IsBackground = true, Name = $"Occam worker {index + 1}" };
             thread.Start();
         }
 
