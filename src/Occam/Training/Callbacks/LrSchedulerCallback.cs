@@ -1,0 +1,27 @@
+using Occam.Optim.Schedulers;
+
+namespace Occam.Training.Callbacks;
+
+/// <summary>Steps a learning-rate scheduler at the end of every epoch (or every batch for per-step schedules
+/// such as OneCycleLR); a ReduceLROnPlateau is stepped with the monitored value.</summary>
+public sealed class LrSchedulerCallback(LRScheduler scheduler, bool perBatch = false, string monitor = "val_loss") : Callback
+{
+    public LRScheduler Scheduler { get; } = scheduler ?? throw new ArgumentNullException(nameof(scheduler));
+
+    public override void OnBatchEnd(int batch, IReadOnlyDictionary<string, double> logs)
+    {
+        if (perBatch) Scheduler.Step();
+    }
+
+    public override void OnEpochEnd(int epoch, IReadOnlyDictionary<string, double> logs)
+    {
+        if (perBatch) return;
+        if (Scheduler is ReduceLROnPlateau plateau)
+        {
+            if (!logs.TryGetValue(monitor, out var value))
+                throw new InvalidOperationException($"LrSchedulerCallback: ReduceLROnPlateau monitors '{monitor}', which is not in the logs ({string.Join(", ", logs.Keys)})");
+            plateau.Step(value);
+        }
+        else Scheduler.Step();
+    }
+}

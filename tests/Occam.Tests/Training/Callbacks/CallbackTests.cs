@@ -1,0 +1,69 @@
+using Occam.NN;
+using Occam.Optim;
+using Occam.Optim.Schedulers;
+using Occam.Training.Callbacks;
+
+namespace Occam.Tests.Training.Callbacks;
+
+public class CallbackTests
+{
+    sealed class Context : ITrainingContext
+    {
+        public Module Model { get; } = new Linear(1, 1);
+        public bool StopTraining { get; set; }
+    }
+
+    [Fact]
+    public void CsvLoggerWritesKerasColumns()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"occam-csv-{Guid.NewGuid():N}.csv");
+        try
+        {
+            var logger = new CsvLogger(path) { Context = new Context() };
+            logger.OnTrainBegin(new Dictionary<string, double>());
+            logger.OnEpochEnd(0, new Dictionary<string, double> { ["loss"] = 0.5, ["accuracy"] = 0.8, ["val_loss"] = 0.6, ["val_accuracy"] = 0.75 });
+            logger.OnEpochEnd(1, new Dictionary<string, double> { ["loss"] = 0.25, ["accuracy"] = 0.9, ["val_loss"] = 0.5, ["val_accuracy"] = 0.5 });
+            var lines = File.ReadAllLines(path);
+            Assert.Equal("epoch,accuracy,loss,val_accuracy,val_loss", lines[0]);
+            Assert.Equal("0,0.8,0.5,0.75,0.6", lines[1]);
+            Assert.Equal("1,0.9,0.25,0.5,0.5", lines[2]);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void TerminateOnNaNStopsAndNamesTheBatch()
+    {
+        var ctx = new Context();
+        var t = new TerminateOnNaN { Context = ctx };
+        t.OnEpochBegin(2, new Dictionary<string, double>());
+        t.OnBatchEnd(0, new Dictionary<string, double> { ["loss"] = 1.0 });
+        Assert.False(ctx.StopTraining);
+        t.OnBatchEnd(4, new Dictionary<string, double> { ["loss"] = double.NaN });
+        Assert.True(ctx.StopTraining);
+        Assert.Contains("epoch 3, batch 5", t.Message);
+    }
+
+    [Fact]
+    public void LrSchedulerCallbackStepsPerEpochOrPerBatch()
+    {
+        var opt = new SGD([new Parameter(Tensor.Zeros(1))], lr: 1.0);
+        var cb = new LrSchedulerCallback(new StepLR(opt, stepSize: 1, gamma: 0.5)) { Context = new Context() };
+        cb.OnBatchEnd(0, new Dictionary<string, double>());
+        Assert.Equal(1.0, opt.Groups[0].Lr);
+        cb.OnEpochEnd(0, new Dictionary<string, double>());
+        Assert.Equal(0.5, opt.Groups[0].Lr);
+
+        var plateau = new LrSchedulerCallback(new ReduceLROnPlateau(opt, patience: 0, factor: 0.1)) { Context = new Context() };
+        Assert.Throws<InvalidOperationException>(() => plateau.OnEpochEnd(0, new Dictionary<string, double>()));
+    }
+
+    [Fact]
+    public void MonitorModeIsInferredFromTheName()
+    {
+        Assert.Equal(MonitorMode.Min, MonitorCallback.InferMode("val_loss"));
+        Assert.Equal(MonitorMode.Max, MonitorCallback.InferMode("val_accuracy"));
+        Assert.Equal(MonitorMode.Max, MonitorCallback.InferMode("auc"));
+        Assert.Equal(MonitorMode.Min, MonitorCallback.InferMode("mse"));
+    }
+}
