@@ -157,16 +157,21 @@ public static partial class Functional
         if (centered)
         {
             var variance = new float[rows];
-            Norm.RowMoments(input.Span, rows, length, mean, variance);
+            var xs = input.Data;
+            ForChunks(rows, input.Size, (r0, r1) => Norm.RowMoments(xs.AsSpan(r0 * length, (r1 - r0) * length), r1 - r0, length,
+                mean.AsSpan(r0, r1 - r0), variance.AsSpan(r0, r1 - r0)));
             for (int r = 0; r < rows; r++) rstd[r] = (float)(1.0 / Math.Sqrt(variance[r] + (double)eps));
         }
         else
         {
-            Norm.RowMeanSquares(input.Span, rows, length, rstd);
+            var xs = input.Data;
+            ForChunks(rows, input.Size, (r0, r1) => Norm.RowMeanSquares(xs.AsSpan(r0 * length, (r1 - r0) * length), r1 - r0, length, rstd.AsSpan(r0, r1 - r0)));
             for (int r = 0; r < rows; r++) rstd[r] = (float)(1.0 / Math.Sqrt(rstd[r] + (double)eps));
         }
         var y = Tensor.Empty(shape);
-        Norm.RowNormalize(input.Span, y.Span, rows, length, mean, rstd, weight == null ? [] : weight.Span, bias == null ? [] : bias.Span);
+        var (xd, yd, wd, bd) = (input.Data, y.Data, weight?.Data, bias?.Data);
+        ForChunks(rows, input.Size, (r0, r1) => Norm.RowNormalize(xd.AsSpan(r0 * length, (r1 - r0) * length), yd.AsSpan(r0 * length, (r1 - r0) * length),
+            r1 - r0, length, centered ? mean.AsSpan(r0, r1 - r0) : [], rstd.AsSpan(r0, r1 - r0), wd.AsSpan(0, wd == null ? 0 : length), bd.AsSpan(0, bd == null ? 0 : length)));
         if (!input.Tracks && !(weight?.Tracks ?? false) && !(bias?.Tracks ?? false)) return y;
         return Tensor.Record(y, op, g =>
         {
@@ -201,7 +206,10 @@ public static partial class Functional
             shift[k] = (beta?[ch] ?? 0f) - mean[s] * scale[k];
         }
         var y = Tensor.Empty(input.ShapeRef);
-        Norm.ChannelScaleShift(input.Span, y.Span, n, c, inner, scale, shift);
+        var (xd, yd) = (input.Data, y.Data);
+        int block = c * inner;
+        ForChunks(n, input.Size, (s0, s1) => Norm.ChannelScaleShift(xd.AsSpan(s0 * block, (s1 - s0) * block), yd.AsSpan(s0 * block, (s1 - s0) * block),
+            s1 - s0, c, inner, perSample ? scale.AsSpan(s0 * c, (s1 - s0) * c) : scale, perSample ? shift.AsSpan(s0 * c, (s1 - s0) * c) : shift));
         if (!input.Tracks && !(weight?.Tracks ?? false) && !(bias?.Tracks ?? false)) return y;
         return Tensor.Record(y, op, g =>
         {
@@ -250,8 +258,30 @@ public static partial class Functional
                     cc[k] = (float)(-r * meanG[s] + r * r * meanGXhat[s] * mean[s]);
                 }
             }
-            Norm.ChannelAccumulateLinear(g, input.Span, input.GradSpan(), n, c, inner, a, b, cc);
+            var xd2 = input.Data;
+            var dx = input.GradSpan();
+            unsafe
+            {
+                fixed (float* pgFixed = g, pdFixed = dx)
+                {
+                    float* pg = pgFixed, pd = pdFixed; // spans cannot enter the parallel body; pointers can
+                    ForChunks(n, g.Length, (s0, s1) => Norm.ChannelAccumulateLinear(
+                        new ReadOnlySpan<float>(pg + (long)s0 * block, (s1 - s0) * block), xd2.AsSpan(s0 * block, (s1 - s0) * block),
+                        new Span<float>(pd + (long)s0 * block, (s1 - s0) * block), s1 - s0, c, inner,
+                        perSample ? a.AsSpan(s0 * c, (s1 - s0) * c) : a, perSample ? b.AsSpan(s0 * c, (s1 - s0) * c) : b,
+                        perSample ? cc.AsSpan(s0 * c, (s1 - s0) * c) : cc));
+                }
+            }
         }, Inputs(input, weight, bias));
+    }
+
+    // Runs body(start, end) over [0, count) split across the engine's threads when the tensor is large
+    // enough to pay for it; chunks are fixed by count and thread count, so results are deterministic.
+    static void ForChunks(int count, long elements, Action<int, int> body)
+    {
+        int tasks = (int)Math.Min(Math.Min(Threads.Count, count), elements / 32768);
+        if (tasks <= 1) { body(0, count); return; }
+        Threads.For(tasks, t => body((int)((long)count * t / tasks), (int)((long)count * (t + 1) / tasks)));
     }
 
     static void UpdateRunning(Tensor? runningMean, Tensor? runningVar, float[] mean, float[] variance, long count, float momentum)

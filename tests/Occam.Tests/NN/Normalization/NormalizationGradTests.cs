@@ -75,4 +75,49 @@ public class NormalizationGradTests
         Assert.Contains("grad_fn=LayerNorm", Functional.LayerNorm(x, [2, 2]).ToString());
         Assert.Contains("grad_fn=RmsNorm", Functional.RmsNorm(x, [2]).ToString());
     }
+
+    [Fact]
+    public void LargeInputsSplitAcrossThreadsMatchPerSampleResults()
+    {
+        // [16, 4, 32, 32] is large enough to run in parallel chunks; each sample alone runs serially.
+        var x = X([16, 4, 32, 32], 27);
+        var g = X([16, 4, 32, 32], 28);
+        var w = W(4, 29);
+        x.RequiresGrad = true;
+        var y = Functional.GroupNorm(x, 2, w, null);
+        var yAll = y.ToArray();
+        y.Backward(g);
+        var dxAll = x.Grad!.ToArray();
+        var xs = x.ToArray();
+        var gs = g.ToArray();
+        for (int s = 0; s < 16; s += 5)
+        {
+            var xi = Tensor.FromArray(xs.AsSpan(s * 4096, 4096).ToArray(), 1, 4, 32, 32);
+            xi.RequiresGrad = true;
+            var yi = Functional.GroupNorm(xi, 2, w, null);
+            GradCheck.Close(yi.ToArray(), yAll.AsSpan(s * 4096, 4096).ToArray(), 1e-6f, 1e-5f, $"y sample {s}");
+            yi.Backward(Tensor.FromArray(gs.AsSpan(s * 4096, 4096).ToArray(), 1, 4, 32, 32));
+            GradCheck.Close(xi.Grad!.ToArray(), dxAll.AsSpan(s * 4096, 4096).ToArray(), 1e-6f, 1e-5f, $"dx sample {s}");
+        }
+
+        // Batch norm's input gradient is orthogonal to 1 and to x within each channel.
+        var xb = X([16, 4, 32, 32], 30);
+        xb.RequiresGrad = true;
+        Functional.BatchNorm(xb, null, null, training: true).Backward(g);
+        var dx = xb.Grad!.ToArray();
+        var xv = xb.ToArray();
+        for (int c = 0; c < 4; c++)
+        {
+            double sum = 0, dot = 0, scale = 0;
+            for (int s = 0; s < 16; s++)
+                for (int i = 0; i < 1024; i++)
+                {
+                    int k = (s * 4 + c) * 1024 + i;
+                    sum += dx[k];
+                    dot += dx[k] * (double)xv[k];
+                    scale += Math.Abs(dx[k]);
+                }
+            Assert.True(Math.Abs(sum) < 1e-4 * scale && Math.Abs(dot) < 1e-3 * scale, $"channel {c}: Σdx = {sum}, Σdx·x = {dot}");
+        }
+    }
 }
