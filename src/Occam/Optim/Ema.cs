@@ -64,7 +64,7 @@ public sealed class Ema
 /// Stochastic weight averaging (Izmailov et al. 2018), as torch.optim.swa_utils.AveragedModel with its
 /// default equal-weight average: after n updates θ̄ = (1/n)·Σθᵢ, i.e. θ̄ ← θ̄ + (θ − θ̄)/(n + 1).
 /// Copy the average into a model with <see cref="CopyTo"/>, then recompute batch-norm statistics for
-/// the averaged weights (Swa.UpdateBatchNorm).
+/// the averaged weights with <see cref="Swa.UpdateBatchNorm"/>.
 /// </summary>
 public sealed class AveragedModel
 {
@@ -98,5 +98,37 @@ public sealed class AveragedModel
         if (Count == 0) throw new InvalidOperationException("AveragedModel: no model has been averaged yet; call Update() first");
         var state = _parameters.ToDictionary(p => p.Name, p => Tensor.FromArray(p.Average, p.Source.Shape));
         target.LoadStateDict(state, strict: false);
+    }
+}
+
+/// <summary>SWA utilities (torch.optim.swa_utils).</summary>
+public static class Swa
+{
+    /// <summary>
+    /// Recomputes every batch-norm layer's running statistics for the model's current (e.g. averaged) weights,
+    /// as torch.optim.swa_utils.update_bn: running statistics are reset, momentum is set to a cumulative average,
+    /// one pass of training-mode forwards runs over <paramref name="inputs"/> without gradients, then momentum and
+    /// modes are restored.
+    /// </summary>
+    public static void UpdateBatchNorm(IEnumerable<Tensor> inputs, Module model)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(model);
+        var norms = model.NamedModules().Select(m => m.Module).OfType<BatchNormBase>().Where(b => b.TrackRunningStats).ToList();
+        if (norms.Count == 0) return;
+        var momenta = norms.Select(b => b.Momentum).ToList();
+        var modes = model.NamedModules().Select(m => (m.Module, m.Module.IsTraining)).ToList();
+        try
+        {
+            foreach (var b in norms) { b.ResetRunningStats(); b.Momentum = null; }
+            model.Train();
+            using var _ = Autograd.NoGrad();
+            foreach (var x in inputs) model.Forward(x);
+        }
+        finally
+        {
+            for (int i = 0; i < norms.Count; i++) norms[i].Momentum = momenta[i];
+            foreach (var (module, training) in modes) module.SetModeOnly(training);
+        }
     }
 }

@@ -105,3 +105,26 @@ public class AveragingAndClippingTests
         Occam.Tests.Support.GradCheck.Close(a.ToArray(), b.ToArray(), 1e-6f, 1e-5f);
     }
 }
+
+public class SwaBatchNormTests
+{
+    [Fact]
+    public void UpdateBatchNormComputesTheExactStatisticsOfTheData()
+    {
+        var g = new Generator(3);
+        var bn = new BatchNorm1d(2, momentum: 0.1f);
+        var model = new Sequential(bn);
+        model.Eval();
+        var batches = Enumerable.Range(0, 4).Select(_ => Tensor.RandN([16, 2], g, 3f, 2f)).ToList();
+        Swa.UpdateBatchNorm(batches, model);
+        // Cumulative average of per-batch means (equal batch sizes: the overall mean).
+        var all = Tensor.Cat([.. batches], 0);
+        Occam.Tests.Support.GradCheck.Close(all.Mean(0).ToArray(), bn.RunningMean!.ToArray(), 1e-5f, 1e-5f);
+        var perBatchVar = batches.Select(b => b.Var([0]).ToArray()).ToList();
+        var expectedVar = Enumerable.Range(0, 2).Select(c => perBatchVar.Average(v => v[c])).Select(v => (float)v).ToArray();
+        Occam.Tests.Support.GradCheck.Close(expectedVar, bn.RunningVar!.ToArray(), 1e-5f, 1e-4f);
+        Assert.Equal(0.1f, bn.Momentum);
+        Assert.False(bn.IsTraining);
+        Assert.Equal(4f, bn.NumBatchesTracked!.Item());
+    }
+}

@@ -13,14 +13,14 @@ namespace Occam.NN;
 /// statistics are used in both modes. Buffers "running_mean", "running_var", "num_batches_tracked"
 /// (a 0-d tensor holding the count) and parameters "weight" (init 1), "bias" (init 0) carry PyTorch's names.
 /// </summary>
-public abstract class BatchNormBase : Module
+public abstract class BatchNormBase : Module, INormalization
 {
     private protected BatchNormBase(int numFeatures, float eps, float? momentum, bool affine, bool trackRunningStats)
     {
         string name = GetType().Name;
         if (numFeatures < 1) throw new ArgumentException($"{name}: numFeatures must be positive, got {numFeatures}");
         if (!(eps >= 0) || float.IsInfinity(eps)) throw new ArgumentException($"{name}: eps must be a non-negative finite number, got {eps}");
-        if (momentum is { } m && !(m >= 0 && m <= 1)) throw new ArgumentException($"{name}: momentum must be in [0, 1] or null, got {m}");
+        CheckMomentum(name, momentum);
         NumFeatures = numFeatures;
         Eps = eps;
         Momentum = momentum;
@@ -35,8 +35,20 @@ public abstract class BatchNormBase : Module
 
     public int NumFeatures { get; }
     public float Eps { get; }
-    /// <summary>Weight of the batch statistics in the running update; null for a cumulative average.</summary>
-    public float? Momentum { get; }
+    /// <summary>Weight of the batch statistics in the running update; null for a cumulative average
+    /// (settable, e.g. by SWA's batch-norm update pass).</summary>
+    public float? Momentum
+    {
+        get => _momentum;
+        set { CheckMomentum(GetType().Name, value); _momentum = value; }
+    }
+
+    float? _momentum;
+
+    static void CheckMomentum(string name, float? momentum)
+    {
+        if (momentum is { } m && !(m >= 0 && m <= 1)) throw new ArgumentException($"{name}: momentum must be in [0, 1] or null, got {m}");
+    }
     public bool Affine { get; }
     public bool TrackRunningStats { get; }
     public Parameter? Weight { get; }

@@ -8,7 +8,7 @@ namespace Occam.NN;
 /// own mean and biased variance, y = (x − μ)/√(σ² + eps)·γ_c + β_c, with per-channel γ (init 1, "weight")
 /// and β (init 0, "bias"). Independent of the batch; the same in training and evaluation.
 /// </summary>
-public sealed class GroupNorm : Module
+public sealed class GroupNorm : Module, INormalization
 {
     public GroupNorm(int numGroups, int numChannels, float eps = 1e-5f, bool affine = true)
     {

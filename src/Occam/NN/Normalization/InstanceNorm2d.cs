@@ -10,7 +10,7 @@ namespace Occam.NN;
 /// instance statistics (unbiased variance, factor <c>momentum</c>) and evaluation normalizes with them;
 /// "num_batches_tracked" is kept for PyTorch state dicts but, as in PyTorch, not counted.
 /// </summary>
-public sealed class InstanceNorm2d : Module
+public sealed class InstanceNorm2d : Module, INormalization
 {
     public InstanceNorm2d(int numFeatures, float eps = 1e-5f, float momentum = 0.1f, bool affine = false, bool trackRunningStats = false)
     {

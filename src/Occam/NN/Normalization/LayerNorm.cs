@@ -8,7 +8,7 @@ namespace Occam.NN;
 /// each sample's trailing elements, and γ (init 1), β (init 0) of shape <c>normalizedShape</c>
 /// ("weight", "bias"). The same in training and evaluation.
 /// </summary>
-public sealed class LayerNorm : Module
+public sealed class LayerNorm : Module, INormalization
 {
     public LayerNorm(int[] normalizedShape, float eps = 1e-5f, bool elementwiseAffine = true, bool bias = true)
     {

@@ -8,7 +8,7 @@ namespace Occam.NN;
 /// <c>normalizedShape</c>; no centering and no bias. eps null means float32's machine epsilon
 /// (torch.finfo(torch.float32).eps = 1.1920929e-07), as PyTorch.
 /// </summary>
-public sealed class RMSNorm : Module
+public sealed class RMSNorm : Module, INormalization
 {
     /// <summary>torch.finfo(torch.float32).eps, the default when eps is null.</summary>
     public const float DefaultEps = 1.1920929e-07f;

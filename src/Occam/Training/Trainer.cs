@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using Occam.Data;
+using Occam.Losses;
+using Occam.NN;
+using Occam.Optim;
+using Occam.Training.Callbacks;
+
+namespace Occam.Training;
+
+/// <summary>
+/// Keras-style training on PyTorch-shaped pieces. Each batch: forward in training mode, loss plus every
+/// attached penalty (<c>Regularization.Penalty</c>), backward, optimizer step (which also applies proximal L1
+/// and constraints), then the EMA update. Each epoch logs train and validation loss and accuracy (top-k too when
+/// asked), the learning rate, the weights' L1/L2 norms and fraction of exact zeros, and the epoch time.
+/// "loss" includes the penalties, as in Keras; "data_loss" is the loss alone.
+/// </summary>
+public sealed class Trainer : ITrainingContext
+{
+    public Trainer(Module model, Optimizer optimizer, ILoss loss, IEnumerable<Callback>? callbacks = null, Ema? ema = null, int topK = 0)
+    {
+        Model = model ?? throw new ArgumentNullException(nameof(model));
+        Optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
+        Loss = loss ?? throw new ArgumentNullException(nameof(loss));
+        Callbacks = callbacks?.ToList() ?? [];
+        Ema = ema;
+        if (topK < 0) throw new ArgumentException($"Trainer: topK must be non-negative, got {topK}");
+        TopK = topK;
+    }
+
+    public Module Model { get; }
+    public Optimizer Optimizer { get; }
+    public ILoss Loss { get; }
+    public List<Callback> Callbacks { get; }
+    public Ema? Ema { get; }
+
+    /// <summary>Also log "top{k}_accuracy" when k &gt; 1.</summary>
+    public int TopK { get; }
+
+    public bool StopTraining { get; set; }
+
+    /// <summary>Trains for <paramref name="epochs"/> epochs (numbered from <paramref name="initialEpoch"/>), evaluating on
+    /// <paramref name="validation"/> after each; callbacks may stop early.</summary>
+    public History Fit(IEnumerable<Batch> train, IEnumerable<Batch>? validation = null, int epochs = 1, int initialEpoch = 0)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        if (epochs < 1) throw new ArgumentException($"Trainer.Fit: epochs must be positive, got {epochs}");
+        var history = new History();
+        StopTraining = false;
+        foreach (var cb in Callbacks) cb.Context = this;
+        var empty = new Dictionary<string, double>();
+        foreach (var cb in Callbacks) cb.OnTrainBegin(empty);
+        for (int epoch = initialEpoch; epoch < initialEpoch + epochs && !StopTraining; epoch++)
+        {
+            foreach (var cb in Callbacks) cb.OnEpochBegin(epoch, empty);
+            var clock = Stopwatch.StartNew();
+            var logs = TrainEpoch(train);
+            if (validation != null)
+                foreach (var (key, value) in Evaluate(validation)) logs["val_" + key] = value;
+            logs["lr"] = Optimizer.Groups[0].Lr ?? double.NaN;
+            foreach (var (key, value) in WeightStatistics(Model)) logs[key] = value;
+            logs["seconds"] = clock.Elapsed.TotalSeconds;
+            history.Add(logs);
+            foreach (var cb in Callbacks) cb.OnEpochEnd(epoch, logs);
+        }
+        var last = history.Epochs.Count > 0 ? history.Epochs[^1] : empty;
+        foreach (var cb in Callbacks) cb.OnTrainEnd(last);
+        return history;
+    }
+
+    Dictionary<string, double> TrainEpoch(IEnumerable<Batch> train)
+    {
+        Model.Train();
+        var totals = new Accumulator(TopK);
+        int index = 0;
+        foreach (var batch in train)
+        {
+            var batchLogs = new Dictionary<string, double>();
+            foreach (var cb in Callbacks) cb.OnBatchBegin(index, batchLogs);
+            Optimizer.ZeroGrad();
+            var output = Model.Forward(batch.Inputs);
+            var dataLoss = Loss.Forward(output, batch.Targets);
+            var total = dataLoss + Regularizers.Regularization.Penalty(Model);
+            totals.Add(output, batch.Targets, dataLoss.Item(), total.Item());
+            total.Backward();
+            Optimizer.Step();
+            Ema?.Update();
+            batchLogs["loss"] = totals.LastLoss;
+            batchLogs["batch_size"] = batch.Count;
+            foreach (var cb in Callbacks) cb.OnBatchEnd(index, batchLogs);
+            index++;
+            if (StopTraining) break;
+        }
+        return totals.Logs();
+    }
+
+    /// <summary>Loss (with penalties, as Keras), data loss and accuracy over <paramref name="data"/> in evaluation mode.</summary>
+    public Dictionary<string, double> Evaluate(IEnumerable<Batch> data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        bool wasTraining = Model.IsTraining;
+        Model.Eval();
+        var totals = new Accumulator(TopK);
+        using (Autograd.NoGrad())
+        {
+            double penalty = Regularizers.Regularization.Penalty(Model).Item();
+            foreach (var batch in data)
+            {
+                var output = Model.Forward(batch.Inputs);
+                float loss = Loss.Forward(output, batch.Targets).Item();
+                totals.Add(output, batch.Targets, loss, loss + penalty);
+            }
+        }
+        Model.Train(wasTraining);
+        return totals.Logs();
+    }
+
+    /// <summary>L1 and L2 norms and the fraction of exact zeros over the weight matrices and kernels (rank ≥ 2).</summary>
+    public static Dictionary<string, double> WeightStatistics(Module model)
+    {
+        double l1 = 0, l2 = 0;
+        long zeros = 0, count = 0;
+        foreach (var p in model.Parameters())
+        {
+            if (p.Rank < 2) continue;
+            foreach (float w in p.ToArray())
+            {
+                l1 += Math.Abs(w);
+                l2 += (double)w * w;
+                if (w == 0) zeros++;
+            }
+            count += p.Size;
+        }
+        return new() { ["weight_l1"] = l1, ["weight_l2"] = Math.Sqrt(l2), ["zero_weight_fraction"] = count == 0 ? 0 : zeros / (double)count };
+    }
+
+    // Sample-weighted running means of the epoch's losses and accuracies.
+    sealed class Accumulator(int topK)
+    {
+        double _loss, _dataLoss;
+        long _samples, _correct, _correctTopK;
+        bool _classification = true;
+
+        public double LastLoss { get; private set; }
+
+        public void Add(Tensor output, Tensor targets, double dataLoss, double loss)
+        {
+            int n = output.Rank == 0 ? 1 : output.Dim(0);
+            _loss += loss * n;
+            _dataLoss += dataLoss * n;
+            _samples += n;
+            LastLoss = loss;
+            _classification &= output.Rank == 2 && output.Dim(1) > 1 && (targets.Rank == 1 || (targets.Rank == 2 && targets.Dim(1) == output.Dim(1)));
+            if (!_classification) return;
+            _correct += Metrics.CorrectTopK(output, targets);
+            if (topK > 1) _correctTopK += Metrics.CorrectTopK(output, targets, Math.Min(topK, output.Dim(1)));
+        }
+
+        public Dictionary<string, double> Logs()
+        {
+            var logs = new Dictionary<string, double>
+            {
+                ["loss"] = _samples == 0 ? double.NaN : _loss / _samples,
+                ["data_loss"] = _samples == 0 ? double.NaN : _dataLoss / _samples,
+            };
+            if (_classification && _samples > 0)
+            {
+                logs["accuracy"] = _correct / (double)_samples;
+                if (topK > 1) logs[$"top{topK}_accuracy"] = _correctTopK / (double)_samples;
+            }
+            return logs;
+        }
+    }
+}
