@@ -1,0 +1,131 @@
+using Occam.Data;
+using Occam.Losses;
+using Occam.NN;
+using Occam.Optim;
+using Occam.Regularizers;
+using Occam.Training;
+using Occam.Training.Callbacks;
+
+namespace Occam.Tests.Training;
+
+public class TrainerTests
+{
+    // Four Gaussian blobs in 8-D, as fixed batches of 32.
+    static List<Batch> Blobs(ulong seed, int batches)
+    {
+        var g = new Generator(seed);
+        var centres = Tensor.RandN([4, 8], new Generator(99), std: 2f);
+        var list = new List<Batch>();
+        for (int b = 0; b < batches; b++)
+        {
+            var labels = Enumerable.Range(0, 32).Select(_ => (float)g.NextInt(4)).ToArray();
+            var y = Tensor.FromArray(labels, 32);
+            var x = Tensor.OneHot(y, 4).MatMul(centres) + Tensor.RandN([32, 8], g);
+            list.Add(new Batch(x, y));
+        }
+        return list;
+    }
+
+    static Sequential Model(ulong seed, Regularizer? kernel = null) =>
+        new(new Linear(8, 16, generator: new Generator(seed), kernelRegularizer: kernel), new ReLU(), new Linear(16, 4, generator: new Generator(seed + 1)));
+
+    [Fact]
+    public void FitLearnsAndLogsEverythingPerEpoch()
+    {
+        var model = Model(1);
+        var trainer = new Trainer(model, new AdamW(model.Parameters(), lr: 1e-2), new CrossEntropyLoss(), topK: 2);
+        var history = trainer.Fit(Blobs(1, 8), Blobs(2, 4), epochs: 5);
+        Assert.Equal(5, history.Epochs.Count);
+        foreach (var key in new[] { "loss", "data_loss", "accuracy", "top2_accuracy", "val_loss", "val_accuracy", "lr", "weight_l1", "weight_l2", "zero_weight_fraction", "seconds" })
+            Assert.Contains(key, history.Keys);
+        Assert.True(history["loss"][^1] < history["loss"][0]);
+        Assert.True(history["val_accuracy"][^1] > 0.9, $"val accuracy {history["val_accuracy"][^1]}");
+        Assert.All(history["top2_accuracy"].Zip(history["accuracy"]), p => Assert.True(p.First >= p.Second));
+        var eval = trainer.Evaluate(Blobs(3, 2));
+        Assert.InRange(eval["accuracy"], 0.85, 1.0);
+        Assert.True(model.IsTraining);
+    }
+
+    [Fact]
+    public void AttachedPenaltiesAreAddedToTheLoss()
+    {
+        var model = Model(2, kernel: new L2(0.01));
+        var history = new Trainer(model, new SGD(model.Parameters(), lr: 0.05), new CrossEntropyLoss()).Fit(Blobs(4, 4), Blobs(5, 2), epochs: 2);
+        Assert.All(history["loss"].Zip(history["data_loss"]), p => Assert.True(p.First > p.Second));
+        Assert.All(history["val_loss"].Zip(history["val_data_loss"]), p => Assert.True(p.First > p.Second));
+    }
+
+    [Fact]
+    public void ProximalL1InTheOptimizerProducesExactZeros()
+    {
+        var model = Model(3);
+        var history = new Trainer(model, new SGD(model.Parameters(), lr: 0.05, l1Proximal: 0.05), new CrossEntropyLoss()).Fit(Blobs(6, 8), epochs: 4);
+        Assert.True(history["zero_weight_fraction"][^1] > 0.2, $"zero fraction {history["zero_weight_fraction"][^1]}");
+    }
+
+    [Fact]
+    public void EarlyStoppingStopsTheLoopAndRestoresTheBestWeights()
+    {
+        var model = Model(4);
+        var es = new EarlyStopping(monitor: "val_loss", patience: 1, restoreBestWeights: true);
+        // Random training labels: the model memorizes noise and the validation loss soon worsens.
+        var g = new Generator(70);
+        var noisy = Blobs(7, 2).Select(b => new Batch(b.Inputs, Tensor.FromArray(Enumerable.Range(0, 32).Select(_ => (float)g.NextInt(4)).ToArray(), 32))).ToList();
+        var trainer = new Trainer(model, new AdamW(model.Parameters(), lr: 3e-2), new CrossEntropyLoss(), [es]);
+        var history = trainer.Fit(noisy, Blobs(8, 2), epochs: 30);
+        Assert.True(history.Epochs.Count < 30);
+        var restored = trainer.Evaluate(Blobs(8, 2))["loss"];
+        Assert.Equal(history["val_loss"].Min(), restored, 4);
+    }
+
+    [Fact]
+    public void TerminateOnNaNStopsAndCheckpointsSkipNonFiniteModels()
+    {
+        var model = Model(5);
+        var dir = Directory.CreateTempSubdirectory("occam-ckpt").FullName;
+        try
+        {
+            var nan = new TerminateOnNaN();
+            var ckpt = new ModelCheckpoint(Path.Combine(dir, "model-{epoch}.safetensors"));
+            var trainer = new Trainer(model, new SGD(model.Parameters(), lr: 1e9), new CrossEntropyLoss(), [nan, ckpt]);
+            var history = trainer.Fit(Blobs(9, 4), Blobs(10, 1), epochs: 5);
+            Assert.NotNull(nan.Message);
+            Assert.True(history.Epochs.Count < 5);
+            var losses = history["loss"];
+            for (int e = 0; e < losses.Length; e++)
+                Assert.Equal(double.IsFinite(losses[e]), File.Exists(Path.Combine(dir, $"model-{e + 1}.safetensors")));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public void ModelCheckpointSavesTheBestEpochOnly()
+    {
+        var dir = Directory.CreateTempSubdirectory("occam-best").FullName;
+        try
+        {
+            var model = Model(6);
+            var ckpt = new ModelCheckpoint(Path.Combine(dir, "best.safetensors"), saveBestOnly: true);
+            var trainer = new Trainer(model, new AdamW(model.Parameters(), lr: 1e-2), new CrossEntropyLoss(), [ckpt]);
+            trainer.Fit(Blobs(11, 4), Blobs(12, 2), epochs: 3);
+            Assert.True(File.Exists(ckpt.LastSaved));
+            var copy = Model(60);
+            var (metadata, _, _) = Occam.IO.Checkpoint.Load(ckpt.LastSaved!, copy);
+            Assert.True(metadata.ContainsKey("epoch"));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public void SameSeedsGiveBitIdenticalWeights()
+    {
+        float[] Run()
+        {
+            var g = new Generator(77);
+            var model = new Sequential(new Linear(8, 16, generator: g), new ReLU(), new Dropout(0.3f, g), new Linear(16, 4, generator: g));
+            new Trainer(model, new AdamW(model.Parameters(), lr: 1e-2), new CrossEntropyLoss(labelSmoothing: 0.1f)).Fit(Blobs(13, 4), epochs: 2);
+            return model.Parameters().SelectMany(p => p.ToArray()).ToArray();
+        }
+        Assert.Equal(Run(), Run());
+    }
+}
