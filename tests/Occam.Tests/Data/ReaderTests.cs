@@ -1,0 +1,224 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Text;
+using Occam.Data.Readers;
+
+namespace Occam.Tests.Data;
+
+public sealed class ReaderTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("occam-readers-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    string Write(string name, byte[] bytes)
+    {
+        string path = Path.Combine(_dir, name);
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    static byte[] Gzip(byte[] bytes)
+    {
+        using var output = new MemoryStream();
+        using (var gz = new GZipStream(output, CompressionLevel.Fastest)) gz.Write(bytes);
+        return output.ToArray();
+    }
+
+    // ------------------------------------------------------------------ IDX
+
+    static byte[] IdxBytes(byte dtype, int[] dims, byte[] data)
+    {
+        var bytes = new byte[4 + 4 * dims.Length + data.Length];
+        bytes[2] = dtype;
+        bytes[3] = (byte)dims.Length;
+        for (int i = 0; i < dims.Length; i++) BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4 + 4 * i), dims[i]);
+        data.CopyTo(bytes, 4 + 4 * dims.Length);
+        return bytes;
+    }
+
+    static readonly byte[] Pixels = [0, 1, 2, 127, 128, 255];
+
+    [Fact]
+    public void IdxReadsRawAndGzippedUInt8()
+    {
+        var bytes = IdxBytes(0x08, [1, 2, 3], Pixels);
+        Assert.Equal(0x00000803, BinaryPrimitives.ReadInt32BigEndian(bytes));   // the MNIST images magic
+        foreach (var path in new[] { Write("a.idx", bytes), Write("a.idx.gz", Gzip(bytes)) })
+        {
+            var t = Idx.Read(path);
+            Assert.Equal([1, 2, 3], t.Shape);
+            Assert.Equal([0f, 1, 2, 127, 128, 255], t.ToArray());
+        }
+        using var stream = new MemoryStream(Gzip(bytes));
+        Assert.Equal(6, Idx.Read(stream).Size);
+    }
+
+    [Fact]
+    public void IdxReadsLabelsAndWiderDTypes()
+    {
+        Assert.Equal([3f, 1, 4], Idx.Read(Write("l.idx", IdxBytes(0x08, [3], [3, 1, 4]))).ToArray());
+        var ints = new byte[8];
+        BinaryPrimitives.WriteInt16BigEndian(ints, -300);
+        BinaryPrimitives.WriteInt16BigEndian(ints.AsSpan(2), 7);
+        Assert.Equal([-300f, 7], Idx.Read(Write("s.idx", IdxBytes(0x0B, [2], ints[..4]))).ToArray());
+        var floats = new byte[8];
+        BinaryPrimitives.WriteSingleBigEndian(floats, 1.5f);
+        BinaryPrimitives.WriteSingleBigEndian(floats.AsSpan(4), -2.25f);
+        Assert.Equal([1.5f, -2.25f], Idx.Read(Write("f.idx", IdxBytes(0x0D, [2], floats))).ToArray());
+    }
+
+    [Fact]
+    public void IdxRejectsTruncatedFilesNamingTheFile()
+    {
+        var bytes = IdxBytes(0x08, [2, 3], Pixels);
+        foreach (var (name, data) in new[] { ("t.idx", bytes[..^2]), ("t.idx.gz", Gzip(bytes[..^2])), ("h.idx", bytes[..6]) })
+        {
+            string path = Write(name, data);
+            var e = Assert.Throws<InvalidDataException>(() => Idx.Read(path));
+            Assert.Contains(path, e.Message);
+            Assert.Contains("truncated", e.Message);
+        }
+    }
+
+    [Fact]
+    public void IdxRejectsAnOversizedHeaderWithoutAllocating()
+    {
+        // Claims 60000 × 28 × 28 and 2³¹−1 × 2³¹−1 images but holds 6 bytes: a clear error, never an out-of-memory.
+        foreach (var dims in new[] { new[] { 60000, 28, 28 }, new[] { int.MaxValue, int.MaxValue } })
+        {
+            string path = Write("big.idx", IdxBytes(0x08, dims, Pixels));
+            var e = Assert.Throws<InvalidDataException>(() => Idx.Read(path));
+            Assert.Contains(path, e.Message);
+            string gz = Write("big.idx.gz", Gzip(IdxBytes(0x08, dims, Pixels)));
+            Assert.Throws<InvalidDataException>(() => Idx.Read(gz));
+        }
+    }
+
+    [Fact]
+    public void IdxRejectsBadMagicUnknownDTypeTrailingBytesAndCorruptGzip()
+    {
+        var bad = IdxBytes(0x08, [6], Pixels); bad[0] = 1;
+        Assert.Contains("not an IDX file", Assert.Throws<InvalidDataException>(() => Idx.Read(Write("m.idx", bad))).Message);
+        Assert.Contains("0x07", Assert.Throws<InvalidDataException>(() => Idx.Read(Write("d.idx", IdxBytes(0x07, [6], Pixels)))).Message);
+        Assert.Contains("after the data", Assert.Throws<InvalidDataException>(() => Idx.Read(Write("x.idx", [.. IdxBytes(0x08, [5], Pixels[..5]), 9]))).Message);
+        var gz = Gzip(IdxBytes(0x08, [2, 3], Pixels));
+        for (int i = 12; i < gz.Length - 8; i++) gz[i] ^= 0x5A;
+        string path = Write("c.idx.gz", gz);
+        Assert.Contains(path, Assert.Throws<InvalidDataException>(() => Idx.Read(path)).Message);
+        Assert.Throws<FileNotFoundException>(() => Idx.Read(Path.Combine(_dir, "missing.idx")));
+    }
+
+    // ------------------------------------------------------------------ CSV
+
+    [Fact]
+    public void CsvReadsFeaturesAndTheLabelColumn()
+    {
+        string path = Write("iris.csv", Encoding.UTF8.GetBytes("a,species,b\n1.5,0,2\n-3e-1,2,\"4\"\n\n"));
+        var data = Csv.Read(path, "species");
+        Assert.Equal(2, data.Count);
+        Assert.Equal([2, 2], data.Inputs.Shape);
+        Assert.Equal([1.5f, 2, -0.3f, 4], data.Inputs.ToArray());
+        Assert.Equal([0f, 2], data.Targets.ToArray());
+        Assert.Equal(0, data.Get(1).Target.Rank);
+
+        string plain = Write("plain.csv", Encoding.UTF8.GetBytes("1,2,7\n3,4,8\n"));
+        Assert.Equal([7f, 8], Csv.Read(plain, "-1", header: false).Targets.ToArray());
+        Assert.Equal([2f, 7, 4, 8], Csv.Read(plain, "0", header: false).Inputs.ToArray());
+    }
+
+    [Fact]
+    public void CsvRejectsBadCellsAndRowsNamingRowAndColumn()
+    {
+        string bad = Write("bad.csv", Encoding.UTF8.GetBytes("x,y,label\n1,2,0\n3,oops,1\n"));
+        var e = Assert.Throws<InvalidDataException>(() => Csv.Read(bad, "label"));
+        Assert.Contains("row 2", e.Message);
+        Assert.Contains("column 2 'y'", e.Message);
+        Assert.Contains("oops", e.Message);
+
+        string ragged = Write("ragged.csv", Encoding.UTF8.GetBytes("x,y,label\n1,2,0\n3,1\n"));
+        e = Assert.Throws<InvalidDataException>(() => Csv.Read(ragged, "label"));
+        Assert.Contains("row 2", e.Message);
+        Assert.Contains("2 columns, expected 3", e.Message);
+
+        var missing = Assert.Throws<ArgumentException>(() => Csv.Read(ragged, "target"));
+        Assert.Contains("target", missing.Message);
+        Assert.Throws<ArgumentException>(() => Csv.Read(ragged, "3", header: false));
+    }
+
+    // ------------------------------------------------------------------ NPY
+
+    static byte[] NpyBytes(string descr, int[] shape, byte[] data, int major = 1, bool fortran = false)
+    {
+        string dims = shape.Length == 1 ? $"{shape[0]}," : string.Join(", ", shape);
+        string header = $"{{'descr': '{descr}', 'fortran_order': {(fortran ? "True" : "False")}, 'shape': ({dims}), }}";
+        int prefix = major == 1 ? 10 : 12;
+        header = header.PadRight((prefix + header.Length + 1 + 63) / 64 * 64 - prefix - 1) + "\n";
+        var bytes = new List<byte> { 0x93 };
+        bytes.AddRange("NUMPY"u8.ToArray());
+        bytes.Add((byte)major); bytes.Add(0);
+        if (major == 1) bytes.AddRange(BitConverter.GetBytes((ushort)header.Length));
+        else bytes.AddRange(BitConverter.GetBytes((uint)header.Length));
+        bytes.AddRange(Encoding.ASCII.GetBytes(header));
+        bytes.AddRange(data);
+        return bytes.ToArray();
+    }
+
+    static byte[] Bytes<T>(params T[] values) where T : unmanaged =>
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void NpyReadsEachDTypeAndVersion(int major)
+    {
+        var cases = new (string Descr, byte[] Data)[]
+        {
+            ("<f4", Bytes(1.5f, -2f, 0f, 3.25f, 1e-3f, 7f)),
+            ("<f8", Bytes(1.5, -2.0, 0.0, 3.25, 1e-3, 7.0)),
+            ("|u1", [1, 2, 0, 3, 255, 7]),
+            ("<i8", Bytes(1L, -2L, 0L, 3L, 1_000_000L, 7L)),
+        };
+        float[][] expected = [[1.5f, -2, 0, 3.25f, 1e-3f, 7], [1.5f, -2, 0, 3.25f, 1e-3f, 7], [1, 2, 0, 3, 255, 7], [1, -2, 0, 3, 1_000_000, 7]];
+        for (int c = 0; c < cases.Length; c++)
+        {
+            var t = Npy.Read(Write($"a{c}.npy", NpyBytes(cases[c].Descr, [2, 3], cases[c].Data, major)));
+            Assert.Equal([2, 3], t.Shape);
+            Assert.Equal(expected[c], t.ToArray());
+        }
+        Assert.Equal([4], Npy.Read(Write("v.npy", NpyBytes("<f4", [4], Bytes(1f, 2f, 3f, 4f), major))).Shape);
+        Assert.Equal(0, Npy.Read(Write("s.npy", NpyBytes("<f8", [], Bytes(2.5), major))).Rank);
+    }
+
+    [Fact]
+    public void NpyRejectsFortranOrderBigEndianAndUnknownDTypes()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => Npy.Read(Write("f.npy", NpyBytes("<f4", [2, 3], new byte[24], fortran: true))));
+        Assert.Contains("Fortran", e.Message);
+        Assert.Contains("big-endian", Assert.Throws<InvalidDataException>(() => Npy.Read(Write("b.npy", NpyBytes(">f4", [1], new byte[4])))).Message);
+        Assert.Contains("'<c8'", Assert.Throws<InvalidDataException>(() => Npy.Read(Write("c.npy", NpyBytes("<c8", [1], new byte[8])))).Message);
+        Assert.Contains("not a .npy file", Assert.Throws<InvalidDataException>(() => Npy.Read(Write("n.npy", new byte[64]))).Message);
+    }
+
+    [Fact]
+    public void NpyRejectsTruncatedAndOversizedFilesNamingTheFile()
+    {
+        var ok = NpyBytes("<f4", [2, 3], new byte[24]);
+        foreach (var (name, data) in new[]
+        {
+            ("t.npy", ok[..^4]),
+            ("h.npy", ok[..40]),
+            ("big.npy", NpyBytes("<f8", [1_000_000, 1_000_000], new byte[24])),
+            ("huge.npy", NpyBytes("<f4", [int.MaxValue, int.MaxValue], new byte[24])),
+        })
+        {
+            string path = Write(name, data);
+            var e = Assert.Throws<InvalidDataException>(() => Npy.Read(path));
+            Assert.Contains(path, e.Message);
+        }
+        var header = ok.ToArray();
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(8), uint.MaxValue);  // v1 reads 2 bytes: 65535 > file
+        Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => Npy.Read(Write("l.npy", header))).Message);
+    }
+}
