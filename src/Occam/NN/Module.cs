@@ -149,11 +149,18 @@ public abstract class Module
     // ------------------------------------------------------------ state
 
     /// <summary>Parameters and buffers by dotted name (the tensors themselves, not copies).</summary>
+    /// <remarks>Ordered as PyTorch's state_dict: module by module, each module's parameters then its buffers.</remarks>
     public Dictionary<string, Tensor> StateDict()
     {
         var state = new Dictionary<string, Tensor>();
-        foreach (var (name, p) in NamedParameters()) state[name] = p;
-        foreach (var (name, b) in NamedBuffers()) state[name] = b;
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        foreach (var (prefix, module) in NamedModules())
+        {
+            foreach (var (name, p) in module._parameters)
+                if (p != null && seen.Add(p)) state[Join(prefix, name)] = p;
+            foreach (var (name, b) in module._buffers)
+                if (b != null) state[Join(prefix, name)] = b;
+        }
         return state;
     }
 

@@ -137,3 +137,24 @@ public class ModuleTests
         Assert.Contains("Embedding: index 5", Assert.Throws<ArgumentException>(() => emb.Forward(Tensor.FromArray([5f], 1))).Message);
     }
 }
+
+public class PyTorchStateDictTests
+{
+    [Fact]
+    public void StateDictNamesShapesAndOrderMatchPyTorch()
+    {
+        // Keys and shapes printed by PyTorch 1.13 for the same nn.Sequential.
+        var model = new Sequential(new Conv2d(1, 32, 3, padding: 1), new BatchNorm2d(32), new ReLU(), new MaxPool2d(2), new Dropout2d(0.1f),
+            new Flatten(), new Linear(32 * 14 * 14, 128), new LayerNorm(128), new GELU(), new Dropout(0.5f), new Linear(128, 10),
+            new GroupNorm(2, 10), new Embedding(5, 10));
+        (string Key, int[] Shape)[] expected =
+        [
+            ("0.weight", [32, 1, 3, 3]), ("0.bias", [32]), ("1.weight", [32]), ("1.bias", [32]), ("1.running_mean", [32]),
+            ("1.running_var", [32]), ("1.num_batches_tracked", []), ("6.weight", [128, 6272]), ("6.bias", [128]), ("7.weight", [128]),
+            ("7.bias", [128]), ("10.weight", [10, 128]), ("10.bias", [10]), ("11.weight", [10]), ("11.bias", [10]), ("12.weight", [5, 10]),
+        ];
+        var state = model.StateDict();
+        Assert.Equal(expected.Select(e => e.Key), state.Keys);
+        foreach (var (key, shape) in expected) Assert.Equal(shape, state[key].Shape);
+    }
+}
