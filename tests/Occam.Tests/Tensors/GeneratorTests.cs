@@ -53,3 +53,21 @@ public class GeneratorTests
         Assert.NotEqual(Enumerable.Range(0, 1000), p);
     }
 }
+
+public class GeneratorStateTests
+{
+    [Fact]
+    public void SavedStateContinuesTheSequence()
+    {
+        var g = new Generator(9);
+        for (int i = 0; i < 5; i++) g.NextUInt64();
+        g.NextNormal(); // leaves a spare normal in the state
+        var state = g.GetState();
+        var expected = Enumerable.Range(0, 10).Select(_ => g.NextNormal()).ToArray();
+        var h = new Generator(1);
+        h.SetState(state);
+        Assert.Equal(expected, Enumerable.Range(0, 10).Select(_ => h.NextNormal()).ToArray());
+        Assert.Throws<ArgumentException>(() => h.SetState(new byte[3]));
+        Assert.Throws<ArgumentException>(() => h.SetState(new byte[37]));
+    }
+}
