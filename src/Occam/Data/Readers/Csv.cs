@@ -13,7 +13,7 @@ public static class Csv
     public static TensorDataset Read(string path, string labelColumn, bool header = true)
     {
         ArgumentNullException.ThrowIfNull(labelColumn);
-        using var reader = new StreamReader(Idx.OpenFile(path), Encoding.UTF8);
+        using var reader = new StreamReader(StreamData.OpenFile(path), Encoding.UTF8);
         int line = 0, row = 0, width = -1, label = -1;
         List<string>? names = null;
         var features = new List<float>();

@@ -14,7 +14,7 @@ public static class Idx
     /// <summary>Reads an IDX file, raw or gzipped.</summary>
     public static Tensor Read(string path)
     {
-        using var file = OpenFile(path);
+        using var file = StreamData.OpenFile(path);
         return Read(file, path);
     }
 
@@ -22,13 +22,6 @@ public static class Idx
     public static Tensor Read(Stream stream) => Read(stream, "IDX stream");
 
     static Tensor Read(Stream stream, string name) => ToTensor(ReadArray(stream, name), 1f);
-
-    internal static FileStream OpenFile(string path)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
-        return File.OpenRead(path);
-    }
 
     /// <summary>The raw array: dtype code, shape and big-endian value bytes, validated against the header.</summary>
     internal static IdxArray ReadArray(Stream stream, string name)

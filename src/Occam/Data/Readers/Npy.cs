@@ -15,7 +15,7 @@ public static partial class Npy
     /// <summary>Reads a .npy file.</summary>
     public static Tensor Read(string path)
     {
-        using var file = Idx.OpenFile(path);
+        using var file = StreamData.OpenFile(path);
         return Read(file, path);
     }
 

@@ -9,6 +9,13 @@ internal static class StreamData
 {
     const int FirstChunk = 1 << 20;
 
+    public static FileStream OpenFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
+        return File.OpenRead(path);
+    }
+
     /// <summary>Exactly <paramref name="count"/> bytes, or an <see cref="InvalidDataException"/> naming
     /// <paramref name="name"/> and what it is short of.</summary>
     public static byte[] ReadExactly(Stream stream, long count, string name, string what)
