@@ -140,6 +140,21 @@ public abstract class Module
                 if (b != null) yield return (Join(prefix, name), b);
     }
 
+    /// <summary>Freezes every parameter of this module and its descendants: no gradient is computed for them,
+    /// optimizers skip them (no update, no decay), and the decay audit shows them as frozen. Returns this module.</summary>
+    public Module Freeze()
+    {
+        foreach (var p in Parameters()) { p.RequiresGrad = false; p.Grad = null; }
+        return this;
+    }
+
+    /// <summary>Makes every parameter of this module and its descendants trainable again. Returns this module.</summary>
+    public Module Unfreeze()
+    {
+        foreach (var p in Parameters()) p.RequiresGrad = true;
+        return this;
+    }
+
     /// <summary>Number of parameter elements (trainable only when <paramref name="trainableOnly"/>).</summary>
     public long ParameterCount(bool trainableOnly = false) =>
         Parameters().Where(p => !trainableOnly || p.RequiresGrad).Sum(p => (long)p.Size);
