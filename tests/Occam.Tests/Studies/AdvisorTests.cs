@@ -1,0 +1,188 @@
+using System.Globalization;
+using Occam.Studies;
+
+namespace Occam.Tests.Studies;
+
+public sealed class AdvisorTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("occam-advisor-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    static IReadOnlyDictionary<string, double> Epoch(double loss, double acc, double valLoss, double valAcc) =>
+        new Dictionary<string, double> { ["loss"] = loss, ["accuracy"] = acc, ["val_loss"] = valLoss, ["val_accuracy"] = valAcc };
+
+    /// <summary>Classic overfitting: training loss falls to ~0, validation loss bottoms out at epoch 9 then climbs.</summary>
+    static List<IReadOnlyDictionary<string, double>> OverfittingCurves() => Enumerable.Range(0, 30).Select(e =>
+        Epoch(loss: 1.5 * Math.Exp(-e / 5.0),
+              acc: 0.6 + 0.39 * (1 - Math.Exp(-e / 5.0)),
+              valLoss: 0.9 + 0.004 * (e - 9) * (e - 9),
+              valAcc: 0.78 + 0.04 * (1 - Math.Exp(-e / 3.0)))).ToList<IReadOnlyDictionary<string, double>>();
+
+    static HashSet<string> Techniques(Advice a) => a.Recommendations.Select(r => r.Technique).ToHashSet();
+
+    static readonly HashSet<string> Vocabulary =
+    [
+        "weight_decay", "l2", "l1", "dropout", "augmentation", "early_stopping", "label_smoothing", "batch_norm",
+        "more_data", "reduce_regularization", "increase_capacity", "train_longer", "lower_learning_rate",
+    ];
+
+    [Fact]
+    public void RisingValidationLossAndAGapAreOverfittingWithEarlyStoppingAtTheBestEpoch()
+    {
+        var advice = Advisor.Diagnose(OverfittingCurves());
+        Assert.Equal("overfitting", advice.Diagnosis);
+        Assert.Equal(9, advice.BestEpoch);
+        var early = advice.Recommendations.Single(r => r.Technique == "early_stopping");
+        Assert.Equal(10, early.Value); // train best + 1 epochs
+        Assert.Contains("weight_decay", Techniques(advice));
+        Assert.Contains("dropout", Techniques(advice));
+        Assert.All(advice.Recommendations, r => { Assert.Contains(r.Technique, Vocabulary); Assert.False(string.IsNullOrWhiteSpace(r.Why)); });
+    }
+
+    [Fact]
+    public void TheSeedExerciseFineTuningOnAThousandExamplesIsSevereOverfitting()
+    {
+        // Fine-tuning on 1,000 examples: training accuracy climbs to 98%, validation stalls at 75%, its loss turns up.
+        var epochs = new List<IReadOnlyDictionary<string, double>>();
+        double[] trainAcc = [0.62, 0.74, 0.83, 0.89, 0.93, 0.95, 0.965, 0.975, 0.98, 0.98];
+        double[] valAcc = [0.66, 0.71, 0.74, 0.75, 0.755, 0.75, 0.75, 0.748, 0.75, 0.75];
+        double[] valLoss = [0.95, 0.80, 0.74, 0.72, 0.73, 0.77, 0.82, 0.88, 0.93, 0.97];
+        for (int e = 0; e < 10; e++) epochs.Add(Epoch(-Math.Log(trainAcc[e]) * 1.5, trainAcc[e], valLoss[e], valAcc[e]));
+
+        var advice = Advisor.Diagnose(epochs);
+        Assert.Equal("overfitting", advice.Diagnosis);
+        Assert.Equal(3, advice.BestEpoch);
+        var techniques = Techniques(advice);
+        foreach (var t in new[] { "weight_decay", "dropout", "augmentation", "early_stopping", "more_data", "label_smoothing" })
+            Assert.Contains(t, techniques);
+        var byName = advice.Recommendations.ToDictionary(r => r.Technique);
+        Assert.Equal(4, byName["early_stopping"].Value);
+        Assert.Equal(0.1, byName["weight_decay"].Value);   // severe: gap of 23 points
+        Assert.Equal(0.5, byName["dropout"].Value);
+        Assert.Equal(0.1, byName["label_smoothing"].Value);
+        Assert.Contains("23", advice.Reading);
+    }
+
+    [Fact]
+    public void TheSeedExerciseAsOneSummaryRowIsOverfittingToo()
+    {
+        var advice = Advisor.Diagnose([Epoch(0.06, 0.98, 0.9, 0.75)]);
+        Assert.Equal("overfitting", advice.Diagnosis);
+        Assert.Equal(0, advice.BestEpoch);
+        Assert.Contains("early_stopping", Techniques(advice));
+    }
+
+    [Fact]
+    public void PoorFlatCurvesAreUnderfitting()
+    {
+        var epochs = Enumerable.Range(0, 20).Select(e =>
+            Epoch(1.2 + 0.3 * Math.Exp(-e), 0.55 + 0.05 * (1 - Math.Exp(-e)), 1.22 + 0.3 * Math.Exp(-e), 0.56 + 0.05 * (1 - Math.Exp(-e))))
+            .ToList<IReadOnlyDictionary<string, double>>();
+        var advice = Advisor.Diagnose(epochs);
+        Assert.Equal("underfitting", advice.Diagnosis);
+        var techniques = Techniques(advice);
+        Assert.Contains("increase_capacity", techniques);
+        Assert.Contains("reduce_regularization", techniques);
+        Assert.DoesNotContain("dropout", techniques);
+    }
+
+    [Fact]
+    public void CurvesStillFallingWhenTrainingStoppedAskForMoreEpochs()
+    {
+        var epochs = Enumerable.Range(0, 8).Select(e =>
+            Epoch(1.0 - 0.1 * e, 0.85 + 0.01 * e, 1.02 - 0.1 * e, 0.84 + 0.01 * e)).ToList<IReadOnlyDictionary<string, double>>();
+        var advice = Advisor.Diagnose(epochs);
+        Assert.Equal("underfitting", advice.Diagnosis);
+        Assert.Equal(7, advice.BestEpoch);
+        Assert.Equal(18, advice.Recommendations.Single(r => r.Technique == "train_longer").Value);
+    }
+
+    [Fact]
+    public void CloseConvergedCurvesAreAGoodFit()
+    {
+        var epochs = Enumerable.Range(0, 20).Select(e =>
+            Epoch(0.3 + 0.7 * Math.Exp(-e / 2.0), 0.92 - 0.3 * Math.Exp(-e / 2.0), 0.33 + 0.7 * Math.Exp(-e / 2.0), 0.90 - 0.3 * Math.Exp(-e / 2.0)))
+            .ToList<IReadOnlyDictionary<string, double>>();
+        var advice = Advisor.Diagnose(epochs);
+        Assert.Equal("good-fit", advice.Diagnosis);
+        Assert.DoesNotContain("dropout", Techniques(advice));
+    }
+
+    [Fact]
+    public void LossOnlyHistoriesAreDiagnosedFromTheLosses()
+    {
+        // Regression: training MSE keeps falling, validation MSE bottoms out at epoch 5 and climbs.
+        var over = Enumerable.Range(0, 25).Select(e => (IReadOnlyDictionary<string, double>)new Dictionary<string, double>
+        {
+            ["loss"] = 2.0 * Math.Exp(-e / 4.0), ["val_loss"] = 0.8 + 0.01 * (e - 5) * (e - 5),
+        }).ToList();
+        var a = Advisor.Diagnose(over);
+        Assert.Equal("overfitting", a.Diagnosis);
+        Assert.Equal(5, a.BestEpoch);
+        Assert.DoesNotContain("label_smoothing", Techniques(a));
+
+        var flat = Enumerable.Range(0, 25).Select(e => (IReadOnlyDictionary<string, double>)new Dictionary<string, double>
+        {
+            ["loss"] = 1.0 + 0.2 * Math.Exp(-e), ["val_loss"] = 1.05 + 0.2 * Math.Exp(-e),
+        }).ToList();
+        Assert.Equal("underfitting", Advisor.Diagnose(flat).Diagnosis);
+
+        var good = Enumerable.Range(0, 25).Select(e => (IReadOnlyDictionary<string, double>)new Dictionary<string, double>
+        {
+            ["loss"] = 0.1 + 2 * Math.Exp(-e / 2.0), ["val_loss"] = 0.12 + 2 * Math.Exp(-e / 2.0),
+        }).ToList();
+        Assert.Equal("good-fit", Advisor.Diagnose(good).Diagnosis);
+    }
+
+    [Fact]
+    public void ReadsAKerasCsvLoggerFileWithExtraColumns()
+    {
+        var path = Path.Combine(_dir, "training.log");
+        var lines = new List<string> { "epoch,accuracy,learning_rate,loss,top_k,val_accuracy,val_loss" };
+        var curves = OverfittingCurves();
+        for (int e = 0; e < curves.Count; e++)
+        {
+            var c = curves[e];
+            lines.Add(string.Join(",", e.ToString(CultureInfo.InvariantCulture), F(c["accuracy"]), "0.001", F(c["loss"]), "\"[1, 2]\"",
+                F(c["val_accuracy"]), F(c["val_loss"])));
+        }
+        File.WriteAllLines(path, lines);
+
+        var epochs = Advisor.ReadHistoryCsv(path);
+        Assert.Equal(30, epochs.Count);
+        Assert.False(epochs[0].ContainsKey("epoch"));
+        Assert.False(epochs[0].ContainsKey("top_k"));
+        Assert.Equal(0.001, epochs[0]["learning_rate"]);
+        var advice = Advisor.Diagnose(epochs);
+        Assert.Equal("overfitting", advice.Diagnosis);
+        Assert.Equal(9, advice.BestEpoch);
+
+        static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public void PercentAccuraciesAndSemicolonsAreRead()
+    {
+        var path = Path.Combine(_dir, "h.csv");
+        File.WriteAllLines(path, ["epoch;loss;acc;val_loss;val_acc", "0;0.5;80;0.52;79", "1;0.2;98;0.9;75", "2;0.1;99;1.1;75"]);
+        var advice = Advisor.Diagnose(Advisor.ReadHistoryCsv(path));
+        Assert.Equal("overfitting", advice.Diagnosis);
+        Assert.Equal(0, advice.BestEpoch);
+    }
+
+    [Fact]
+    public void MissingValidationColumnsSayWhatIsNeeded()
+    {
+        var path = Path.Combine(_dir, "train-only.csv");
+        File.WriteAllLines(path, ["epoch,accuracy,loss", "0,0.5,1.2", "1,0.7,0.8"]);
+        var e = Assert.Throws<InvalidDataException>(() => Advisor.ReadHistoryCsv(path));
+        Assert.Contains("val_loss", e.Message);
+        Assert.Contains("val_accuracy", e.Message);
+        Assert.Contains("train-only.csv", e.Message);
+
+        var a = Assert.Throws<ArgumentException>(() => Advisor.Diagnose([new Dictionary<string, double> { ["loss"] = 1 }]));
+        Assert.Contains("val_loss", a.Message);
+        Assert.Throws<FileNotFoundException>(() => Advisor.ReadHistoryCsv(Path.Combine(_dir, "nope.csv")));
+    }
+}
