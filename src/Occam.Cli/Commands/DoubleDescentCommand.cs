@@ -1,9 +1,105 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using Occam.Cli.Reports;
+using Occam.Studies;
 
 namespace Occam.Cli.Commands;
 
-/// <summary>`occam double-descent`: PLACEHOLDER, being written.</summary>
+/// <summary>`occam double-descent`: test error against model size across the interpolation threshold (Belkin et al. 2019),
+/// with random features (default) or an MLP width sweep on noisy labels (Nakkiran et al. 2019).</summary>
 internal static class DoubleDescentCommand
 {
-    public static Command Create() => new("double-descent", "(not yet available)");
+    public static Command Create()
+    {
+        var mode = new Option<string>("--mode") { Description = "rf: ReLU random features, minimum-norm least squares; mlp: MLP hidden-width sweep with label noise.", DefaultValueFactory = _ => "rf" };
+        mode.AcceptOnlyFromAmong("rf", "mlp");
+        var trainSize = new Option<int>("--train-size") { Description = "Training examples n (drawn from the embedded Fashion-MNIST subset).", DefaultValueFactory = _ => 1000 };
+        var testSize = new Option<int>("--test-size") { Description = "Test examples (from the embedded test subset, at most 2000).", DefaultValueFactory = _ => 2000 };
+        var sizes = new Option<string?>("--sizes") { Description = "Comma-separated feature counts (rf) or hidden widths (mlp) instead of the default grid." };
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs per width (mlp).", DefaultValueFactory = _ => 200 };
+        var noise = new Option<double>("--label-noise") { Description = "Fraction of training labels replaced by a random class (mlp).", DefaultValueFactory = _ => 0.2 };
+        var seed = Cli.Seed();
+        var threads = Cli.Threads();
+        var outDir = Cli.Out("double-descent");
+        var json = Cli.Json();
+        var command = new Command("double-descent", """
+            Reproduces the double-descent curve (Belkin et al. 2019): test error against model size across the
+            interpolation threshold. Default: ReLU random features fitted by minimum-norm least squares to one-hot
+            targets, p from 50 to 10·n features with dense points near p = n, where the test error peaks.
+            --mode mlp: one-hidden-layer MLPs of width 2..512 trained on labels with 20% noise (Nakkiran et al. 2019).
+            Writes metrics.json and double_descent.png to --out.
+            Example: occam double-descent --train-size 1000 --out dd
+            """) { mode, trainSize, testSize, sizes, epochs, noise, seed, threads, outDir, json };
+        Cli.SetAction(command, parse =>
+        {
+            bool asJson = parse.GetValue(json);
+            int[]? grid = ParseSizes(parse.GetValue(sizes));
+            var clock = Stopwatch.StartNew();
+            void Report(DoubleDescentPoint p)
+            {
+                if (!asJson) Console.WriteLine($"{p.Features,8} {p.Parameters,10} {p.TrainError,10:P1} {p.TestError,10:P1} {clock.Elapsed.TotalSeconds,8:F1}");
+            }
+            bool mlp = parse.GetValue(mode) == "mlp";
+            if (!asJson)
+                Console.WriteLine($"{(mlp ? "width" : "features"),8} {"params",10} {"train err",10} {"test err",10} {"seconds",8}");
+            var result = mlp
+                ? DoubleDescent.Mlp(parse.GetValue(trainSize), parse.GetValue(testSize), grid, parse.GetValue(noise), parse.GetValue(epochs), parse.GetValue(seed), Report)
+                : DoubleDescent.RandomFeatures(parse.GetValue(trainSize), parse.GetValue(testSize), grid, parse.GetValue(seed), progress: Report);
+            string metrics = Metrics(result);
+            Cli.WriteDirectoryAtomically(parse.GetValue(outDir)!, dir =>
+            {
+                File.WriteAllText(Path.Combine(dir, "metrics.json"), metrics);
+                Plot(result, Path.Combine(dir, "double_descent.png"));
+            });
+            if (asJson) Console.WriteLine(metrics);
+            else
+            {
+                var peak = result.Points.MaxBy(p => p.TestError)!;
+                var last = result.Points[^1];
+                string size = mlp ? "width" : "p";
+                Console.WriteLine();
+                Console.WriteLine($"Interpolation threshold: {(mlp ? $"{result.ThresholdParameters} parameters (n·classes)" : $"p = n = {result.TrainSize}")}.");
+                Console.WriteLine($"Peak test error {peak.TestError:P1} at {size} = {peak.Features}; at the largest {size} = {last.Features}: {last.TestError:P1}.");
+                Console.WriteLine($"Wrote {Path.GetFullPath(parse.GetValue(outDir)!)} in {clock.Elapsed.TotalSeconds:F1} s.");
+            }
+            return 0;
+        }, threads);
+        return command;
+    }
+
+    static int[]? ParseSizes(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        return text.Split(',').Select(s => int.TryParse(s.Trim(), out int v) && v > 0 ? v
+            : throw new ArgumentException($"--sizes '{text}': '{s.Trim()}' is not a positive integer")).ToArray();
+    }
+
+    static double? Finite(double v) => double.IsFinite(v) ? v : null;
+
+    /// <summary>metrics.json: {"mode", "threshold": n_train, "threshold_parameters", "train_size", "test_size",
+    /// "points": [{"features", "parameters", "train_error", "test_error", "train_mse", "test_mse"}]}.</summary>
+    internal static string Metrics(DoubleDescentResult r) => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["mode"] = r.Mode,
+        ["threshold"] = r.TrainSize,
+        ["threshold_parameters"] = r.ThresholdParameters,
+        ["train_size"] = r.TrainSize,
+        ["test_size"] = r.TestSize,
+        ["points"] = r.Points.Select(p => new Dictionary<string, object?>
+        {
+            ["features"] = p.Features, ["parameters"] = p.Parameters, ["train_error"] = p.TrainError, ["test_error"] = p.TestError,
+            ["train_mse"] = Finite(p.TrainMse), ["test_mse"] = Finite(p.TestMse),
+        }).ToArray(),
+    }, new JsonSerializerOptions { WriteIndented = true });
+
+    static void Plot(DoubleDescentResult r, string path)
+    {
+        bool mlp = r.Mode == "mlp";
+        var x = r.Points.Select(p => mlp ? (double)p.Parameters : p.Features).ToArray();
+        Plots.Lines(path, mlp ? $"Double descent: MLP width sweep, n = {r.TrainSize}, noisy labels" : $"Double descent: ReLU random features, n = {r.TrainSize}",
+            mlp ? "parameters (log)" : "random features p (log)", "misclassification rate", x,
+            [("test error", r.Points.Select(p => p.TestError).ToArray()), ("train error", r.Points.Select(p => p.TrainError).ToArray())],
+            logX: true, markers: [(mlp ? r.ThresholdParameters : r.TrainSize, mlp ? "n·classes parameters" : "interpolation threshold p = n")]);
+    }
 }

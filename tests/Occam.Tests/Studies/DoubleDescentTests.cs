@@ -1,0 +1,101 @@
+using Occam.Studies;
+
+namespace Occam.Tests.Studies;
+
+public class DoubleDescentTests
+{
+    static Tensor Random(int rows, int cols, ulong seed) => Tensor.RandN([rows, cols], new Generator(seed));
+
+    static double[,] Product(Tensor a, Tensor b)
+    {
+        int n = a.Dim(0), k = a.Dim(1), m = b.Dim(1);
+        var r = new double[n, m];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < m; j++)
+            {
+                double s = 0;
+                for (int t = 0; t < k; t++) s += (double)a[i, t] * b[t, j];
+                r[i, j] = s;
+            }
+        return r;
+    }
+
+    [Fact]
+    public void OverdeterminedSolveMatchesTheNormalEquations()
+    {
+        // p < n: the least-squares β makes the residual orthogonal to every column of Φ.
+        var phi = Random(40, 6, 1);
+        var y = Random(40, 3, 2);
+        var (beta, _) = DoubleDescent.MinNormLeastSquares(phi, y);
+        var fit = Product(phi, beta);
+        for (int j = 0; j < 6; j++)
+            for (int c = 0; c < 3; c++)
+            {
+                double dot = 0;
+                for (int i = 0; i < 40; i++) dot += phi[i, j] * (y[i, c] - fit[i, c]);
+                Assert.True(Math.Abs(dot) < 1e-3, $"Φᵀ(Y − Φβ)[{j},{c}] = {dot}");
+            }
+    }
+
+    [Fact]
+    public void UnderdeterminedSolveInterpolatesWithTheMinimumNorm()
+    {
+        // p > n: Φβ = Y exactly, and β lies in the row space of Φ (orthogonal to its null space) — the minimum-norm solution.
+        var phi = Random(5, 12, 3);
+        var y = Random(5, 2, 4);
+        var (beta, _) = DoubleDescent.MinNormLeastSquares(phi, y);
+        var fit = Product(phi, beta);
+        for (int i = 0; i < 5; i++)
+            for (int c = 0; c < 2; c++) Assert.Equal(y[i, c], fit[i, c], 3);
+        // Any other solution β + z with Φz = 0 has a larger norm: check β ⟂ z for a null-space vector z built by projection.
+        var g = new Generator(5);
+        var z = Tensor.RandN([12, 1], g);
+        var (zRow, _) = DoubleDescent.MinNormLeastSquares(phi, Tensor.FromArray(Product(phi, z).Cast<double>().Select(v => (float)v).ToArray(), 5, 1));
+        var nullVector = z.ToArray().Zip(zRow.ToArray(), (a, b) => (double)a - b).ToArray();  // z minus its row-space part
+        for (int c = 0; c < 2; c++)
+        {
+            double dot = 0;
+            for (int j = 0; j < 12; j++) dot += beta[j, c] * nullVector[j];
+            Assert.True(Math.Abs(dot) < 1e-3, $"βᵀz = {dot}");
+        }
+    }
+
+    [Fact]
+    public void SquareSystemMatchesTheDirectSolution()
+    {
+        // p = n, well conditioned: the unique solution of Φβ = Y (checked against a 2×2 solved by hand).
+        var phi = Tensor.FromArray([2f, 1f, 1f, 3f], 2, 2);
+        var y = Tensor.FromArray([3f, 5f], 2, 1);
+        var (beta, _) = DoubleDescent.MinNormLeastSquares(phi, y);
+        Assert.Equal(0.8, beta[0, 0], 4);   // 2x + y = 3, x + 3y = 5 → x = 0.8, y = 1.4
+        Assert.Equal(1.4, beta[1, 0], 4);
+    }
+
+    [Fact]
+    public void FeatureGridSpansTheThresholdDensely()
+    {
+        var grid = DoubleDescent.FeatureGrid(1000);
+        Assert.Equal(50, grid[0]);
+        Assert.Equal(10000, grid[^1]);
+        Assert.Contains(1000, grid);
+        Assert.True(grid.Count(p => p >= 800 && p <= 1250) >= 7);
+        Assert.Equal(grid.Order(), grid);
+    }
+
+    [Fact]
+    public void RandomFeaturesPeakAtTheThresholdAndInterpolateBeyondIt()
+    {
+        int n = 100;
+        var result = DoubleDescent.RandomFeatures(trainSize: n, testSize: 300, features: [10, 25, 50, 90, 100, 110, 200, 400, 1000], seed: 3);
+        var peak = result.Points.MaxBy(p => p.TestError)!;
+        Assert.InRange(peak.Features, 90, 110);
+        Assert.True(peak.TestError > result.Points[0].TestError + 0.1, $"peak {peak.TestError} vs smallest model {result.Points[0].TestError}");
+        Assert.True(peak.TestError > result.Points[^1].TestError + 0.1, $"peak {peak.TestError} vs largest model {result.Points[^1].TestError}");
+        foreach (var p in result.Points.Where(p => p.Features >= 2 * n))
+        {
+            Assert.Equal(0, p.TrainError);
+            Assert.True(p.TrainMse < 1e-3, $"train MSE {p.TrainMse} at p = {p.Features}");
+        }
+        Assert.Equal(n, (int)result.ThresholdParameters);
+    }
+}
