@@ -48,8 +48,13 @@ public sealed class DataLoader : IEnumerable<Batch>
     /// <summary>Batches per epoch: ⌈N / batchSize⌉, or ⌊N / batchSize⌋ with dropLast.</summary>
     public int Count => _dropLast ? _dataset.Count / BatchSize : (_dataset.Count + BatchSize - 1) / BatchSize;
 
-    /// <summary>Number of epochs started so far (enumerations begun).</summary>
-    public int Epoch => Volatile.Read(ref _epoch);
+    /// <summary>Number of epochs started so far (enumerations begun). Setting it (to resume a run) makes the next
+    /// enumeration epoch <c>value</c>, with that epoch's shuffle and transform seeds.</summary>
+    public int Epoch
+    {
+        get => Volatile.Read(ref _epoch);
+        set => Volatile.Write(ref _epoch, value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, $"DataLoader.Epoch: must be non-negative, got {value}"));
+    }
 
     public IEnumerator<Batch> GetEnumerator()
     {

@@ -38,18 +38,30 @@ public sealed class Trainer : ITrainingContext
 
     public bool StopTraining { get; set; }
 
-    /// <summary>Trains for <paramref name="epochs"/> epochs (numbered from <paramref name="initialEpoch"/>), evaluating on
-    /// <paramref name="validation"/> after each; callbacks may stop early.</summary>
-    public History Fit(IEnumerable<Batch> train, IEnumerable<Batch>? validation = null, int epochs = 1, int initialEpoch = 0)
+    /// <summary>The history of the latest (or current) <see cref="Fit"/>, including the epochs before a resume.</summary>
+    public History History { get; private set; } = new();
+
+    TrainingState? _resumed;
+
+    /// <summary>Trains for <paramref name="epochs"/> epochs (numbered from <paramref name="initialEpoch"/>; by default 0,
+    /// or the epoch a <see cref="Resume"/> returned), evaluating on <paramref name="validation"/> after each; callbacks
+    /// may stop early. With <paramref name="checkpointPath"/>, a resumable checkpoint (<see cref="SaveCheckpoint"/>)
+    /// is written there after every epoch, once the callbacks have seen it.</summary>
+    public History Fit(IEnumerable<Batch> train, IEnumerable<Batch>? validation = null, int epochs = 1, int? initialEpoch = null, string? checkpointPath = null)
     {
         ArgumentNullException.ThrowIfNull(train);
         if (epochs < 1) throw new ArgumentException($"Trainer.Fit: epochs must be positive, got {epochs}");
-        var history = new History();
+        var resumed = _resumed;
+        _resumed = null;
+        int first = initialEpoch ?? resumed?.Epoch ?? 0;
+        var history = History = new History();
+        foreach (var logs in resumed?.History ?? []) history.Add(new Dictionary<string, double>(logs));
         StopTraining = false;
         foreach (var cb in Callbacks) cb.Context = this;
         var empty = new Dictionary<string, double>();
         foreach (var cb in Callbacks) cb.OnTrainBegin(empty);
-        for (int epoch = initialEpoch; epoch < initialEpoch + epochs && !StopTraining; epoch++)
+        resumed?.RestoreCallbacks(this);
+        for (int epoch = first; epoch < first + epochs && !StopTraining; epoch++)
         {
             foreach (var cb in Callbacks) cb.OnEpochBegin(epoch, empty);
             var clock = Stopwatch.StartNew();
@@ -61,10 +73,46 @@ public sealed class Trainer : ITrainingContext
             logs["seconds"] = clock.Elapsed.TotalSeconds;
             history.Add(logs);
             foreach (var cb in Callbacks) cb.OnEpochEnd(epoch, logs);
+            if (checkpointPath != null) SaveCheckpoint(checkpointPath, epoch + 1, train, validation);
         }
         var last = history.Epochs.Count > 0 ? history.Epochs[^1] : empty;
         foreach (var cb in Callbacks) cb.OnTrainEnd(last);
         return history;
+    }
+
+    /// <summary>
+    /// Writes a resumable checkpoint to <paramref name="path"/> (atomically): the model, the optimizer, and the
+    /// <see cref="TrainingState"/> after <paramref name="epoch"/> completed epochs — history, every stochastic module's
+    /// generator, scheduler counters, early-stopping state, and the epoch counters of <paramref name="train"/> and
+    /// <paramref name="validation"/> when they are <see cref="DataLoader"/>s. The metadata also holds "epoch".
+    /// </summary>
+    public void SaveCheckpoint(string path, int epoch, IEnumerable<Batch>? train = null, IEnumerable<Batch>? validation = null)
+    {
+        if (epoch < 0) throw new ArgumentException($"Trainer.SaveCheckpoint: epoch must be non-negative, got {epoch}");
+        if (Ema != null) throw new NotSupportedException("Trainer.SaveCheckpoint: the EMA's averaged weights are not saved yet, so a run with EMA cannot be resumed exactly");
+        var state = TrainingState.Capture(this, epoch, train, validation);
+        IO.Checkpoint.Save(path, Model, Optimizer, new Dictionary<string, string>
+        {
+            ["epoch"] = epoch.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [TrainingState.MetadataKey] = state.ToJson(),
+        });
+    }
+
+    /// <summary>
+    /// Loads a checkpoint written by <see cref="SaveCheckpoint"/> into this trainer, built as the interrupted one was
+    /// (same architecture, optimizer, callbacks and loaders): weights, optimizer state, generators, schedulers and loader
+    /// counters now, history and early-stopping state when the next <see cref="Fit"/> begins. Returns the epoch to continue
+    /// from; <c>Fit(train, validation, epochs: total − that)</c> then continues exactly as if training had never stopped.
+    /// </summary>
+    public int Resume(string path, IEnumerable<Batch>? train = null, IEnumerable<Batch>? validation = null)
+    {
+        var (metadata, _, _) = IO.Checkpoint.Load(path, Model, Optimizer);
+        if (!metadata.TryGetValue(TrainingState.MetadataKey, out var json))
+            throw new ArgumentException($"Trainer.Resume: '{path}' is not a resumable checkpoint (its metadata has no '{TrainingState.MetadataKey}'; write one with Trainer.SaveCheckpoint)");
+        var state = TrainingState.FromJson(json, path);
+        state.Restore(this, train, validation, path);
+        _resumed = state;
+        return state.Epoch;
     }
 
     Dictionary<string, double> TrainEpoch(IEnumerable<Batch> train)

@@ -18,6 +18,8 @@ public sealed class Dropout : Module, IStochasticRegularizer
 
     public float P { get; }
 
+    public Generator Generator => _generator;
+
     public override Tensor Forward(Tensor input) => Functional.Dropout(input, P, IsTraining, _generator);
 
     protected override string Describe() => $"Dropout(p={P})";

@@ -2,7 +2,11 @@ namespace Occam.NN;
 
 /// <summary>Marks the stochastic regularization layers (the dropout family), which MC dropout
 /// keeps sampling at inference.</summary>
-public interface IStochasticRegularizer;
+public interface IStochasticRegularizer
+{
+    /// <summary>The module's source of randomness (its state is saved with a resumable checkpoint).</summary>
+    Generator Generator { get; }
+}
 
 /// <summary>Random masks shared by the dropout family; the layers apply them by composing ops,
 /// so their gradients come for free.</summary>
@@ -54,6 +58,8 @@ public abstract class ChannelDropout : Module, IStochasticRegularizer
 
     public float P { get; }
 
+    public Generator Generator => _generator;
+
     public override Tensor Forward(Tensor input)
     {
         var shape = Masks.PerChannel(input, _spatialDims, GetType().Name);
@@ -90,6 +96,8 @@ public sealed class AlphaDropout : Module, IStochasticRegularizer
     }
 
     public float P { get; }
+
+    public Generator Generator => _generator;
 
     public override Tensor Forward(Tensor input)
     {
@@ -131,6 +139,8 @@ public sealed class GaussianDropout : Module, IStochasticRegularizer
 
     public float Rate { get; }
 
+    public Generator Generator => _generator;
+
     public override Tensor Forward(Tensor input)
     {
         if (!IsTraining || Rate == 0) return input;
@@ -154,6 +164,8 @@ public sealed class GaussianNoise : Module, IStochasticRegularizer
     }
 
     public float Std { get; }
+
+    public Generator Generator => _generator;
 
     public override Tensor Forward(Tensor input) =>
         !IsTraining || Std == 0 ? input : input + Tensor.RandN(input.Shape, _generator, 0f, Std);
@@ -180,6 +192,8 @@ public sealed class DropConnect : Module, IStochasticRegularizer
     }
 
     public float P { get; }
+
+    public Generator Generator => _generator;
     public Parameter Weight { get; }
     public Parameter? Bias { get; }
 
@@ -212,6 +226,8 @@ public sealed class StochasticDepth : Module, IStochasticRegularizer
     }
 
     public float P { get; }
+
+    public Generator Generator => _generator;
     public StochasticDepthMode Mode { get; }
 
     public override Tensor Forward(Tensor input)

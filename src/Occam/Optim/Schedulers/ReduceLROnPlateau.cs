@@ -43,13 +43,13 @@ public sealed class ReduceLROnPlateau : LRScheduler
     public double Eps { get; }
 
     /// <summary>The best metric so far (±∞ before the first step).</summary>
-    public double Best { get; private set; }
+    public double Best { get; internal set; }
 
     /// <summary>Consecutive epochs without improvement, outside cooldown.</summary>
-    public int NumBadEpochs { get; private set; }
+    public int NumBadEpochs { get; internal set; }
 
     /// <summary>Epochs of cooldown left.</summary>
-    public int CooldownCounter { get; private set; }
+    public int CooldownCounter { get; internal set; }
 
     /// <summary>Not available: this scheduler steps on the monitored metric.</summary>
     public override void Step() => throw new InvalidOperationException($"{Name}: Step needs the monitored metric, call Step(metric)");

@@ -79,5 +79,12 @@ public sealed class EarlyStopping : MonitorCallback
         if (RestoreBestWeights && _bestWeights != null) Ctx.Model.LoadStateDict(_bestWeights);
     }
 
+    /// <summary>The counters and best weights, for a resumable checkpoint (<see cref="Trainer.SaveCheckpoint"/>).</summary>
+    internal (int Wait, double? Best, int BestEpoch, int StoppedEpoch, Dictionary<string, Tensor>? BestWeights) SaveState() =>
+        (_wait, Best, BestEpoch, StoppedEpoch, _bestWeights);
+
+    internal void LoadState(int wait, double? best, int bestEpoch, int stoppedEpoch, Dictionary<string, Tensor>? bestWeights) =>
+        (_wait, Best, BestEpoch, StoppedEpoch, _bestWeights) = (wait, best, bestEpoch, stoppedEpoch, bestWeights);
+
     Dictionary<string, Tensor> Snapshot() => Ctx.Model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.Clone());
 }

@@ -1,0 +1,191 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Occam.Data;
+using Occam.NN;
+using Occam.Optim.Schedulers;
+using Occam.Training.Callbacks;
+
+namespace Occam.Training;
+
+/// <summary>
+/// What a resumable checkpoint holds besides the weights and the optimizer's buffers, so that a resumed run continues
+/// exactly as if it had never stopped: the epochs completed and their history, every stochastic module's generator
+/// state, the groups' hyperparameters that schedulers move (lr, momentum, β₁/β₂), each scheduler's counters, the data
+/// loaders' epoch counters (from which they derive shuffle and augmentation seeds), and early-stopping state with its
+/// best weights. Stored as JSON under the safetensors metadata key <see cref="MetadataKey"/>.
+/// </summary>
+public sealed class TrainingState
+{
+    /// <summary>The checkpoint metadata key that holds this state.</summary>
+    public const string MetadataKey = "occam.training";
+
+    static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    /// <summary>Epochs completed: training continues with this epoch.</summary>
+    public int Epoch { get; set; }
+
+    /// <summary>The logs of each completed epoch.</summary>
+    public List<Dictionary<string, double>> History { get; set; } = [];
+
+    /// <summary>Stochastic module (dotted name) → base64 of its <see cref="Generator.GetState"/>.</summary>
+    public Dictionary<string, string> Generators { get; set; } = [];
+
+    /// <summary>Per optimizer group: "lr", and "momentum", "beta1", "beta2" where the group has them.</summary>
+    public List<Dictionary<string, double>> Groups { get; set; } = [];
+
+    /// <summary>Per <see cref="LrSchedulerCallback"/>, in callback order: "last_epoch" and the scheduler's own counters
+    /// (children of SequentialLR and ChainedScheduler under "{index}.").</summary>
+    public List<Dictionary<string, double>> Schedulers { get; set; } = [];
+
+    /// <summary>Epoch counters of the training and validation loaders (null where that data is not a <see cref="DataLoader"/>).</summary>
+    public List<int?> Loaders { get; set; } = [];
+
+    /// <summary>Per <see cref="Callbacks.EarlyStopping"/>, in callback order.</summary>
+    public List<EarlyStoppingState> EarlyStopping { get; set; } = [];
+
+    /// <summary>One early-stopping callback's counters, and its best weights (name → base64 of little-endian float32).</summary>
+    public sealed record EarlyStoppingState(int Wait, double? Best, int BestEpoch, int StoppedEpoch, Dictionary<string, string>? BestWeights);
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static TrainingState FromJson(string json, string source)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<TrainingState>(json, Json) ?? throw new InvalidDataException($"TrainingState: '{source}' holds a null '{MetadataKey}'");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"TrainingState: '{source}': '{MetadataKey}' is not valid: {e.Message}");
+        }
+    }
+
+    /// <summary>The state of <paramref name="trainer"/> after <paramref name="epoch"/> completed epochs.</summary>
+    internal static TrainingState Capture(Trainer trainer, int epoch, IEnumerable<Batch>? train, IEnumerable<Batch>? validation)
+    {
+        var state = new TrainingState { Epoch = epoch };
+        foreach (var logs in trainer.History.Epochs) state.History.Add(new Dictionary<string, double>(logs));
+        foreach (var (name, module) in trainer.Model.NamedModules())
+            if (module is IStochasticRegularizer s) state.Generators[name] = Convert.ToBase64String(s.Generator.GetState());
+        foreach (var g in trainer.Optimizer.Groups)
+        {
+            var d = new Dictionary<string, double> { ["lr"] = g.Lr ?? double.NaN };
+            if (g.Momentum is double m) d["momentum"] = m;
+            if (g.Betas is { } betas) (d["beta1"], d["beta2"]) = betas;
+            state.Groups.Add(d);
+        }
+        foreach (var cb in trainer.Callbacks.OfType<LrSchedulerCallback>())
+        {
+            var d = new Dictionary<string, double>();
+            SaveScheduler(cb.Scheduler, "", d);
+            state.Schedulers.Add(d);
+        }
+        state.Loaders = [(train as DataLoader)?.Epoch, (validation as DataLoader)?.Epoch];
+        foreach (var es in trainer.Callbacks.OfType<Callbacks.EarlyStopping>())
+        {
+            var (wait, best, bestEpoch, stopped, weights) = es.SaveState();
+            state.EarlyStopping.Add(new EarlyStoppingState(wait, best, bestEpoch, stopped,
+                weights?.ToDictionary(kv => kv.Key, kv => Convert.ToBase64String(MemoryMarshal.AsBytes(kv.Value.Span)))));
+        }
+        return state;
+    }
+
+    /// <summary>Restores generators, schedulers, group hyperparameters and loader counters into <paramref name="trainer"/>
+    /// (whose model and optimizer the checkpoint has already loaded); checks that they fit before changing anything.</summary>
+    internal void Restore(Trainer trainer, IEnumerable<Batch>? train, IEnumerable<Batch>? validation, string source)
+    {
+        string where = $"Trainer.Resume: '{source}'";
+        var stochastic = trainer.Model.NamedModules().Where(m => m.Module is IStochasticRegularizer)
+            .Select(m => (m.Name, Generator: ((IStochasticRegularizer)m.Module).Generator)).ToList();
+        var names = stochastic.Select(s => s.Name).ToHashSet();
+        if (!names.SetEquals(Generators.Keys))
+            throw new ArgumentException($"{where} holds generator states for [{string.Join(", ", Generators.Keys)}], the model's stochastic modules are [{string.Join(", ", names)}]");
+        var schedulers = trainer.Callbacks.OfType<LrSchedulerCallback>().Select(c => c.Scheduler).ToList();
+        if (schedulers.Count != Schedulers.Count)
+            throw new ArgumentException($"{where} holds {Schedulers.Count} scheduler states, the trainer has {schedulers.Count} LrSchedulerCallbacks");
+        if (Groups.Count != trainer.Optimizer.Groups.Count)
+            throw new ArgumentException($"{where} holds {Groups.Count} parameter groups, the optimizer has {trainer.Optimizer.Groups.Count}");
+        int stoppers = trainer.Callbacks.OfType<Callbacks.EarlyStopping>().Count();
+        if (stoppers != EarlyStopping.Count)
+            throw new ArgumentException($"{where} holds {EarlyStopping.Count} early-stopping states, the trainer has {stoppers} EarlyStopping callbacks");
+        var loaders = new[] { train as DataLoader, validation as DataLoader };
+        for (int i = 0; i < 2; i++)
+            if (loaders[i] != null && (Loaders.Count <= i || Loaders[i] == null))
+                throw new ArgumentException($"{where} holds no epoch counter for the {(i == 0 ? "training" : "validation")} loader");
+
+        foreach (var (name, generator) in stochastic) generator.SetState(Convert.FromBase64String(Generators[name]));
+        for (int i = 0; i < schedulers.Count; i++) LoadScheduler(schedulers[i], "", Schedulers[i], where);
+        for (int i = 0; i < Groups.Count; i++)
+        {
+            var g = trainer.Optimizer.Groups[i];
+            var d = Groups[i];
+            g.Lr = d["lr"];
+            if (d.TryGetValue("momentum", out var m)) g.Momentum = m;
+            if (d.TryGetValue("beta1", out var b1) && d.TryGetValue("beta2", out var b2)) g.Betas = (b1, b2);
+        }
+        for (int i = 0; i < 2; i++)
+            if (loaders[i] != null) loaders[i]!.Epoch = Loaders[i]!.Value;
+    }
+
+    /// <summary>Restores the callbacks' own state after their OnTrainBegin reset it.</summary>
+    internal void RestoreCallbacks(Trainer trainer)
+    {
+        var shapes = trainer.Model.StateDict();
+        int i = 0;
+        foreach (var es in trainer.Callbacks.OfType<Callbacks.EarlyStopping>())
+        {
+            var s = EarlyStopping[i++];
+            var weights = s.BestWeights?.ToDictionary(kv => kv.Key, kv =>
+            {
+                var shape = shapes.TryGetValue(kv.Key, out var t) ? t.Shape : throw new ArgumentException($"Trainer.Resume: early-stopping weights name '{kv.Key}', which the model does not have");
+                var values = MemoryMarshal.Cast<byte, float>(Convert.FromBase64String(kv.Value)).ToArray();
+                return Tensor.FromArray(values, shape);
+            });
+            es.LoadState(s.Wait, s.Best, s.BestEpoch, s.StoppedEpoch, weights);
+        }
+    }
+
+    static void SaveScheduler(LRScheduler scheduler, string prefix, Dictionary<string, double> d)
+    {
+        d[prefix + "last_epoch"] = scheduler.LastEpoch;
+        switch (scheduler)
+        {
+            case ReduceLROnPlateau p:
+                (d[prefix + "best"], d[prefix + "num_bad_epochs"], d[prefix + "cooldown_counter"]) = (p.Best, p.NumBadEpochs, p.CooldownCounter);
+                break;
+            case SequentialLR s:
+                for (int i = 0; i < s.Schedulers.Count; i++) SaveScheduler(s.Schedulers[i], $"{prefix}{i}.", d);
+                break;
+            case ChainedScheduler c:
+                for (int i = 0; i < c.Schedulers.Count; i++) SaveScheduler(c.Schedulers[i], $"{prefix}{i}.", d);
+                break;
+        }
+    }
+
+    static void LoadScheduler(LRScheduler scheduler, string prefix, Dictionary<string, double> d, string where)
+    {
+        double Get(string key) => d.TryGetValue(prefix + key, out var v) ? v
+            : throw new ArgumentException($"{where}: the state of {scheduler.GetType().Name} lacks '{prefix}{key}'");
+        int lastEpoch = checked((int)Get("last_epoch"));
+        switch (scheduler)
+        {
+            case ReduceLROnPlateau p:
+                (p.Best, p.NumBadEpochs, p.CooldownCounter) = (Get("best"), (int)Get("num_bad_epochs"), (int)Get("cooldown_counter"));
+                break;
+            case SequentialLR s:
+                for (int i = 0; i < s.Schedulers.Count; i++) LoadScheduler(s.Schedulers[i], $"{prefix}{i}.", d, where);
+                break;
+            case ChainedScheduler c:
+                for (int i = 0; i < c.Schedulers.Count; i++) LoadScheduler(c.Schedulers[i], $"{prefix}{i}.", d, where);
+                break;
+            case CosineAnnealingWarmRestarts w:
+                // Its cycle counters follow from the step count alone: replay the steps (the lr is restored afterwards).
+                if (w.LastEpoch > lastEpoch)
+                    throw new ArgumentException($"{where}: CosineAnnealingWarmRestarts has already stepped {w.LastEpoch} times, past the saved {lastEpoch}");
+                while (w.LastEpoch < lastEpoch) w.Step();
+                break;
+        }
+        scheduler.LastEpoch = lastEpoch;
+    }
+}

@@ -1,0 +1,101 @@
+using Occam.Data;
+using Occam.Data.Augment;
+using Occam.Losses;
+using Occam.NN;
+using Occam.Optim;
+using Occam.Optim.Schedulers;
+using Occam.Studies;
+using Occam.Training;
+using Occam.Training.Callbacks;
+
+namespace Occam.Tests.Training;
+
+/// <summary>Issue "Trainer can resume from a checkpoint and continue exactly as if never stopped".</summary>
+public class ResumeTests
+{
+    // Everything a run needs, built from the seed alone, as a restarted process would build it.
+    sealed record Run(Trainer Trainer, DataLoader Train, DataLoader Validation, EarlyStopping Stopper);
+
+    static Run Build(string schedule)
+    {
+        var g = new Generator(7);
+        var (all, _) = FashionMnist.LoadEmbedded();
+        var (fit, validation) = Splits.TrainValidation(new Subset(all, Enumerable.Range(0, 6000).Where(i => i % 12 == 0).ToArray()), 0.2, g);
+        var model = Architectures.Mlp(g, hidden: [32], dropout: 0.3f);
+        var optimizer = new AdamW(model.ParameterGroups(), lr: 3e-3);
+        var augment = new Compose(new RandomHorizontalFlip(), new RandomCrop(28, padding: 2));
+        var train = new DataLoader(fit, 32, shuffle: true, generator: g, transform: augment);
+        var val = new DataLoader(validation, 64);
+        LRScheduler scheduler = schedule switch
+        {
+            "cosine" => new CosineAnnealingLR(optimizer, tMax: 4),
+            "onecycle" => new OneCycleLR(optimizer, maxLr: 5e-3, totalSteps: 4 * train.Count),
+            _ => new ReduceLROnPlateau(optimizer, patience: 0, factor: 0.5),
+        };
+        var stopper = new EarlyStopping("val_loss", patience: 10, restoreBestWeights: true);
+        var trainer = new Trainer(model, optimizer, new CrossEntropyLoss(labelSmoothing: 0.1f),
+            [new LrSchedulerCallback(scheduler, perBatch: schedule == "onecycle"), stopper]);
+        return new Run(trainer, train, val, stopper);
+    }
+
+    [Theory]
+    [InlineData("cosine")]
+    [InlineData("onecycle")]
+    [InlineData("plateau")]
+    public void ResumeEqualsUninterrupted(string schedule)
+    {
+        var whole = Build(schedule);
+        var expected = whole.Trainer.Fit(whole.Train, whole.Validation, epochs: 4);
+
+        string dir = Directory.CreateTempSubdirectory("occam-resume").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "run.safetensors");
+            var first = Build(schedule);
+            first.Trainer.Fit(first.Train, first.Validation, epochs: 2, checkpointPath: path);
+
+            var second = Build(schedule);
+            int epoch = second.Trainer.Resume(path, second.Train, second.Validation);
+            Assert.Equal(2, epoch);
+            var resumed = second.Trainer.Fit(second.Train, second.Validation, epochs: 4 - epoch);
+
+            Assert.Equal(4, resumed.Epochs.Count);
+            foreach (var key in expected.Keys.Where(k => k != "seconds"))
+                Assert.Equal(expected[key], resumed[key]);
+            var a = whole.Trainer.Model.StateDict();
+            var b = second.Trainer.Model.StateDict();
+            foreach (var (name, tensor) in a) Assert.Equal(tensor.ToArray(), b[name].ToArray());
+            Assert.Equal(whole.Stopper.BestEpoch, second.Stopper.BestEpoch);
+            Assert.Equal(whole.Stopper.Best, second.Stopper.Best);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void ResumeRejectsAPlainCheckpointAndAMismatchedModel()
+    {
+        string dir = Directory.CreateTempSubdirectory("occam-resume").FullName;
+        try
+        {
+            var run = Build("cosine");
+            string plain = Path.Combine(dir, "plain.safetensors");
+            Occam.IO.Checkpoint.Save(plain, run.Trainer.Model, run.Trainer.Optimizer);
+            var e = Assert.Throws<ArgumentException>(() => run.Trainer.Resume(plain));
+            Assert.Contains("not a resumable checkpoint", e.Message);
+
+            string path = Path.Combine(dir, "run.safetensors");
+            run.Trainer.SaveCheckpoint(path, 0, run.Train, run.Validation);
+            var g = new Generator(1);
+            var other = Architectures.Mlp(g, hidden: [32]); // no dropout layer: the names do not line up
+            var trainer = new Trainer(other, new AdamW(other.ParameterGroups(), lr: 1e-3), new CrossEntropyLoss());
+            Assert.Throws<ArgumentException>(() => trainer.Resume(path));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
