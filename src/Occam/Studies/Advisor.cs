@@ -276,7 +276,7 @@ public static class Advisor
         {
             int s = (int)severity;
             string symptom = _hasAcc
-                ? $"training accuracy exceeds validation by {Num(gap * 100)} points"
+                ? $"over the last epochs training accuracy exceeds validation by {Num(gap * 100)} points"
                 : $"validation loss is {Num(ratio)}× the training loss";
             var recs = new List<Recommendation>
             {
