@@ -1,0 +1,294 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Occam.Data;
+using Occam.Losses;
+using Occam.NN;
+using Occam.Optim;
+using Occam.Regularizers;
+using Occam.Training;
+using Occam.Training.Callbacks;
+
+namespace Occam.Studies;
+
+/// <summary>How a sweep picks configurations: every grid point, random draws, or random draws pruned by successive
+/// halving (Jamieson &amp; Talwalkar 2016; Li et al. 2018, Hyperband's inner loop).</summary>
+public enum SweepMethod { Grid, Random, Halving }
+
+/// <summary>Everything that defines a sweep (and so its identity in a store: see <see cref="Spec"/>).</summary>
+/// <param name="Points">Grid points per range parameter (grid).</param>
+/// <param name="Trials">Configurations drawn (random, halving).</param>
+/// <param name="Repeats">Runs per configuration with different seeds (data split and initialization); the standard
+/// error of the one-SE rule is sd / √repeats.</param>
+/// <param name="Epochs">Epochs per run (halving: of the last rung; earlier rungs get Epochs / η, / η², …).</param>
+public sealed record SweepSettings(SweepSpace Space, SweepMethod Method = SweepMethod.Grid, int Points = 6, int Trials = 12,
+    int Repeats = 3, int Epochs = 20, int TrainSize = 1000, int ValidationSize = 1000, string Model = "mlp", double Lr = 1e-3,
+    int BatchSize = 64, int Eta = 3, int Seed = 1)
+{
+    /// <summary>Checks every value; the message names the bad one.</summary>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Space);
+        foreach (var p in Space.Parameters) Sweep.CheckParameter(p);
+        Positive(Points, "points"); Positive(Trials, "trials"); Positive(Repeats, "repeats"); Positive(Epochs, "epochs");
+        Positive(TrainSize, "train size"); Positive(ValidationSize, "validation size"); Positive(BatchSize, "batch size");
+        if (TrainSize + ValidationSize > 6000)
+            throw new ArgumentException($"Sweep: train size {TrainSize} + validation size {ValidationSize} exceeds the 6000 examples of the embedded Fashion-MNIST training subset");
+        if (Model is not ("mlp" or "cnn")) throw new ArgumentException($"Sweep: model must be mlp or cnn, got '{Model}'");
+        if (!(Lr > 0)) throw new ArgumentException($"Sweep: lr must be positive, got {Lr}");
+        if (Eta < 2) throw new ArgumentException($"Sweep: eta must be at least 2, got {Eta}");
+    }
+
+    static void Positive(int value, string name)
+    {
+        if (value < 1) throw new ArgumentException($"Sweep: {name} must be at least 1, got {value}");
+    }
+
+    /// <summary>Canonical JSON of the settings: two sweeps with the same spec run the same trials.</summary>
+    public string Spec() => JsonSerializer.Serialize(new SortedDictionary<string, object>
+    {
+        ["space"] = Space.Parameters.Select(p => p.ToString()).ToArray(),
+        ["method"] = Method.ToString().ToLowerInvariant(),
+        ["points"] = Method == SweepMethod.Grid ? Points : 0,
+        ["trials"] = Method == SweepMethod.Grid ? 0 : Trials,
+        ["repeats"] = Repeats, ["epochs"] = Epochs, ["train_size"] = TrainSize, ["validation_size"] = ValidationSize,
+        ["model"] = Model, ["lr"] = Lr, ["batch_size"] = BatchSize, ["eta"] = Method == SweepMethod.Halving ? Eta : 0, ["seed"] = Seed,
+    });
+
+    /// <summary>SHA-256 of <see cref="Spec"/>, hex.</summary>
+    public string SpecHash() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Spec())));
+}
+
+/// <summary>One unit of work: configuration <paramref name="Config"/> run with seed index <paramref name="Repeat"/> for
+/// <paramref name="Epochs"/> epochs, in halving rung <paramref name="Rung"/> (0 for grid and random).</summary>
+public sealed record SweepTrial(int Config, int Repeat, int Rung, int Epochs, IReadOnlyDictionary<string, double> Parameters);
+
+/// <summary>A finished trial: the validation accuracy after the last epoch and its value after each epoch.</summary>
+public sealed record TrialResult(SweepTrial Trial, double Metric, double[] Curve);
+
+/// <summary>A configuration's mean validation accuracy over its repeats in one rung, with its standard error sd/√k.</summary>
+public sealed record ConfigSummary(int Config, IReadOnlyDictionary<string, double> Parameters, int Rung, int Epochs,
+    double Mean, double StandardError, int Repeats);
+
+/// <summary>The outcome: every configuration (at the highest rung it reached), the best, and the one-standard-error
+/// choice.</summary>
+public sealed record SweepResult(IReadOnlyList<ConfigSummary> Configurations, ConfigSummary Best, ConfigSummary OneStandardError);
+
+/// <summary>
+/// Tunes regularization strength on validation data. Parameters: weight-decay (AdamW, decoupled), l2 and l1 (Keras
+/// kernel penalties; both → elastic net), dropout, label-smoothing, lr. Each trial trains a model on a seeded,
+/// stratified train/validation draw from the embedded Fashion-MNIST subset and scores its validation accuracy.
+/// The one-SE choice is the most regularized configuration whose mean lies within one standard error of the best
+/// (Breiman et al. 1984; glmnet's <c>lambda.1se</c>). This class plans and scores; storage and scheduling across
+/// processes belong to the caller (see <see cref="Run"/> for the in-memory loop).
+/// </summary>
+public static class Sweep
+{
+    /// <summary>The metric every trial reports (higher is better).</summary>
+    public const string Metric = "val_accuracy";
+
+    /// <summary>The parameters a sweep can vary, and which way is "more regularization" (+1; 0 for lr: neither).</summary>
+    public static IReadOnlyDictionary<string, int> Directions { get; } = new Dictionary<string, int>
+    {
+        ["weight-decay"] = 1, ["l2"] = 1, ["l1"] = 1, ["dropout"] = 1, ["label-smoothing"] = 1, ["lr"] = 0,
+    };
+
+    internal static void CheckParameter(SweepParameter p)
+    {
+        if (!Directions.ContainsKey(p.Name))
+            throw new ArgumentException($"--param '{p}': unknown parameter '{p.Name}'; choose from {string.Join(", ", Directions.Keys)}");
+        double max = p.Name is "dropout" or "label-smoothing" ? 1 : double.PositiveInfinity;
+        bool ok = p.Name == "lr" ? p.Low > 0 : p.Low >= 0;
+        if (!ok || !(p.High < max))
+            throw new ArgumentException($"--param '{p}': {p.Name} must lie in {(p.Name == "lr" ? "(0" : "[0")}, {(max == 1 ? "1)" : "∞)")}");
+    }
+
+    /// <summary>The configurations of the sweep, in order: the grid, or <see cref="SweepSettings.Trials"/> random draws.</summary>
+    public static List<Dictionary<string, double>> Configurations(SweepSettings settings)
+    {
+        settings.Validate();
+        return settings.Method == SweepMethod.Grid
+            ? settings.Space.Grid(settings.Points)
+            : settings.Space.Random(settings.Trials, new Generator(DataLoader.Mix((ulong)settings.Seed, 0x5EE9UL)));
+    }
+
+    /// <summary>The first rung: every configuration × every repeat.</summary>
+    public static List<SweepTrial> FirstRung(SweepSettings settings)
+    {
+        var configs = Configurations(settings);
+        int epochs = RungEpochs(settings, configs.Count, 0);
+        return configs.SelectMany((c, i) => Enumerable.Range(0, settings.Repeats).Select(r => new SweepTrial(i, r, 0, epochs, c))).ToList();
+    }
+
+    /// <summary>Rungs of successive halving for <paramref name="configurations"/> configurations: each keeps the top
+    /// ⌊n/η⌋ (at least one) until one is left; 1 for grid and random.</summary>
+    public static int Rungs(SweepSettings settings, int configurations)
+    {
+        if (settings.Method != SweepMethod.Halving) return 1;
+        int rungs = 1;
+        for (int n = configurations; n > 1; n = Math.Max(1, n / settings.Eta)) rungs++;
+        return rungs;
+    }
+
+    /// <summary>Epochs of rung <paramref name="rung"/>: the full budget at the last rung, divided by η per rung before it.</summary>
+    public static int RungEpochs(SweepSettings settings, int configurations, int rung)
+    {
+        int below = Rungs(settings, configurations) - 1 - rung;
+        return Math.Max(1, (int)Math.Round(settings.Epochs / Math.Pow(settings.Eta, below)));
+    }
+
+    /// <summary>The configurations promoted from a finished rung: the top ⌊n/η⌋ (at least one) by mean, or none when
+    /// only one was left.</summary>
+    public static List<ConfigSummary> Promote(IReadOnlyList<ConfigSummary> rung, int eta)
+    {
+        if (rung.Count <= 1) return [];
+        return rung.OrderByDescending(c => c.Mean).ThenBy(c => c.Config).Take(Math.Max(1, rung.Count / eta)).ToList();
+    }
+
+    /// <summary>The trials of the rung after the one that <paramref name="finished"/> completes (empty when the sweep is
+    /// done). <paramref name="configurations"/> is the size of the first rung.</summary>
+    public static List<SweepTrial> NextRung(SweepSettings settings, int configurations, IEnumerable<TrialResult> finished)
+    {
+        if (settings.Method != SweepMethod.Halving) return [];
+        var summaries = Summarize(finished);
+        if (summaries.Count == 0) return [];
+        int rung = summaries.Max(s => s.Rung);
+        int next = rung + 1;
+        if (next >= Rungs(settings, configurations)) return [];
+        int epochs = RungEpochs(settings, configurations, next);
+        return Promote(summaries.Where(s => s.Rung == rung).ToList(), settings.Eta)
+            .SelectMany(c => Enumerable.Range(0, settings.Repeats).Select(r => new SweepTrial(c.Config, r, next, epochs, c.Parameters))).ToList();
+    }
+
+    /// <summary>Mean and standard error (sample sd / √k) of each configuration at the highest rung it reached.</summary>
+    public static List<ConfigSummary> Summarize(IEnumerable<TrialResult> results) => results
+        .GroupBy(r => r.Trial.Config)
+        .Select(g =>
+        {
+            int rung = g.Max(r => r.Trial.Rung);
+            var top = g.Where(r => r.Trial.Rung == rung).ToList();
+            var (mean, se) = MeanAndError(top.Select(r => r.Metric).ToArray());
+            return new ConfigSummary(g.Key, top[0].Trial.Parameters, rung, top[0].Trial.Epochs, mean, se, top.Count);
+        })
+        .OrderBy(c => c.Config).ToList();
+
+    /// <summary>Mean and standard error sd/√k (sample sd; 0 for a single value).</summary>
+    public static (double Mean, double StandardError) MeanAndError(IReadOnlyList<double> values)
+    {
+        if (values.Count == 0) return (double.NaN, double.NaN);
+        double mean = values.Average();
+        if (values.Count == 1) return (mean, 0);
+        double variance = values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1);
+        return (mean, Math.Sqrt(variance / values.Count));
+    }
+
+    /// <summary>The best configuration (highest mean) among those at the highest rung, and the one-SE choice: among
+    /// them, the most regularized whose mean is at least best − SE(best). "Most regularized" sums, over the
+    /// regularizing parameters, each value's position in its range (log space for log ranges).</summary>
+    public static (ConfigSummary Best, ConfigSummary OneStandardError) Choose(IReadOnlyList<ConfigSummary> configurations, SweepSpace space)
+    {
+        ArgumentNullException.ThrowIfNull(space);
+        if (configurations.Count == 0) throw new ArgumentException("Sweep.Choose: no finished configurations");
+        int rung = configurations.Max(c => c.Rung);
+        var finalists = configurations.Where(c => c.Rung == rung).ToList();
+        var best = finalists.OrderByDescending(c => c.Mean).ThenBy(c => c.Config).First();
+        double floor = best.Mean - best.StandardError;
+        var oneSe = finalists.Where(c => c.Mean >= floor)
+            .OrderByDescending(c => Regularization(c.Parameters, space)).ThenByDescending(c => c.Mean).ThenBy(c => c.Config).First();
+        return (best, oneSe);
+    }
+
+    /// <summary>How strongly a configuration regularizes: Σ over regularizing parameters of their position in range.</summary>
+    public static double Regularization(IReadOnlyDictionary<string, double> parameters, SweepSpace space) =>
+        space.Parameters.Where(p => Directions.GetValueOrDefault(p.Name) > 0 && parameters.ContainsKey(p.Name))
+            .Sum(p => p.Position(parameters[p.Name]));
+
+    /// <summary>The ranges of a regularizing parameter where the mean falls below best − SE(best): on the weak side of
+    /// the best value, too little regularization (overfitting, from the lowest value tried up to the last such value);
+    /// on the strong side, too much (underfitting, from the first such value up to the highest tried). Null where no
+    /// value falls below, and both null for lr (neither side regularizes).</summary>
+    public static ((double Low, double High)? Overfitting, (double Low, double High)? Underfitting) Regions(SweepResult result, SweepParameter parameter)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(parameter);
+        if (Directions.GetValueOrDefault(parameter.Name) <= 0 || !result.Best.Parameters.TryGetValue(parameter.Name, out double at)) return (null, null);
+        double floor = result.Best.Mean - result.Best.StandardError;
+        var xs = result.Configurations.Where(c => c.Parameters.ContainsKey(parameter.Name)).Select(c => (X: c.Parameters[parameter.Name], c.Mean)).ToList();
+        double lo = xs.Min(p => p.X), hi = xs.Max(p => p.X);
+        var weak = xs.Where(p => p.X < at && p.Mean < floor).Select(p => p.X).ToList();
+        var strong = xs.Where(p => p.X > at && p.Mean < floor).Select(p => p.X).ToList();
+        return (weak.Count > 0 ? (lo, weak.Max()) : null, strong.Count > 0 ? (strong.Min(), hi) : null);
+    }
+
+    /// <summary>Summarizes finished trials into the result.</summary>
+    public static SweepResult Result(IEnumerable<TrialResult> results, SweepSpace space)
+    {
+        var summaries = Summarize(results);
+        var (best, oneSe) = Choose(summaries, space);
+        return new SweepResult(summaries, best, oneSe);
+    }
+
+    /// <summary>Runs a whole sweep in this process (rung after rung) and returns its result.</summary>
+    public static SweepResult Run(SweepSettings settings, Action<TrialResult>? progress = null)
+    {
+        var pending = FirstRung(settings);
+        int configurations = pending.Count / settings.Repeats;
+        var done = new List<TrialResult>();
+        while (pending.Count > 0)
+        {
+            var rung = new List<TrialResult>();
+            foreach (var trial in pending)
+            {
+                var result = RunTrial(settings, trial);
+                rung.Add(result);
+                progress?.Invoke(result);
+            }
+            done.AddRange(rung);
+            pending = NextRung(settings, configurations, done);
+        }
+        return Result(done, settings.Space);
+    }
+
+    /// <summary>Trains one trial and returns its validation accuracy per epoch. The data draw and the initialization
+    /// depend only on the seed and the repeat, so every configuration sees the same draws (paired comparisons).
+    /// <paramref name="onEpoch"/> sees (epoch, validation accuracy) after each epoch.</summary>
+    public static TrialResult RunTrial(SweepSettings settings, SweepTrial trial, Action<int, double>? onEpoch = null)
+    {
+        ArgumentNullException.ThrowIfNull(trial);
+        settings.Validate();
+        var values = trial.Parameters;
+        foreach (var name in values.Keys)
+            if (!Directions.ContainsKey(name)) throw new ArgumentException($"Sweep.RunTrial: unknown parameter '{name}'");
+        double Get(string name, double fallback) => values.TryGetValue(name, out double v) ? v : fallback;
+
+        var g = new Generator(DataLoader.Mix((ulong)settings.Seed, (ulong)trial.Repeat));
+        var (trainSet, validationSet) = Draw(settings, g);
+        double l1 = Get("l1", 0), l2 = Get("l2", 0);
+        Regularizer? penalty = l1 > 0 && l2 > 0 ? new ElasticNet(l1, l2) : l1 > 0 ? new L1(l1) : l2 > 0 ? new L2(l2) : null;
+        float dropout = (float)Get("dropout", 0);
+        var model = settings.Model == "cnn"
+            ? Architectures.Cnn(g, dropout: dropout, kernelRegularizer: penalty)
+            : Architectures.Mlp(g, dropout: dropout, kernelRegularizer: penalty);
+        double decay = Get("weight-decay", 0);
+        var optimizer = new AdamW(model.ParameterGroups(DecayPolicy.ExcludeBiasAndNorm, decay), lr: Get("lr", settings.Lr), weightDecay: decay);
+        var callbacks = new List<Callback> { new TerminateOnNaN() };
+        if (onEpoch != null)
+            callbacks.Add(new ProgressCallback(p => { if (p.EpochEnded) onEpoch(p.Epoch, p.Logs.GetValueOrDefault(Metric, double.NaN)); }));
+        var trainer = new Trainer(model, optimizer, new CrossEntropyLoss((float)Get("label-smoothing", 0)), callbacks);
+        var history = trainer.Fit(new DataLoader(trainSet, settings.BatchSize, shuffle: true, generator: g),
+            new DataLoader(validationSet, 500), trial.Epochs);
+        var curve = history[Metric];
+        // A run that diverged (NaN loss) stops early; it scores as chance rather than as a missing value.
+        double metric = curve.Length == trial.Epochs && double.IsFinite(curve[^1]) ? curve[^1] : 0.1;
+        return new TrialResult(trial, metric, curve);
+    }
+
+    // A stratified draw of TrainSize + ValidationSize examples, split stratified again.
+    static (IDataset Train, IDataset Validation) Draw(SweepSettings s, Generator g)
+    {
+        var (all, _) = FashionMnist.LoadEmbedded();
+        int total = s.TrainSize + s.ValidationSize;
+        IDataset pool = total < all.Count ? Splits.TrainValidation(all, total / (double)all.Count, g).Validation : all;
+        return Splits.TrainValidation(pool, s.ValidationSize / (double)pool.Count, g);
+    }
+}

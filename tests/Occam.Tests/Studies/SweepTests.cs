@@ -1,0 +1,180 @@
+using Occam.Studies;
+
+namespace Occam.Tests.Studies;
+
+public class SweepTests
+{
+    static SweepSettings Settings(string[] space, SweepMethod method = SweepMethod.Grid, int points = 3, int trials = 9, int repeats = 2, int epochs = 9) =>
+        new(SweepSpace.Parse(space), method, points, trials, repeats, epochs);
+
+    static ConfigSummary Config(int id, double value, double mean, double se, string name = "l2", int rung = 0) =>
+        new(id, new Dictionary<string, double> { [name] = value }, rung, 1, mean, se, 3);
+
+    [Fact]
+    public void ParsesRangesLogRangesAndLists()
+    {
+        var range = SweepSpace.ParseParameter("dropout=0..0.5");
+        Assert.Equal(("dropout", 0.0, 0.5, false, (IReadOnlyList<double>?)null), (range.Name, range.Low, range.High, range.Log, range.Values));
+        var log = SweepSpace.ParseParameter("Weight-Decay = 1e-5..1e-1:log");
+        Assert.Equal(("weight-decay", 1e-5, 1e-1, true), (log.Name, log.Low, log.High, log.Log));
+        var list = SweepSpace.ParseParameter("l2=0.01,0,1e-3");
+        Assert.Equal([0, 1e-3, 0.01], list.Values!);
+        Assert.Equal("l2=0,0.001,0.01", list.ToString());
+        Assert.Equal("weight-decay=1E-05..0.1:log", log.ToString());
+    }
+
+    [Theory]
+    [InlineData("dropout", "no name=")]
+    [InlineData("=0..1", "no name=")]
+    [InlineData("dropout=", "no values")]
+    [InlineData("dropout=0.5..0.1", "must exceed")]
+    [InlineData("dropout=0.2..0.2", "must exceed")]
+    [InlineData("l2=0..1e-1:log", "positive lower end")]
+    [InlineData("l2=1e-5..abc", "'abc' is not a number")]
+    [InlineData("l2=1e-5..", "missing")]
+    [InlineData("l2=1e-5..1e-1:ln", "unknown scale")]
+    [InlineData("l2=1,2:log", "not to lists")]
+    [InlineData("l2=1,,2", "missing")]
+    public void MalformedTextIsRejectedWithTheTextQuoted(string text, string reason)
+    {
+        var e = Assert.Throws<FormatException>(() => SweepSpace.ParseParameter(text));
+        Assert.Contains($"'{text}'", e.Message);
+        Assert.Contains(reason, e.Message);
+    }
+
+    [Fact]
+    public void UnknownNamesAndOutOfRangeValuesAreRejected()
+    {
+        Assert.Contains("unknown parameter 'momentum'", Assert.Throws<ArgumentException>(() => Settings(["momentum=0..1"]).Validate()).Message);
+        Assert.Contains("dropout must lie in [0, 1)", Assert.Throws<ArgumentException>(() => Settings(["dropout=0..1"]).Validate()).Message);
+        Assert.Contains("more than once", Assert.Throws<ArgumentException>(() => Settings(["l2=0..1", "l2=1,2"])).Message);
+    }
+
+    [Fact]
+    public void GridIsTheProductOfEvenlySpacedPoints()
+    {
+        var grid = SweepSpace.Parse(["l2=1e-4..1e-2:log", "dropout=0..0.5"]).Grid(3);
+        Assert.Equal(9, grid.Count);
+        var l2 = grid.Select(c => c["l2"]).Distinct().ToArray();
+        Assert.Equal(3, l2.Length);
+        Assert.Equal(1e-4, l2[0], 12);
+        Assert.Equal(1e-3, l2[1], 12);
+        Assert.Equal(1e-2, l2[2], 12);
+        Assert.Equal([0, 0.25, 0.5], grid.Select(c => c["dropout"]).Distinct().Order().ToArray());
+        Assert.Equal(4, SweepSpace.Parse(["l2=1,2,3,4"]).Grid(3).Count);  // a list ignores the point count
+    }
+
+    [Fact]
+    public void RandomDrawsStayInRangeAreLogUniformAndSeeded()
+    {
+        var space = SweepSpace.Parse(["weight-decay=1e-5..1e-1:log", "dropout=0,0.3"]);
+        var draws = space.Random(2000, new Generator(7));
+        Assert.All(draws, d => Assert.InRange(d["weight-decay"], 1e-5, 1e-1));
+        Assert.All(draws, d => Assert.Contains(d["dropout"], new[] { 0, 0.3 }));
+        // Log-uniform: about a quarter of the draws fall in each of the four decades.
+        Assert.InRange(draws.Count(d => d["weight-decay"] < 1e-4), 400, 600);
+        Assert.Equal(draws.Select(d => d["weight-decay"]), space.Random(2000, new Generator(7)).Select(d => d["weight-decay"]));
+    }
+
+    [Fact]
+    public void HalvingKeepsTheTopThirdAndTriplesTheEpochs()
+    {
+        var s = Settings(["l2=1e-5..1e-1:log"], SweepMethod.Halving, trials: 9, repeats: 2, epochs: 18);
+        var first = Sweep.FirstRung(s);
+        Assert.Equal(18, first.Count);
+        Assert.Equal(3, Sweep.Rungs(s, 9));                       // 9 → 3 → 1
+        Assert.All(first, t => Assert.Equal(2, t.Epochs));      // 18 / 3²
+        // Configuration i scores i / 10 (repeat 1 a bit higher): the top three (6, 7, 8) go on with 6 epochs.
+        var results = first.Select(t => new TrialResult(t, t.Config / 10.0 + t.Repeat * 0.01, [0])).ToList();
+        var second = Sweep.NextRung(s, 9, results);
+        Assert.Equal([6, 6, 7, 7, 8, 8], second.Select(t => t.Config).Order());
+        Assert.All(second, t => { Assert.Equal(1, t.Rung); Assert.Equal(6, t.Epochs); });
+        // In the second rung configuration 6 does best; it alone reaches the last rung, with the full 18 epochs.
+        results.AddRange(second.Select(t => new TrialResult(t, t.Config == 6 ? 0.9 : 0.5, [0])));
+        var third = Sweep.NextRung(s, 9, results);
+        Assert.Equal([6, 6], third.Select(t => t.Config));
+        Assert.All(third, t => Assert.Equal(18, t.Epochs));
+        results.AddRange(third.Select(t => new TrialResult(t, 0.95, [0])));
+        Assert.Empty(Sweep.NextRung(s, 9, results));
+        var result = Sweep.Result(results, s.Space);
+        Assert.Equal(6, result.Best.Config);
+        Assert.Equal(2, result.Best.Rung);
+        Assert.Equal(9, result.Configurations.Count);
+    }
+
+    [Fact]
+    public void GridAndRandomHaveOneRung()
+    {
+        var s = Settings(["dropout=0..0.5"], points: 4, repeats: 3, epochs: 5);
+        var first = Sweep.FirstRung(s);
+        Assert.Equal(12, first.Count);
+        Assert.All(first, t => Assert.Equal(5, t.Epochs));
+        Assert.Empty(Sweep.NextRung(s, 4, first.Select(t => new TrialResult(t, 0.5, [0.5]))));
+    }
+
+    [Fact]
+    public void StandardErrorIsSampleSdOverRootN()
+    {
+        var (mean, se) = Sweep.MeanAndError([0.80, 0.82, 0.84]);
+        Assert.Equal(0.82, mean, 12);
+        Assert.Equal(0.02 / Math.Sqrt(3), se, 12);   // sd = 0.02
+        Assert.Equal((0.5, 0.0), Sweep.MeanAndError([0.5]));
+    }
+
+    [Fact]
+    public void OneStandardErrorRuleTakesTheMostRegularizedValueWithinOneSeOfTheBest()
+    {
+        var space = SweepSpace.Parse(["l2=1e-5..1e-1:log"]);
+        ConfigSummary[] configs =
+        [
+            Config(0, 1e-5, 0.80, 0.01),
+            Config(1, 1e-4, 0.82, 0.01),
+            Config(2, 1e-3, 0.85, 0.02),   // best; floor 0.83
+            Config(3, 1e-2, 0.835, 0.01),  // within one SE, more regularized: the choice
+            Config(4, 1e-1, 0.70, 0.01),
+        ];
+        var (best, oneSe) = Sweep.Choose(configs, space);
+        Assert.Equal(2, best.Config);
+        Assert.Equal(3, oneSe.Config);
+        var result = new SweepResult(configs, best, oneSe);
+        var (over, under) = Sweep.Regions(result, space.Parameters[0]);
+        Assert.Equal((1e-5, 1e-4), over);   // below the floor on the weak side
+        Assert.Equal((1e-1, 1e-1), under);  // below the floor on the strong side
+        // With a tiny SE nothing else qualifies and the choice is the best itself.
+        var tight = configs.Select(c => c with { StandardError = 0.001 }).ToArray();
+        Assert.Equal(2, Sweep.Choose(tight, space).OneStandardError.Config);
+    }
+
+    [Fact]
+    public void LearningRateIsNeitherSideOfRegularization()
+    {
+        var space = SweepSpace.Parse(["lr=1e-4..1e-2:log"]);
+        ConfigSummary[] configs = [Config(0, 1e-4, 0.80, 0.05, "lr"), Config(1, 1e-3, 0.82, 0.05, "lr"), Config(2, 1e-2, 0.60, 0.05, "lr")];
+        var (best, oneSe) = Sweep.Choose(configs, space);
+        Assert.Equal(1, best.Config);
+        Assert.Equal(1, oneSe.Config);   // no regularization order: ties go to the higher mean
+        Assert.Equal((null, null), Sweep.Regions(new SweepResult(configs, best, oneSe), space.Parameters[0]));
+    }
+
+    [Fact]
+    public void SpecHashChangesWithTheSweepOnly()
+    {
+        var a = Settings(["l2=1e-5..1e-1:log"]);
+        Assert.Equal(a.SpecHash(), Settings(["l2 = 1e-5..0.1:log"]).SpecHash());
+        Assert.NotEqual(a.SpecHash(), Settings(["l2=1e-5..1e-2:log"]).SpecHash());
+        Assert.NotEqual(a.SpecHash(), (a with { Epochs = 3 }).SpecHash());
+    }
+
+    [Fact]
+    public void TinyTrialTrainsAndReportsACurve()
+    {
+        var s = new SweepSettings(SweepSpace.Parse(["dropout=0,0.2"]), Repeats: 1, Epochs: 2, TrainSize: 200, ValidationSize: 100);
+        var trial = Sweep.FirstRung(s)[1];
+        var epochs = new List<int>();
+        var result = Sweep.RunTrial(s, trial, (e, _) => epochs.Add(e));
+        Assert.Equal([0, 1], epochs);
+        Assert.Equal(2, result.Curve.Length);
+        Assert.InRange(result.Metric, 0.3, 1.0);
+        Assert.Equal(result.Metric, Sweep.RunTrial(s, trial).Metric);   // seeded: the same trial gives the same number
+    }
+}
