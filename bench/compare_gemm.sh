@@ -3,6 +3,6 @@
 # Usage: bench/compare_gemm.sh [--threads 2 1] [--rounds 3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet build -c Release src/Occam.Cli -nologo -v quiet >/dev/null
+if ! build=$(dotnet build -c Release src/Occam.Cli -nologo -v quiet 2>&1); then echo "$build" >&2; exit 1; fi
 lscpu | grep -E '^(Model name|CPU\(s\))' || true
 exec /usr/bin/python3 bench/gemm_peer.py --occam "dotnet run -c Release --no-build --project src/Occam.Cli --" "$@"
