@@ -7,28 +7,16 @@ namespace Occam.Tests.Ops;
 /// (written by tools/fixtures/torch_fixtures.py).</summary>
 public class TorchFixtureTests
 {
-    static readonly Lazy<Dictionary<string, JsonElement>> Cases = new(() =>
-    {
-        var path = Path.Combine(AppContext.BaseDirectory, "fixtures", "ops.json");
-        var doc = JsonDocument.Parse(File.ReadAllText(path));
-        return doc.RootElement.GetProperty("cases").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!);
-    });
+    static readonly Lazy<Dictionary<string, JsonElement>> Cases = new(() => Fixtures.Cases("ops.json"));
 
-    public static TheoryData<string> Names()
-    {
-        var data = new TheoryData<string>();
-        foreach (var name in Cases.Value.Keys) data.Add(name);
-        return data;
-    }
+    public static TheoryData<string> Names() => Fixtures.Names(Cases.Value.Keys);
 
-    static Tensor Read(JsonElement t) =>
-        Tensor.FromArray(t.GetProperty("data").EnumerateArray().Select(v => v.GetSingle()).ToArray(),
-                         t.GetProperty("shape").EnumerateArray().Select(v => v.GetInt32()).ToArray());
+    static Tensor Read(JsonElement t) => Fixtures.Tensor(t);
 
     static int[] Ints(JsonElement e) => e.ValueKind == JsonValueKind.Array ? e.EnumerateArray().Select(v => v.GetInt32()).ToArray() : [e.GetInt32()];
     static (int, int) Pair(JsonElement args, string key) { var v = Ints(args.GetProperty(key)); return (v[0], v.Length > 1 ? v[1] : v[0]); }
     static float F(JsonElement args, string key) => args.GetProperty(key).GetSingle();
-    static bool Has(JsonElement args, string key) => args.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null;
+    static bool Has(JsonElement args, string key) => Fixtures.Has(args, key);
     static int[]? Dims(JsonElement args) => Has(args, "dim") ? Ints(args.GetProperty("dim")) : null;
     static bool Keep(JsonElement args) => Has(args, "keepdim") && args.GetProperty("keepdim").GetBoolean();
 

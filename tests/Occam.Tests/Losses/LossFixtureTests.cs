@@ -8,25 +8,13 @@ namespace Occam.Tests.Losses;
 /// tests/fixtures/losses.json (written by tools/fixtures/torch_loss_fixtures.py).</summary>
 public class LossFixtureTests
 {
-    static readonly Lazy<Dictionary<string, JsonElement>> Cases = new(() =>
-    {
-        var path = Path.Combine(AppContext.BaseDirectory, "fixtures", "losses.json");
-        var doc = JsonDocument.Parse(File.ReadAllText(path));
-        return doc.RootElement.GetProperty("cases").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!);
-    });
+    static readonly Lazy<Dictionary<string, JsonElement>> Cases = new(() => Fixtures.Cases("losses.json"));
 
-    public static TheoryData<string> Names()
-    {
-        var data = new TheoryData<string>();
-        foreach (var name in Cases.Value.Keys) data.Add(name);
-        return data;
-    }
+    public static TheoryData<string> Names() => Fixtures.Names(Cases.Value.Keys);
 
-    static Tensor Read(JsonElement t) =>
-        Tensor.FromArray(t.GetProperty("data").EnumerateArray().Select(v => v.GetSingle()).ToArray(),
-                         t.GetProperty("shape").EnumerateArray().Select(v => v.GetInt32()).ToArray());
+    static Tensor Read(JsonElement t) => Fixtures.Tensor(t);
 
-    static bool Has(JsonElement args, string key) => args.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null;
+    static bool Has(JsonElement args, string key) => Fixtures.Has(args, key);
     static float F(JsonElement a, string key) => a.GetProperty(key).GetSingle();
     static Tensor? Vector(JsonElement a, string key) => Has(a, key)
         ? Tensor.FromArray(a.GetProperty(key).EnumerateArray().Select(v => v.GetSingle()).ToArray(), a.GetProperty(key).GetArrayLength())

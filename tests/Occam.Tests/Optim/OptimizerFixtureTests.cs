@@ -10,13 +10,11 @@ namespace Occam.Tests.Optim;
 /// tools/fixtures/torch_optim_fixtures.py): two parameter groups, weight decay, and a StepLR scheduler.</summary>
 public class OptimizerFixtureTests
 {
-    static readonly Lazy<Dictionary<string, JsonElement>> Cases = new(() =>
-        JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "fixtures", "optim.json")))
-            .RootElement.GetProperty("cases").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!));
+    static readonly Lazy<Dictionary<string, JsonElement>> Cases = new(() => Fixtures.Cases("optim.json"));
 
     public static TheoryData<string> Names() => [.. Cases.Value.Keys];
 
-    static float[] F(JsonElement e) => e.EnumerateArray().Select(v => v.GetSingle()).ToArray();
+    static float[] F(JsonElement e) => Fixtures.Floats(e);
 
     static Optimizer Make(string name, IEnumerable<ParameterGroup> groups, double lr, JsonElement k)
     {

@@ -9,25 +9,13 @@ namespace Occam.Tests.NN.Normalization;
 /// output after them, from tests/fixtures/norm.json (written by tools/fixtures/torch_norm_fixtures.py).</summary>
 public class NormFixtureTests
 {
-    static readonly Lazy<Dictionary<string, JsonElement>> Cases = new(() =>
-    {
-        var path = Path.Combine(AppContext.BaseDirectory, "fixtures", "norm.json");
-        var doc = JsonDocument.Parse(File.ReadAllText(path));
-        return doc.RootElement.GetProperty("cases").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!);
-    });
+    static readonly Lazy<Dictionary<string, JsonElement>> Cases = new(() => Fixtures.Cases("norm.json"));
 
-    public static TheoryData<string> Names()
-    {
-        var data = new TheoryData<string>();
-        foreach (var name in Cases.Value.Keys) data.Add(name);
-        return data;
-    }
+    public static TheoryData<string> Names() => Fixtures.Names(Cases.Value.Keys);
 
-    static bool Has(JsonElement e, string key) => e.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null;
+    static bool Has(JsonElement e, string key) => Fixtures.Has(e, key);
 
-    static Tensor? Read(JsonElement c, string key) => !Has(c, key) ? null :
-        Tensor.FromArray(c.GetProperty(key).GetProperty("data").EnumerateArray().Select(v => v.GetSingle()).ToArray(),
-                         c.GetProperty(key).GetProperty("shape").EnumerateArray().Select(v => v.GetInt32()).ToArray());
+    static Tensor? Read(JsonElement c, string key) => Has(c, key) ? Fixtures.Tensor(c.GetProperty(key)) : null;
 
     static int[] Ints(JsonElement e) => e.EnumerateArray().Select(v => v.GetInt32()).ToArray();
     static float? OptF(JsonElement a, string key) => Has(a, key) ? a.GetProperty(key).GetSingle() : null;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Occam.Tests.Support;
 using Occam.NN;
 using Occam.Optim;
 using Occam.Optim.Schedulers;
@@ -10,9 +11,7 @@ namespace Occam.Tests.Optim.Schedulers;
 /// momentum or β₁) after construction and after each step, to 1e-9 relative.</summary>
 public class SchedulerFixtureTests
 {
-    static readonly Lazy<Dictionary<string, JsonElement>> Cases = new(() =>
-        JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "fixtures", "schedulers.json")))
-            .RootElement.GetProperty("cases").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!));
+    static readonly Lazy<Dictionary<string, JsonElement>> Cases = new(() => Fixtures.Cases("schedulers.json"));
 
     public static TheoryData<string> Names() => [.. Cases.Value.Keys];
 
