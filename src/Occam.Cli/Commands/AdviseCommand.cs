@@ -1,9 +1,89 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Occam.Studies;
+using Spectre.Console;
 
 namespace Occam.Cli.Commands;
 
-/// <summary>`occam advise`: PLACEHOLDER, being written.</summary>
+/// <summary>`occam advise HISTORY.csv|RUN_DIR`: reads learning curves and prints the diagnosis and what to change
+/// (<see cref="Advisor"/>).</summary>
 internal static class AdviseCommand
 {
-    public static Command Create() => new("advise", "(not yet available)");
+    public static Command Create()
+    {
+        var history = new Argument<string>("HISTORY")
+        {
+            Description = "A history CSV (Occam's, or a Keras CSVLogger file: epoch, loss, accuracy, val_loss, val_accuracy), " +
+                "or a run directory holding history.csv (else its first *.csv).",
+        };
+        var json = Cli.Json();
+        var command = new Command("advise", """
+            Diagnoses overfitting, underfitting or a good fit from training and validation curves, and recommends
+            concrete changes (weight decay, dropout, augmentation, early stopping at the best epoch, ...) with values
+            and the reason for each. best_epoch is 0-based, as Keras numbers epochs; early_stopping's value is the
+            number of epochs to train (best_epoch + 1).
+            Example: occam advise runs/mlp/history.csv    occam advise runs/mlp --json
+            """) { history, json };
+        Cli.SetAction(command, parse =>
+        {
+            var path = HistoryFile(parse.GetValue(history)!);
+            var advice = Advisor.Diagnose(Advisor.ReadHistoryCsv(path));
+            if (parse.GetValue(json)) Console.Out.WriteLine(Json(advice));
+            else Print(advice, path);
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>The history file: the path itself, or in a directory history.csv, else its first *.csv by name.</summary>
+    static string HistoryFile(string path)
+    {
+        if (File.Exists(path)) return path;
+        if (!Directory.Exists(path)) throw new FileNotFoundException($"'{path}' is neither a history CSV nor a run directory");
+        var named = Path.Combine(path, "history.csv");
+        if (File.Exists(named)) return named;
+        return Directory.GetFiles(path, "*.csv").Order(StringComparer.Ordinal).FirstOrDefault()
+            ?? throw new FileNotFoundException($"the directory '{path}' holds no history.csv and no other *.csv file");
+    }
+
+    static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>{"diagnosis": "...", "best_epoch": k, "recommendations": [{"technique": "...", "value": v|null, "why": "..."}]}</summary>
+    internal static string Json(Advice advice) => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["diagnosis"] = advice.Diagnosis,
+        ["best_epoch"] = advice.BestEpoch,
+        ["recommendations"] = advice.Recommendations.Select(r => new Dictionary<string, object?>
+        {
+            ["technique"] = r.Technique, ["value"] = r.Value, ["why"] = r.Why,
+        }).ToList(),
+    }, JsonOptions);
+
+    static void Print(Advice advice, string path)
+    {
+        var console = Terminal();
+        string color = advice.Diagnosis switch { "overfitting" => "red", "underfitting" => "yellow", _ => "green" };
+        console.MarkupLine($"[bold]{Markup.Escape(path)}[/]: [bold {color}]{advice.Diagnosis}[/] (best epoch {advice.BestEpoch}, 0-based)");
+        console.WriteLine(advice.Reading);
+        if (advice.Recommendations.Count == 0)
+        {
+            console.WriteLine("No change recommended.");
+            return;
+        }
+        var table = new Table().AddColumn("technique").AddColumn(new TableColumn("value").RightAligned()).AddColumn("why");
+        foreach (var r in advice.Recommendations)
+            table.AddRow(Markup.Escape(r.Technique), r.Value is double v ? v.ToString("G4", CultureInfo.InvariantCulture) : "-", Markup.Escape(r.Why));
+        console.Write(table);
+    }
+
+    /// <summary>A console on the current <see cref="Console.Out"/> (so in-process runs capture the tables); when the
+    /// output goes to a file or pipe, 200 columns wide rather than Spectre's default of 80, so wide tables keep their shape.</summary>
+    internal static IAnsiConsole Terminal()
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        if (Console.IsOutputRedirected || Console.Out is StringWriter) console.Profile.Width = Math.Max(console.Profile.Width, 200);
+        return console;
+    }
 }

@@ -1,0 +1,93 @@
+using System.Text.Json;
+
+namespace Occam.Cli.Tests;
+
+public sealed class AdviseCommandTests : IDisposable
+{
+    readonly string _dir = CliRunner.TempDir();
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>The seed's exercise: training accuracy reaches 98%, validation stalls at 75%, validation loss turns up after epoch 3.</summary>
+    const string Overfitting = """
+        epoch,accuracy,loss,val_accuracy,val_loss,learning_rate
+        0,0.62,0.72,0.66,0.95,0.001
+        1,0.74,0.45,0.71,0.80,0.001
+        2,0.83,0.28,0.74,0.74,0.001
+        3,0.89,0.17,0.75,0.72,0.001
+        4,0.93,0.11,0.755,0.73,0.001
+        5,0.95,0.08,0.75,0.77,0.001
+        6,0.965,0.05,0.75,0.82,0.001
+        7,0.975,0.04,0.748,0.88,0.001
+        8,0.98,0.03,0.75,0.93,0.001
+        9,0.98,0.03,0.75,0.97,0.001
+        """;
+
+    string Write(string name, string text)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public void JsonHasTheDiagnosisTheBestEpochAndRecommendations()
+    {
+        var (code, output, error) = CliRunner.Run("advise", Write("history.csv", Overfitting), "--json");
+        Assert.True(code == 0, error);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.Equal(["diagnosis", "best_epoch", "recommendations"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("overfitting", root.GetProperty("diagnosis").GetString());
+        Assert.Equal(3, root.GetProperty("best_epoch").GetInt32());
+        var recs = root.GetProperty("recommendations").EnumerateArray().ToList();
+        Assert.All(recs, r => Assert.Equal(["technique", "value", "why"], r.EnumerateObject().Select(p => p.Name)));
+        var early = recs.Single(r => r.GetProperty("technique").GetString() == "early_stopping");
+        Assert.Equal(4, early.GetProperty("value").GetDouble());
+        Assert.Contains(recs, r => r.GetProperty("technique").GetString() == "weight_decay" && r.GetProperty("value").GetDouble() > 0);
+        Assert.Contains(recs, r => r.GetProperty("technique").GetString() == "dropout");
+    }
+
+    [Fact]
+    public void ARunDirectoryIsSearchedForItsHistoryAndATableIsPrinted()
+    {
+        Write("training.log.csv", Overfitting);
+        var (code, output, error) = CliRunner.Run("advise", _dir);
+        Assert.True(code == 0, error);
+        Assert.Contains("overfitting", output);
+        Assert.Contains("early_stopping", output);
+        Assert.Contains("label_smoothing", output);
+    }
+
+    [Fact]
+    public void MissingValidationColumnsFailWithOneSentence()
+    {
+        var (code, output, error) = CliRunner.Run("advise", Write("train.csv", "epoch,loss,accuracy\n0,1.0,0.5\n1,0.8,0.6\n"));
+        Assert.NotEqual(0, code);
+        Assert.Equal("", output);
+        Assert.Contains("val_loss", error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void AMissingFileOrEmptyDirectoryFails()
+    {
+        var (code, _, error) = CliRunner.Run("advise", Path.Combine(_dir, "nope.csv"));
+        Assert.NotEqual(0, code);
+        Assert.Contains("nope.csv", error);
+        Assert.DoesNotContain("   at ", error);
+
+        (code, _, error) = CliRunner.Run("advise", _dir);
+        Assert.NotEqual(0, code);
+        Assert.Contains("history.csv", error);
+    }
+
+    [Fact]
+    public void HelpShowsAnExample()
+    {
+        var (code, output, _) = CliRunner.Run("advise", "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("Example: occam advise", output);
+    }
+}
