@@ -1,9 +1,104 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Occam.NN;
+using Occam.Optim;
+using Occam.Studies;
+using Spectre.Console;
 
 namespace Occam.Cli.Commands;
 
-/// <summary>`occam audit`: PLACEHOLDER, being written.</summary>
+/// <summary>`occam audit`: which parameters weight decay acts on, with what λ and how (<see cref="DecayAudit"/>),
+/// for one of the standard models under an optimizer and a decay policy.</summary>
 internal static class AuditCommand
 {
-    public static Command Create() => new("audit", "(not yet available)");
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "mlp (784-256-128-10) or cnn (two conv blocks), both with batch norm.", DefaultValueFactory = _ => "mlp" };
+        model.AcceptOnlyFromAmong("mlp", "cnn");
+        var optimizer = new Option<string>("--optimizer") { Description = "adamw (decoupled decay), adam or sgd (coupled, L2 through the gradient).", DefaultValueFactory = _ => "adamw" };
+        optimizer.AcceptOnlyFromAmong("adamw", "adam", "sgd");
+        var weightDecay = new Option<double>("--weight-decay") { Description = "λ of the decayed group.", DefaultValueFactory = _ => 0.01 };
+        var policy = new Option<string>("--policy")
+        {
+            Description = "exclude-bias-and-norm: biases and normalization parameters get no decay (the usual recipe); all: every parameter decays.",
+            DefaultValueFactory = _ => "exclude-bias-and-norm",
+        };
+        policy.AcceptOnlyFromAmong("exclude-bias-and-norm", "all");
+        var json = Cli.Json();
+        var command = new Command("audit", """
+            Decay audit: for every parameter of the model, its group, the weight decay λ that actually acts on it, and
+            whether it is coupled (SGD, Adam: g ← g + λθ) or decoupled (AdamW: θ ← θ − lr·λ·θ).
+            Example: occam audit --model cnn --optimizer adamw --weight-decay 0.05
+                     occam audit --optimizer sgd --policy all --json
+            """) { model, optimizer, weightDecay, policy, json };
+        Cli.SetAction(command, parse =>
+        {
+            double wd = parse.GetValue(weightDecay);
+            if (!(wd >= 0) || !double.IsFinite(wd)) throw new ArgumentException($"--weight-decay must be a non-negative number, got {wd.ToString(CultureInfo.InvariantCulture)}");
+            var net = parse.GetValue(model) == "cnn"
+                ? Architectures.Cnn(new Generator(1), batchNorm: true)
+                : Architectures.Mlp(new Generator(1), batchNorm: true);
+            var decayPolicy = parse.GetValue(policy) == "all" ? DecayPolicy.All : DecayPolicy.ExcludeBiasAndNorm;
+            var groups = net.ParameterGroups(decayPolicy, wd);
+            Optimizer opt = parse.GetValue(optimizer) switch
+            {
+                "adam" => new Adam(groups, weightDecay: wd),
+                "sgd" => new SGD(groups, lr: 0.01, weightDecay: wd),
+                _ => new AdamW(groups, weightDecay: wd),
+            };
+            var audit = DecayAudit.Of(opt, net);
+            if (parse.GetValue(json)) Console.Out.WriteLine(Json(audit, parse.GetValue(model)!, parse.GetValue(policy)!, wd));
+            else Print(audit, parse.GetValue(model)!, parse.GetValue(policy)!);
+            return 0;
+        });
+        return command;
+    }
+
+    static string G(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
+
+    static string ShapeText(int[] shape) => Markup.Escape(Shape.Format(shape));
+
+    static void Print(DecayAudit audit, string model, string policy)
+    {
+        var console = AdviseCommand.Terminal();
+        console.MarkupLine($"[bold]{model}[/] under [bold]{audit.Optimizer}[/], policy [bold]{policy}[/]");
+        bool extras = audit.Rows.Any(r => r.Regularizer != null || r.Constraint != null);
+        var table = new Table().AddColumn("parameter").AddColumn("shape").AddColumn("group")
+            .AddColumn(new TableColumn("decay").RightAligned()).AddColumn("mode").AddColumn("trainable");
+        if (extras) table.AddColumn("regularizer").AddColumn("constraint");
+        foreach (var r in audit.Rows)
+        {
+            var cells = new List<string>
+            {
+                Markup.Escape(r.Name), ShapeText(r.Shape), Markup.Escape(r.Group ?? "(not in optimizer)"),
+                r.Decay > 0 ? G(r.Decay) : "[dim]0[/]", r.Coupling == DecayCoupling.Coupled ? "coupled" : "decoupled",
+                r.Trainable ? "yes" : "frozen",
+            };
+            if (extras) cells.AddRange([Markup.Escape(r.Regularizer ?? "-"), Markup.Escape(r.Constraint ?? "-")]);
+            table.AddRow(cells.ToArray());
+        }
+        console.Write(table);
+        long total = audit.Rows.Sum(r => (long)Shape.Size(r.Shape));
+        console.WriteLine($"{audit.Optimizer}: {audit.DecayedElements} of {total} parameter elements decayed");
+    }
+
+    static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    static string Json(DecayAudit audit, string model, string policy, double weightDecay) => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["model"] = model,
+        ["optimizer"] = audit.Optimizer,
+        ["policy"] = policy,
+        ["weight_decay"] = weightDecay,
+        ["decayed_elements"] = audit.DecayedElements,
+        ["total_elements"] = audit.Rows.Sum(r => (long)Shape.Size(r.Shape)),
+        ["parameters"] = audit.Rows.Select(r => new Dictionary<string, object?>
+        {
+            ["name"] = r.Name, ["shape"] = r.Shape, ["group"] = r.Group, ["decay"] = r.Decay,
+            ["coupling"] = r.Coupling == DecayCoupling.Coupled ? "coupled" : "decoupled", ["trainable"] = r.Trainable,
+            ["regularizer"] = r.Regularizer, ["constraint"] = r.Constraint,
+        }).ToList(),
+    }, JsonOptions);
 }

@@ -1,0 +1,66 @@
+using System.Text.Json;
+
+namespace Occam.Cli.Tests;
+
+public sealed class AuditCommandTests
+{
+    [Fact]
+    public void TheTableListsEveryParameterWithItsDecay()
+    {
+        var (code, output, error) = CliRunner.Run("audit", "--model", "mlp", "--optimizer", "adamw", "--weight-decay", "0.05");
+        Assert.True(code == 0, error);
+        Assert.Contains("1.weight", output);
+        Assert.Contains("no_decay", output);
+        Assert.Contains("decoupled", output);
+        Assert.Contains("AdamW:", output);
+    }
+
+    [Fact]
+    public void JsonShowsBiasesAndNormsExemptUnderTheDefaultPolicy()
+    {
+        var (code, output, error) = CliRunner.Run("audit", "--model", "cnn", "--optimizer", "sgd", "--weight-decay", "0.001", "--json");
+        Assert.True(code == 0, error);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.Equal("SGD", root.GetProperty("optimizer").GetString());
+        var rows = root.GetProperty("parameters").EnumerateArray().ToList();
+        var conv = rows.Single(r => r.GetProperty("name").GetString() == "0.weight");
+        Assert.Equal(0.001, conv.GetProperty("decay").GetDouble());
+        Assert.Equal("coupled", conv.GetProperty("coupling").GetString());
+        Assert.Equal([32, 1, 3, 3], conv.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()));
+        Assert.All(rows.Where(r => r.GetProperty("name").GetString()!.EndsWith(".bias", StringComparison.Ordinal)),
+            r => Assert.Equal(0, r.GetProperty("decay").GetDouble()));
+        Assert.Equal(0, rows.Single(r => r.GetProperty("name").GetString() == "1.weight").GetProperty("decay").GetDouble()); // BatchNorm2d
+        Assert.True(root.GetProperty("decayed_elements").GetInt64() < root.GetProperty("total_elements").GetInt64());
+    }
+
+    [Fact]
+    public void PolicyAllDecaysEverything()
+    {
+        var (code, output, error) = CliRunner.Run("audit", "--policy", "all", "--optimizer", "adam", "--json");
+        Assert.True(code == 0, error);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(doc.RootElement.GetProperty("total_elements").GetInt64(), doc.RootElement.GetProperty("decayed_elements").GetInt64());
+    }
+
+    [Fact]
+    public void BadInputFailsWithOneSentence()
+    {
+        var (code, _, error) = CliRunner.Run("audit", "--weight-decay", "-1");
+        Assert.NotEqual(0, code);
+        Assert.Contains("--weight-decay", error);
+        Assert.DoesNotContain("   at ", error);
+
+        (code, _, error) = CliRunner.Run("audit", "--optimizer", "lion");
+        Assert.NotEqual(0, code);
+        Assert.Contains("lion", error);
+    }
+
+    [Fact]
+    public void HelpShowsAnExample()
+    {
+        var (code, output, _) = CliRunner.Run("audit", "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("Example: occam audit", output);
+    }
+}
