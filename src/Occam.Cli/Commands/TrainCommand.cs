@@ -1,9 +1,312 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Occam.Cli.Config;
+using Occam.Cli.Reports;
+using Occam.Data;
+using Occam.Data.Augment;
+using Occam.IO;
+using Occam.Losses;
+using Occam.NN;
+using Occam.Optim;
+using Occam.Optim.Schedulers;
+using Occam.Regularizers;
+using Occam.Studies;
+using Occam.Training;
+using Occam.Training.Callbacks;
+using Spectre.Console;
 
 namespace Occam.Cli.Commands;
 
-/// <summary>`occam train`: PLACEHOLDER, being written.</summary>
+/// <summary>
+/// `occam train`: one run from a preset, a JSON config and flags (each overriding the one before). While it trains it
+/// keeps a resumable checkpoint at --out/checkpoint.safetensors (rewritten atomically after every epoch); at the end it
+/// writes the report folder atomically: model.safetensors, checkpoint.safetensors, history.csv, loss.png,
+/// accuracy.png, config.json and metrics.json (with "test_accuracy"). --resume continues from a checkpoint.
+/// </summary>
 internal static class TrainCommand
 {
-    public static Command Create() => new("train", "(not yet available)");
+    /// <summary>The checkpoint metadata key holding the run's configuration (JSON), so --resume can rebuild the run.</summary>
+    public const string ConfigKey = "occam.run";
+
+    public const string CheckpointFile = "checkpoint.safetensors";
+
+    public static Command Create()
+    {
+        var preset = new Option<string?>("--preset") { Description = $"Start from a recipe: {string.Join(", ", RunConfig.PresetNames)}." };
+        var config = new Option<string?>("--config") { Description = "JSON file with the run's settings (keys as the flags in camelCase: batchSize, labelSmoothing, …)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the interrupted run saved in this checkpoint (its settings come with it; flags such as --epochs still apply)." };
+        var data = new Option<string?>("--data") { Description = "embedded (6,000/2,000 subset, no files) or fashion-mnist (60,000/10,000)." };
+        var dataRoot = new Option<string?>("--data-root") { Description = "Directory of the Fashion-MNIST files (default: $OCCAM_DATA, then /usr/share/datasets/fashion-mnist)." };
+        var trainSize = new Option<int?>("--train-size") { Description = "Train on a random subset of this many examples." };
+        var model = new Option<string?>("--model") { Description = "mlp or cnn." };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs in total (a resumed run trains the rest)." };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Examples per batch." };
+        var lr = new Option<double?>("--lr") { Description = "Learning rate (the peak for onecycle)." };
+        var optimizer = new Option<string?>("--optimizer") { Description = "adamw, adam or sgd." };
+        var weightDecay = new Option<double?>("--weight-decay") { Description = "Weight decay (decoupled for adamw), not on biases or norm layers." };
+        var l1 = new Option<double?>("--l1") { Description = "L1 penalty on every kernel: l1·Σ|w|." };
+        var l2 = new Option<double?>("--l2") { Description = "L2 penalty on every kernel: l2·Σw²." };
+        var dropout = new Option<double?>("--dropout") { Description = "Dropout rate (the CNN uses half of it before its dense layer)." };
+        var labelSmoothing = new Option<double?>("--label-smoothing") { Description = "Label smoothing ε of the cross-entropy." };
+        var batchNorm = new Option<bool?>("--batch-norm") { Description = "Batch normalization after each hidden layer (true/false)." };
+        var augment = new Option<bool?>("--augment") { Description = "Random flips and padded random crops (true/false)." };
+        var earlyStopping = new Option<int?>("--early-stopping") { Description = "Stop after PATIENCE epochs without a better val_loss, restoring the best weights (0 = off)." };
+        var schedule = new Option<string?>("--schedule") { Description = "cosine, step, onecycle or none." };
+        var seed = new Option<int?>("--seed") { Description = "Random seed (all randomness derives from it)." };
+        var threads = Cli.Threads();
+        var outDir = Cli.Out("train");
+        var json = Cli.Json();
+        var command = new Command("train", """
+            Trains one model on Fashion-MNIST and writes a report: model.safetensors, a resumable checkpoint.safetensors
+            (kept up to date after every epoch), history.csv, loss.png, accuracy.png, config.json and metrics.json.
+            Settings come from --preset, then --config run.json, then the flags.
+            Example: occam train --preset fmnist-cnn --out runs/cnn
+                     occam train --preset fmnist-mlp --data embedded --epochs 3
+                     occam train --resume runs/cnn/checkpoint.safetensors
+            """)
+        {
+            preset, config, resume, data, dataRoot, trainSize, model, epochs, batchSize, lr, optimizer, weightDecay, l1, l2, dropout,
+            labelSmoothing, batchNorm, augment, earlyStopping, schedule, seed, threads, outDir, json,
+        };
+        Cli.SetAction(command, parse =>
+        {
+            var flags = new JsonObject();
+            void Flag<T>(string key, Option<T> option)
+            {
+                if (parse.GetValue(option) is { } value) flags[key] = JsonValue.Create(value);
+            }
+            Flag("data", data); Flag("dataRoot", dataRoot); Flag("trainSize", trainSize); Flag("model", model); Flag("epochs", epochs);
+            Flag("batchSize", batchSize); Flag("lr", lr); Flag("optimizer", optimizer); Flag("weightDecay", weightDecay); Flag("l1", l1);
+            Flag("l2", l2); Flag("dropout", dropout); Flag("labelSmoothing", labelSmoothing); Flag("batchNorm", batchNorm);
+            Flag("augment", augment); Flag("earlyStopping", earlyStopping); Flag("schedule", schedule); Flag("seed", seed);
+
+            string? resumePath = parse.GetValue(resume);
+            RunConfig run;
+            string output = parse.GetValue(outDir)!;
+            if (resumePath != null)
+            {
+                if (parse.GetValue(preset) != null || parse.GetValue(config) != null)
+                    throw new ArgumentException("--resume takes the run's settings from the checkpoint; change them with flags, not --preset or --config");
+                run = RunConfig.Build(null, null, Merge(SavedConfig(resumePath), flags));
+                if (parse.GetResult(outDir) is null or { Implicit: true }) output = Path.GetDirectoryName(Path.GetFullPath(resumePath))!;
+            }
+            else run = RunConfig.Build(parse.GetValue(preset), parse.GetValue(config), flags);
+            return Run(run, output, resumePath, parse.GetValue(json));
+        }, threads);
+        return command;
+    }
+
+    /// <summary>The configuration stored in a checkpoint written by `occam train`.</summary>
+    static JsonObject SavedConfig(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"--resume: checkpoint '{path}' does not exist");
+        var (_, metadata) = Safetensors.Load(path);
+        if (!metadata.TryGetValue(ConfigKey, out var text))
+            throw new ArgumentException($"--resume: '{path}' was not written by `occam train` (its metadata has no '{ConfigKey}')");
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    static JsonObject Merge(JsonObject a, JsonObject b)
+    {
+        foreach (var (key, value) in b) a[key] = value?.DeepClone();
+        return a;
+    }
+
+    static int Run(RunConfig run, string output, string? resumePath, bool asJson)
+    {
+        var g = new Generator((ulong)run.Seed);
+        var (trainAll, test) = run.Data == "embedded" ? FashionMnist.LoadEmbedded() : FashionMnist.Load(run.DataRoot);
+        IDataset pool = trainAll;
+        if (run.TrainSize > 0 && run.TrainSize < trainAll.Count)
+        {
+            var picked = new Generator((ulong)run.Seed ^ 0x5EED).Permutation(trainAll.Count)[..run.TrainSize];
+            Array.Sort(picked);
+            pool = new Subset(trainAll, picked);
+        }
+        IDataset fit = pool;
+        IDataset? validation = null;
+        if (run.Validation > 0) (fit, validation) = Splits.TrainValidation(pool, run.Validation, g);
+
+        Regularizer? kernel = (run.L1, run.L2) switch
+        {
+            ( > 0, > 0) => new ElasticNet(run.L1, run.L2),
+            ( > 0, _) => new L1(run.L1),
+            (_, > 0) => new L2(run.L2),
+            _ => null,
+        };
+        var net = run.Model == "cnn"
+            ? Architectures.Cnn(g, dense: run.Dense, dropout: run.Dropout, batchNorm: run.BatchNorm, kernelRegularizer: kernel)
+            : Architectures.Mlp(g, hidden: run.Hidden, dropout: run.Dropout, batchNorm: run.BatchNorm, kernelRegularizer: kernel);
+        var groups = net.ParameterGroups(DecayPolicy.ExcludeBiasAndNorm, run.WeightDecay);
+        Optimizer opt = run.Optimizer switch
+        {
+            "adamw" => new AdamW(groups, lr: run.Lr, weightDecay: run.WeightDecay),
+            "adam" => new Adam(groups, lr: run.Lr, weightDecay: run.WeightDecay),
+            _ => new SGD(groups, lr: run.Lr, momentum: 0.9, weightDecay: run.WeightDecay, nesterov: true),
+        };
+        ITransform? transform = run.Augment ? new Compose(new RandomHorizontalFlip(), new RandomCrop(28, padding: 2)) : null;
+        var trainLoader = new DataLoader(fit, run.BatchSize, shuffle: true, generator: g, transform: transform);
+        var valLoader = validation == null ? null : new DataLoader(validation, 500);
+        var testLoader = new DataLoader(test, 500);
+
+        var callbacks = new List<Callback>();
+        LRScheduler? scheduler = run.Schedule switch
+        {
+            "cosine" => new CosineAnnealingLR(opt, tMax: run.Epochs),
+            "step" => new StepLR(opt, stepSize: Math.Max(1, run.Epochs / 3)),
+            "onecycle" => new OneCycleLR(opt, maxLr: run.Lr, totalSteps: run.Epochs * trainLoader.Count),
+            _ => null,
+        };
+        if (scheduler != null) callbacks.Add(new LrSchedulerCallback(scheduler, perBatch: run.Schedule == "onecycle"));
+        EarlyStopping? stopper = run.EarlyStopping > 0 ? new EarlyStopping("val_loss", patience: run.EarlyStopping, restoreBestWeights: true) : null;
+        if (stopper != null) callbacks.Add(stopper);
+        var nan = new TerminateOnNaN();
+        callbacks.Add(nan);
+
+        var trainer = new Trainer(net, opt, new CrossEntropyLoss(labelSmoothing: run.LabelSmoothing), callbacks);
+        trainer.CheckpointMetadata[ConfigKey] = run.ToJson();
+        int start = 0;
+        if (resumePath != null)
+        {
+            start = trainer.Resume(resumePath, trainLoader, valLoader);
+            if (start >= run.Epochs)
+                throw new ArgumentException($"--resume: the checkpoint has already trained {start} of {run.Epochs} epochs; pass --epochs above {start} to train more");
+        }
+
+        Directory.CreateDirectory(output);
+        string checkpoint = Path.Combine(output, CheckpointFile);
+        History history = Train(trainer, trainLoader, valLoader, run, start, checkpoint, asJson);
+        if (nan.Message != null) throw new InvalidOperationException(nan.Message);
+        var result = trainer.Evaluate(testLoader);
+
+        var metrics = Metrics(run, history, result, stopper);
+        Cli.WriteDirectoryAtomically(output, dir =>
+        {
+            if (File.Exists(checkpoint)) File.Copy(checkpoint, Path.Combine(dir, CheckpointFile));
+            Checkpoint.Save(Path.Combine(dir, "model.safetensors"), net, metadata: new Dictionary<string, string> { [ConfigKey] = run.ToJson() });
+            File.WriteAllText(Path.Combine(dir, "history.csv"), Csv(history));
+            File.WriteAllText(Path.Combine(dir, "config.json"), run.ToJson());
+            File.WriteAllText(Path.Combine(dir, "metrics.json"), metrics);
+            Curves(history, dir);
+        });
+        if (asJson) Console.WriteLine(metrics);
+        else Summary(history, result, output);
+        return 0;
+    }
+
+    /// <summary>Fits the remaining epochs, with a Spectre progress bar per epoch on an interactive console and a line
+    /// per epoch otherwise (nothing with --json).</summary>
+    static History Train(Trainer trainer, DataLoader train, DataLoader? validation, RunConfig run, int start, string checkpoint, bool asJson)
+    {
+        var console = Terminal();
+        if (asJson || !console.Profile.Capabilities.Interactive)
+        {
+            if (!asJson) Console.WriteLine($"Training {run.Model} on {run.Data} ({train.Dataset.Count} examples) for {run.Epochs - start} epoch(s) from epoch {start + 1}.");
+            trainer.Callbacks.Add(new ProgressCallback(p =>
+            {
+                if (p.EpochEnded && !asJson) Console.WriteLine(EpochLine(p.Epoch, run.Epochs, p.Logs));
+            }));
+            return trainer.Fit(train, validation, run.Epochs - start, checkpointPath: checkpoint);
+        }
+        History? history = null;
+        console.Progress().AutoClear(false).HideCompleted(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                ProgressTask? task = null;
+                trainer.Callbacks.Add(new ProgressCallback(p =>
+                {
+                    if (p.EpochEnded)
+                    {
+                        if (task != null)
+                        {
+                            task.Value = task.MaxValue;
+                            task.Description = Markup.Escape(EpochLine(p.Epoch, run.Epochs, p.Logs));
+                        }
+                        task = null;
+                        return;
+                    }
+                    task ??= ctx.AddTask($"epoch {p.Epoch + 1}/{run.Epochs}", maxValue: train.Count);
+                    task.Value = p.Batch + 1;
+                    if (p.Logs.TryGetValue("loss", out var loss)) task.Description = $"epoch {p.Epoch + 1}/{run.Epochs} loss {loss:F4}";
+                }));
+                history = trainer.Fit(train, validation, run.Epochs - start, checkpointPath: checkpoint);
+            });
+        return history!;
+    }
+
+    // Bound to the current Console.Out (not a process-wide console), so in-process runs each see their own writer.
+    static IAnsiConsole Terminal() => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+
+    static string EpochLine(int epoch, int epochs, IReadOnlyDictionary<string, double> logs)
+    {
+        var sb = new StringBuilder($"epoch {epoch + 1}/{epochs}");
+        foreach (var key in new[] { "loss", "accuracy", "val_loss", "val_accuracy" })
+            if (logs.TryGetValue(key, out var v)) sb.Append(CultureInfo.InvariantCulture, $"  {key} {v:F4}");
+        if (logs.TryGetValue("seconds", out var s)) sb.Append(CultureInfo.InvariantCulture, $"  {s:F1}s");
+        return sb.ToString();
+    }
+
+    static string Metrics(RunConfig run, History history, Dictionary<string, double> test, EarlyStopping? stopper)
+    {
+        double Last(string key) => history.Epochs.Count > 0 && history.Epochs[^1].TryGetValue(key, out var v) ? v : double.NaN;
+        var o = new JsonObject
+        {
+            ["test_accuracy"] = test.GetValueOrDefault("accuracy", double.NaN),
+            ["test_loss"] = test.GetValueOrDefault("data_loss", double.NaN),
+            ["train_accuracy"] = Last("accuracy"),
+            ["val_accuracy"] = Last("val_accuracy"),
+            ["epochs"] = history.Epochs.Count,
+            ["seconds_per_epoch"] = history.Epochs.Count == 0 ? double.NaN : history["seconds"].Average(),
+        };
+        if (stopper is { BestEpoch: var best }) o["best_epoch"] = best + 1;
+        o["config"] = JsonNode.Parse(run.ToJson());
+        foreach (var (key, node) in o.ToList())
+            if (node is JsonValue v && v.TryGetValue<double>(out var d) && !double.IsFinite(d)) o[key] = null;
+        return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>history.csv as keras.callbacks.CSVLogger writes it: "epoch" (0-based), then the keys in sorted order.</summary>
+    static string Csv(History history)
+    {
+        var keys = history.Keys.Order(StringComparer.Ordinal).ToList();
+        var sb = new StringBuilder("epoch");
+        foreach (var k in keys) sb.Append(',').Append(k);
+        sb.Append('\n');
+        for (int e = 0; e < history.Epochs.Count; e++)
+        {
+            sb.Append(e.ToString(CultureInfo.InvariantCulture));
+            foreach (var k in keys)
+                sb.Append(',').Append(history.Epochs[e].TryGetValue(k, out var v) ? v.ToString("R", CultureInfo.InvariantCulture) : "");
+            sb.Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    static void Curves(History history, string dir)
+    {
+        double[] x = Enumerable.Range(1, history.Epochs.Count).Select(i => (double)i).ToArray();
+        Plots.Lines(Path.Combine(dir, "loss.png"), "Loss", "epoch", "loss", x, [("train", history["loss"]), ("validation", history["val_loss"])]);
+        Plots.Lines(Path.Combine(dir, "accuracy.png"), "Accuracy", "epoch", "accuracy", x, [("train", history["accuracy"]), ("validation", history["val_accuracy"])]);
+    }
+
+    static void Summary(History history, Dictionary<string, double> test, string output)
+    {
+        var table = new Table().AddColumns("epoch", "loss", "accuracy", "val loss", "val accuracy", "lr", "seconds");
+        string F(IReadOnlyDictionary<string, double> logs, string key, string format) =>
+            logs.TryGetValue(key, out var v) ? v.ToString(format, CultureInfo.InvariantCulture) : "";
+        for (int e = 0; e < history.Epochs.Count; e++)
+        {
+            var logs = history.Epochs[e];
+            table.AddRow((e + 1).ToString(CultureInfo.InvariantCulture), F(logs, "loss", "F4"), F(logs, "accuracy", "P2"),
+                F(logs, "val_loss", "F4"), F(logs, "val_accuracy", "P2"), F(logs, "lr", "G3"), F(logs, "seconds", "F1"));
+        }
+        var console = Terminal();
+        console.Write(table);
+        console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+            $"Test accuracy [bold]{test.GetValueOrDefault("accuracy"):P2}[/], test loss {test.GetValueOrDefault("data_loss"):F4}. Report in {Markup.Escape(output)}."));
+    }
 }

@@ -41,6 +41,9 @@ public sealed class Trainer : ITrainingContext
     /// <summary>The history of the latest (or current) <see cref="Fit"/>, including the epochs before a resume.</summary>
     public History History { get; private set; } = new();
 
+    /// <summary>Extra metadata written into every checkpoint of <see cref="SaveCheckpoint"/> (e.g. the run's configuration).</summary>
+    public Dictionary<string, string> CheckpointMetadata { get; } = [];
+
     TrainingState? _resumed;
 
     /// <summary>Trains for <paramref name="epochs"/> epochs (numbered from <paramref name="initialEpoch"/>; by default 0,
@@ -91,11 +94,12 @@ public sealed class Trainer : ITrainingContext
         if (epoch < 0) throw new ArgumentException($"Trainer.SaveCheckpoint: epoch must be non-negative, got {epoch}");
         if (Ema != null) throw new NotSupportedException("Trainer.SaveCheckpoint: the EMA's averaged weights are not saved yet, so a run with EMA cannot be resumed exactly");
         var state = TrainingState.Capture(this, epoch, train, validation);
-        IO.Checkpoint.Save(path, Model, Optimizer, new Dictionary<string, string>
+        var metadata = new Dictionary<string, string>(CheckpointMetadata)
         {
             ["epoch"] = epoch.ToString(System.Globalization.CultureInfo.InvariantCulture),
             [TrainingState.MetadataKey] = state.ToJson(),
-        });
+        };
+        IO.Checkpoint.Save(path, Model, Optimizer, metadata);
     }
 
     /// <summary>

@@ -1,0 +1,106 @@
+using System.Text.Json;
+
+namespace Occam.Cli.Tests;
+
+public class TrainCommandTests
+{
+    static JsonElement Metrics(string dir) => JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json"))).RootElement;
+
+    [Fact]
+    public void PresetOnEmbeddedDataWritesTheReportAndResumeContinues()
+    {
+        string dir = CliRunner.TempDir();
+        try
+        {
+            string output = Path.Combine(dir, "run");
+            var (code, _, error) = CliRunner.Run("train", "--preset", "fmnist-cnn", "--data", "embedded", "--train-size", "600",
+                "--epochs", "1", "--threads", "2", "--out", output);
+            Assert.True(code == 0, error);
+            foreach (var file in new[] { "checkpoint.safetensors", "model.safetensors", "history.csv", "metrics.json", "config.json", "loss.png", "accuracy.png" })
+                Assert.True(File.Exists(Path.Combine(output, file)), $"{file} is missing");
+            var metrics = Metrics(output);
+            Assert.InRange(metrics.GetProperty("test_accuracy").GetDouble(), 0.1, 1.0);
+            Assert.Equal(1, metrics.GetProperty("epochs").GetInt32());
+            Assert.Equal("cnn", metrics.GetProperty("config").GetProperty("model").GetString());
+            Assert.Equal(2, File.ReadAllLines(Path.Combine(output, "history.csv")).Length);
+
+            (code, _, error) = CliRunner.Run("train", "--resume", Path.Combine(output, "checkpoint.safetensors"), "--epochs", "2", "--threads", "2");
+            Assert.True(code == 0, error);
+            metrics = Metrics(output);
+            Assert.Equal(2, metrics.GetProperty("epochs").GetInt32());
+            var history = File.ReadAllLines(Path.Combine(output, "history.csv"));
+            Assert.Equal(3, history.Length);
+            Assert.StartsWith("0,", history[1]);
+            Assert.StartsWith("1,", history[2]);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void MlpPresetLearnsTheEmbeddedSubsetFromAJsonConfig()
+    {
+        string dir = CliRunner.TempDir();
+        try
+        {
+            string config = Path.Combine(dir, "run.json");
+            File.WriteAllText(config, """{ "preset": "fmnist-mlp", "data": "embedded", "epochs": 3, "hidden": [256, 128] }""");
+            string output = Path.Combine(dir, "run");
+            var (code, stdout, error) = CliRunner.Run("train", "--config", config, "--json", "--out", output);
+            Assert.True(code == 0, error);
+            var metrics = JsonDocument.Parse(stdout).RootElement;
+            Assert.True(metrics.GetProperty("test_accuracy").GetDouble() >= 0.8, stdout);
+            Assert.Equal(3, metrics.GetProperty("epochs").GetInt32());
+            var saved = metrics.GetProperty("config");
+            Assert.Equal(0.2, saved.GetProperty("dropout").GetDouble(), 1e-6);
+            Assert.Equal("cosine", saved.GetProperty("schedule").GetString());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("--model", "rnn")]
+    [InlineData("--epochs", "0")]
+    [InlineData("--dropout", "1.5")]
+    [InlineData("--preset", "imagenet")]
+    [InlineData("--resume", "/no/such/checkpoint.safetensors")]
+    public void BadFlagsFailWithOneSentence(string flag, string value)
+    {
+        string dir = CliRunner.TempDir();
+        try
+        {
+            var (code, _, error) = CliRunner.Run("train", "--data", "embedded", flag, value, "--out", Path.Combine(dir, "run"));
+            Assert.NotEqual(0, code);
+            Assert.False(string.IsNullOrWhiteSpace(error));
+            Assert.Single(error.Trim().Split('\n'));
+            Assert.False(Directory.Exists(Path.Combine(dir, "run", "metrics.json")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void UnknownConfigKeyIsReported()
+    {
+        string dir = CliRunner.TempDir();
+        try
+        {
+            string config = Path.Combine(dir, "run.json");
+            File.WriteAllText(config, """{ "epochz": 3 }""");
+            var (code, _, error) = CliRunner.Run("train", "--config", config, "--out", Path.Combine(dir, "run"));
+            Assert.Equal(2, code);
+            Assert.Contains("epochz", error);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
