@@ -63,6 +63,12 @@ internal static class Cli
         }
     }
 
-    /// <summary>The console for tables and progress (stdout; plain when redirected).</summary>
-    public static IAnsiConsole Console2 { get; } = AnsiConsole.Console;
+    /// <summary>A console for tables and progress on the current <see cref="Console.Out"/> (made per call, so in-process
+    /// runs with a redirected Console.Out work); 200 columns wide when redirected, so wide tables don't wrap.</summary>
+    public static IAnsiConsole Terminal()
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        if (Console.IsOutputRedirected || Console.Out is StringWriter) console.Profile.Width = Math.Max(console.Profile.Width, 200);
+        return console;
+    }
 }

@@ -51,12 +51,13 @@ internal static class Plots
         double lo = min ?? list.Min(s => s.Values.Min()), hi = max ?? list.Max(s => s.Values.Max());
         if (!(hi > lo)) hi = lo + 1;
         var plot = new Plot();
-        foreach (var (label, values) in list)
+        for (int i = 0; i < list.Count; i++)
         {
+            var (label, values) = list[i];
             var h = ScottPlot.Statistics.Histogram.WithBinCount(bins, lo, hi);
             h.AddRange(values.Where(v => v >= lo && v <= hi));
             var bars = plot.Add.Histogram(h);
-            var color = bars.Bars.FirstOrDefault()?.FillColor ?? Colors.Blue;
+            var color = plot.Add.Palette.GetColor(i);
             foreach (var bar in bars.Bars) bar.FillColor = color.WithAlpha(0.45);
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = label, FillColor = color.WithAlpha(0.45) });
         }
