@@ -55,12 +55,17 @@ internal static class DoubleDescentCommand
             if (asJson) Console.WriteLine(metrics);
             else
             {
-                var peak = result.Points.MaxBy(p => p.TestError)!;
-                var last = result.Points[^1];
+                // The classical minimum, then the peak after it (the second descent follows the peak).
+                var points = result.Points;
+                int low = Enumerable.Range(0, points.Count).MinBy(i => points[i].TestError);
+                var first = points.Take(Math.Max(1, points.Count / 2)).MinBy(p => p.TestError)!;
+                var peak = points.SkipWhile(p => p != first).MaxBy(p => p.TestError)!;
+                var last = points[^1];
                 string size = mlp ? "width" : "p";
                 Console.WriteLine();
                 Console.WriteLine($"Interpolation threshold: {(mlp ? $"{result.ThresholdParameters} parameters (n·classes)" : $"p = n = {result.TrainSize}")}.");
-                Console.WriteLine($"Peak test error {peak.TestError:P1} at {size} = {peak.Features}; at the largest {size} = {last.Features}: {last.TestError:P1}.");
+                Console.WriteLine($"Test error: {first.TestError:P1} at {size} = {first.Features} (classical minimum), peak {peak.TestError:P1} at {size} = {peak.Features}, " +
+                    $"{last.TestError:P1} at the largest {size} = {last.Features}; lowest overall {points[low].TestError:P1} at {size} = {points[low].Features}.");
                 Console.WriteLine($"Wrote {Path.GetFullPath(parse.GetValue(outDir)!)} in {clock.Elapsed.TotalSeconds:F1} s.");
             }
             return 0;
