@@ -49,7 +49,7 @@ public sealed class Trainer : ITrainingContext
     /// <summary>Trains for <paramref name="epochs"/> epochs (numbered from <paramref name="initialEpoch"/>; by default 0,
     /// or the epoch a <see cref="Resume"/> returned), evaluating on <paramref name="validation"/> after each; callbacks
     /// may stop early. With <paramref name="checkpointPath"/>, a resumable checkpoint (<see cref="SaveCheckpoint"/>)
-    /// is written there after every epoch, once the callbacks have seen it.</summary>
+    /// is written there after every epoch whose loss is finite, once the callbacks have seen it.</summary>
     public History Fit(IEnumerable<Batch> train, IEnumerable<Batch>? validation = null, int epochs = 1, int? initialEpoch = null, string? checkpointPath = null)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -76,7 +76,8 @@ public sealed class Trainer : ITrainingContext
             logs["seconds"] = clock.Elapsed.TotalSeconds;
             history.Add(logs);
             foreach (var cb in Callbacks) cb.OnEpochEnd(epoch, logs);
-            if (checkpointPath != null) SaveCheckpoint(checkpointPath, epoch + 1, train, validation);
+            // A diverged model never replaces the last good checkpoint.
+            if (checkpointPath != null && double.IsFinite(logs["loss"])) SaveCheckpoint(checkpointPath, epoch + 1, train, validation);
         }
         var last = history.Epochs.Count > 0 ? history.Epochs[^1] : empty;
         foreach (var cb in Callbacks) cb.OnTrainEnd(last);
