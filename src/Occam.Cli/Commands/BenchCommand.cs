@@ -2,6 +2,10 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Occam.Kernels;
+using Occam.Losses;
+using Occam.NN;
+using Occam.Optim;
+using Occam.Studies;
 
 namespace Occam.Cli.Commands;
 
@@ -15,6 +19,8 @@ internal static class BenchCommand
     {
         var command = new Command("bench", "Benchmarks of the engine; the last line printed is JSON.");
         command.Subcommands.Add(CreateGemm());
+        command.Subcommands.Add(CreateModel("mlp"));
+        command.Subcommands.Add(CreateModel("cnn"));
         return command;
     }
 
@@ -113,6 +119,133 @@ internal static class BenchCommand
         Console.WriteLine(square
             ? Json(("bench", "gemm"), ("n", n), ("threads", threads), ("gflops", gflops))
             : Json(("bench", "gemm"), ("m", m), ("n", n), ("k", k), ("variant", variant), ("threads", threads), ("gflops", gflops)));
+        return 0;
+    }
+
+    const int BatchSize = 128;
+
+    static Command CreateModel(string name)
+    {
+        var threads = ThreadsOption();
+        var samples = new Option<int>("--samples") { Description = "Samples in the timed epoch (full batches of 128; default 60000).", DefaultValueFactory = _ => 60000 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed training steps first (default 50).", DefaultValueFactory = _ => 50 };
+        var profile = new Option<bool>("--profile") { Description = "Also print a per-op time breakdown of the training steps (slows them down)." };
+        var command = new Command(name,
+            $"Times one epoch of full training steps of Architectures.Bench{(name == "mlp" ? "Mlp" : "Cnn")} (batch 128, AdamW lr 1e-3 wd 0.01, " +
+            "cross-entropy with label smoothing 0.1, synthetic inputs) after a warm-up, then eval-mode inference over the same samples. " +
+            $"Example: occam bench {name} --threads 2");
+        command.Options.Add(threads);
+        command.Options.Add(samples);
+        command.Options.Add(warmup);
+        command.Options.Add(profile);
+        command.SetAction(parse => Model(name, parse.GetValue(threads), parse.GetValue(samples), parse.GetValue(warmup), parse.GetValue(profile)));
+        return command;
+    }
+
+    /// <summary>
+    /// `occam bench mlp|cnn`: the training and inference benchmark that bench/compare_models.sh runs beside
+    /// bench/peer_models.py. The batches are built before timing (distinct synthetic inputs, fixed random labels),
+    /// so only the engine is timed. The epoch is samples / 128 full batches (drop_last, as the peer).
+    /// </summary>
+    static int Model(string name, int threads, int samples, int warmup, bool profile)
+    {
+        if (threads < 1) { Console.Error.WriteLine($"bench {name}: --threads must be at least 1, got {threads}"); return 1; }
+        if (samples < BatchSize) { Console.Error.WriteLine($"bench {name}: --samples must be at least {BatchSize}, got {samples}"); return 1; }
+        if (warmup < 0) { Console.Error.WriteLine($"bench {name}: --warmup must be non-negative, got {warmup}"); return 1; }
+        Threads.Count = threads;
+        var generator = new Generator(0);
+        var model = name == "mlp" ? Architectures.BenchMlp(generator) : Architectures.BenchCnn(generator);
+        var optimizer = new AdamW(model.Parameters(), lr: 1e-3, weightDecay: 0.01);
+        var lossFn = new CrossEntropyLoss(labelSmoothing: 0.1f);
+
+        // Distinct synthetic batches (inputs ~ U(0, 1) like scaled pixels), cycled; labels fixed.
+        int steps = samples / BatchSize;
+        int distinct = Math.Min(steps, 64);
+        var data = new Random(1);
+        var inputs = new Tensor[distinct];
+        var labels = new Tensor[distinct];
+        for (int b = 0; b < distinct; b++)
+        {
+            var x = new float[BatchSize * 784];
+            for (int i = 0; i < x.Length; i++) x[i] = (float)data.NextDouble();
+            var y = new float[BatchSize];
+            for (int i = 0; i < y.Length; i++) y[i] = data.Next(10);
+            inputs[b] = Tensor.FromArray(x, BatchSize, 1, 28, 28);
+            labels[b] = Tensor.FromArray(y, BatchSize);
+        }
+
+        float lastLoss = 0;
+        void TrainStep(int step)
+        {
+            if (OpProfiler.Enabled) { ProfiledStep(step); return; }
+            optimizer.ZeroGrad();
+            var loss = lossFn.Forward(model.Forward(inputs[step % distinct]), labels[step % distinct]);
+            loss.Backward();
+            optimizer.Step();
+            lastLoss = loss.Span[0];
+        }
+
+        void ProfiledStep(int step)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            optimizer.ZeroGrad();
+            OpProfiler.Add("ZeroGrad", Stopwatch.GetTimestamp() - t0);
+            OpProfiler.Mark();
+            var loss = lossFn.Forward(model.Forward(inputs[step % distinct]), labels[step % distinct]);
+            OpProfiler.Lap("loss tail fwd");
+            long t1 = Stopwatch.GetTimestamp();
+            loss.Backward();
+            OpProfiler.Add("Backward (all)", Stopwatch.GetTimestamp() - t1);
+            long t2 = Stopwatch.GetTimestamp();
+            optimizer.Step();
+            OpProfiler.Add("AdamW.Step", Stopwatch.GetTimestamp() - t2);
+            lastLoss = loss.Span[0];
+        }
+
+        model.Train();
+        for (int s = 0; s < warmup; s++) TrainStep(s);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        int gen2 = GC.CollectionCount(2);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var watch = Stopwatch.StartNew();
+        for (int s = 0; s < steps; s++) TrainStep(s);
+        double trainSeconds = watch.Elapsed.TotalSeconds;
+        long allocPerStep = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / steps;
+        int gen2Count = GC.CollectionCount(2) - gen2;
+        if (!float.IsFinite(lastLoss)) { Console.Error.WriteLine($"bench {name}: the loss diverged ({lastLoss})"); return 1; }
+
+        if (profile)
+        {
+            OpProfiler.Enabled = true;
+            OpProfiler.Reset();
+            int profiled = Math.Min(steps, 100);
+            var pw = Stopwatch.StartNew();
+            for (int s = 0; s < profiled; s++) TrainStep(s);
+            double perStep = pw.Elapsed.TotalSeconds / profiled;
+            OpProfiler.Enabled = false;
+            Console.WriteLine($"per-op time of one training step ({profiled} steps averaged, {perStep * 1e3:0.00} ms/step with the profiler on):");
+            foreach (var (op, seconds, calls) in OpProfiler.Report())
+                Console.WriteLine($"  {op,-28} {seconds / profiled * 1e3,8:0.000} ms  {seconds / profiled / perStep * 100,5:0.0} %  ({calls / profiled} calls)");
+        }
+
+        model.Eval();
+        double inferSeconds;
+        using (Autograd.NoGrad())
+        {
+            for (int s = 0; s < Math.Min(10, steps); s++) model.Forward(inputs[s % distinct]);
+            watch.Restart();
+            for (int s = 0; s < steps; s++) model.Forward(inputs[s % distinct]);
+            inferSeconds = watch.Elapsed.TotalSeconds;
+        }
+
+        double trainRate = steps * BatchSize / trainSeconds, inferRate = steps * BatchSize / inferSeconds;
+        Console.WriteLine($"bench {name} threads={threads}: {steps} steps of {BatchSize}, training {trainRate:0} samples/s " +
+                          $"({trainSeconds / steps * 1e3:0.00} ms/step, last loss {lastLoss:0.0000}), inference {inferRate:0} samples/s, " +
+                          $"{allocPerStep} B allocated per step, {gen2Count} gen-2 collections");
+        Console.WriteLine(Json(("bench", name), ("threads", threads), ("samples_per_s", Math.Round(trainRate, 1)),
+            ("inference_samples_per_s", Math.Round(inferRate, 1)), ("alloc_bytes_per_step", allocPerStep), ("gen2_collections", gen2Count)));
         return 0;
     }
 }

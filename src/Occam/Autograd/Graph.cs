@@ -52,6 +52,7 @@ public partial class Tensor
     /// A view (sharing an input's storage) passes <paramref name="view"/> so the storage keeps its owner.</summary>
     internal static Tensor Record(Tensor output, string op, BackwardFn backward, Tensor[] inputs, bool view = false)
     {
+        if (OpProfiler.Enabled) OpProfiler.Lap(op + " fwd");
         output.GradFn = new Node(op, inputs, backward);
         output._requiresGrad = true;
         if (!view) output.Storage.GraphOwned = true;
@@ -97,7 +98,9 @@ public partial class Tensor
         {
             var t = order[i];
             if (t.GradBuffer == null) continue;
+            long start = OpProfiler.Enabled ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
             t.GradFn!.Backward!(new ReadOnlySpan<float>(t.GradBuffer, 0, t.Size));
+            if (OpProfiler.Enabled) OpProfiler.Add(t.GradFn.Op + " bwd", System.Diagnostics.Stopwatch.GetTimestamp() - start);
             BufferPool.Return(t.GradBuffer);
             t.GradBuffer = null;
         }

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Training and inference of the bench MLP and CNN, Occam vs PyTorch, same thread counts; prints a markdown table.
+# Usage: bench/compare_models.sh [--threads 2 1] [--rounds 3] [--samples 60000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! build=$(dotnet build -c Release src/Occam.Cli -nologo -v quiet 2>&1); then echo "$build" >&2; exit 1; fi
+lscpu | grep -E '^(Model name|CPU\(s\))' || true
+exec /usr/bin/python3 bench/peer_models.py --occam "dotnet run -c Release --no-build --project src/Occam.Cli --" "$@"

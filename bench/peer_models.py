@@ -1,0 +1,131 @@
+#!/usr/bin/python3
+"""Training and inference, side by side: the bench models in PyTorch and `occam bench mlp|cnn`.
+
+Usage: bench/compare_models.sh [--threads 2 1] [--rounds 3] [--samples 60000]   (builds Occam once, then calls this)
+       /usr/bin/python3 bench/peer_models.py --model mlp --threads 2              (one PyTorch run, JSON last line)
+
+Same protocol on both sides: batch 128 of synthetic 1×28×28 inputs U(0, 1) with fixed random labels, batches
+built before timing; train mode, AdamW(lr 1e-3, weight decay 0.01), CrossEntropyLoss(label_smoothing 0.1);
+50 untimed warm-up steps, then one timed epoch of samples // 128 full batches (drop_last), then eval-mode
+inference under no_grad over the same batches. Every timing is its own process; the two sides alternate
+--rounds times per thread count and the best of each side is kept (the machine is shared).
+"""
+import argparse, json, shlex, subprocess, sys, time
+
+BATCH = 128
+
+
+def models(torch):
+    nn = torch.nn
+    mlp = lambda: nn.Sequential(
+        nn.Flatten(), nn.Linear(784, 512), nn.BatchNorm1d(512), nn.ReLU(), nn.Dropout(0.3),
+        nn.Linear(512, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Dropout(0.3), nn.Linear(256, 10))
+    cnn = lambda: nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Dropout(0.25), nn.Linear(3136, 128), nn.ReLU(), nn.Dropout(0.5), nn.Linear(128, 10))
+    return {"mlp": mlp, "cnn": cnn}
+
+
+def run_torch(name, threads, samples, warmup):
+    import torch
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = models(torch)[name]()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=0.1)
+    steps = samples // BATCH
+    distinct = min(steps, 64)
+    g = torch.Generator().manual_seed(1)
+    inputs = [torch.rand(BATCH, 1, 28, 28, generator=g) for _ in range(distinct)]
+    labels = [torch.randint(0, 10, (BATCH,), generator=g) for _ in range(distinct)]
+
+    def step(s):
+        optimizer.zero_grad(set_to_none=False)
+        loss = loss_fn(model(inputs[s % distinct]), labels[s % distinct])
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    model.train()
+    for s in range(warmup):
+        step(s)
+    start = time.perf_counter()
+    for s in range(steps):
+        loss = step(s)
+    loss = loss.item()
+    train = time.perf_counter() - start
+    model.eval()
+    with torch.no_grad():
+        for s in range(min(10, steps)):
+            model(inputs[s % distinct])
+        start = time.perf_counter()
+        for s in range(steps):
+            model(inputs[s % distinct])
+        infer = time.perf_counter() - start
+    print(f"torch {name} threads={threads}: {steps} steps, {train / steps * 1e3:.2f} ms/step, last loss {loss:.4f}")
+    print(json.dumps({"bench": name, "threads": threads, "samples_per_s": round(steps * BATCH / train, 1),
+                      "inference_samples_per_s": round(steps * BATCH / infer, 1)}))
+
+
+def last_json(args):
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def compare(args):
+    peer = [sys.executable, __file__]
+    rows = []
+    for threads in args.threads:
+        for name in ["mlp", "cnn"]:
+            best_ours, best_theirs = None, None
+            for _ in range(args.rounds):  # alternate so background load hits both sides alike
+                common = ["--threads", str(threads), "--samples", str(args.samples), "--warmup", str(args.warmup)]
+                theirs = last_json(peer + ["--model", name] + common)
+                ours = last_json(shlex.split(args.occam) + ["bench", name] + common)
+                print(f"  {name} T={threads}: occam {ours['samples_per_s']:.0f} / {ours['inference_samples_per_s']:.0f}, "
+                      f"torch {theirs['samples_per_s']:.0f} / {theirs['inference_samples_per_s']:.0f} samples/s (train / infer), "
+                      f"{ours['alloc_bytes_per_step']} B/step, gen2 {ours['gen2_collections']}", file=sys.stderr, flush=True)
+                if best_theirs is None:
+                    best_ours, best_theirs = dict(ours), dict(theirs)
+                else:
+                    for key in ["samples_per_s", "inference_samples_per_s"]:
+                        best_ours[key] = max(best_ours[key], ours[key])
+                        best_theirs[key] = max(best_theirs[key], theirs[key])
+                    best_ours["alloc_bytes_per_step"] = max(best_ours["alloc_bytes_per_step"], ours["alloc_bytes_per_step"])
+                    best_ours["gen2_collections"] = max(best_ours["gen2_collections"], ours["gen2_collections"])
+            rows.append((name, threads, best_ours, best_theirs))
+    print(f"\nbest of {args.rounds} alternating runs per side, {args.samples // BATCH} steps of {BATCH}\n")
+    print("| model | threads | Occam train samples/s | PyTorch train samples/s | train ratio | Occam infer samples/s | PyTorch infer samples/s | infer ratio | Occam alloc B/step | Occam gen-2 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, threads, o, t in rows:
+        print(f"| {name} | {threads} | {o['samples_per_s']:.0f} | {t['samples_per_s']:.0f} | {o['samples_per_s'] / t['samples_per_s']:.2f} | "
+              f"{o['inference_samples_per_s']:.0f} | {t['inference_samples_per_s']:.0f} | {o['inference_samples_per_s'] / t['inference_samples_per_s']:.2f} | "
+              f"{o['alloc_bytes_per_step']} | {o['gen2_collections']} |")
+    for name in ["mlp", "cnn"]:
+        by_threads = {threads: o for n, threads, o, _ in rows if n == name}
+        if 1 in by_threads and 2 in by_threads:
+            print(f"\n{name}: Occam training 1 → 2 threads: {by_threads[2]['samples_per_s'] / by_threads[1]['samples_per_s']:.2f}×", end="")
+            theirs = {threads: t for n, threads, _, t in rows if n == name}
+            print(f" (PyTorch {theirs[2]['samples_per_s'] / theirs[1]['samples_per_s']:.2f}×)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", choices=["mlp", "cnn"], help="one PyTorch run of this model")
+    parser.add_argument("--threads", type=int, nargs="+", default=[2])
+    parser.add_argument("--samples", type=int, default=60000)
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=1, help="best of this many alternating timings per side")
+    parser.add_argument("--occam", help="command that runs the occam CLI (compare mode)")
+    args = parser.parse_args()
+    if args.model:
+        run_torch(args.model, args.threads[0], args.samples, args.warmup)
+    elif args.occam:
+        compare(args)
+    else:
+        parser.error("give --model (one PyTorch run) or --occam (side-by-side table)")
+
+
+if __name__ == "__main__":
+    main()
