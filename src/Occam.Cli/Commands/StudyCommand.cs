@@ -1,107 +1,178 @@
 using System.CommandLine;
-using System.Diagnostics;
+using System.Globalization;
+using Occam.Cli.Reports;
+using Occam.Studies;
+using Spectre.Console;
 
 namespace Occam.Cli.Commands;
 
 /// <summary>
-/// `occam study`: for now a small demonstration on synthetic data of what an L2 penalty does to
-/// an over-parameterized MLP trained on few, noisy examples (the full study on Fashion-MNIST
-/// replaces it once the layers, optimizers and data loaders exist).
+/// `occam study`: trains one architecture under every regularization configuration of <see cref="StudyConfiguration.All"/>
+/// (<see cref="Study.Run"/>), draws progress over the runs and epochs, prints the results table, the written reading
+/// and the advisor's reading of the unregularized run, and writes the report folder (<see cref="StudyReport"/>).
 /// </summary>
 internal static class StudyCommand
 {
     public static Command Create()
     {
-        var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
-        var epochs = new Option<int>("--epochs") { Description = "Training epochs per configuration.", DefaultValueFactory = _ => 200 };
-        var threads = new Option<int>("--threads") { Description = "Engine threads (default: processor count).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var data = new Option<string>("--data") { Description = "embedded (the Fashion-MNIST subset in the assembly) or fashion-mnist (the full set, from OCCAM_DATA or /usr/share/datasets/fashion-mnist).", DefaultValueFactory = _ => "embedded" };
+        var csv = new Option<string?>("--csv") { Description = "Train on a numeric CSV table instead (needs --label)." };
+        var label = new Option<string?>("--label") { Description = "The CSV's class-index column (a header name, or a column number)." };
+        var model = new Option<string>("--model") { Description = "Architecture: mlp (784-256-128-10) or cnn (two conv blocks).", DefaultValueFactory = _ => "mlp" };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs per configuration (early stopping may end sooner).", DefaultValueFactory = _ => StudyOptions.DefaultEpochs };
+        var trainSize = new Option<int?>("--train-size") { Description = $"Training examples (default: {StudyOptions.DefaultEmbeddedTrainSize} for the embedded subset, so that overfitting shows; all otherwise)." };
+        var only = new Option<string?>("--only") { Description = $"Run only these configurations (comma-separated) of: {string.Join(", ", StudyConfiguration.All.Select(c => c.Name))}." };
+        var seed = Cli.Seed();
+        var threads = Cli.Threads();
+        var output = Cli.Out("occam-study/");
+        var json = new Option<bool>("--json") { Description = "Print metrics.json to stdout instead of tables and progress." };
         var command = new Command("study", """
-            Regularization study. Currently a demo on synthetic data: a 2-layer MLP trained on 200
-            noisy examples with and without an L2 penalty; prints train/validation accuracy and the
-            generalization gap.
-            Example: occam study --seed 1 --epochs 200
-            """) { seed, epochs, threads };
-        command.SetAction(parse =>
+            Regularization study: trains one architecture with no regularization, each technique alone (l2, l1, elastic-net,
+            weight-decay, dropout, batch-norm, layer-norm, label-smoothing, augmentation, early-stopping) and a combined recipe,
+            and compares train/validation/test accuracy, the generalization gap and the weights. Writes index.html (the report),
+            PNG plots, metrics.json and each run's history CSV to --out, and ends with the advisor's reading of the
+            unregularized run.
+            Examples: occam study
+                      occam study --only none,l1,l2 --epochs 10 --out l1-vs-l2
+                      occam study --csv iris.csv --label species --train-size 100
+            """) { data, csv, label, model, epochs, trainSize, only, seed, threads, output, json };
+        Cli.SetAction(command, parse =>
         {
-            int t = parse.GetValue(threads);
-            if (t < 1) { Console.Error.WriteLine($"study: --threads must be at least 1, got {t}"); return 2; }
-            Threads.Count = t;
-            int e = parse.GetValue(epochs);
-            if (e < 1) { Console.Error.WriteLine($"study: --epochs must be at least 1, got {e}"); return 2; }
-            Run(parse.GetValue(seed), e);
-            return 0;
-        });
+            var options = Options(parse.GetValue(data)!, parse.GetValue(csv), parse.GetValue(label), parse.GetValue(model)!,
+                parse.GetValue(epochs), parse.GetValue(trainSize), parse.GetValue(only), parse.GetValue(seed));
+            return Run(options, parse.GetValue(output)!, parse.GetValue(json));
+        }, threads);
         return command;
     }
 
-    static void Run(int seed, int epochs)
+    /// <summary>The library's options from the command line, every bad value rejected with a sentence naming it.</summary>
+    static StudyOptions Options(string data, string? csv, string? label, string model, int epochs, int? trainSize, string? only, int seed)
     {
-        const int features = 20, classes = 4, hidden = 256;
-        var data = new Generator((ulong)seed);
-        var (xTrain, yTrain) = Synthetic(data, 200, features, classes, labelNoise: 0.2);
-        var (xVal, yVal) = Synthetic(data, 2000, features, classes, labelNoise: 0.0);
-        Console.WriteLine($"Synthetic task: {features} features, {classes} classes, 200 training examples (20% label noise), 2000 validation.");
-        Console.WriteLine($"Model: Linear({features},{hidden}) → ReLU → Linear({hidden},{classes}), full-batch gradient descent, {epochs} epochs.");
-        Console.WriteLine();
-        Console.WriteLine($"{"config",-12} {"train acc",10} {"val acc",10} {"gap",8} {"‖W‖₂",8} {"seconds",8}");
-        foreach (var (name, l2) in new[] { ("none", 0f), ("l2 1e-3", 1e-3f), ("l2 1e-2", 1e-2f) })
+        var source = data.ToLowerInvariant() switch
         {
-            var sw = Stopwatch.StartNew();
-            var init = new Generator((ulong)seed + 100);
-            var w1 = Tensor.RandN([hidden, features], init, std: MathF.Sqrt(2f / features));
-            var b1 = Tensor.Zeros(hidden);
-            var w2 = Tensor.RandN([classes, hidden], init, std: MathF.Sqrt(1f / hidden));
-            var b2 = Tensor.Zeros(classes);
-            Tensor[] parameters = [w1, b1, w2, b2];
-            foreach (var p in parameters) p.RequiresGrad = true;
-            Tensor Forward(Tensor x) => Functional.Linear(Functional.Linear(x, w1, b1).Relu(), w2, b2);
-            for (int epoch = 0; epoch < epochs; epoch++)
-            {
-                var loss = CrossEntropy(Forward(xTrain), yTrain, classes);
-                if (l2 > 0) loss = loss + ((w1 * w1).Sum() + (w2 * w2).Sum()) * l2; // Keras: λ·Σw², no ½
-                loss.Backward();
-                using (Autograd.NoGrad())
-                    foreach (var p in parameters)
-                    {
-                        p.CopyFrom(p - p.Grad! * 0.5f); // plain gradient descent, lr 0.5
-                        p.Grad = null;
-                    }
-            }
-            using (Autograd.NoGrad())
-            {
-                float train = Accuracy(Forward(xTrain), yTrain), val = Accuracy(Forward(xVal), yVal);
-                float norm = MathF.Sqrt((w1 * w1).Sum().Item() + (w2 * w2).Sum().Item());
-                Console.WriteLine($"{name,-12} {train,10:P1} {val,10:P1} {train - val,8:P1} {norm,8:F2} {sw.Elapsed.TotalSeconds,8:F2}");
-            }
+            "embedded" => StudySource.Embedded,
+            "fashion-mnist" => StudySource.FashionMnist,
+            _ => throw new ArgumentException($"--data must be embedded or fashion-mnist, got '{data}'"),
+        };
+        if (csv != null)
+        {
+            if (string.IsNullOrEmpty(label)) throw new ArgumentException("--csv needs --label, the name (or number) of the class column");
+            if (!File.Exists(csv)) throw new ArgumentException($"--csv {csv}: no such file");
+            source = StudySource.Csv;
         }
-        Console.WriteLine();
-        Console.WriteLine("Reading: without a penalty the network fits the noisy labels (high train accuracy, larger gap);");
-        Console.WriteLine("the L2 penalty shrinks the weights and trades training fit for a smaller generalization gap.");
+        else if (label != null) throw new ArgumentException("--label applies only with --csv");
+        var architecture = model.ToLowerInvariant() switch
+        {
+            "mlp" => StudyModel.Mlp,
+            "cnn" => StudyModel.Cnn,
+            _ => throw new ArgumentException($"--model must be mlp or cnn, got '{model}'"),
+        };
+        if (epochs < 1) throw new ArgumentException($"--epochs must be at least 1, got {epochs}");
+        if (trainSize is int n && n < 1) throw new ArgumentException($"--train-size must be at least 1, got {n}");
+        if (seed < 0) throw new ArgumentException($"--seed must be non-negative, got {seed}");
+        List<string>? names = null;
+        if (only != null)
+        {
+            names = only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+            if (names.Count == 0) throw new ArgumentException("--only needs at least one configuration name");
+            foreach (var name in names)
+                if (!StudyConfiguration.All.Any(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase)))
+                    throw new ArgumentException($"--only: unknown configuration '{name}'; known: {string.Join(", ", StudyConfiguration.All.Select(c => c.Name))}");
+        }
+        if (architecture == StudyModel.Cnn && source == StudySource.Csv) throw new ArgumentException("--model cnn needs 28×28 images; use --model mlp with --csv");
+        return new StudyOptions
+        {
+            Source = source, CsvPath = csv, LabelColumn = label, Model = architecture, Epochs = epochs, TrainSize = trainSize,
+            Only = names, Seed = (ulong)seed,
+        };
     }
 
-    static float Accuracy(Tensor logits, Tensor targets)
+    static int Run(StudyOptions options, string output, bool json)
     {
-        var predicted = logits.Argmax(1).ToArray();
-        var truth = targets.ToArray();
-        return predicted.Zip(truth).Count(p => p.First == p.Second) / (float)truth.Length;
+        // A console bound to the current stdout (not a process-wide one), so in-process runs print where they are told.
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        var result = json ? Study.Run(options) : RunWithProgress(options, console);
+        var reading = Study.Reading(result);
+        var none = result.Find("none");
+        var advice = none == null ? null : Advisor.Diagnose(none.History.Epochs);
+        Cli.WriteDirectoryAtomically(output, dir => StudyReport.Write(dir, result, reading, advice));
+        if (json)
+        {
+            Console.Out.WriteLine(StudyReport.MetricsJson(result));
+            return 0;
+        }
+        console.Write(Table(result));
+        console.WriteLine();
+        foreach (var paragraph in reading) console.WriteLine(paragraph);
+        console.WriteLine();
+        if (advice != null) PrintAdvice(console, advice);
+        console.MarkupLineInterpolated($"Report: [link]{Path.Combine(Path.GetFullPath(output), "index.html")}[/]");
+        return 0;
     }
 
-    static Tensor CrossEntropy(Tensor logits, Tensor targets, int classes) =>
-        -(logits.LogSoftmax(1) * Tensor.OneHot(targets, classes)).Sum() / logits.Dim(0);
-
-    // Gaussian blobs around random class centres; some labels flipped at random.
-    static (Tensor X, Tensor Y) Synthetic(Generator g, int n, int features, int classes, double labelNoise)
+    static StudyResult RunWithProgress(StudyOptions options, IAnsiConsole console)
     {
-        var centres = new Generator(12345); // the task itself is fixed; only the samples vary
-        var mu = Enumerable.Range(0, classes * features).Select(_ => centres.NextNormal() * 0.6f).ToArray();
-        var x = new float[n * features];
-        var y = new float[n];
-        for (int i = 0; i < n; i++)
+        var configurations = options.Configurations();
+        console.MarkupLineInterpolated($"[bold]occam study[/]: {options.Model.ToString().ToLowerInvariant()} × {configurations.Count} configurations, up to {options.Epochs} epochs each.");
+        StudyResult? result = null;
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(ctx =>
+            {
+                var overall = ctx.AddTask("[bold]all configurations[/]", maxValue: configurations.Count * options.Epochs);
+                var tasks = new Dictionary<int, ProgressTask>();
+                double done = 0;
+                result = Study.Run(options, new Reporter(p =>
+                {
+                    if (!tasks.TryGetValue(p.Run, out var task))
+                        tasks[p.Run] = task = ctx.AddTask(Markup.Escape(p.Name), maxValue: p.Epochs);
+                    if (!p.EpochEnded) return;
+                    task.Value = p.Finished ? p.Epochs : p.Epoch + 1;
+                    if (p.Logs.TryGetValue("val_accuracy", out var val))
+                        task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{p.Name,-16} val {(val * 100):0.0}%"));
+                    if (p.Finished) done += p.Epochs;
+                    overall.Value = done + (p.Finished ? 0 : p.Epoch + 1);
+                }));
+                overall.Value = overall.MaxValue;
+            });
+        return result!;
+    }
+
+    static Table Table(StudyResult result)
+    {
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title($"{Markup.Escape(result.DataDescription)}: {result.TrainCount:N0} train, {result.ValidationCount:N0} validation, {result.TestCount:N0} test");
+        foreach (var header in new[] { "config", "train", "val", "test", "gap", "best", "‖w‖₂", "zeros", "s" })
+            table.AddColumn(new TableColumn(header) { Alignment = header == "config" ? Justify.Left : Justify.Right });
+        var none = result.Find("none");
+        foreach (var r in result.Runs)
         {
-            int c = g.NextInt(classes);
-            for (int j = 0; j < features; j++) x[i * features + j] = mu[c * features + j] + g.NextNormal();
-            y[i] = g.NextDouble() < labelNoise ? g.NextInt(classes) : c;
+            string gap = F($"{r.Gap * 100:0.0}");
+            if (none != null && r != none) gap = r.Gap < none.Gap - 0.01 ? $"[green]{gap}[/]" : r.Gap > none.Gap + 0.01 ? $"[red]{gap}[/]" : gap;
+            table.AddRow(Markup.Escape(r.Name), Pct(r.TrainAccuracy), Pct(r.ValAccuracy), Pct(r.TestAccuracy), gap,
+                F($"{r.BestEpoch}/{r.EpochsRun}"), F($"{r.L2Norm:0.0}"), Pct(r.ZeroWeightFraction), F($"{r.Seconds:0.0}"));
         }
-        return (Tensor.FromArray(x, n, features), Tensor.FromArray(y, n));
+        table.Caption("accuracy after training; gap = train − test (points); best = epoch of lowest validation loss / epochs run");
+        return table;
+    }
+
+    static void PrintAdvice(IAnsiConsole console, Advice advice)
+    {
+        console.MarkupLineInterpolated($"[bold]Advisor[/], on the run without regularization: [bold]{advice.Diagnosis}[/] (best epoch {advice.BestEpoch + 1}).");
+        console.WriteLine(advice.Reading);
+        foreach (var r in advice.Recommendations)
+            console.MarkupLineInterpolated($"  • [bold]{r.Technique}[/]{(r.Value is double v ? F($" = {v:G3}") : "")}: {r.Why}");
+        console.WriteLine();
+    }
+
+    static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    static string Pct(double fraction, int decimals = 1) => (fraction * 100).ToString("F" + decimals, CultureInfo.InvariantCulture) + "%";
+
+    /// <summary>Reports synchronously on the training thread (System.Progress would post to the thread pool).</summary>
+    sealed class Reporter(Action<StudyProgress> report) : IProgress<StudyProgress>
+    {
+        public void Report(StudyProgress value) => report(value);
     }
 }

@@ -1,0 +1,248 @@
+using System.Diagnostics;
+using System.Globalization;
+using Occam.Data;
+using Occam.Data.Readers;
+using Occam.Optim.Schedulers;
+using Occam.Training;
+using Occam.Training.Callbacks;
+
+namespace Occam.Studies;
+
+/// <summary>Where a study's data comes from.</summary>
+public enum StudySource
+{
+    /// <summary>The balanced Fashion-MNIST subset embedded in the assembly (6,000 training, 2,000 test images).</summary>
+    Embedded,
+
+    /// <summary>The full Fashion-MNIST files (<see cref="FashionMnist.Load"/>).</summary>
+    FashionMnist,
+
+    /// <summary>A numeric CSV table with a class-index label column.</summary>
+    Csv,
+}
+
+/// <summary>What a study trains and on what. <see cref="TrainSize"/> null means the default: 2,000 examples for the
+/// embedded subset (few enough that the unregularized model visibly overfits), every remaining example otherwise.</summary>
+public sealed record StudyOptions
+{
+    public const int DefaultEpochs = 30, DefaultEmbeddedTrainSize = 2000, DefaultBatchSize = 64;
+
+    public StudySource Source { get; init; } = StudySource.Embedded;
+
+    /// <summary>Directory of the Fashion-MNIST files (null: OCCAM_DATA, then the default location).</summary>
+    public string? DataRoot { get; init; }
+
+    public string? CsvPath { get; init; }
+
+    /// <summary>The CSV's label column: a header name, or a column number for a file without a header.</summary>
+    public string? LabelColumn { get; init; }
+
+    public StudyModel Model { get; init; } = StudyModel.Mlp;
+
+    public int Epochs { get; init; } = DefaultEpochs;
+
+    public int? TrainSize { get; init; }
+
+    public int BatchSize { get; init; } = DefaultBatchSize;
+
+    /// <summary>Names of the configurations to run (null: all of <see cref="StudyConfiguration.All"/>), in study order.</summary>
+    public IReadOnlyList<string>? Only { get; init; }
+
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>The configurations to run, in the study's order; unknown names and bad settings throw.</summary>
+    public IReadOnlyList<StudyConfiguration> Configurations()
+    {
+        if (Epochs < 1) throw new ArgumentException($"Study: epochs must be at least 1, got {Epochs}");
+        if (BatchSize < 1) throw new ArgumentException($"Study: batch size must be at least 1, got {BatchSize}");
+        if (TrainSize is int n && n < 1) throw new ArgumentException($"Study: train size must be at least 1, got {n}");
+        if (Source == StudySource.Csv && (string.IsNullOrEmpty(CsvPath) || string.IsNullOrEmpty(LabelColumn)))
+            throw new ArgumentException("Study: a CSV study needs both the file and its label column");
+        if (Source == StudySource.Csv && Model == StudyModel.Cnn)
+            throw new ArgumentException("Study: the cnn model needs 28×28 images; use the mlp model with a CSV table");
+        if (Only == null) return StudyConfiguration.All;
+        if (Only.Count == 0) throw new ArgumentException("Study: the list of configurations to run is empty");
+        var chosen = Only.Select(StudyConfiguration.Get).ToHashSet();
+        return StudyConfiguration.All.Where(chosen.Contains).ToList();
+    }
+}
+
+/// <summary>
+/// The regularization study: one architecture trained under each <see cref="StudyConfiguration"/> on the same data
+/// split, from the same initial weights and in the same batch order, so only the regularization differs. Returns
+/// histories, final metrics and weights; prints nothing.
+/// </summary>
+public static class Study
+{
+    /// <summary>Runs the configurations of <paramref name="options"/>, reporting progress after every batch and epoch.</summary>
+    public static StudyResult Run(StudyOptions options, IProgress<StudyProgress>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var configurations = options.Configurations();
+        var data = Load(options);
+        var runs = new List<StudyRun>();
+        for (int i = 0; i < configurations.Count; i++)
+            runs.Add(RunOne(configurations[i], options, data, i, configurations.Count, progress));
+        return new StudyResult(options, data.Description, data.Train.Count, data.Validation.Count, data.Test.Count, runs);
+    }
+
+    /// <summary>Trains one configuration on the study's data.</summary>
+    static StudyRun RunOne(StudyConfiguration config, StudyOptions options, StudyData data, int index, int count, IProgress<StudyProgress>? progress)
+    {
+        var clock = Stopwatch.StartNew();
+        // The same seeds for every configuration: identical initial weights (for equal shapes) and batch order.
+        var model = config.BuildModel(options.Model, data.Inputs, data.Classes, new Generator(options.Seed));
+        var callbacks = config.BuildCallbacks().ToList();
+        if (progress != null)
+            callbacks.Add(new ProgressCallback(p => progress.Report(new StudyProgress(index, count, config.Name, p.Epoch, options.Epochs, p.EpochEnded, false, p.Logs))));
+        var optimizer = config.BuildOptimizer(model);
+        // Cosine annealing to zero over the epochs, for every configuration: the final weights settle instead of
+        // carrying the last steps' noise, so configurations compare on where they converged.
+        callbacks.Insert(0, new LrSchedulerCallback(new CosineAnnealingLR(optimizer, options.Epochs)));
+        var trainer = new Trainer(model, optimizer, config.BuildLoss(), callbacks);
+        var loader = new DataLoader(data.Train, options.BatchSize, shuffle: true, generator: new Generator(options.Seed + 1),
+            transform: config.BuildAugmentation(data.Images));
+        var history = trainer.Fit(loader, Plain(data.Validation), options.Epochs);
+
+        var train = trainer.Evaluate(Plain(data.Train));
+        var validation = trainer.Evaluate(Plain(data.Validation));
+        var test = trainer.Evaluate(Plain(data.Test));
+        var stats = Trainer.WeightStatistics(model);
+        var valLoss = history["val_loss"];
+        int best = Array.IndexOf(valLoss, valLoss.Min()) + 1;
+        var weights = model.Parameters().Where(p => p.Rank >= 2).SelectMany(p => p.ToArray()).ToArray();
+        var run = new StudyRun(config, history,
+            train["accuracy"], train["data_loss"], validation["accuracy"], validation["data_loss"], test["accuracy"], test["data_loss"],
+            best, history.Epochs.Count, stats["weight_l1"], stats["weight_l2"], stats["zero_weight_fraction"],
+            clock.Elapsed.TotalSeconds, weights);
+        progress?.Report(new StudyProgress(index, count, config.Name, history.Epochs.Count - 1, options.Epochs, true, true, history.Epochs[^1]));
+        return run;
+    }
+
+    static DataLoader Plain(IDataset data) => new(data, 500);
+
+    sealed record StudyData(IDataset Train, IDataset Validation, IDataset Test, int Inputs, int Classes, bool Images, string Description);
+
+    /// <summary>The split: for images, 1/6 of the training file for validation (chosen at random with the seed) and the
+    /// training subset from the rest; the test file as test set. For a CSV table, 1/6 of the rows for test and 1/6 for
+    /// validation, features standardized with the training rows' mean and standard deviation.</summary>
+    static StudyData Load(StudyOptions options)
+    {
+        var g = new Generator(options.Seed + 2);
+        if (options.Source == StudySource.Csv) return LoadCsv(options, g);
+        var (pool, test) = options.Source == StudySource.Embedded ? FashionMnist.LoadEmbedded() : FashionMnist.Load(options.DataRoot);
+        var order = g.Permutation(pool.Count);
+        int validation = pool.Count / 6;
+        int trainSize = TrainSize(options, pool.Count - validation, options.Source == StudySource.Embedded ? StudyOptions.DefaultEmbeddedTrainSize : null);
+        string name = options.Source == StudySource.Embedded ? "the embedded Fashion-MNIST subset" : "Fashion-MNIST";
+        return new StudyData(new Subset(pool, order[validation..(validation + trainSize)]), new Subset(pool, order[..validation]), test,
+            784, FashionMnist.ClassNames.Count, true, name);
+    }
+
+    static StudyData LoadCsv(StudyOptions options, Generator g)
+    {
+        var table = Csv.Read(options.CsvPath!, options.LabelColumn!);
+        var labels = table.Targets.ToArray();
+        foreach (float label in labels)
+            if (!(label >= 0 && label == MathF.Floor(label) && label < 1000))
+                throw new InvalidDataException($"{options.CsvPath}: label column '{options.LabelColumn}' must hold class indices 0, 1, 2, …; found {label.ToString(CultureInfo.InvariantCulture)}");
+        int n = table.Count, classes = (int)labels.Max() + 1;
+        if (n < 6) throw new InvalidDataException($"{options.CsvPath}: a study needs at least 6 rows (train, validation and test), got {n}");
+        if (classes < 2) throw new InvalidDataException($"{options.CsvPath}: label column '{options.LabelColumn}' holds a single class");
+        var order = g.Permutation(n);
+        int held = n / 6;
+        int trainSize = TrainSize(options, n - 2 * held, null);
+        var trainRows = order[(2 * held)..(2 * held + trainSize)];
+        var standardized = new TensorDataset(Standardize(table.Inputs, trainRows), table.Targets);
+        return new StudyData(new Subset(standardized, trainRows), new Subset(standardized, order[held..(2 * held)]),
+            new Subset(standardized, order[..held]), table.Inputs.Dim(1), classes, false, Path.GetFileName(options.CsvPath!));
+    }
+
+    static int TrainSize(StudyOptions options, int available, int? defaultSize)
+    {
+        int size = options.TrainSize ?? Math.Min(defaultSize ?? available, available);
+        if (size > available)
+            throw new ArgumentException($"Study: train size {size} exceeds the {available} examples available for training");
+        return size;
+    }
+
+    /// <summary>(x − mean) / std per column, with the statistics of <paramref name="rows"/> (a constant column → 0).</summary>
+    static Tensor Standardize(Tensor inputs, int[] rows)
+    {
+        int features = inputs.Dim(1);
+        var x = inputs.ToArray();
+        var mean = new double[features];
+        var sq = new double[features];
+        foreach (int r in rows)
+            for (int f = 0; f < features; f++)
+            {
+                double v = x[r * features + f];
+                mean[f] += v;
+                sq[f] += v * v;
+            }
+        for (int f = 0; f < features; f++)
+        {
+            mean[f] /= rows.Length;
+            double std = Math.Sqrt(Math.Max(sq[f] / rows.Length - mean[f] * mean[f], 0));
+            sq[f] = std > 1e-12 ? 1 / std : 0;
+        }
+        for (int i = 0; i < x.Length; i++)
+        {
+            int f = i % features;
+            x[i] = (float)((x[i] - mean[f]) * sq[f]);
+        }
+        return new Tensor(x, inputs.Shape);
+    }
+
+    /// <summary>A short written reading of the results: the baseline's gap, which configurations closed it most and
+    /// which gave the best test accuracy, and what L1 and L2 did to the weights. One paragraph per string.</summary>
+    public static IReadOnlyList<string> Reading(StudyResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var paragraphs = new List<string>();
+        var none = result.Find("none");
+        var others = result.Runs.Where(r => r.Name != "none").ToList();
+        if (none != null)
+            paragraphs.Add(F($"Without regularization the model fits its {result.TrainCount:N0} training examples to {Pct(none.TrainAccuracy)} accuracy but reaches {Pct(none.TestAccuracy)} on the test set: a generalization gap of {Points(none.Gap)}. Its validation loss was lowest at epoch {none.BestEpoch} of {none.EpochsRun} and rose afterwards as it kept fitting the training set."));
+        if (others.Count > 0)
+        {
+            var byGap = others.OrderBy(r => r.Gap).ToList();
+            var closers = byGap.Take(3).Select(r => none == null ? F($"{r.Name} ({Points(r.Gap)})") : F($"{r.Name} ({Points(r.Gap)}, {Points(none.Gap - r.Gap)} less)"));
+            string sentence = F($"The gap closed most under {Join(closers)}.");
+            var bestTest = others.MaxBy(r => r.TestAccuracy)!;
+            sentence += none == null
+                ? F($" The best test accuracy was {bestTest.Name}'s, {Pct(bestTest.TestAccuracy)}.")
+                : F($" The best test accuracy was {bestTest.Name}'s, {Pct(bestTest.TestAccuracy)} against {Pct(none.TestAccuracy)} without regularization ({Signed(bestTest.TestAccuracy - none.TestAccuracy, " points")}).");
+            if (none != null)
+            {
+                var worse = others.Where(r => r.TestAccuracy < none.TestAccuracy - 0.005).OrderBy(r => r.TestAccuracy).Select(r => F($"{r.Name} ({Pct(r.TestAccuracy)})")).ToList();
+                var narrowBut = others.Where(r => r.Gap < none.Gap - 0.02 && r.TestAccuracy < none.TestAccuracy - 0.005).Select(r => r.Name).ToList();
+                if (worse.Count > 0) sentence += F($" Test accuracy fell below the baseline under {Join(worse)}.");
+                if (narrowBut.Count > 0) sentence += F($" A smaller gap is not by itself better: {Join(narrowBut)} narrowed it partly by fitting the training set less.");
+            }
+            paragraphs.Add(sentence);
+        }
+        var l1 = result.Find("l1");
+        var l2 = result.Find("l2");
+        var reference = none ?? result.Runs[0];
+        if (l1 != null)
+            paragraphs.Add(F($"Proximal L1 set {Pct(l1.ZeroWeightFraction)} of the weights exactly to zero ({reference.Name}: {Pct(reference.ZeroWeightFraction)}) and cut their L1 norm from {reference.L1Norm:N0} to {l1.L1Norm:N0}: soft-thresholding drives the weights that carry little signal{(result.Options.Source == StudySource.Csv ? "" : " — many of them on the always-blank border pixels —")} onto zero and keeps them there, which leaves a sparse model."));
+        if (l2 != null)
+            paragraphs.Add(F($"The L2 penalty shrank the weights instead of zeroing them: their L2 norm went from {reference.L2Norm:N1} to {l2.L2Norm:N1} ({Signed((l2.L2Norm - reference.L2Norm) / reference.L2Norm)}), yet only {Pct(l2.ZeroWeightFraction, 2)} are exactly zero — the pull toward zero weakens as a weight approaches it, so weights become small, not absent."));
+        return paragraphs;
+    }
+
+    static string Points(double fraction) => F($"{fraction * 100:0.0} points");
+
+    static string Signed(double fraction, string unit = "%") => F($"{(fraction >= 0 ? "+" : "−")}{Math.Abs(fraction) * 100:0.0}{unit}");
+
+    static string Join(IEnumerable<string> items)
+    {
+        var list = items.ToList();
+        return list.Count <= 1 ? string.Concat(list) : string.Join(", ", list.Take(list.Count - 1)) + " and " + list[^1];
+    }
+
+    static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    static string Pct(double fraction, int decimals = 1) => (fraction * 100).ToString("F" + decimals, CultureInfo.InvariantCulture) + "%";
+}

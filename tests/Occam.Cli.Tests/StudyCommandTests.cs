@@ -1,0 +1,111 @@
+using System.Text.Json;
+
+namespace Occam.Cli.Tests;
+
+public class StudyCommandTests
+{
+    static readonly string[] Fields =
+        ["name", "train_accuracy", "val_accuracy", "test_accuracy", "gap", "best_epoch", "l1_norm", "l2_norm", "zero_weight_fraction", "seconds"];
+
+    [Fact]
+    public void WritesTheReportFolder()
+    {
+        var root = CliRunner.TempDir();
+        try
+        {
+            var dir = Path.Combine(root, "report");
+            var (code, output, error) = CliRunner.Run("study", "--only", "none,l1,l2", "--epochs", "1", "--train-size", "300", "--out", dir);
+            Assert.True(code == 0, error);
+            Assert.Contains("none", output);
+            Assert.Contains("Advisor", output);
+            Assert.Contains("index.html", output);
+
+            using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")));
+            var runs = metrics.RootElement.GetProperty("runs").EnumerateArray().ToList();
+            Assert.Equal(["none", "l2", "l1"], runs.Select(r => r.GetProperty("name").GetString())); // in study order
+            foreach (var run in runs)
+            {
+                foreach (var field in Fields) Assert.True(run.TryGetProperty(field, out _), $"missing {field}");
+                double train = run.GetProperty("train_accuracy").GetDouble(), test = run.GetProperty("test_accuracy").GetDouble();
+                Assert.Equal(train - test, run.GetProperty("gap").GetDouble(), 5);
+                Assert.Equal(1, run.GetProperty("best_epoch").GetInt32());
+                var history = File.ReadAllLines(Path.Combine(dir, $"history-{run.GetProperty("name").GetString()}.csv"));
+                Assert.Equal(2, history.Length);
+                Assert.StartsWith("epoch,", history[0]);
+                Assert.Contains("val_accuracy", history[0]);
+            }
+            Assert.True(runs[2].GetProperty("zero_weight_fraction").GetDouble() > 0, "l1 gives exact zeros");
+
+            foreach (var png in new[] { "test-accuracy.png", "gap.png", "weights.png", "accuracy-none.png", "loss-l1.png" })
+            {
+                var bytes = File.ReadAllBytes(Path.Combine(dir, png));
+                Assert.True(bytes.Length > 1000 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G', png);
+            }
+
+            var html = File.ReadAllText(Path.Combine(dir, "index.html"));
+            Assert.StartsWith("<!DOCTYPE html>", html);
+            Assert.EndsWith("</html>\n", html);
+            Assert.Contains("data:image/png;base64,", html);
+            Assert.Contains("Advisor", html);
+            Assert.Contains("Reading", html);
+            Assert.DoesNotContain("<script", html);
+            Assert.DoesNotContain("src=\"http", html);
+            Assert.DoesNotContain("href=\"http", html);
+            Assert.Empty(Directory.GetDirectories(root, ".*.tmp"));
+        }
+        finally { Directory.Delete(root, recursive: true); }
+    }
+
+    [Fact]
+    public void JsonPrintsTheMetricsOnly()
+    {
+        var root = CliRunner.TempDir();
+        try
+        {
+            var (code, output, error) = CliRunner.Run("study", "--only", "none", "--epochs", "1", "--train-size", "100", "--json", "--out", Path.Combine(root, "r"));
+            Assert.True(code == 0, error);
+            using var json = JsonDocument.Parse(output);
+            var run = Assert.Single(json.RootElement.GetProperty("runs").EnumerateArray());
+            Assert.Equal("none", run.GetProperty("name").GetString());
+            Assert.Equal(File.ReadAllText(Path.Combine(root, "r", "metrics.json")).Trim(), output.Trim());
+        }
+        finally { Directory.Delete(root, recursive: true); }
+    }
+
+    [Theory]
+    [InlineData("--model", "rnn")]
+    [InlineData("--only", "none,nope")]
+    [InlineData("--csv", "missing.csv", "--label", "y")]
+    [InlineData("--csv", "missing.csv")]
+    [InlineData("--data", "mnist")]
+    [InlineData("--epochs", "0")]
+    [InlineData("--train-size", "999999")]
+    public void BadArgumentsFailWithOneSentenceAndNoOutput(params string[] args)
+    {
+        var root = CliRunner.TempDir();
+        try
+        {
+            var dir = Path.Combine(root, "report");
+            string[] epochs = args.Contains("--epochs") ? [] : ["--epochs", "1"];
+            var (code, _, error) = CliRunner.Run(["study", .. args, .. epochs, "--out", dir]);
+            Assert.NotEqual(0, code);
+            var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Single(lines);
+            Assert.StartsWith("study: ", lines[0]);
+            Assert.DoesNotContain("   at ", error);
+            Assert.False(Directory.Exists(dir));
+            Assert.Empty(Directory.GetFileSystemEntries(root));
+        }
+        finally { Directory.Delete(root, recursive: true); }
+    }
+
+    [Fact]
+    public void HelpHasAnExample()
+    {
+        var (code, output, _) = CliRunner.Run("study", "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("Example", output);
+        foreach (var option in new[] { "--data", "--csv", "--label", "--model", "--epochs", "--train-size", "--only", "--seed", "--threads", "--out", "--json" })
+            Assert.Contains(option, output);
+    }
+}

@@ -1,0 +1,155 @@
+using System.Globalization;
+using Occam.Losses;
+using Occam.NN;
+using Occam.Optim;
+using Occam.Studies;
+using Occam.Training.Callbacks;
+
+namespace Occam.Tests.Studies;
+
+/// <summary>The study's configurations and runs, on tiny settings (a few hundred examples, one to three epochs).</summary>
+public class StudyTests
+{
+    static readonly StudyOptions Tiny = new() { Epochs = 1, TrainSize = 200 };
+
+    static readonly string[] Expected =
+        ["none", "l2", "l1", "elastic-net", "weight-decay", "dropout", "batch-norm", "layer-norm", "label-smoothing", "augmentation", "early-stopping", "combined"];
+
+    [Fact]
+    public void TheStudyHasTheDocumentedConfigurationsInOrder() =>
+        Assert.Equal(Expected, StudyConfiguration.All.Select(c => c.Name));
+
+    [Fact]
+    public void EveryConfigurationBuildsAndTrainsOneEpoch()
+    {
+        var reports = new List<StudyProgress>();
+        var result = Study.Run(Tiny, new Collect(reports));
+        Assert.Equal(Expected, result.Runs.Select(r => r.Name));
+        Assert.Equal((200, 1000, 2000), (result.TrainCount, result.ValidationCount, result.TestCount));
+        int weights = 784 * 256 + 256 * 128 + 128 * 10;
+        foreach (var run in result.Runs)
+        {
+            Assert.Single(run.History.Epochs);
+            Assert.Equal(1, run.EpochsRun);
+            Assert.Equal(1, run.BestEpoch);
+            foreach (double v in new[] { run.TrainAccuracy, run.ValAccuracy, run.TestAccuracy, run.TrainLoss, run.ValLoss, run.TestLoss, run.L1Norm, run.L2Norm, run.Seconds })
+                Assert.True(double.IsFinite(v) && v >= 0, $"{run.Name}: {v}");
+            Assert.InRange(run.TestAccuracy, 0.3, 1.0); // one epoch on 200 examples already beats chance (10%)
+            Assert.Equal(run.TrainAccuracy - run.TestAccuracy, run.Gap, 12);
+            Assert.Equal(weights, run.Weights.Length);
+            Assert.Equal(run.L1Norm, run.Weights.Sum(w => (double)Math.Abs(w)), 3);
+        }
+        // Progress: an epoch end and a finish per run, batches in between.
+        Assert.Equal(Expected.Length, reports.Count(p => p.Finished));
+        Assert.Contains(reports, p => !p.EpochEnded);
+        Assert.All(reports, p => Assert.Equal(Expected.Length, p.Runs));
+    }
+
+    [Fact]
+    public void ProximalL1YieldsExactZerosAndL2ShrinksWithout()
+    {
+        var result = Study.Run(new StudyOptions { Epochs = 3, TrainSize = 500, Only = ["none", "l1", "l2"] });
+        var (none, l1, l2) = (result.Find("none")!, result.Find("l1")!, result.Find("l2")!);
+        Assert.Equal(0, none.ZeroWeightFraction);
+        Assert.True(l1.ZeroWeightFraction > 0.005, $"l1 zeros: {l1.ZeroWeightFraction:P2}");
+        Assert.Equal(l1.ZeroWeightFraction, l1.Weights.Count(w => w == 0) / (double)l1.Weights.Length, 9);
+        Assert.True(l1.L1Norm < none.L1Norm);
+        Assert.True(l2.L2Norm < none.L2Norm);
+        Assert.Equal(0, l2.ZeroWeightFraction);
+        var reading = string.Join("\n", Study.Reading(result));
+        Assert.Contains("generalization gap", reading);
+        Assert.Contains(F($"{l1.ZeroWeightFraction * 100:F1}%"), reading);
+    }
+
+    [Fact]
+    public void EarlyStoppingConfigurationsStopOnValidationLossAndRestoreTheBest()
+    {
+        foreach (var name in new[] { "early-stopping", "combined" })
+        {
+            var stopping = Assert.IsType<EarlyStopping>(Assert.Single(StudyConfiguration.Get(name).BuildCallbacks()));
+            Assert.Equal("val_loss", stopping.Monitor);
+            Assert.True(stopping.RestoreBestWeights);
+        }
+        foreach (var config in StudyConfiguration.All.Where(c => c.Name is not ("early-stopping" or "combined")))
+            Assert.Empty(config.BuildCallbacks());
+    }
+
+    [Fact]
+    public void ConfigurationsBuildWhatTheyDescribe()
+    {
+        static IEnumerable<Module> Layers(string name, StudyModel model = StudyModel.Mlp) =>
+            StudyConfiguration.Get(name).BuildModel(model, 784, 10, new Generator(1)).NamedModules().Select(m => m.Module);
+
+        Assert.DoesNotContain(Layers("none"), m => m is Dropout or BatchNorm1d or LayerNorm);
+        Assert.Equal(2, Layers("dropout").Count(m => m is Dropout d && d.P == 0.3f));
+        Assert.Equal(2, Layers("batch-norm").Count(m => m is BatchNorm1d));
+        Assert.Equal(2, Layers("layer-norm").Count(m => m is LayerNorm));
+        Assert.DoesNotContain(Layers("none", StudyModel.Cnn), m => m is BatchNorm2d or GroupNorm);
+        Assert.Equal(2, Layers("batch-norm", StudyModel.Cnn).Count(m => m is BatchNorm2d));
+        Assert.Equal(2, Layers("layer-norm", StudyModel.Cnn).Count(m => m is GroupNorm { NumGroups: 1 }));
+
+        var model = StudyConfiguration.Get("none").BuildModel(StudyModel.Mlp, 784, 10, new Generator(1));
+        Assert.IsNotType<AdamW>(StudyConfiguration.Get("none").BuildOptimizer(model));
+        var adamW = Assert.IsType<AdamW>(StudyConfiguration.Get("weight-decay").BuildOptimizer(model));
+        Assert.Equal(0.1, adamW.Groups.Single(g => g.Name == "decay").WeightDecay);
+        Assert.Equal(0, adamW.Groups.Single(g => g.Name == "no_decay").WeightDecay);
+        Assert.Equal(0.1, StudyConfiguration.Get("l1").BuildOptimizer(model).L1Proximal);
+        Assert.Equal(0.1f, Assert.IsType<CrossEntropyLoss>(StudyConfiguration.Get("label-smoothing").BuildLoss()).LabelSmoothing);
+        Assert.Equal(0f, Assert.IsType<CrossEntropyLoss>(StudyConfiguration.Get("none").BuildLoss()).LabelSmoothing);
+        Assert.NotNull(StudyConfiguration.Get("augmentation").BuildAugmentation(images: true));
+        Assert.NotNull(StudyConfiguration.Get("augmentation").BuildAugmentation(images: false));
+        Assert.Null(StudyConfiguration.Get("none").BuildAugmentation(images: true));
+        Assert.All(Layers("l2").OfType<Linear>(), l => Assert.IsType<Occam.Regularizers.L2>(l.KernelRegularizer));
+        Assert.All(Layers("elastic-net").OfType<Linear>(), l => Assert.IsType<Occam.Regularizers.ElasticNet>(l.KernelRegularizer));
+    }
+
+    [Fact]
+    public void OnlyRunsTheNamedConfigurationsInStudyOrderAndRejectsUnknownNames()
+    {
+        var chosen = new StudyOptions { Only = ["L1", "none"] }.Configurations();
+        Assert.Equal(["none", "l1"], chosen.Select(c => c.Name));
+        var e = Assert.Throws<ArgumentException>(() => new StudyOptions { Only = ["nope"] }.Configurations());
+        Assert.Contains("'nope'", e.Message);
+        Assert.Throws<ArgumentException>(() => new StudyOptions { Epochs = 0 }.Configurations());
+        Assert.Throws<ArgumentException>(() => new StudyOptions { Source = StudySource.Csv, CsvPath = "x.csv", LabelColumn = "y", Model = StudyModel.Cnn }.Configurations());
+        Assert.Throws<ArgumentException>(() => Study.Run(Tiny with { TrainSize = 5001, Only = ["none"] }));
+    }
+
+    [Fact]
+    public void RunsAreDeterministicForASeed()
+    {
+        var options = Tiny with { TrainSize = 100, Only = ["dropout"] };
+        var a = Study.Run(options).Runs[0];
+        var b = Study.Run(options).Runs[0];
+        Assert.Equal(a.Weights, b.Weights);
+        Assert.Equal(a.TestAccuracy, b.TestAccuracy);
+    }
+
+    [Fact]
+    public void StudiesACsvTableWithStandardizedFeatures()
+    {
+        // Three classes separated along the first of two features, on a scale of thousands (standardization matters).
+        var g = new Generator(3);
+        var lines = new List<string> { "size,noise,kind" };
+        for (int i = 0; i < 240; i++)
+        {
+            int kind = i % 3;
+            lines.Add(F($"{1000 * kind + 200 * g.NextNormal():0.###},{g.NextNormal():0.###},{kind}"));
+        }
+        var path = Path.Combine(Directory.CreateTempSubdirectory("occam-study").FullName, "table.csv");
+        File.WriteAllLines(path, lines);
+        var result = Study.Run(new StudyOptions { Source = StudySource.Csv, CsvPath = path, LabelColumn = "kind", Epochs = 10, Only = ["none", "augmentation"] });
+        Assert.Equal((160, 40, 40), (result.TrainCount, result.ValidationCount, result.TestCount));
+        Assert.Equal(2 * 256 + 256 * 128 + 128 * 3, result.Runs[0].Weights.Length);
+        Assert.All(result.Runs, r => Assert.True(r.TestAccuracy > 0.8, $"{r.Name}: {r.TestAccuracy}"));
+        File.WriteAllLines(path, ["a,kind", "1,0", "2,1.5", "3,0", "4,1", "5,0", "6,1"]);
+        Assert.Throws<InvalidDataException>(() => Study.Run(new StudyOptions { Source = StudySource.Csv, CsvPath = path, LabelColumn = "kind", Only = ["none"] }));
+    }
+
+    static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    sealed class Collect(List<StudyProgress> into) : IProgress<StudyProgress>
+    {
+        public void Report(StudyProgress value) => into.Add(value);
+    }
+}
