@@ -63,7 +63,7 @@ internal static class AdviseCommand
 
     static void Print(Advice advice, string path)
     {
-        var console = Terminal();
+        var console = Cli.Terminal();
         string color = advice.Diagnosis switch { "overfitting" => "red", "underfitting" => "yellow", _ => "green" };
         console.MarkupLine($"[bold]{Markup.Escape(path)}[/]: [bold {color}]{advice.Diagnosis}[/] (best epoch {advice.BestEpoch}, 0-based)");
         console.WriteLine(advice.Reading);
@@ -76,14 +76,5 @@ internal static class AdviseCommand
         foreach (var r in advice.Recommendations)
             table.AddRow(Markup.Escape(r.Technique), r.Value is double v ? v.ToString("G4", CultureInfo.InvariantCulture) : "-", Markup.Escape(r.Why));
         console.Write(table);
-    }
-
-    /// <summary>A console on the current <see cref="Console.Out"/> (so in-process runs capture the tables); when the
-    /// output goes to a file or pipe, 200 columns wide rather than Spectre's default of 80, so wide tables keep their shape.</summary>
-    internal static IAnsiConsole Terminal()
-    {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
-        if (Console.IsOutputRedirected || Console.Out is StringWriter) console.Profile.Width = Math.Max(console.Profile.Width, 200);
-        return console;
     }
 }

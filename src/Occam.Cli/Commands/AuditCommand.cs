@@ -62,7 +62,7 @@ internal static class AuditCommand
 
     static void Print(DecayAudit audit, string model, string policy)
     {
-        var console = AdviseCommand.Terminal();
+        var console = Cli.Terminal();
         console.MarkupLine($"[bold]{model}[/] under [bold]{audit.Optimizer}[/], policy [bold]{policy}[/]");
         bool extras = audit.Rows.Any(r => r.Regularizer != null || r.Constraint != null);
         var table = new Table().AddColumn("parameter").AddColumn("shape").AddColumn("group")

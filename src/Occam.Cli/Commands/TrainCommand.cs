@@ -201,7 +201,7 @@ internal static class TrainCommand
     /// per epoch otherwise (nothing with --json).</summary>
     static History Train(Trainer trainer, DataLoader train, DataLoader? validation, RunConfig run, int start, string checkpoint, bool asJson)
     {
-        var console = Terminal();
+        var console = Cli.Terminal();
         if (asJson || !console.Profile.Capabilities.Interactive)
         {
             if (!asJson) Console.WriteLine($"Training {run.Model} on {run.Data} ({train.Dataset.Count} examples) for {run.Epochs - start} epoch(s) from epoch {start + 1}.");
@@ -239,7 +239,6 @@ internal static class TrainCommand
     }
 
     // Bound to the current Console.Out (not a process-wide console), so in-process runs each see their own writer.
-    static IAnsiConsole Terminal() => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
 
     static string EpochLine(int epoch, int epochs, IReadOnlyDictionary<string, double> logs)
     {
@@ -304,7 +303,7 @@ internal static class TrainCommand
             table.AddRow((e + 1).ToString(CultureInfo.InvariantCulture), F(logs, "loss", "F4"), F(logs, "accuracy", "P2"),
                 F(logs, "val_loss", "F4"), F(logs, "val_accuracy", "P2"), F(logs, "lr", "G3"), F(logs, "seconds", "F1"));
         }
-        var console = Terminal();
+        var console = Cli.Terminal();
         console.Write(table);
         console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
             $"Test accuracy [bold]{test.GetValueOrDefault("accuracy"):P2}[/], test loss {test.GetValueOrDefault("data_loss"):F4}. Report in {Markup.Escape(output)}."));

@@ -71,7 +71,7 @@ internal static class WeightsCommand
 
     static void PrintOne(WeightReport report)
     {
-        var console = AdviseCommand.Terminal();
+        var console = Cli.Terminal();
         console.MarkupLine($"[bold]{Markup.Escape(report.Source)}[/]");
         var table = new Table().AddColumn("tensor").AddColumn("shape");
         foreach (var c in new[] { "count", "L1", "L2", "max |w|", "zeros", "|w|<1e-3" }) table.AddColumn(new TableColumn(c).RightAligned());
@@ -86,7 +86,7 @@ internal static class WeightsCommand
 
     static void PrintSideBySide(List<WeightReport> reports, List<string> labels)
     {
-        var console = AdviseCommand.Terminal();
+        var console = Cli.Terminal();
         var table = new Table().AddColumn("tensor");
         foreach (var label in labels)
         {
