@@ -14,7 +14,7 @@ public class StudyCommandTests
         try
         {
             var dir = Path.Combine(root, "report");
-            var (code, output, error) = CliRunner.Run("study", "--only", "none,l1,l2", "--epochs", "1", "--train-size", "300", "--out", dir);
+            var (code, output, error) = CliRunner.Run("study", "--only", "none,l1,l2", "--epochs", "1", "--train-size", "300", "--out", dir + "/"); // a trailing slash names the folder itself
             Assert.True(code == 0, error);
             Assert.Contains("none", output);
             Assert.Contains("Advisor", output);

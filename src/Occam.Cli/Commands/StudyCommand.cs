@@ -89,6 +89,7 @@ internal static class StudyCommand
 
     static int Run(StudyOptions options, string output, bool json)
     {
+        output = Path.TrimEndingDirectorySeparator(Path.GetFullPath(output)); // "occam-study/" names the folder, not its contents
         // A console bound to the current stdout (not a process-wide one), so in-process runs print where they are told.
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
         var result = json ? Study.Run(options) : RunWithProgress(options, console);
@@ -103,10 +104,13 @@ internal static class StudyCommand
         }
         console.Write(Table(result));
         console.WriteLine();
-        foreach (var paragraph in reading) console.WriteLine(paragraph);
-        console.WriteLine();
+        foreach (var paragraph in reading)
+        {
+            console.WriteLine(paragraph);
+            console.WriteLine();
+        }
         if (advice != null) PrintAdvice(console, advice);
-        console.MarkupLineInterpolated($"Report: [link]{Path.Combine(Path.GetFullPath(output), "index.html")}[/]");
+        console.MarkupLineInterpolated($"Report: [link]{Path.Combine(output, "index.html")}[/]");
         return 0;
     }
 

@@ -103,8 +103,11 @@ internal static class StudyReport
                 [("train", run.History["data_loss"]), ("validation", run.History["val_data_loss"])], markers: best);
         }
         var names = result.Runs.Select(r => r.Name).ToList();
-        Plots.Bars(Path_("test-accuracy"), "Test accuracy", "accuracy (%)", names, result.Runs.Select(r => r.TestAccuracy * 100).ToList());
-        Plots.Bars(Path_("gap"), "Generalization gap (train − test accuracy)", "points", names, result.Runs.Select(r => r.Gap * 100).ToList());
+        var test = result.Runs.Select(r => r.TestAccuracy * 100).ToList();
+        // Test accuracies differ by a few points: the axis starts just below the lowest so the differences show.
+        HorizontalBars(Path_("test-accuracy"), "Test accuracy", "test accuracy (%)", names, test, Math.Max(0, Math.Floor(test.Min() - 2)));
+        HorizontalBars(Path_("gap"), "Generalization gap (train − test accuracy)", "points", names, result.Runs.Select(r => r.Gap * 100).ToList(),
+            Math.Min(0, Math.Floor(result.Runs.Min(r => r.Gap * 100))));
         var compared = new[] { "none", "l1", "l2" }.Select(result.Find).OfType<StudyRun>().ToList();
         if (compared.Count > 0)
         {
@@ -112,9 +115,32 @@ internal static class StudyReport
             var reference = compared[0].Weights.Select(w => (double)Math.Abs(w)).Order().ToArray();
             double range = reference.Length == 0 ? 1 : reference[(int)(0.995 * (reference.Length - 1))];
             Plots.Histograms(Path_("weights"), "Weights: " + string.Join(" vs ", compared.Select(r => r.Name)), "weight",
-                compared.Select(r => (r.Name, r.Weights.Select(w => (double)w).ToArray())), bins: 81, min: -range, max: range);
+                compared.Select(r => (F($"{r.Name} ({Pct(r.ZeroWeightFraction)} exactly 0)"), r.Weights.Select(w => (double)w).ToArray())), bins: 121, min: -range, max: range);
         }
         return files;
+    }
+
+    /// <summary>One horizontal bar per label, top to bottom in the given order, each labelled with its value; the
+    /// baseline run ("none") in gray so the others read against it; the value axis starts at <paramref name="from"/>.</summary>
+    static void HorizontalBars(string path, string title, string xLabel, IReadOnlyList<string> labels, IReadOnlyList<double> values, double from)
+    {
+        var plot = new ScottPlot.Plot();
+        int n = labels.Count;
+        var bars = labels.Select((label, i) => new ScottPlot.Bar
+        {
+            Position = n - 1 - i, ValueBase = from, Value = values[i], Label = F($"{values[i]:0.0}"),
+            FillColor = label == "none" ? ScottPlot.Colors.Gray : ScottPlot.Colors.C0, LineWidth = 0,
+        }).ToList();
+        var plottable = plot.Add.Bars(bars);
+        plottable.Horizontal = true;
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            Enumerable.Range(0, n).Select(i => (double)(n - 1 - i)).ToArray(), labels.ToArray());
+        double hi = values.Max();
+        plot.Axes.SetLimitsX(from, hi + (hi - from) * 0.12);
+        plot.Axes.SetLimitsY(-0.6, n - 0.4);
+        plot.Title(title);
+        plot.Axes.Bottom.Label.Text = xLabel;
+        plot.SavePng(path, Plots.Width, Plots.Height);
     }
 
     static string Html(string dir, StudyResult result, IReadOnlyList<string> reading, Advice? advice, Dictionary<string, string> images)
@@ -136,16 +162,17 @@ internal static class StudyReport
             h1 { margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #d8dce4; padding-bottom: .3rem; }
             .meta { color: #5a6272; margin-top: 0; }
             table { border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: .92rem; }
-            th, td { padding: .35rem .7rem; border-bottom: 1px solid #e3e6ec; text-align: right; }
-            th { background: #f3f5f8; position: sticky; top: 0; } td:first-child, th:first-child, td.desc { text-align: left; }
-            td.desc { color: #5a6272; font-size: .85rem; }
+            th, td { padding: .35rem .7rem; border-bottom: 1px solid #e3e6ec; text-align: right; white-space: nowrap; }
+            th { background: #f3f5f8; position: sticky; top: 0; } td:first-child, th:first-child, .desc { text-align: left; }
+            td.desc { color: #5a6272; font-size: .85rem; white-space: normal; min-width: 16rem; }
             .better { color: #137333; font-weight: 600; } .worse { color: #b3261e; }
             .reading p { max-width: 62rem; }
             .advice { background: #f6f8fb; border-left: 4px solid #4a6fa5; padding: .6rem 1.2rem; max-width: 60rem; }
             .grid { display: flex; flex-wrap: wrap; gap: 1rem; }
+            .grid figure { flex: 1 1 420px; max-width: 720px; }
             figure { margin: 0; } figcaption { color: #5a6272; font-size: .85rem; max-width: 720px; }
             img { max-width: 100%; height: auto; border: 1px solid #e3e6ec; }
-            .run img { width: 480px; }
+            .scroll { overflow-x: auto; }
             code { background: #f3f5f8; padding: 0 .25rem; }
             </style>
             </head>
@@ -166,7 +193,7 @@ internal static class StudyReport
             h.Append("</ul></div>\n");
         }
 
-        h.Append("<h2>Results</h2>\n<table>\n<thead><tr><th>configuration</th><th>train acc</th><th>val acc</th><th>test acc</th><th>gap</th><th>train loss</th><th>val loss</th><th>test loss</th><th>best epoch</th><th>‖w‖₁</th><th>‖w‖₂</th><th>exact zeros</th><th>seconds</th><th>what it does</th></tr></thead>\n<tbody>\n");
+        h.Append("<h2>Results</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th>configuration</th><th>train acc</th><th>val acc</th><th>test acc</th><th>gap</th><th>train loss</th><th>val loss</th><th>test loss</th><th>best epoch</th><th>‖w‖₁</th><th>‖w‖₂</th><th>exact zeros</th><th>seconds</th><th class=\"desc\">what it does</th></tr></thead>\n<tbody>\n");
         var none = result.Find("none");
         foreach (var r in result.Runs)
         {
@@ -176,15 +203,15 @@ internal static class StudyReport
             h.Append(F($"<td>{r.TrainLoss:0.000}</td><td>{r.ValLoss:0.000}</td><td>{r.TestLoss:0.000}</td><td>{r.BestEpoch} of {r.EpochsRun}</td><td>{r.L1Norm:N0}</td><td>{r.L2Norm:N1}</td><td>{Pct(r.ZeroWeightFraction)}</td><td>{r.Seconds:0.0}</td>"));
             h.Append($"<td class=\"desc\">{E(r.Configuration.Description)}</td></tr>\n");
         }
-        h.Append("</tbody>\n</table>\n<p class=\"meta\">Accuracies and losses are measured after training, in evaluation mode (no dropout or augmentation; early stopping's best weights restored). Gap = train − test accuracy in percentage points; green: smaller gap or higher test accuracy than <code>none</code>, red: the opposite. Best epoch = lowest validation loss. Norms and zeros cover the weight matrices, not biases.</p>\n");
+        h.Append("</tbody>\n</table></div>\n<p class=\"meta\">Accuracies and losses are measured after training, in evaluation mode (no dropout or augmentation; early stopping's best weights restored). Gap = train − test accuracy in percentage points; green: smaller gap or higher test accuracy than <code>none</code>, red: the opposite. Best epoch = lowest validation loss. Norms and zeros cover the weight matrices, not biases.</p>\n");
 
         h.Append("<h2>Test accuracy and generalization gap</h2>\n<div class=\"grid\">\n");
-        h.Append($"<figure>{Img("test-accuracy", "Bar chart of test accuracy per configuration")}</figure>\n");
-        h.Append($"<figure>{Img("gap", "Bar chart of the generalization gap per configuration")}</figure>\n</div>\n");
+        h.Append($"<figure>{Img("test-accuracy", "Bar chart of test accuracy per configuration")}<figcaption>The accuracy axis starts just below the lowest result, so small differences show; gray: no regularization.</figcaption></figure>\n");
+        h.Append($"<figure>{Img("gap", "Bar chart of the generalization gap per configuration")}<figcaption>Train − test accuracy in points: shorter is less overfitting (but see the test accuracy beside it).</figcaption></figure>\n</div>\n");
         if (images.ContainsKey("weights"))
         {
             h.Append("<h2>Weights: L1 zeros them, L2 shrinks them</h2>\n");
-            h.Append($"<figure>{Img("weights", "Overlaid histograms of the weights")}<figcaption>All weights of the weight matrices, over the range that holds 99.5% of the baseline's. Proximal L1 piles weights onto exactly zero (the spike at 0); L2 narrows the distribution without zeroing.</figcaption></figure>\n");
+            h.Append($"<figure>{Img("weights", "Overlaid histograms of the weights")}<figcaption>All weights of the weight matrices, over the range that holds 99.5% of the baseline's. Proximal L1 piles weights onto exactly zero (the spike at 0); L2 narrows the distribution and leaves many weights small — in the central bin — but not zero.</figcaption></figure>\n");
         }
 
         h.Append("<h2>Learning curves</h2>\n<p class=\"meta\">Train (in training mode: with dropout and augmentation) vs validation, per epoch; the dashed line marks the lowest validation loss. A validation loss that turns upward while the training loss keeps falling is overfitting.</p>\n");

@@ -203,7 +203,10 @@ public static class Study
         var none = result.Find("none");
         var others = result.Runs.Where(r => r.Name != "none").ToList();
         if (none != null)
-            paragraphs.Add(F($"Without regularization the model fits its {result.TrainCount:N0} training examples to {Pct(none.TrainAccuracy)} accuracy but reaches {Pct(none.TestAccuracy)} on the test set: a generalization gap of {Points(none.Gap)}. Its validation loss was lowest at epoch {none.BestEpoch} of {none.EpochsRun} and rose afterwards as it kept fitting the training set."));
+            paragraphs.Add(F($"Without regularization the model fits its {result.TrainCount:N0} training examples to {Pct(none.TrainAccuracy)} accuracy but reaches {Pct(none.TestAccuracy)} on the test set: a generalization gap of {Points(none.Gap)}.") +
+                (none.BestEpoch < none.EpochsRun
+                    ? F($" Its validation loss was lowest at epoch {none.BestEpoch} of {none.EpochsRun} and rose afterwards while it kept fitting the training set.")
+                    : " Its validation loss was still falling at the last epoch."));
         if (others.Count > 0)
         {
             var byGap = others.OrderBy(r => r.Gap).ToList();
@@ -217,6 +220,10 @@ public static class Study
             {
                 var worse = others.Where(r => r.TestAccuracy < none.TestAccuracy - 0.005).OrderBy(r => r.TestAccuracy).Select(r => F($"{r.Name} ({Pct(r.TestAccuracy)})")).ToList();
                 var narrowBut = others.Where(r => r.Gap < none.Gap - 0.02 && r.TestAccuracy < none.TestAccuracy - 0.005).Select(r => r.Name).ToList();
+                var widened = others.Where(r => r.Gap > none.Gap + 0.01).Select(r => F($"{r.Name} ({Points(r.Gap)})")).ToList();
+                var unchanged = others.Where(r => Math.Abs(r.Gap - none.Gap) <= 0.01).Select(r => r.Name).ToList();
+                if (widened.Count > 0) sentence += F($" The gap widened under {Join(widened)}: these help the model fit faster, not generalize.");
+                if (unchanged.Count > 0) sentence += F($" It barely moved (within 1 point) under {Join(unchanged)}.");
                 if (worse.Count > 0) sentence += F($" Test accuracy fell below the baseline under {Join(worse)}.");
                 if (narrowBut.Count > 0) sentence += F($" A smaller gap is not by itself better: {Join(narrowBut)} narrowed it partly by fitting the training set less.");
             }
