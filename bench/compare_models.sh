@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! build=$(dotnet build -c Release src/Occam.Cli -nologo -v quiet 2>&1); then echo "$build" >&2; exit 1; fi
 lscpu | grep -E '^(Model name|CPU\(s\))' || true
-exec /usr/bin/python3 bench/peer_models.py --occam "dotnet run -c Release --no-build --project src/Occam.Cli --" "$@"
+exec /usr/bin/python3 bench/peer_models.py --occam "dotnet src/Occam.Cli/bin/Release/net10.0/Occam.Cli.dll" "$@"

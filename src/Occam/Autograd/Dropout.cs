@@ -13,19 +13,15 @@ public static partial class Functional
         ArgumentNullException.ThrowIfNull(generator);
         if (!(p >= 0 && p <= 1)) throw new ArgumentException($"Dropout: p must be in [0, 1], got {p}");
         if (!training || p == 0) return input;
-        var mask = new float[input.Size];
-        if (p < 1)
-        {
-            float scale = 1f / (1f - p);
-            for (int i = 0; i < mask.Length; i++) mask[i] = generator.NextFloat() >= p ? scale : 0f;
-        }
+        int size = input.Size;
+        var mask = BufferPool.Rent(size);
         var y = Tensor.Empty(input.ShapeRef);
-        TensorPrimitives.Multiply(input.Span, mask, y.Span);
-        if (!input.Tracks) return y;
+        Kernels.RandomKernels.DropoutMask(mask.AsSpan(0, size), input.Span, y.Span, p, generator);
+        if (!input.Tracks) { BufferPool.Return(mask); return y; }
         return Tensor.Record(y, "Dropout", g =>
         {
             var gx = input.GradSpan();
-            TensorPrimitives.FusedMultiplyAdd(g, mask, gx, gx);
-        }, [input]);
+            TensorPrimitives.FusedMultiplyAdd(g, mask.AsSpan(0, size), gx, gx);
+        }, [input], saved: mask);
     }
 }

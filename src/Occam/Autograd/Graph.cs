@@ -11,6 +11,8 @@ internal sealed class Node(string op, Tensor[] inputs, BackwardFn backward)
     public Tensor[] Inputs = inputs;
     public BackwardFn? Backward = backward;
     public int Stamp;
+    /// <summary>A pooled buffer the backward reads (a dropout mask, argmax indices); returned to the pool with the graph.</summary>
+    public float[]? Saved;
     public bool Released => Backward == null;
 }
 
@@ -50,10 +52,10 @@ public partial class Tensor
 
     /// <summary>Records <paramref name="output"/> as produced by <paramref name="op"/> from the inputs.
     /// A view (sharing an input's storage) passes <paramref name="view"/> so the storage keeps its owner.</summary>
-    internal static Tensor Record(Tensor output, string op, BackwardFn backward, Tensor[] inputs, bool view = false)
+    internal static Tensor Record(Tensor output, string op, BackwardFn backward, Tensor[] inputs, bool view = false, float[]? saved = null)
     {
         if (OpProfiler.Enabled) OpProfiler.Lap(op + " fwd");
-        output.GradFn = new Node(op, inputs, backward);
+        output.GradFn = new Node(op, inputs, backward) { Saved = saved };
         output._requiresGrad = true;
         if (!view) output.Storage.GraphOwned = true;
         return output;
@@ -112,6 +114,7 @@ public partial class Tensor
                 t.GradFn!.Backward = null;
                 t.GradFn.Inputs = [];
                 t.Storage.Release();
+                if (t.GradFn.Saved is { } saved) { t.GradFn.Saved = null; BufferPool.Return(saved); }
             }
         }
         order.Clear();

@@ -13,10 +13,14 @@ public static partial class Functional
     {
         var (n, c, h, w, oh, ow) = PoolShape("MaxPool2d", input, kernelSize, stride, padding);
         var y = Tensor.Empty([n, c, oh, ow]);
-        var argmax = new int[y.Size];
-        Pool.MaxForward(input.Span, n, c, h, w, kernelSize.H, kernelSize.W, stride.H, stride.W, padding.H, padding.W, y.Span, argmax);
-        if (!input.Tracks) return y;
-        return Tensor.Record(y, "MaxPool2d", g => Pool.MaxBackward(g, argmax, n, c, h, w, oh, ow, input.GradSpan()), [input]);
+        // The argmax indices live in a pooled float buffer (as int bits) that returns to the pool with the graph.
+        int size = y.Size;
+        var argmax = BufferPool.Rent(size);
+        Pool.MaxForward(input.Span, n, c, h, w, kernelSize.H, kernelSize.W, stride.H, stride.W, padding.H, padding.W, y.Span,
+            System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(argmax.AsSpan(0, size)));
+        if (!input.Tracks) { BufferPool.Return(argmax); return y; }
+        return Tensor.Record(y, "MaxPool2d", g => Pool.MaxBackward(g, System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(argmax.AsSpan(0, size)),
+            n, c, h, w, oh, ow, input.GradSpan()), [input], saved: argmax);
     }
 
     /// <summary>2-D average pooling over NCHW; with <paramref name="countIncludePad"/> (PyTorch's default)

@@ -21,10 +21,24 @@ public sealed class Sequential : Module
 
     public Module this[int index] => _layers[index];
 
+    /// <summary>Runs the layers in order. Under <see cref="Autograd.NoGrad"/> (inference) each intermediate
+    /// output that the engine rented from its pool goes back to the pool once the next layer has consumed it,
+    /// so inference allocates almost nothing; only the final output (and the caller's input) stay alive.</summary>
     public override Tensor Forward(Tensor input)
     {
-        foreach (var layer in _layers) input = layer.Forward(input);
-        return input;
+        if (Autograd.IsEnabled)
+        {
+            foreach (var layer in _layers) input = layer.Forward(input);
+            return input;
+        }
+        var x = input;
+        foreach (var layer in _layers)
+        {
+            var y = layer.Forward(x);
+            if (!ReferenceEquals(x.Storage, input.Storage) && !ReferenceEquals(x.Storage, y.Storage)) x.Storage.ReleaseTransient();
+            x = y;
+        }
+        return x;
     }
 }
 

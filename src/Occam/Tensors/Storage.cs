@@ -11,6 +11,17 @@ internal sealed class Storage(float[] array, bool graphOwned = false)
     public bool GraphOwned = graphOwned;
     public bool Pinned;
     public bool Released;
+    /// <summary>Rented from <see cref="BufferPool"/> by an op (<see cref="Tensor.Empty"/>), so it may go back there.</summary>
+    public bool Pooled;
+
+    /// <summary>Returns a pooled op output that no graph owns (an inference intermediate) to the pool.</summary>
+    public void ReleaseTransient()
+    {
+        if (!Pooled || GraphOwned || Pinned || Released) return;
+        Released = true;
+        BufferPool.Return(Array);
+        Array = [];
+    }
 
     public void Release()
     {

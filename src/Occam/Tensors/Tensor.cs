@@ -147,7 +147,7 @@ public partial class Tensor
     public static Tensor Arange(int end) => Arange(0, end);
 
     /// <summary>An uninitialised tensor whose buffer comes from the pool.</summary>
-    internal static Tensor Empty(int[] shape) => new(new Storage(BufferPool.Rent(Occam.Shape.Size(shape))), shape);
+    internal static Tensor Empty(int[] shape) => new(new Storage(BufferPool.Rent(Occam.Shape.Size(shape))) { Pooled = true }, shape);
 
     // ---------------------------------------------------------------- reading
 
