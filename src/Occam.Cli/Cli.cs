@@ -45,7 +45,7 @@ internal static class Cli
     /// never leaves a half-written report; an existing report at <paramref name="directory"/> is replaced.</summary>
     public static void WriteDirectoryAtomically(string directory, Action<string> write)
     {
-        var full = Path.GetFullPath(directory);
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
         var parent = Path.GetDirectoryName(full) ?? ".";
         Directory.CreateDirectory(parent);
         var temp = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");

@@ -91,7 +91,7 @@ internal static class StudyCommand
     {
         output = Path.TrimEndingDirectorySeparator(Path.GetFullPath(output)); // "occam-study/" names the folder, not its contents
         // A console bound to the current stdout (not a process-wide one), so in-process runs print where they are told.
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        var console = Cli.Terminal();
         var result = json ? Study.Run(options) : RunWithProgress(options, console);
         var reading = Study.Reading(result);
         var none = result.Find("none");
