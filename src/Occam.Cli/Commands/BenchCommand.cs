@@ -187,18 +187,17 @@ internal static class BenchCommand
 
         void ProfiledStep(int step)
         {
-            long t0 = Stopwatch.GetTimestamp();
-            optimizer.ZeroGrad();
-            OpProfiler.Add("ZeroGrad", Stopwatch.GetTimestamp() - t0);
             OpProfiler.Mark();
+            optimizer.ZeroGrad();
+            OpProfiler.Lap("ZeroGrad");
             var loss = lossFn.Forward(model.Forward(inputs[step % distinct]), labels[step % distinct]);
             OpProfiler.Lap("loss tail fwd");
             long t1 = Stopwatch.GetTimestamp();
             loss.Backward();
-            OpProfiler.Add("Backward (all)", Stopwatch.GetTimestamp() - t1);
-            long t2 = Stopwatch.GetTimestamp();
+            OpProfiler.Mark();
+            OpProfiler.Add("(Backward total, incl. the bwd rows)", Stopwatch.GetTimestamp() - t1);
             optimizer.Step();
-            OpProfiler.Add("AdamW.Step", Stopwatch.GetTimestamp() - t2);
+            OpProfiler.Lap("AdamW.Step");
             lastLoss = loss.Span[0];
         }
 
@@ -226,8 +225,8 @@ internal static class BenchCommand
             double perStep = pw.Elapsed.TotalSeconds / profiled;
             OpProfiler.Enabled = false;
             Console.WriteLine($"per-op time of one training step ({profiled} steps averaged, {perStep * 1e3:0.00} ms/step with the profiler on):");
-            foreach (var (op, seconds, calls) in OpProfiler.Report())
-                Console.WriteLine($"  {op,-28} {seconds / profiled * 1e3,8:0.000} ms  {seconds / profiled / perStep * 100,5:0.0} %  ({calls / profiled} calls)");
+            foreach (var (op, seconds, calls, bytes) in OpProfiler.Report())
+                Console.WriteLine($"  {op,-38} {seconds / profiled * 1e3,8:0.000} ms  {seconds / profiled / perStep * 100,5:0.0} %  {calls / profiled,3} calls  {bytes / profiled,8} B");
         }
 
         model.Eval();

@@ -100,9 +100,9 @@ public partial class Tensor
         {
             var t = order[i];
             if (t.GradBuffer == null) continue;
-            long start = OpProfiler.Enabled ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+            if (OpProfiler.Enabled) OpProfiler.Mark();
             t.GradFn!.Backward!(new ReadOnlySpan<float>(t.GradBuffer, 0, t.Size));
-            if (OpProfiler.Enabled) OpProfiler.Add(t.GradFn.Op + " bwd", System.Diagnostics.Stopwatch.GetTimestamp() - start);
+            if (OpProfiler.Enabled) OpProfiler.Lap(t.GradFn.Op + " bwd");
             BufferPool.Return(t.GradBuffer);
             t.GradBuffer = null;
         }

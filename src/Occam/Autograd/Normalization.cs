@@ -30,26 +30,35 @@ public static partial class Functional
         if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentException($"{op}: momentum must be in [0, 1], got {momentum}");
         long count = (long)n * inner;
 
-        var mean = new float[c];
-        var rstd = new float[c];
-        if (training)
+        // Per-channel scratch from the shared pool (ChannelNormalize keeps its own copy of the statistics).
+        var scratch = System.Buffers.ArrayPool<float>.Shared.Rent(3 * c);
+        try
         {
-            if (count <= 1)
-                throw new ArgumentException($"{op}: Expected more than 1 value per channel when training, got input size {Shape.Format(input.ShapeRef)}");
-            var variance = new float[c];
-            Norm.ChannelMoments(input.Span, n, c, inner, mean, variance);
-            for (int k = 0; k < c; k++) rstd[k] = (float)(1.0 / Math.Sqrt(variance[k] + (double)eps));
-            UpdateRunning(runningMean, runningVar, mean, variance, count, momentum);
+            var mean = scratch.AsSpan(0, c);
+            var rstd = scratch.AsSpan(c, c);
+            if (training)
+            {
+                if (count <= 1)
+                    throw new ArgumentException($"{op}: Expected more than 1 value per channel when training, got input size {Shape.Format(input.ShapeRef)}");
+                var variance = scratch.AsSpan(2 * c, c);
+                ChannelMomentsParallel(input.Data, n, c, inner, scratch, 0, 2 * c);
+                for (int k = 0; k < c; k++) rstd[k] = (float)(1.0 / Math.Sqrt(variance[k] + (double)eps));
+                UpdateRunning(runningMean, runningVar, mean, variance, count, momentum);
+            }
+            else
+            {
+                if (runningMean == null || runningVar == null)
+                    throw new ArgumentException($"{op}: running_mean and running_var are required when not training");
+                runningMean.Span.CopyTo(mean);
+                var rv = runningVar.Span;
+                for (int k = 0; k < c; k++) rstd[k] = (float)(1.0 / Math.Sqrt(rv[k] + (double)eps));
+            }
+            return ChannelNormalize(input, n, c, inner, mean, rstd, 0, weight, bias, centered: training, "BatchNorm");
         }
-        else
+        finally
         {
-            if (runningMean == null || runningVar == null)
-                throw new ArgumentException($"{op}: running_mean and running_var are required when not training");
-            runningMean.Span.CopyTo(mean);
-            var rv = runningVar.Span;
-            for (int k = 0; k < c; k++) rstd[k] = (float)(1.0 / Math.Sqrt(rv[k] + (double)eps));
+            System.Buffers.ArrayPool<float>.Shared.Return(scratch);
         }
-        return ChannelNormalize(input, n, c, inner, mean, rstd, 0, weight, bias, centered: training, "BatchNorm");
     }
 
     /// <summary>
@@ -188,91 +197,186 @@ public static partial class Functional
     // y = (x − μ)·rstd·γ + β for input [n, c, inner] with statistics per channel (channelsPerStat = 0, batch
     // norm) or per (sample, group of channelsPerStat channels) (group norm), and its fused backward.
     // Not centered (batch norm in eval): the statistics are constants, so dx = γ·rstd·g.
-    static Tensor ChannelNormalize(Tensor input, int n, int c, int inner, float[] mean, float[] rstd, int channelsPerStat,
+    static Tensor ChannelNormalize(Tensor input, int n, int c, int inner, ReadOnlySpan<float> meanIn, ReadOnlySpan<float> rstdIn, int channelsPerStat,
         Tensor? weight, Tensor? bias, bool centered, string op)
     {
         bool perSample = channelsPerStat > 0;
         int coefficients = perSample ? n * c : c;
+        int stats = meanIn.Length;
         int Stat(int k) => perSample ? k / channelsPerStat : k; // k indexes (sample, channel) or channel
-        var gamma = weight?.Span.ToArray();
-        var beta = bias?.Span.ToArray();
-        var scale = new float[coefficients];
-        var shift = new float[coefficients];
+        // What backward reads lives in one pooled buffer that returns with the graph: mean | rstd | γ (1 when absent).
+        var saved = BufferPool.Rent(2 * stats + c);
+        meanIn.CopyTo(saved);
+        rstdIn.CopyTo(saved.AsSpan(stats));
+        if (weight != null) weight.Span.CopyTo(saved.AsSpan(2 * stats, c));
+        else saved.AsSpan(2 * stats, c).Fill(1f);
+        int rOff = stats, gOff = 2 * stats;
+        var coef = System.Buffers.ArrayPool<float>.Shared.Rent(2 * coefficients); // scale | shift
+        var beta = bias == null ? default : bias.Span;
         for (int k = 0; k < coefficients; k++)
         {
-            int ch = k % c, s = Stat(k);
-            float gm = gamma?[ch] ?? 1f;
-            scale[k] = gm * rstd[s];
-            shift[k] = (beta?[ch] ?? 0f) - mean[s] * scale[k];
+            int ch = k % c, st = Stat(k);
+            float sc = saved[gOff + ch] * saved[rOff + st];
+            coef[k] = sc;
+            coef[coefficients + k] = (bias != null ? beta[ch] : 0f) - saved[st] * sc;
         }
         var y = Tensor.Empty(input.ShapeRef);
         var (xd, yd) = (input.Data, y.Data);
         int block = c * inner;
         ForChunks(n, input.Size, (s0, s1) => Norm.ChannelScaleShift(xd.AsSpan(s0 * block, (s1 - s0) * block), yd.AsSpan(s0 * block, (s1 - s0) * block),
-            s1 - s0, c, inner, perSample ? scale.AsSpan(s0 * c, (s1 - s0) * c) : scale, perSample ? shift.AsSpan(s0 * c, (s1 - s0) * c) : shift));
-        if (!input.Tracks && !(weight?.Tracks ?? false) && !(bias?.Tracks ?? false)) return y;
+            s1 - s0, c, inner, perSample ? coef.AsSpan(s0 * c, (s1 - s0) * c) : coef.AsSpan(0, c),
+            perSample ? coef.AsSpan(coefficients + s0 * c, (s1 - s0) * c) : coef.AsSpan(coefficients, c)));
+        System.Buffers.ArrayPool<float>.Shared.Return(coef);
+        if (!input.Tracks && !(weight?.Tracks ?? false) && !(bias?.Tracks ?? false)) { BufferPool.Return(saved); return y; }
         return Tensor.Record(y, op, g =>
         {
-            var sumG = new double[coefficients];
-            var sumGX = new double[coefficients];
-            Norm.ChannelGradSums(g, input.Span, n, c, inner, sumG, sumGX);
-            // Σ g·x̂ per coefficient = rstd·(Σ g·x − μ·Σ g)
-            var sumGXhat = new double[coefficients];
-            for (int k = 0; k < coefficients; k++) sumGXhat[k] = rstd[Stat(k)] * (sumGX[k] - mean[Stat(k)] * sumG[k]);
-            if (weight is { RequiresGrad: true })
+            var doubles = System.Buffers.ArrayPool<double>.Shared.Rent(3 * coefficients + 2 * stats);
+            var floats = System.Buffers.ArrayPool<float>.Shared.Rent(3 * coefficients); // a | b | cc
+            try
             {
-                var dw = weight.GradSpan();
-                for (int k = 0; k < coefficients; k++) dw[k % c] += (float)sumGXhat[k];
-            }
-            if (bias is { RequiresGrad: true })
-            {
-                var db = bias.GradSpan();
-                for (int k = 0; k < coefficients; k++) db[k % c] += (float)sumG[k];
-            }
-            if (!input.RequiresGrad) return;
-            var a = new float[coefficients];
-            var b = new float[coefficients];
-            var cc = new float[coefficients];
-            if (!centered)
-                for (int k = 0; k < coefficients; k++) a[k] = (gamma?[k % c] ?? 1f) * rstd[Stat(k)];
-            else
-            {
-                // Per statistic over its M elements, with ĝ = g·γ: mean(ĝ) and mean(ĝ·x̂).
-                int stats = perSample ? n * (c / channelsPerStat) : c;
-                double m = (double)(perSample ? channelsPerStat : n) * inner;
-                var meanG = new double[stats];
-                var meanGXhat = new double[stats];
-                for (int k = 0; k < coefficients; k++)
+                var sumG = doubles.AsSpan(0, coefficients);
+                var sumGX = doubles.AsSpan(coefficients, coefficients);
+                var sumGXhat = doubles.AsSpan(2 * coefficients, coefficients);
+                ChannelGradSumsParallel(g, input.Data, n, c, inner, perSample, doubles, coefficients);
+                // Σ g·x̂ per coefficient = rstd·(Σ g·x − μ·Σ g)
+                for (int k = 0; k < coefficients; k++) sumGXhat[k] = saved[rOff + Stat(k)] * (sumGX[k] - saved[Stat(k)] * sumG[k]);
+                if (weight is { RequiresGrad: true })
                 {
-                    double gm = gamma?[k % c] ?? 1.0;
-                    meanG[Stat(k)] += gm * sumG[k] / m;
-                    meanGXhat[Stat(k)] += gm * sumGXhat[k] / m;
+                    var dw = weight.GradSpan();
+                    for (int k = 0; k < coefficients; k++) dw[k % c] += (float)sumGXhat[k];
                 }
-                // dx = γ·r·g − r·mean(ĝ) − r²·mean(ĝ·x̂)·(x − μ)
-                for (int k = 0; k < coefficients; k++)
+                if (bias is { RequiresGrad: true })
                 {
-                    int s = Stat(k);
-                    double r = rstd[s];
-                    a[k] = (float)((gamma?[k % c] ?? 1.0) * r);
-                    b[k] = (float)(-r * r * meanGXhat[s]);
-                    cc[k] = (float)(-r * meanG[s] + r * r * meanGXhat[s] * mean[s]);
+                    var db = bias.GradSpan();
+                    for (int k = 0; k < coefficients; k++) db[k % c] += (float)sumG[k];
+                }
+                if (!input.RequiresGrad) return;
+                var a = floats.AsSpan(0, coefficients);
+                var b = floats.AsSpan(coefficients, coefficients);
+                var cc = floats.AsSpan(2 * coefficients, coefficients);
+                b.Clear();
+                cc.Clear();
+                if (!centered)
+                    for (int k = 0; k < coefficients; k++) a[k] = saved[gOff + k % c] * saved[rOff + Stat(k)];
+                else
+                {
+                    // Per statistic over its M elements, with ĝ = g·γ: mean(ĝ) and mean(ĝ·x̂).
+                    double m = (double)(perSample ? channelsPerStat : n) * inner;
+                    var meanG = doubles.AsSpan(3 * coefficients, stats);
+                    var meanGXhat = doubles.AsSpan(3 * coefficients + stats, stats);
+                    meanG.Clear();
+                    meanGXhat.Clear();
+                    for (int k = 0; k < coefficients; k++)
+                    {
+                        double gm = saved[gOff + k % c];
+                        meanG[Stat(k)] += gm * sumG[k] / m;
+                        meanGXhat[Stat(k)] += gm * sumGXhat[k] / m;
+                    }
+                    // dx = γ·r·g − r·mean(ĝ) − r²·mean(ĝ·x̂)·(x − μ)
+                    for (int k = 0; k < coefficients; k++)
+                    {
+                        int st = Stat(k);
+                        double r = saved[rOff + st];
+                        a[k] = (float)(saved[gOff + k % c] * r);
+                        b[k] = (float)(-r * r * meanGXhat[st]);
+                        cc[k] = (float)(-r * meanG[st] + r * r * meanGXhat[st] * saved[st]);
+                    }
+                }
+                var xd2 = input.Data;
+                var dx = input.GradSpan();
+                unsafe
+                {
+                    fixed (float* pgFixed = g, pdFixed = dx)
+                    {
+                        float* pg = pgFixed, pd = pdFixed; // spans cannot enter the parallel body; pointers can
+                        ForChunks(n, g.Length, (s0, s1) => Norm.ChannelAccumulateLinear(
+                            new ReadOnlySpan<float>(pg + (long)s0 * block, (s1 - s0) * block), xd2.AsSpan(s0 * block, (s1 - s0) * block),
+                            new Span<float>(pd + (long)s0 * block, (s1 - s0) * block), s1 - s0, c, inner,
+                            perSample ? floats.AsSpan(s0 * c, (s1 - s0) * c) : floats.AsSpan(0, c),
+                            perSample ? floats.AsSpan(coefficients + s0 * c, (s1 - s0) * c) : floats.AsSpan(coefficients, c),
+                            perSample ? floats.AsSpan(2 * coefficients + s0 * c, (s1 - s0) * c) : floats.AsSpan(2 * coefficients, c)));
+                    }
                 }
             }
-            var xd2 = input.Data;
-            var dx = input.GradSpan();
-            unsafe
+            finally
             {
-                fixed (float* pgFixed = g, pdFixed = dx)
-                {
-                    float* pg = pgFixed, pd = pdFixed; // spans cannot enter the parallel body; pointers can
-                    ForChunks(n, g.Length, (s0, s1) => Norm.ChannelAccumulateLinear(
-                        new ReadOnlySpan<float>(pg + (long)s0 * block, (s1 - s0) * block), xd2.AsSpan(s0 * block, (s1 - s0) * block),
-                        new Span<float>(pd + (long)s0 * block, (s1 - s0) * block), s1 - s0, c, inner,
-                        perSample ? a.AsSpan(s0 * c, (s1 - s0) * c) : a, perSample ? b.AsSpan(s0 * c, (s1 - s0) * c) : b,
-                        perSample ? cc.AsSpan(s0 * c, (s1 - s0) * c) : cc));
-                }
+                System.Buffers.ArrayPool<double>.Shared.Return(doubles);
+                System.Buffers.ArrayPool<float>.Shared.Return(floats);
             }
-        }, Inputs(input, weight, bias));
+        }, Inputs(input, weight, bias), saved: saved);
+    }
+
+    // Σg and Σg·x per coefficient (sums land in doubles[0..coefficients) and [coefficients..2·coefficients)),
+    // over sample chunks in parallel when large: per-sample coefficients are disjoint; per-channel partial sums
+    // are added in chunk order, so the result is fixed for a given thread count.
+    static unsafe void ChannelGradSumsParallel(ReadOnlySpan<float> g, float[] x, int n, int c, int inner, bool perSample, double[] doubles, int coefficients)
+    {
+        int tasks = (int)Math.Min(Math.Min(Threads.Count, n), (long)g.Length / 32768);
+        if (tasks <= 1 || inner == 1)
+        {
+            Norm.ChannelGradSums(g, x, n, c, inner, doubles.AsSpan(0, coefficients), doubles.AsSpan(coefficients, coefficients));
+            return;
+        }
+        int block = c * inner;
+        var partials = perSample ? null : System.Buffers.ArrayPool<double>.Shared.Rent(2 * c * tasks);
+        fixed (float* pgFixed = g)
+        {
+            float* pg = pgFixed;
+            Threads.For(tasks, t =>
+            {
+                int s0 = (int)((long)n * t / tasks), s1 = (int)((long)n * (t + 1) / tasks);
+                var gs = new ReadOnlySpan<float>(pg + (long)s0 * block, (s1 - s0) * block);
+                var xs = x.AsSpan(s0 * block, (s1 - s0) * block);
+                if (perSample)
+                    Norm.ChannelGradSums(gs, xs, s1 - s0, c, inner, doubles.AsSpan(s0 * c, (s1 - s0) * c), doubles.AsSpan(coefficients + s0 * c, (s1 - s0) * c));
+                else
+                    Norm.ChannelGradSums(gs, xs, s1 - s0, c, inner, partials.AsSpan(2 * c * t, c), partials.AsSpan(2 * c * t + c, c));
+            });
+        }
+        if (partials == null) return;
+        for (int k = 0; k < c; k++)
+        {
+            double sg = 0, sgx = 0;
+            for (int t = 0; t < tasks; t++) { sg += partials[2 * c * t + k]; sgx += partials[2 * c * t + c + k]; }
+            doubles[k] = sg;
+            doubles[coefficients + k] = sgx;
+        }
+        System.Buffers.ArrayPool<double>.Shared.Return(partials);
+    }
+
+    // Per-channel mean and biased variance of x [n, c, inner] into scratch[meanAt..+c) and scratch[varAt..+c):
+    // over sample chunks in parallel when large, combined with Chan et al.'s pairwise update in chunk order.
+    static void ChannelMomentsParallel(float[] x, int n, int c, int inner, float[] scratch, int meanAt, int varAt)
+    {
+        int tasks = (int)Math.Min(Math.Min(Threads.Count, n), (long)x.Length / 65536);
+        if (tasks <= 1 || inner == 1)
+        {
+            Norm.ChannelMoments(x.AsSpan(0, n * c * inner), n, c, inner, scratch.AsSpan(meanAt, c), scratch.AsSpan(varAt, c));
+            return;
+        }
+        int block = c * inner;
+        var partials = System.Buffers.ArrayPool<float>.Shared.Rent(2 * c * tasks);
+        Threads.For(tasks, t =>
+        {
+            int s0 = (int)((long)n * t / tasks), s1 = (int)((long)n * (t + 1) / tasks);
+            Norm.ChannelMoments(x.AsSpan(s0 * block, (s1 - s0) * block), s1 - s0, c, inner, partials.AsSpan(2 * c * t, c), partials.AsSpan(2 * c * t + c, c));
+        });
+        for (int k = 0; k < c; k++)
+        {
+            double count = 0, mean = 0, m2 = 0;
+            for (int t = 0; t < tasks; t++)
+            {
+                double nb = (double)((long)n * (t + 1) / tasks - (long)n * t / tasks) * inner;
+                double mb = partials[2 * c * t + k], m2b = partials[2 * c * t + c + k] * nb;
+                double total = count + nb, delta = mb - mean;
+                mean += delta * nb / total;
+                m2 += m2b + delta * delta * count * nb / total;
+                count = total;
+            }
+            scratch[meanAt + k] = (float)mean;
+            scratch[varAt + k] = (float)(m2 / count);
+        }
+        System.Buffers.ArrayPool<float>.Shared.Return(partials);
     }
 
     // Runs body(start, end) over [0, count) split across the engine's threads when the tensor is large
@@ -284,7 +388,7 @@ public static partial class Functional
         Threads.For(tasks, t => body((int)((long)count * t / tasks), (int)((long)count * (t + 1) / tasks)));
     }
 
-    static void UpdateRunning(Tensor? runningMean, Tensor? runningVar, float[] mean, float[] variance, long count, float momentum)
+    static void UpdateRunning(Tensor? runningMean, Tensor? runningVar, ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, long count, float momentum)
     {
         if (runningMean != null)
         {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Occam.Kernels;
 
 namespace Occam;
@@ -14,13 +15,29 @@ public static partial class Functional
         var (n, c, h, w, oh, ow) = PoolShape("MaxPool2d", input, kernelSize, stride, padding);
         var y = Tensor.Empty([n, c, oh, ow]);
         // The argmax indices live in a pooled float buffer (as int bits) that returns to the pool with the graph.
-        int size = y.Size;
+        // Samples are split over the engine's threads (planes are independent).
+        int size = y.Size, inBlock = c * h * w, outBlock = c * oh * ow;
         var argmax = BufferPool.Rent(size);
-        Pool.MaxForward(input.Span, n, c, h, w, kernelSize.H, kernelSize.W, stride.H, stride.W, padding.H, padding.W, y.Span,
-            System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(argmax.AsSpan(0, size)));
+        var (xd, yd) = (input.Data, y.Data);
+        ForChunks(n, input.Size, (s0, s1) => Pool.MaxForward(xd.AsSpan(s0 * inBlock, (s1 - s0) * inBlock), s1 - s0, c, h, w,
+            kernelSize.H, kernelSize.W, stride.H, stride.W, padding.H, padding.W, yd.AsSpan(s0 * outBlock, (s1 - s0) * outBlock),
+            MemoryMarshal.Cast<float, int>(argmax.AsSpan(s0 * outBlock, (s1 - s0) * outBlock))));
         if (!input.Tracks) { BufferPool.Return(argmax); return y; }
-        return Tensor.Record(y, "MaxPool2d", g => Pool.MaxBackward(g, System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(argmax.AsSpan(0, size)),
-            n, c, h, w, oh, ow, input.GradSpan()), [input], saved: argmax);
+        return Tensor.Record(y, "MaxPool2d", g =>
+        {
+            input.GradSpan();
+            var dx = input.GradFn == null ? input.Grad!.Data : input.GradBuffer!;
+            unsafe
+            {
+                fixed (float* pgFixed = g)
+                {
+                    float* pg = pgFixed; // spans cannot enter the parallel body; pointers can
+                    ForChunks(n, input.Size, (s0, s1) => Pool.MaxBackward(new ReadOnlySpan<float>(pg + (long)s0 * outBlock, (s1 - s0) * outBlock),
+                        MemoryMarshal.Cast<float, int>(argmax.AsSpan(s0 * outBlock, (s1 - s0) * outBlock)), s1 - s0, c, h, w, oh, ow,
+                        dx.AsSpan(s0 * inBlock, (s1 - s0) * inBlock)));
+                }
+            }
+        }, [input], saved: argmax);
     }
 
     /// <summary>2-D average pooling over NCHW; with <paramref name="countIncludePad"/> (PyTorch's default)

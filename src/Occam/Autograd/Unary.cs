@@ -11,7 +11,7 @@ public partial class Tensor
     Tensor Map<TF, TB>(string op, TF forward, TB backward) where TF : struct, IUnaryOperator where TB : struct, ITernaryOperator
     {
         var y = Empty(_shape);
-        Elementwise.Apply(forward, Span, y.Span);
+        Elementwise.ApplyParallel(forward, Span, y.Span);
         return RecordUnary(y, op, backward);
     }
 
@@ -20,7 +20,7 @@ public partial class Tensor
     {
         if (!Tracks) return y;
         var x = this;
-        return Record(y, op, g => Elementwise.Accumulate(backward, x.Span, y.Span, g, x.GradSpan()), [x]);
+        return Record(y, op, g => Elementwise.AccumulateParallel(backward, x.Span, y.Span, g, x.GradSpan()), [x]);
     }
 
     delegate void SpanMap(ReadOnlySpan<float> x, Span<float> y);

@@ -85,6 +85,58 @@ public static class Elementwise
         for (; i < n; i++) Unsafe.Add(ref pd, i) += op.Invoke(Unsafe.Add(ref px, i), Unsafe.Add(ref py, i), Unsafe.Add(ref pz, i));
     }
 
+    /// <summary>Elements per parallel task (a multiple of 16, so every element takes the same vector or scalar path as in one pass).</summary>
+    const int ParallelChunk = 32768;
+
+    static int ParallelTasks(int length) => Threads.Count > 1 && length >= 2 * ParallelChunk ? (length + ParallelChunk - 1) / ParallelChunk : 1;
+
+    /// <summary><see cref="Apply{T}(T, ReadOnlySpan{float}, Span{float})"/> split over the engine's threads when long; same results.</summary>
+    public static unsafe void ApplyParallel<T>(T op, ReadOnlySpan<float> x, Span<float> d) where T : struct, IUnaryOperator
+    {
+        CheckLengths("Elementwise.Apply", x.Length, d.Length);
+        int tasks = ParallelTasks(x.Length);
+        if (tasks == 1) { Apply(op, x, d); return; }
+        fixed (float* px = x, pd = d)
+            Threads.For(tasks, new UnaryBody<T> { Op = op, X = px, D = pd, Length = x.Length });
+    }
+
+    /// <summary><see cref="Accumulate{T}"/> split over the engine's threads when long; same results.</summary>
+    public static unsafe void AccumulateParallel<T>(T op, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> z, Span<float> d) where T : struct, ITernaryOperator
+    {
+        CheckLengths("Elementwise.Accumulate", x.Length, y.Length, z.Length, d.Length);
+        int tasks = ParallelTasks(x.Length);
+        if (tasks == 1) { Accumulate(op, x, y, z, d); return; }
+        fixed (float* px = x, py = y, pz = z, pd = d)
+            Threads.For(tasks, new TernaryBody<T> { Op = op, X = px, Y = py, Z = pz, D = pd, Length = x.Length });
+    }
+
+    unsafe struct UnaryBody<T> : IParallelBody where T : struct, IUnaryOperator
+    {
+        public T Op;
+        public float* X, D;
+        public int Length;
+
+        public readonly void Invoke(int index)
+        {
+            int start = index * ParallelChunk, count = Math.Min(ParallelChunk, Length - start);
+            Apply(Op, new ReadOnlySpan<float>(X + start, count), new Span<float>(D + start, count));
+        }
+    }
+
+    unsafe struct TernaryBody<T> : IParallelBody where T : struct, ITernaryOperator
+    {
+        public T Op;
+        public float* X, Y, Z, D;
+        public int Length;
+
+        public readonly void Invoke(int index)
+        {
+            int start = index * ParallelChunk, count = Math.Min(ParallelChunk, Length - start);
+            Accumulate(Op, new ReadOnlySpan<float>(X + start, count), new ReadOnlySpan<float>(Y + start, count),
+                new ReadOnlySpan<float>(Z + start, count), new Span<float>(D + start, count));
+        }
+    }
+
     static void CheckLengths(string op, int n, params ReadOnlySpan<int> others)
     {
         foreach (int m in others)
