@@ -229,6 +229,44 @@ public static class Pool
             }
         }
 
+        if (Sse.IsSupported && outW >= 4)
+        {
+            // Four outputs at a time; the last group overlaps the previous one (same values rewritten), so no
+            // output takes the branchy scalar path, which mispredicts on every other random window.
+            var offsets = Vector128.Create(0, 2, 4, 6);
+            var offB = Vector128.Create(1);
+            var offC = Vector128.Create(w);
+            var offD = Vector128.Create(w + 1);
+            for (; o < outW; o += 4)
+            {
+                if (o + 4 > outW) o = outW - 4;
+                int col = 2 * o;
+                var t0 = Vector128.LoadUnsafe(ref top, (nuint)col);
+                var t1 = Vector128.LoadUnsafe(ref top, (nuint)(col + 4));
+                var b0 = Vector128.LoadUnsafe(ref bottom, (nuint)col);
+                var b1 = Vector128.LoadUnsafe(ref bottom, (nuint)(col + 4));
+                var a = Sse.Shuffle(t0, t1, 0b10_00_10_00);
+                var b = Sse.Shuffle(t0, t1, 0b11_01_11_01);
+                var c = Sse.Shuffle(b0, b1, 0b10_00_10_00);
+                var d = Sse.Shuffle(b0, b1, 0b11_01_11_01);
+
+                var max = a;
+                var off = Vector128<int>.Zero;
+                var take = Vector128.GreaterThan(b, max) | ~Vector128.Equals(b, b);
+                max = Vector128.ConditionalSelect(take, b, max);
+                off = Vector128.ConditionalSelect(take.AsInt32(), offB, off);
+                take = Vector128.GreaterThan(c, max) | ~Vector128.Equals(c, c);
+                max = Vector128.ConditionalSelect(take, c, max);
+                off = Vector128.ConditionalSelect(take.AsInt32(), offC, off);
+                take = Vector128.GreaterThan(d, max) | ~Vector128.Equals(d, d);
+                max = Vector128.ConditionalSelect(take, d, max);
+                off = Vector128.ConditionalSelect(take.AsInt32(), offD, off);
+
+                max.StoreUnsafe(ref yr, (nuint)o);
+                (off + offsets + Vector128.Create(rowBase + col)).StoreUnsafe(ref ir, (nuint)o);
+            }
+        }
+
         for (; o < outW; o++)
         {
             int col = 2 * o;
