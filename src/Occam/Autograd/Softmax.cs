@@ -77,3 +77,70 @@ public partial class Tensor
             }
     }
 }
+
+public static partial class Functional
+{
+    /// <summary>
+    /// Fused softmax cross-entropy of logits [N, C] with class-index targets [N] (floats holding integers) and
+    /// label smoothing ε, reduced to a scalar: ℓ_i = (1 − ε)·(−log p_{i,y_i}) + (ε/C)·Σ_c(−log p_{i,c}), summed
+    /// (<paramref name="mean"/> = false) or averaged over N. One node; the backward is
+    /// dx_{i,c} = s·g·(p_{i,c} − (1 − ε)·[c = y_i] − ε/C) with s = 1/N or 1, from the saved probabilities.
+    /// Equals CrossEntropyLoss(labelSmoothing: ε) with no class weights and no ignore index, which uses it.
+    /// </summary>
+    public static Tensor SoftmaxCrossEntropy(Tensor logits, Tensor target, float labelSmoothing = 0, bool mean = true)
+    {
+        const string op = "SoftmaxCrossEntropy";
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(target);
+        if (logits.Rank != 2) throw new ArgumentException($"{op}: logits must be 2-D [N, C], got shape {Shape.Format(logits.ShapeRef)}");
+        int n = logits.Dim(0), classes = logits.Dim(1);
+        if (target.Rank != 1 || target.Dim(0) != n)
+            throw new ArgumentException($"{op}: target must be class indices of shape [{n}], got shape {Shape.Format(target.ShapeRef)}");
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
+            throw new ArgumentException($"{op}: labelSmoothing must be in [0, 1], got {labelSmoothing}");
+        // Saved for the backward in one pooled buffer: probabilities [N, C], then the N labels.
+        var saved = BufferPool.Rent(n * classes + n);
+        var t = target.Span;
+        var x = logits.Span;
+        double total = 0, hit = 1 - labelSmoothing, spread = labelSmoothing / classes;
+        for (int i = 0; i < n; i++)
+        {
+            float v = t[i];
+            if (v != MathF.Floor(v) || v < 0 || v >= classes)
+            {
+                BufferPool.Return(saved);
+                string value = v.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                throw new ArgumentException(v != MathF.Floor(v)
+                    ? $"CrossEntropyLoss: target {value} is not an integer class index"
+                    : $"CrossEntropyLoss: target {value} is out of range for {classes} classes");
+            }
+            saved[n * classes + i] = v;
+            var row = x.Slice(i * classes, classes);
+            var p = saved.AsSpan(i * classes, classes);
+            float max = TensorPrimitives.Max(row);
+            TensorPrimitives.Subtract(row, max, p);
+            TensorPrimitives.Exp(p, p);
+            double sum = 0;
+            for (int c = 0; c < classes; c++) sum += p[c];
+            double lse = max + Math.Log(sum), sumLogP = 0;
+            for (int c = 0; c < classes; c++) sumLogP += row[c] - lse;
+            total += -hit * (row[(int)v] - lse) - spread * sumLogP;
+            TensorPrimitives.Multiply(p, (float)(1 / sum), p);
+        }
+        float scale = mean ? 1f / n : 1f;
+        var y = Tensor.Scalar((float)(total * scale));
+        if (!logits.Tracks) { BufferPool.Return(saved); return y; }
+        return Tensor.Record(y, op, g =>
+        {
+            float gs = g[0] * scale, off = (float)spread, onHit = (float)hit;
+            var dx = logits.GradSpan();
+            for (int i = 0; i < n; i++)
+            {
+                var p = saved.AsSpan(i * classes, classes);
+                var d = dx.Slice(i * classes, classes);
+                for (int c = 0; c < classes; c++) d[c] += gs * (p[c] - off);
+                d[(int)saved[n * classes + i]] -= gs * onHit;
+            }
+        }, [logits], saved: saved);
+    }
+}

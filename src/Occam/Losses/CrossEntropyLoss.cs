@@ -42,6 +42,9 @@ public sealed class CrossEntropyLoss : ILoss
         if (!soft && !Shape.Equal(target.ShapeRef, indexShape))
             throw new ArgumentException($"{op}: input shape {Shape.Format(input.ShapeRef)} and target shape {Shape.Format(target.ShapeRef)} do not match: " +
                                         $"expected class indices of shape {Shape.Format(indexShape)} or probabilities of shape {Shape.Format(input.ShapeRef)}");
+        // The common case, [N, C] logits with class indices and no weights or ignore index: one fused op.
+        if (!soft && input.Rank == 2 && weight == null && IgnoreIndex == null && Reduction != Reduction.None && input.Dim(0) > 0)
+            return Functional.SoftmaxCrossEntropy(input, target, LabelSmoothing, mean: Reduction == Reduction.Mean);
         var logProbs = input.LogSoftmax(classDim);
         if (!soft) return NLLLoss.ClassIndexLoss(op, logProbs, target, LabelSmoothing, Reduction, IgnoreIndex, weight);
 
