@@ -63,6 +63,31 @@ public class TrainCommandTests
         }
     }
 
+    [Fact]
+    public void YamlConfigIsReadLikeJson()
+    {
+        string dir = CliRunner.TempDir();
+        try
+        {
+            string config = Path.Combine(dir, "run.yaml");
+            File.WriteAllText(config, "preset: fmnist-mlp\ndata: embedded\nepochs: 1\ntrainSize: 600\ndropout: 0.3\nhidden: [64]\n");
+            var (code, stdout, error) = CliRunner.Run("train", "--config", config, "--json", "--out", Path.Combine(dir, "run"));
+            Assert.True(code == 0, error);
+            var saved = JsonDocument.Parse(stdout).RootElement.GetProperty("config");
+            Assert.Equal(0.3, saved.GetProperty("dropout").GetDouble(), 1e-6);
+            Assert.Equal(1, saved.GetProperty("epochs").GetInt32());
+
+            File.WriteAllText(config, "epochs: [unclosed\n");
+            var (bad, _, message) = CliRunner.Run("train", "--config", config, "--out", Path.Combine(dir, "bad"));
+            Assert.NotEqual(0, bad);
+            Assert.Contains("not valid YAML", message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("--model", "rnn")]
     [InlineData("--epochs", "0")]

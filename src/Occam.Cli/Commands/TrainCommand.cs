@@ -21,7 +21,7 @@ using Spectre.Console;
 namespace Occam.Cli.Commands;
 
 /// <summary>
-/// `occam train`: one run from a preset, a JSON config and flags (each overriding the one before). While it trains it
+/// `occam train`: one run from a preset, a JSON or YAML config and flags (each overriding the one before). While it trains it
 /// keeps a resumable checkpoint at --out/checkpoint.safetensors (rewritten atomically after every epoch); at the end it
 /// writes the report folder atomically: model.safetensors, checkpoint.safetensors, history.csv, loss.png,
 /// accuracy.png, config.json and metrics.json (with "test_accuracy"). --resume continues from a checkpoint.
@@ -36,7 +36,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var preset = new Option<string?>("--preset") { Description = $"Start from a recipe: {string.Join(", ", RunConfig.PresetNames)}." };
-        var config = new Option<string?>("--config") { Description = "JSON file with the run's settings (keys as the flags in camelCase: batchSize, labelSmoothing, …)." };
+        var config = new Option<string?>("--config") { Description = "JSON or YAML file (.json, .yaml, .yml) with the run's settings (keys as the flags in camelCase: batchSize, labelSmoothing, …)." };
         var resume = new Option<string?>("--resume") { Description = "Continue the interrupted run saved in this checkpoint (its settings come with it; flags such as --epochs still apply)." };
         var data = new Option<string?>("--data") { Description = "embedded (6,000/2,000 subset, no files) or fashion-mnist (60,000/10,000)." };
         var dataRoot = new Option<string?>("--data-root") { Description = "Directory of the Fashion-MNIST files (default: $OCCAM_DATA, then /usr/share/datasets/fashion-mnist)." };

@@ -95,6 +95,14 @@ internal sealed record RunConfig
         _ => throw new ArgumentException($"unknown preset '{name}'; choose one of {string.Join(", ", PresetNames)}"),
     };
 
+    // YAML mapping → the same JSON the .json configs hold (unquoted scalars become numbers and booleans).
+    static string YamlToJson(string yaml)
+    {
+        var data = new YamlDotNet.Serialization.DeserializerBuilder().WithAttemptingUnquotedStringTypeDeserialization().Build()
+            .Deserialize(new StringReader(yaml));
+        return new YamlDotNet.Serialization.SerializerBuilder().JsonCompatible().Build().Serialize(data ?? new Dictionary<string, object>());
+    }
+
     /// <summary>Defaults, overridden by <paramref name="preset"/>, then by the JSON in <paramref name="configFile"/>
     /// (whose own "preset" key also selects a base), then by <paramref name="flags"/>.</summary>
     public static RunConfig Build(string? preset, string? configFile, JsonObject flags)
@@ -103,11 +111,20 @@ internal sealed record RunConfig
         if (configFile != null)
         {
             if (!File.Exists(configFile)) throw new FileNotFoundException($"config file '{configFile}' does not exist");
-            if (!configFile.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
-                throw new ArgumentException($"config file '{configFile}' is not JSON; only .json configs are supported (YAML is not)");
-            try { file = JsonNode.Parse(File.ReadAllText(configFile), documentOptions: new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) as JsonObject; }
-            catch (JsonException e) { throw new ArgumentException($"config file '{configFile}' is not valid JSON: {e.Message}"); }
-            if (file == null) throw new ArgumentException($"config file '{configFile}' must hold a JSON object");
+            bool yaml = configFile.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || configFile.EndsWith(".yml", StringComparison.OrdinalIgnoreCase);
+            if (!yaml && !configFile.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+                throw new ArgumentException($"config file '{configFile}' must be .json, .yaml or .yml");
+            string text = File.ReadAllText(configFile);
+            try
+            {
+                if (yaml) text = YamlToJson(text);
+                file = JsonNode.Parse(text, documentOptions: new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) as JsonObject;
+            }
+            catch (Exception e) when (e is JsonException or YamlDotNet.Core.YamlException)
+            {
+                throw new ArgumentException($"config file '{configFile}' is not valid {(yaml ? "YAML" : "JSON")}: {e.Message}");
+            }
+            if (file == null) throw new ArgumentException($"config file '{configFile}' must hold a mapping of settings");
         }
         preset ??= Lookup(file, "preset")?.GetValue<string>();
         var merged = Serialize(preset is { Length: > 0 } ? FromPreset(preset) : new RunConfig());
