@@ -13,28 +13,14 @@ namespace Occam.NN;
 /// statistics are used in both modes. Buffers "running_mean", "running_var", "num_batches_tracked"
 /// (a 0-d tensor holding the count) and parameters "weight" (init 1), "bias" (init 0) carry PyTorch's names.
 /// </summary>
-public abstract class BatchNormBase : Module, INormalization
+public abstract class BatchNormBase : RunningNormBase
 {
     private protected BatchNormBase(int numFeatures, float eps, float? momentum, bool affine, bool trackRunningStats)
+        : base(numFeatures, eps, affine, trackRunningStats)
     {
-        string name = GetType().Name;
-        if (numFeatures < 1) throw new ArgumentException($"{name}: numFeatures must be positive, got {numFeatures}");
-        if (!(eps >= 0) || float.IsInfinity(eps)) throw new ArgumentException($"{name}: eps must be a non-negative finite number, got {eps}");
-        CheckMomentum(name, momentum);
-        NumFeatures = numFeatures;
-        Eps = eps;
         Momentum = momentum;
-        Affine = affine;
-        TrackRunningStats = trackRunningStats;
-        Weight = RegisterParameter("weight", affine ? new Parameter(Tensor.Ones(numFeatures)) : null);
-        Bias = RegisterParameter("bias", affine ? new Parameter(Tensor.Zeros(numFeatures)) : null);
-        RunningMean = RegisterBuffer("running_mean", trackRunningStats ? Tensor.Zeros(numFeatures) : null);
-        RunningVar = RegisterBuffer("running_var", trackRunningStats ? Tensor.Ones(numFeatures) : null);
-        NumBatchesTracked = RegisterBuffer("num_batches_tracked", trackRunningStats ? Tensor.Scalar(0f) : null);
     }
 
-    public int NumFeatures { get; }
-    public float Eps { get; }
     /// <summary>Weight of the batch statistics in the running update; null for a cumulative average
     /// (settable, e.g. by SWA's batch-norm update pass).</summary>
     public float? Momentum
@@ -49,25 +35,9 @@ public abstract class BatchNormBase : Module, INormalization
     {
         if (momentum is { } m && !(m >= 0 && m <= 1)) throw new ArgumentException($"{name}: momentum must be in [0, 1] or null, got {m}");
     }
-    public bool Affine { get; }
-    public bool TrackRunningStats { get; }
-    public Parameter? Weight { get; }
-    public Parameter? Bias { get; }
-    public Tensor? RunningMean { get; }
-    public Tensor? RunningVar { get; }
-    /// <summary>0-d tensor counting the training forwards since the last reset.</summary>
-    public Tensor? NumBatchesTracked { get; }
 
     /// <summary>Input ranks this layer accepts, e.g. {4} for BatchNorm2d.</summary>
     private protected abstract int[] Ranks { get; }
-
-    /// <summary>Running mean 0, running variance 1, count 0 (in place).</summary>
-    public void ResetRunningStats()
-    {
-        RunningMean?.Span.Clear();
-        RunningVar?.Span.Fill(1f);
-        NumBatchesTracked?.Span.Clear();
-    }
 
     public override Tensor Forward(Tensor input)
     {

@@ -10,34 +10,16 @@ namespace Occam.NN;
 /// instance statistics (unbiased variance, factor <c>momentum</c>) and evaluation normalizes with them;
 /// "num_batches_tracked" is kept for PyTorch state dicts but, as in PyTorch, not counted.
 /// </summary>
-public sealed class InstanceNorm2d : Module, INormalization
+public sealed class InstanceNorm2d : RunningNormBase
 {
     public InstanceNorm2d(int numFeatures, float eps = 1e-5f, float momentum = 0.1f, bool affine = false, bool trackRunningStats = false)
+        : base(numFeatures, eps, affine, trackRunningStats)
     {
-        if (numFeatures < 1) throw new ArgumentException($"InstanceNorm2d: numFeatures must be positive, got {numFeatures}");
-        if (!(eps >= 0) || float.IsInfinity(eps)) throw new ArgumentException($"InstanceNorm2d: eps must be a non-negative finite number, got {eps}");
         if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentException($"InstanceNorm2d: momentum must be in [0, 1], got {momentum}");
-        NumFeatures = numFeatures;
-        Eps = eps;
         Momentum = momentum;
-        Affine = affine;
-        TrackRunningStats = trackRunningStats;
-        Weight = RegisterParameter("weight", affine ? new Parameter(Tensor.Ones(numFeatures)) : null);
-        Bias = RegisterParameter("bias", affine ? new Parameter(Tensor.Zeros(numFeatures)) : null);
-        RunningMean = RegisterBuffer("running_mean", trackRunningStats ? Tensor.Zeros(numFeatures) : null);
-        RunningVar = RegisterBuffer("running_var", trackRunningStats ? Tensor.Ones(numFeatures) : null);
-        RegisterBuffer("num_batches_tracked", trackRunningStats ? Tensor.Scalar(0f) : null);
     }
 
-    public int NumFeatures { get; }
-    public float Eps { get; }
     public float Momentum { get; }
-    public bool Affine { get; }
-    public bool TrackRunningStats { get; }
-    public Parameter? Weight { get; }
-    public Parameter? Bias { get; }
-    public Tensor? RunningMean { get; }
-    public Tensor? RunningVar { get; }
 
     public override Tensor Forward(Tensor input)
     {
