@@ -50,8 +50,9 @@ internal sealed record ConvGeometry(int N, int C, int H, int W, int O, int KH, i
     void ToColumns(ReadOnlySpan<float> image, Span<float> cols) =>
         Im2Col.Forward(image, Cg, H, W, KH, KW, Stride.H, Stride.W, Pad.H, Pad.W, Dilation.H, Dilation.W, cols);
 
-    void FromColumns(ReadOnlySpan<float> cols, Span<float> imageGrad) =>
-        Im2Col.Backward(cols, Cg, H, W, KH, KW, Stride.H, Stride.W, Pad.H, Pad.W, Dilation.H, Dilation.W, imageGrad);
+    // cols is scratch here, so col2im may zero its padding entries and add whole blocks.
+    void FromColumns(Span<float> cols, Span<float> imageGrad) =>
+        Im2Col.BackwardInPlace(cols, Cg, H, W, KH, KW, Stride.H, Stride.W, Pad.H, Pad.W, Dilation.H, Dilation.W, imageGrad);
 
     bool IsPointwise => KH == 1 && KW == 1 && Stride == (1, 1) && Pad == (0, 0);
 

@@ -171,6 +171,31 @@ public class Im2ColTests
         }
     }
 
+    // The block path (stride 1, "same" width) of BackwardInPlace must give Backward's result bit for bit, and only
+    // ever zero entries of the scratch columns.
+    [Fact]
+    public void BackwardInPlace_equals_Backward_bit_for_bit()
+    {
+        var rng = new Random(5);
+        var geometries = Geometries().Concat([new Geometry(3, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1), new Geometry(2, 14, 14, 5, 5, 1, 1, 2, 2, 1, 1),
+            new Geometry(2, 7, 7, 3, 3, 1, 1, 2, 2, 2, 2), new Geometry(1, 5, 6, 3, 1, 1, 1, 0, 0, 1, 1)]);
+        int shifted = 0;
+        foreach (var g in geometries)
+        {
+            if (g.SH == 1 && g.SW == 1 && g.OutW == g.W) shifted++;
+            var y = RandomArray(rng, g.ColumnsLength);
+            var start = RandomArray(rng, g.C * g.H * g.W);
+            var expected = (float[])start.Clone();
+            Backward(y, g, expected);
+            var scratch = (float[])y.Clone();
+            var actual = (float[])start.Clone();
+            Im2Col.BackwardInPlace(scratch, g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.DH, g.DW, actual);
+            Assert.Equal(expected, actual);
+            for (int i = 0; i < y.Length; i++) Assert.True(scratch[i] == y[i] || scratch[i] == 0, $"{g}: column {i} changed to {scratch[i]}");
+        }
+        Assert.True(shifted >= 4, $"only {shifted} geometries took the block path");
+    }
+
     [Fact]
     public void One_by_one_kernel_is_a_copy_and_its_backward_an_add()
     {
