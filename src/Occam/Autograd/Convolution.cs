@@ -56,6 +56,10 @@ internal sealed record ConvGeometry(int N, int C, int H, int W, int O, int KH, i
 
     bool IsPointwise => KH == 1 && KW == 1 && Stride == (1, 1) && Pad == (0, 0);
 
+    // A first layer's weight gradient (Og × Ckk with Ckk = 9 for one input channel) would leave the SGEMM's 32-wide
+    // micro-kernel columns mostly empty; its transpose (Ckk × Og) fills them. The partials are then [Ckk, Og] per group.
+    bool TransposedWeightGrad => Ckk < Og;
+
     // Samples are split over the threads; each chunk has its own column buffer.
     public void Forward(float[] x, float[] weight, float[]? bias, float[] y)
     {
@@ -105,8 +109,11 @@ internal sealed record ConvGeometry(int N, int C, int H, int W, int O, int KH, i
                     {
                         ReadOnlySpan<float> image = x.AsSpan(imageOffset, Cg * H * W);
                         if (!IsPointwise) ToColumns(image, cols);
-                        // dW_g += g_y · colsᵀ
-                        Gemm.Sgemm(false, true, Og, Ckk, Spatial, gy, Spatial, IsPointwise ? image : cols, Spatial, dw.AsSpan(grp * Og * Ckk, Og * Ckk), Ckk, accumulate: true);
+                        // dW_g += g_y · colsᵀ, or its transpose cols · g_yᵀ when that keeps the GEMM's n wide
+                        ReadOnlySpan<float> b = IsPointwise ? image : cols;
+                        var dwg = dw.AsSpan(grp * Og * Ckk, Og * Ckk);
+                        if (TransposedWeightGrad) Gemm.Sgemm(false, true, Ckk, Og, Spatial, b, Spatial, gy, Spatial, dwg, Og, accumulate: true);
+                        else Gemm.Sgemm(false, true, Og, Ckk, Spatial, gy, Spatial, b, Spatial, dwg, Ckk, accumulate: true);
                     }
                     if (needX)
                     {
@@ -125,7 +132,18 @@ internal sealed record ConvGeometry(int N, int C, int H, int W, int O, int KH, i
         if (needW)
         {
             var gw = weight.GradSpan();
-            foreach (var dw in partials!) { TensorPrimitives.Add(gw, dw.AsSpan(0, gw.Length), gw); BufferPool.Return(dw); }
+            foreach (var dw in partials!)
+            {
+                if (TransposedWeightGrad)
+                    for (int grp = 0; grp < Groups; grp++)
+                    {
+                        int at = grp * Og * Ckk;
+                        for (int oc = 0; oc < Og; oc++)
+                            for (int k = 0; k < Ckk; k++) gw[at + oc * Ckk + k] += dw[at + k * Og + oc];
+                    }
+                else TensorPrimitives.Add(gw, dw.AsSpan(0, gw.Length), gw);
+                BufferPool.Return(dw);
+            }
         }
         if (bias is { RequiresGrad: true })
         {

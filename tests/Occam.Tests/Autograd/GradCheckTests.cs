@@ -128,6 +128,8 @@ public class GradCheckTests
     {
         // channels, out, kernel, stride, padding, dilation/groups encoded below
         { 3, 4, 3, 1, 1, 1 }, { 3, 4, 3, 2, 1, 1 }, { 2, 2, 3, 1, 2, 2 }, { 4, 6, 3, 1, 1, -2 }, { 4, 4, 3, 1, 1, -4 }, { 3, 5, 1, 1, 0, 1 },
+        // fewer weights per filter than filters (a first layer; grouped): the weight gradient is computed transposed
+        { 1, 12, 3, 1, 1, 1 }, { 2, 8, 1, 1, 0, -2 },
     };
 
     [Theory, MemberData(nameof(ConvCases))]
