@@ -17,7 +17,7 @@ public static partial class Functional
         BatchNorm(input, runningMean, runningVar, weight, bias, training, momentum, eps, "BatchNorm");
 
     internal static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
-        bool training, float momentum, float eps, string op)
+        bool training, float momentum, float eps, string op, bool relu = false)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank < 2) throw new ArgumentException($"{op}: expected input [N, C, ...] with at least 2 dims, got {Shape.Format(input.ShapeRef)}");
@@ -53,7 +53,7 @@ public static partial class Functional
                 var rv = runningVar.Span;
                 for (int k = 0; k < c; k++) rstd[k] = (float)(1.0 / Math.Sqrt(rv[k] + (double)eps));
             }
-            return ChannelNormalize(input, n, c, inner, mean, rstd, 0, weight, bias, centered: training, "BatchNorm");
+            return ChannelNormalize(input, n, c, inner, mean, rstd, 0, weight, bias, centered: training, relu ? "BatchNorm+Relu" : "BatchNorm", relu);
         }
         finally
         {
@@ -197,8 +197,10 @@ public static partial class Functional
     // y = (x − μ)·rstd·γ + β for input [n, c, inner] with statistics per channel (channelsPerStat = 0, batch
     // norm) or per (sample, group of channelsPerStat channels) (group norm), and its fused backward.
     // Not centered (batch norm in eval): the statistics are constants, so dx = γ·rstd·g.
+    // relu: y = max(0, normalized) in the same pass (batch norm followed by ReLU, fused by Sequential); backward
+    // then masks the incoming gradient by y > 0 before the normalization's own backward.
     static Tensor ChannelNormalize(Tensor input, int n, int c, int inner, ReadOnlySpan<float> meanIn, ReadOnlySpan<float> rstdIn, int channelsPerStat,
-        Tensor? weight, Tensor? bias, bool centered, string op)
+        Tensor? weight, Tensor? bias, bool centered, string op, bool relu = false)
     {
         bool perSample = channelsPerStat > 0;
         int coefficients = perSample ? n * c : c;
@@ -225,11 +227,19 @@ public static partial class Functional
         int block = c * inner;
         ForChunks(n, input.Size, (s0, s1) => Norm.ChannelScaleShift(xd.AsSpan(s0 * block, (s1 - s0) * block), yd.AsSpan(s0 * block, (s1 - s0) * block),
             s1 - s0, c, inner, perSample ? coef.AsSpan(s0 * c, (s1 - s0) * c) : coef.AsSpan(0, c),
-            perSample ? coef.AsSpan(coefficients + s0 * c, (s1 - s0) * c) : coef.AsSpan(coefficients, c)));
+            perSample ? coef.AsSpan(coefficients + s0 * c, (s1 - s0) * c) : coef.AsSpan(coefficients, c), relu));
         System.Buffers.ArrayPool<float>.Shared.Return(coef);
         if (!input.Tracks && !(weight?.Tracks ?? false) && !(bias?.Tracks ?? false)) { BufferPool.Return(saved); return y; }
         return Tensor.Record(y, op, g =>
         {
+            if (relu)
+            {
+                // g is y's own gradient buffer, which no other node reads and which returns to the pool after this
+                // backward: mask it in place by the ReLU's output.
+                var (yd2, gb) = (y.Data, y.GradBuffer!);
+                ForChunks(n, g.Length, (s0, s1) => Elementwise.Apply(new ReluMaskOp(), yd2.AsSpan(s0 * block, (s1 - s0) * block),
+                    gb.AsSpan(s0 * block, (s1 - s0) * block), gb.AsSpan(s0 * block, (s1 - s0) * block)));
+            }
             var doubles = System.Buffers.ArrayPool<double>.Shared.Rent(3 * coefficients + 2 * stats);
             var floats = System.Buffers.ArrayPool<float>.Shared.Rent(3 * coefficients); // a | b | cc
             try

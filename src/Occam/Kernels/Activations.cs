@@ -3,6 +3,17 @@ using System.Runtime.Intrinsics;
 
 namespace Occam.Kernels;
 
+/// <summary>x (for kernels whose fused activation is optional)</summary>
+public struct IdentityOp : IUnaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x) => x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x) => x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x) => x;
+}
+
 /// <summary>max(x, 0)</summary>
 public struct ReluOp : IUnaryOperator
 {
@@ -141,6 +152,18 @@ public struct Log1pExpOp : IUnaryOperator
 }
 
 /// <summary>g·[x > 0]</summary>
+/// <summary>g where the ReLU output y is positive, else 0: the ReLU derivative from its output</summary>
+public struct ReluMaskOp : IBinaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float y, float g) => y > 0 ? g : 0;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> y, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.GreaterThan(y, Vector256<float>.Zero), g, Vector256<float>.Zero);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.GreaterThan(y, Vector512<float>.Zero), g, Vector512<float>.Zero);
+}
+
+/// <summary>g if x > 0 else 0 (the ReLU derivative)</summary>
 public struct ReluGradOp : ITernaryOperator
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

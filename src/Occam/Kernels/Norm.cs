@@ -200,7 +200,8 @@ public static class Norm
     /// <summary>y = x·scale + shift for <paramref name="x"/> viewed as [outer, channels, inner], with one
     /// (scale, shift) per channel (length channels) or per (outer, channel) (length outer·channels).
     /// Normalize and affine in one pass: scale = γ/σ, shift = β − μ·γ/σ.</summary>
-    public static void ChannelScaleShift(ReadOnlySpan<float> x, Span<float> y, int outer, int channels, int inner, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift)
+    public static void ChannelScaleShift(ReadOnlySpan<float> x, Span<float> y, int outer, int channels, int inner, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
+        bool relu = false)
     {
         CheckLayout("Norm.ChannelScaleShift", x.Length, outer, channels, inner);
         CheckLength("Norm.ChannelScaleShift", "y", y.Length, x.Length);
@@ -211,10 +212,16 @@ public static class Norm
             var sh = perOuter ? shift.Slice(o * channels, channels) : shift;
             int at = o * channels * inner;
             if (inner == 1)
+            {
                 TensorPrimitives.MultiplyAdd(x.Slice(at, channels), sc, sh, y.Slice(at, channels));
+                if (relu) Elementwise.Apply(new ReluOp(), y.Slice(at, channels), y.Slice(at, channels));
+            }
+            else if (relu)
+                for (int c = 0; c < channels; c++, at += inner)
+                    ScaleShift<ReluOp>(x.Slice(at, inner), sc[c], sh[c], y.Slice(at, inner));
             else
                 for (int c = 0; c < channels; c++, at += inner)
-                    ScaleShift(x.Slice(at, inner), sc[c], sh[c], y.Slice(at, inner));
+                    ScaleShift<IdentityOp>(x.Slice(at, inner), sc[c], sh[c], y.Slice(at, inner));
         }
     }
 
@@ -291,23 +298,24 @@ public static class Norm
         }
     }
 
-    // y = a·x + b.
-    static void ScaleShift(ReadOnlySpan<float> x, float a, float b, Span<float> y)
+    // y = f(a·x + b), f the identity or an activation fused into the same pass.
+    static void ScaleShift<TF>(ReadOnlySpan<float> x, float a, float b, Span<float> y) where TF : struct, IUnaryOperator
     {
+        var f = default(TF);
         ref float px = ref MemoryMarshal.GetReference(x);
         ref float py = ref MemoryMarshal.GetReference(y);
         nuint n = (nuint)x.Length, i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
             Vector512<float> va = Vector512.Create(a), vb = Vector512.Create(b);
-            for (; i + 16 <= n; i += 16) Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref px, i), va, vb).StoreUnsafe(ref py, i);
+            for (; i + 16 <= n; i += 16) f.Invoke(Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref px, i), va, vb)).StoreUnsafe(ref py, i);
         }
         if (Vector256.IsHardwareAccelerated)
         {
             Vector256<float> va = Vector256.Create(a), vb = Vector256.Create(b);
-            for (; i + 8 <= n; i += 8) Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref px, i), va, vb).StoreUnsafe(ref py, i);
+            for (; i + 8 <= n; i += 8) f.Invoke(Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref px, i), va, vb)).StoreUnsafe(ref py, i);
         }
-        for (; i < n; i++) Unsafe.Add(ref py, i) = MathF.FusedMultiplyAdd(Unsafe.Add(ref px, i), a, b);
+        for (; i < n; i++) Unsafe.Add(ref py, i) = f.Invoke(MathF.FusedMultiplyAdd(Unsafe.Add(ref px, i), a, b));
     }
 
     // d += a·g + b·x + c with scalar coefficients.
@@ -389,7 +397,7 @@ public static class Norm
             var xr = x.Slice(r * length, length);
             var yr = y.Slice(r * length, length);
             float s = rstd[r], m = mean.IsEmpty ? 0f : mean[r];
-            ScaleShift(xr, s, -m * s, yr);
+            ScaleShift<IdentityOp>(xr, s, -m * s, yr);
             if (!gamma.IsEmpty && !beta.IsEmpty) TensorPrimitives.MultiplyAdd(yr, gamma, beta, yr);
             else if (!gamma.IsEmpty) TensorPrimitives.Multiply(yr, gamma, yr);
             else if (!beta.IsEmpty) TensorPrimitives.Add(yr, beta, yr);
@@ -426,7 +434,7 @@ public static class Norm
             {
                 var gr = g.Slice(r * length, length);
                 float s = rstd[r], m = mean.IsEmpty ? 0f : mean[r];
-                ScaleShift(x.Slice(r * length, length), s, -m * s, xh);
+                ScaleShift<IdentityOp>(x.Slice(r * length, length), s, -m * s, xh);
                 if (!dGamma.IsEmpty) TensorPrimitives.FusedMultiplyAdd(gr, xh, accG, accG);
                 if (!dBeta.IsEmpty) TensorPrimitives.Add(accB, gr, accB);
                 if ((r + 1) % RowsPerFlush == 0 || r == rows - 1)

@@ -21,21 +21,25 @@ public sealed class Sequential : Module
 
     public Module this[int index] => _layers[index];
 
-    /// <summary>Runs the layers in order. Under <see cref="Autograd.NoGrad"/> (inference) each intermediate
-    /// output that the engine rented from its pool goes back to the pool once the next layer has consumed it,
-    /// so inference allocates almost nothing; only the final output (and the caller's input) stay alive.</summary>
+    /// <summary>Runs the layers in order; a batch norm directly followed by a ReLU runs as one fused op (same
+    /// result, one pass over the activations instead of two, forward and backward). Under <see cref="Autograd.NoGrad"/>
+    /// (inference) each intermediate output that the engine rented from its pool goes back to the pool once the next
+    /// layer has consumed it, so inference allocates almost nothing; only the final output (and the caller's input)
+    /// stay alive.</summary>
     public override Tensor Forward(Tensor input)
     {
-        if (Autograd.IsEnabled)
-        {
-            foreach (var layer in _layers) input = layer.Forward(input);
-            return input;
-        }
+        bool inference = !Autograd.IsEnabled;
         var x = input;
-        foreach (var layer in _layers)
+        for (int i = 0; i < _layers.Count; i++)
         {
-            var y = layer.Forward(x);
-            if (!ReferenceEquals(x.Storage, input.Storage) && !ReferenceEquals(x.Storage, y.Storage)) x.Storage.ReleaseTransient();
+            Tensor y;
+            if (_layers[i] is BatchNormBase norm && i + 1 < _layers.Count && _layers[i + 1] is ReLU)
+            {
+                y = norm.Forward(x, relu: true);
+                i++;
+            }
+            else y = _layers[i].Forward(x);
+            if (inference && !ReferenceEquals(x.Storage, input.Storage) && !ReferenceEquals(x.Storage, y.Storage)) x.Storage.ReleaseTransient();
             x = y;
         }
         return x;

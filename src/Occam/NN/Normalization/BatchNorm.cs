@@ -39,7 +39,10 @@ public abstract class BatchNormBase : RunningNormBase
     /// <summary>Input ranks this layer accepts, e.g. {4} for BatchNorm2d.</summary>
     private protected abstract int[] Ranks { get; }
 
-    public override Tensor Forward(Tensor input)
+    public override Tensor Forward(Tensor input) => Forward(input, relu: false);
+
+    /// <summary>This layer followed by a ReLU, in one pass forward and backward (used by <see cref="Sequential"/>).</summary>
+    internal Tensor Forward(Tensor input, bool relu)
     {
         ArgumentNullException.ThrowIfNull(input);
         string name = GetType().Name;
@@ -55,7 +58,7 @@ public abstract class BatchNormBase : RunningNormBase
         }
         // Batch statistics in training, and in evaluation too when no running statistics are kept.
         bool useBatchStats = IsTraining || RunningMean == null;
-        return Functional.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, useBatchStats, factor, Eps, name);
+        return Functional.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, useBatchStats, factor, Eps, name, relu);
     }
 
     protected override string Describe() => string.Create(CultureInfo.InvariantCulture,
