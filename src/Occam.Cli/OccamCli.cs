@@ -14,6 +14,7 @@ internal static class OccamCli
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(SweepCommand.Create());
         root.Subcommands.Add(DoubleDescentCommand.Create());
+        root.Subcommands.Add(PathCommand.Create());
         root.Subcommands.Add(AdviseCommand.Create());
         root.Subcommands.Add(WeightsCommand.Create());
         root.Subcommands.Add(AuditCommand.Create());

@@ -7,7 +7,7 @@ public class RootCommandTests
     {
         var (code, output, _) = CliRunner.Run("--help");
         Assert.Equal(0, code);
-        foreach (var name in new[] { "study", "train", "sweep", "double-descent", "advise", "weights", "audit", "bench" })
+        foreach (var name in new[] { "study", "train", "sweep", "double-descent", "path", "advise", "weights", "audit", "bench" })
             Assert.Contains(name, output);
     }
 

@@ -57,6 +57,46 @@ public class StudyCommandTests
     }
 
     [Fact]
+    public void FineTuneScenarioWritesTheSameReportWithThePretraining()
+    {
+        var root = CliRunner.TempDir();
+        try
+        {
+            var dir = Path.Combine(root, "report");
+            var (code, output, error) = CliRunner.Run("study", "--scenario", "fine-tune", "--only", "scratch,full,frozen-backbone", "--epochs", "1",
+                "--pretrain-epochs", "1", "--train-size", "100", "--out", dir);
+            Assert.True(code == 0, error);
+            Assert.Contains("Pretraining on classes 0–4", output);
+            Assert.Contains("Advisor", output);
+            Assert.Contains("full fine-tuning", output);
+
+            using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")));
+            var runs = metrics.RootElement.GetProperty("runs").EnumerateArray().ToList();
+            Assert.Equal(["full", "frozen-backbone", "scratch"], runs.Select(r => r.GetProperty("name").GetString())); // in study order
+            var pretrain = metrics.RootElement.GetProperty("pretrain");
+            foreach (var run in runs.Append(pretrain))
+            {
+                foreach (var field in Fields) Assert.True(run.TryGetProperty(field, out _), $"missing {field}");
+                Assert.Equal(2, File.ReadAllLines(Path.Combine(dir, $"history-{run.GetProperty("name").GetString()}.csv")).Length);
+            }
+            Assert.Equal("pretrain", pretrain.GetProperty("name").GetString());
+            var settings = metrics.RootElement.GetProperty("settings");
+            Assert.Equal("fine-tune", settings.GetProperty("scenario").GetString());
+            Assert.Equal("cnn", settings.GetProperty("model").GetString());
+            Assert.Equal(100, settings.GetProperty("train_examples").GetInt32());
+            Assert.Equal(2500, settings.GetProperty("pretrain_examples").GetInt32());
+
+            foreach (var png in new[] { "test-accuracy.png", "gap.png", "accuracy-full.png", "loss-pretrain.png" })
+                Assert.True(new FileInfo(Path.Combine(dir, png)).Length > 1000, png);
+            var html = File.ReadAllText(Path.Combine(dir, "index.html"));
+            Assert.Contains("<title>Occam study: the fine-tuning scenario</title>", html);
+            Assert.Contains("Advisor</strong>, on full fine-tuning", html);
+            Assert.Contains("id=\"run-pretrain\"", html);
+        }
+        finally { Directory.Delete(root, recursive: true); }
+    }
+
+    [Fact]
     public void JsonPrintsTheMetricsOnly()
     {
         var root = CliRunner.TempDir();
@@ -80,6 +120,12 @@ public class StudyCommandTests
     [InlineData("--data", "mnist")]
     [InlineData("--epochs", "0")]
     [InlineData("--train-size", "999999")]
+    [InlineData("--scenario", "transfer")]
+    [InlineData("--scenario", "fine-tune", "--model", "mlp")]
+    [InlineData("--scenario", "fine-tune", "--only", "none")]
+    [InlineData("--scenario", "fine-tune", "--csv", "missing.csv", "--label", "y")]
+    [InlineData("--scenario", "fine-tune", "--train-size", "2501")]
+    [InlineData("--pretrain-epochs", "2")]
     public void BadArgumentsFailWithOneSentenceAndNoOutput(params string[] args)
     {
         var root = CliRunner.TempDir();
@@ -105,7 +151,8 @@ public class StudyCommandTests
         var (code, output, _) = CliRunner.Run("study", "--help");
         Assert.Equal(0, code);
         Assert.Contains("Example", output);
-        foreach (var option in new[] { "--data", "--csv", "--label", "--model", "--epochs", "--train-size", "--only", "--seed", "--threads", "--out", "--json" })
+        Assert.Contains("--scenario fine-tune", output);
+        foreach (var option in new[] { "--scenario", "--pretrain-epochs", "--data", "--csv", "--label", "--model", "--epochs", "--train-size", "--only", "--seed", "--threads", "--out", "--json" })
             Assert.Contains(option, output);
     }
 }

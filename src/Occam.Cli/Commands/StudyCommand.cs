@@ -8,20 +8,23 @@ namespace Occam.Cli.Commands;
 
 /// <summary>
 /// `occam study`: trains one architecture under every regularization configuration of <see cref="StudyConfiguration.All"/>
-/// (<see cref="Study.Run"/>), draws progress over the runs and epochs, prints the results table, the written reading
-/// and the advisor's reading of the unregularized run, and writes the report folder (<see cref="StudyReport"/>).
+/// (<see cref="Study.Run"/>), or with <c>--scenario fine-tune</c> fine-tunes a pretrained CNN under each configuration of
+/// <see cref="StudyConfiguration.FineTuning"/>; draws progress over the runs and epochs, prints the results table, the
+/// written reading and the advisor's reading of the unregularized run, and writes the report folder (<see cref="StudyReport"/>).
 /// </summary>
 internal static class StudyCommand
 {
     public static Command Create()
     {
+        var scenario = new Option<string>("--scenario") { Description = "regularization (every technique on one model trained from scratch) or fine-tune (a CNN pretrained on classes 0–4, fine-tuned on a few examples of classes 5–9 under each technique, against training from scratch).", DefaultValueFactory = _ => "regularization" };
         var data = new Option<string>("--data") { Description = "embedded (the Fashion-MNIST subset in the assembly) or fashion-mnist (the full set, from OCCAM_DATA or /usr/share/datasets/fashion-mnist).", DefaultValueFactory = _ => "embedded" };
-        var csv = new Option<string?>("--csv") { Description = "Train on a numeric CSV table instead (needs --label)." };
+        var csv = new Option<string?>("--csv") { Description = "Train on a numeric CSV table instead (needs --label; regularization scenario only)." };
         var label = new Option<string?>("--label") { Description = "The CSV's class-index column (a header name, or a column number)." };
-        var model = new Option<string>("--model") { Description = "Architecture: mlp (784-256-128-10) or cnn (two conv blocks).", DefaultValueFactory = _ => "mlp" };
-        var epochs = new Option<int>("--epochs") { Description = "Epochs per configuration (early stopping may end sooner).", DefaultValueFactory = _ => StudyOptions.DefaultEpochs };
-        var trainSize = new Option<int?>("--train-size") { Description = $"Training examples (default: {StudyOptions.DefaultEmbeddedTrainSize} for the embedded subset, so that overfitting shows; all otherwise)." };
-        var only = new Option<string?>("--only") { Description = $"Run only these configurations (comma-separated) of: {string.Join(", ", StudyConfiguration.All.Select(c => c.Name))}." };
+        var model = new Option<string?>("--model") { Description = "Architecture: mlp (784-256-128-10, the default) or cnn (two conv blocks); the fine-tune scenario always uses the cnn." };
+        var epochs = new Option<int?>("--epochs") { Description = $"Epochs per configuration (default: {StudyOptions.DefaultEpochs}; fine-tune: {StudyOptions.DefaultFineTuneEpochs}); early stopping may end sooner." };
+        var pretrainEpochs = new Option<int?>("--pretrain-epochs") { Description = $"Fine-tune scenario: epochs of pretraining on classes 0–4 (default: {StudyOptions.DefaultPretrainEpochs})." };
+        var trainSize = new Option<int?>("--train-size") { Description = $"Training examples (default: {StudyOptions.DefaultEmbeddedTrainSize} for the embedded subset, so that overfitting shows; all otherwise; fine-tune: {StudyOptions.DefaultFineTuneTrainSize} examples of classes 5–9)." };
+        var only = new Option<string?>("--only") { Description = $"Run only these configurations (comma-separated) of: {Names(StudyScenario.Regularization)}; fine-tune: {Names(StudyScenario.FineTune)}." };
         var seed = Cli.Seed();
         var threads = Cli.Threads();
         var output = Cli.Out("occam-study/");
@@ -32,22 +35,36 @@ internal static class StudyCommand
             and compares train/validation/test accuracy, the generalization gap and the weights. Writes index.html (the report),
             PNG plots, metrics.json and each run's history CSV to --out, and ends with the advisor's reading of the
             unregularized run.
+            --scenario fine-tune pretrains a CNN on classes 0–4, then fine-tunes it on 1,000 examples of classes 5–9 with
+            no regularization (full), a frozen backbone, a lower backbone learning rate, weight decay, L2-SP, dropout, label
+            smoothing, early stopping, augmentation and a combined recipe, against training from scratch on the same examples.
             Examples: occam study
                       occam study --only none,l1,l2 --epochs 10 --out l1-vs-l2
                       occam study --csv iris.csv --label species --train-size 100
-            """) { data, csv, label, model, epochs, trainSize, only, seed, threads, output, json };
+                      occam study --scenario fine-tune --out fine-tune
+            """) { scenario, data, csv, label, model, epochs, pretrainEpochs, trainSize, only, seed, threads, output, json };
         Cli.SetAction(command, parse =>
         {
-            var options = Options(parse.GetValue(data)!, parse.GetValue(csv), parse.GetValue(label), parse.GetValue(model)!,
-                parse.GetValue(epochs), parse.GetValue(trainSize), parse.GetValue(only), parse.GetValue(seed));
+            var options = Options(parse.GetValue(scenario)!, parse.GetValue(data)!, parse.GetValue(csv), parse.GetValue(label), parse.GetValue(model),
+                parse.GetValue(epochs), parse.GetValue(pretrainEpochs), parse.GetValue(trainSize), parse.GetValue(only), parse.GetValue(seed));
             return Run(options, parse.GetValue(output)!, parse.GetValue(json));
         }, threads);
         return command;
     }
 
+    static string Names(StudyScenario scenario) => string.Join(", ", StudyConfiguration.For(scenario).Select(c => c.Name));
+
     /// <summary>The library's options from the command line, every bad value rejected with a sentence naming it.</summary>
-    static StudyOptions Options(string data, string? csv, string? label, string model, int epochs, int? trainSize, string? only, int seed)
+    static StudyOptions Options(string scenarioName, string data, string? csv, string? label, string? model, int? epochs, int? pretrainEpochs,
+        int? trainSize, string? only, int seed)
     {
+        var scenario = scenarioName.ToLowerInvariant() switch
+        {
+            "regularization" => StudyScenario.Regularization,
+            "fine-tune" => StudyScenario.FineTune,
+            _ => throw new ArgumentException($"--scenario must be regularization or fine-tune, got '{scenarioName}'"),
+        };
+        bool fineTune = scenario == StudyScenario.FineTune;
         var source = data.ToLowerInvariant() switch
         {
             "embedded" => StudySource.Embedded,
@@ -56,18 +73,22 @@ internal static class StudyCommand
         };
         if (csv != null)
         {
+            if (fineTune) throw new ArgumentException("--csv does not apply to --scenario fine-tune, which fine-tunes on Fashion-MNIST images");
             if (string.IsNullOrEmpty(label)) throw new ArgumentException("--csv needs --label, the name (or number) of the class column");
             if (!File.Exists(csv)) throw new ArgumentException($"--csv {csv}: no such file");
             source = StudySource.Csv;
         }
         else if (label != null) throw new ArgumentException("--label applies only with --csv");
-        var architecture = model.ToLowerInvariant() switch
+        var architecture = (model ?? (fineTune ? "cnn" : "mlp")).ToLowerInvariant() switch
         {
             "mlp" => StudyModel.Mlp,
             "cnn" => StudyModel.Cnn,
             _ => throw new ArgumentException($"--model must be mlp or cnn, got '{model}'"),
         };
-        if (epochs < 1) throw new ArgumentException($"--epochs must be at least 1, got {epochs}");
+        if (fineTune && architecture != StudyModel.Cnn) throw new ArgumentException($"--model {model} does not apply to --scenario fine-tune, which always fine-tunes the cnn");
+        if (epochs is int e && e < 1) throw new ArgumentException($"--epochs must be at least 1, got {e}");
+        if (pretrainEpochs != null && !fineTune) throw new ArgumentException("--pretrain-epochs applies only to --scenario fine-tune");
+        if (pretrainEpochs is int pe && pe < 1) throw new ArgumentException($"--pretrain-epochs must be at least 1, got {pe}");
         if (trainSize is int n && n < 1) throw new ArgumentException($"--train-size must be at least 1, got {n}");
         if (seed < 0) throw new ArgumentException($"--seed must be non-negative, got {seed}");
         List<string>? names = null;
@@ -76,15 +97,16 @@ internal static class StudyCommand
             names = only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
             if (names.Count == 0) throw new ArgumentException("--only needs at least one configuration name");
             foreach (var name in names)
-                if (!StudyConfiguration.All.Any(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase)))
-                    throw new ArgumentException($"--only: unknown configuration '{name}'; known: {string.Join(", ", StudyConfiguration.All.Select(c => c.Name))}");
+                if (!StudyConfiguration.For(scenario).Any(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase)))
+                    throw new ArgumentException($"--only: unknown configuration '{name}'{(fineTune ? " for --scenario fine-tune" : "")}; known: {Names(scenario)}");
         }
         if (architecture == StudyModel.Cnn && source == StudySource.Csv) throw new ArgumentException("--model cnn needs 28×28 images; use --model mlp with --csv");
-        return new StudyOptions
+        var options = new StudyOptions
         {
-            Source = source, CsvPath = csv, LabelColumn = label, Model = architecture, Epochs = epochs, TrainSize = trainSize,
-            Only = names, Seed = (ulong)seed,
+            Scenario = scenario, Source = source, CsvPath = csv, LabelColumn = label, Model = architecture, TrainSize = trainSize,
+            Only = names, Seed = (ulong)seed, PretrainEpochs = pretrainEpochs ?? StudyOptions.DefaultPretrainEpochs,
         };
+        return epochs is int chosen ? options with { Epochs = chosen } : options;
     }
 
     static int Run(StudyOptions options, string output, bool json)
@@ -94,14 +116,16 @@ internal static class StudyCommand
         var console = Cli.Terminal();
         var result = json ? Study.Run(options) : RunWithProgress(options, console);
         var reading = Study.Reading(result);
-        var none = result.Find("none");
-        var advice = none == null ? null : Advisor.Diagnose(none.History.Epochs);
+        var baseline = result.Baseline;
+        var advice = baseline == null ? null : Advisor.Diagnose(baseline.History.Epochs);
         Cli.WriteDirectoryAtomically(output, dir => StudyReport.Write(dir, result, reading, advice));
         if (json)
         {
             Console.Out.WriteLine(StudyReport.MetricsJson(result));
             return 0;
         }
+        if (result.Pretraining is { } pre)
+            console.WriteLine(F($"Pretraining on classes 0–4 ({result.PretrainCount:N0} examples, {pre.EpochsRun} epochs): train {Pct(pre.TrainAccuracy)}, validation {Pct(pre.ValAccuracy)}, test {Pct(pre.TestAccuracy)}."));
         console.Write(Table(result));
         console.WriteLine();
         foreach (var paragraph in reading)
@@ -109,7 +133,7 @@ internal static class StudyCommand
             console.WriteLine(paragraph);
             console.WriteLine();
         }
-        if (advice != null) PrintAdvice(console, advice);
+        if (advice != null) PrintAdvice(console, advice, StudyReport.BaselineLabel(result));
         console.MarkupLineInterpolated($"Report: [link]{Path.Combine(output, "index.html")}[/]");
         return 0;
     }
@@ -117,14 +141,18 @@ internal static class StudyCommand
     static StudyResult RunWithProgress(StudyOptions options, IAnsiConsole console)
     {
         var configurations = options.Configurations();
-        console.MarkupLineInterpolated($"[bold]occam study[/]: {options.Model.ToString().ToLowerInvariant()} × {configurations.Count} configurations, up to {options.Epochs} epochs each.");
+        bool fineTune = options.Scenario == StudyScenario.FineTune;
+        if (fineTune)
+            console.MarkupLineInterpolated($"[bold]occam study --scenario fine-tune[/]: cnn pretrained on classes 0–4 for {options.PretrainEpochs} epochs, then {configurations.Count} configurations fine-tuned on classes 5–9, up to {options.Epochs} epochs each.");
+        else
+            console.MarkupLineInterpolated($"[bold]occam study[/]: {options.Model.ToString().ToLowerInvariant()} × {configurations.Count} configurations, up to {options.Epochs} epochs each.");
         StudyResult? result = null;
         console.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .Start(ctx =>
             {
-                var overall = ctx.AddTask("[bold]all configurations[/]", maxValue: configurations.Count * options.Epochs);
+                var overall = ctx.AddTask("[bold]all configurations[/]", maxValue: configurations.Count * options.Epochs + (fineTune ? options.PretrainEpochs : 0));
                 var tasks = new Dictionary<int, ProgressTask>();
                 double done = 0;
                 result = Study.Run(options, new Reporter(p =>
@@ -147,23 +175,27 @@ internal static class StudyCommand
     {
         var table = new Table().Border(TableBorder.Rounded)
             .Title($"{Markup.Escape(result.DataDescription)}: {result.TrainCount:N0} train, {result.ValidationCount:N0} validation, {result.TestCount:N0} test");
-        foreach (var header in new[] { "config", "train", "val", "test", "gap", "best", "‖w‖₂", "zeros", "s" })
+        bool fineTune = result.Pretraining != null;
+        string[] headers = fineTune ? ["config", "train", "val", "test", "gap", "best", "‖w‖₂", "moved", "zeros", "s"] : ["config", "train", "val", "test", "gap", "best", "‖w‖₂", "zeros", "s"];
+        foreach (var header in headers)
             table.AddColumn(new TableColumn(header) { Alignment = header == "config" ? Justify.Left : Justify.Right });
-        var none = result.Find("none");
+        var baseline = result.Baseline;
         foreach (var r in result.Runs)
         {
             string gap = F($"{r.Gap * 100:0.0}");
-            if (none != null && r != none) gap = r.Gap < none.Gap - 0.01 ? $"[green]{gap}[/]" : r.Gap > none.Gap + 0.01 ? $"[red]{gap}[/]" : gap;
-            table.AddRow(Markup.Escape(r.Name), Pct(r.TrainAccuracy), Pct(r.ValAccuracy), Pct(r.TestAccuracy), gap,
-                F($"{r.BestEpoch}/{r.EpochsRun}"), F($"{r.L2Norm:0.0}"), Pct(r.ZeroWeightFraction), F($"{r.Seconds:0.0}"));
+            if (baseline != null && r != baseline) gap = r.Gap < baseline.Gap - 0.01 ? $"[green]{gap}[/]" : r.Gap > baseline.Gap + 0.01 ? $"[red]{gap}[/]" : gap;
+            List<string> cells = [Markup.Escape(r.Name), Pct(r.TrainAccuracy), Pct(r.ValAccuracy), Pct(r.TestAccuracy), gap, F($"{r.BestEpoch}/{r.EpochsRun}"), F($"{r.L2Norm:0.0}")];
+            if (fineTune) cells.Add(FineTuneStudy.Drift(result, r) is double moved ? Pct(moved) : "–");
+            table.AddRow([.. cells, Pct(r.ZeroWeightFraction), F($"{r.Seconds:0.0}")]);
         }
-        table.Caption("accuracy after training; gap = train − test (points); best = epoch of lowest validation loss / epochs run");
+        table.Caption("accuracy after training; gap = train − test (points); best = epoch of lowest validation loss / epochs run" +
+            (fineTune ? "; moved = ‖w − w₀‖/‖w₀‖ of the backbone from its pretrained weights" : ""));
         return table;
     }
 
-    static void PrintAdvice(IAnsiConsole console, Advice advice)
+    static void PrintAdvice(IAnsiConsole console, Advice advice, string on)
     {
-        console.MarkupLineInterpolated($"[bold]Advisor[/], on the run without regularization: [bold]{advice.Diagnosis}[/] (best epoch {advice.BestEpoch + 1}).");
+        console.MarkupLineInterpolated($"[bold]Advisor[/], on {on}: [bold]{advice.Diagnosis}[/] (best epoch {advice.BestEpoch + 1}).");
         console.WriteLine(advice.Reading);
         foreach (var r in advice.Recommendations)
             console.MarkupLineInterpolated($"  • [bold]{r.Technique}[/]{(r.Value is double v ? F($" = {v:G3}") : "")}: {r.Why}");

@@ -6,23 +6,32 @@ using Occam.Studies;
 
 namespace Occam.Cli.Reports;
 
-/// <summary>The files of a study's report folder: metrics.json, one history CSV per run, the PNG plots and index.html,
-/// a self-contained page (inline CSS, the PNGs embedded as data URIs, no script).</summary>
+/// <summary>The files of a study's report folder: metrics.json, one history CSV per run (and one for the fine-tuning
+/// scenario's pretraining), the PNG plots and index.html, a self-contained page (inline CSS, the PNGs embedded as data
+/// URIs, no script).</summary>
 internal static class StudyReport
 {
     /// <summary>Writes every file of the report into <paramref name="dir"/> (an empty folder).</summary>
     public static void Write(string dir, StudyResult result, IReadOnlyList<string> reading, Advice? advice)
     {
         File.WriteAllText(Path.Combine(dir, "metrics.json"), MetricsJson(result) + "\n");
-        foreach (var run in result.Runs) File.WriteAllText(Path.Combine(dir, HistoryFile(run)), HistoryCsv(run));
+        foreach (var run in Curves(result)) File.WriteAllText(Path.Combine(dir, HistoryFile(run)), HistoryCsv(run));
         var images = Plot(dir, result);
         File.WriteAllText(Path.Combine(dir, "index.html"), Html(dir, result, reading, advice, images));
     }
 
     public static string HistoryFile(StudyRun run) => $"history-{run.Name}.csv";
 
+    /// <summary>What the advisor reads: the scenario's unregularized baseline, in words.</summary>
+    public static string BaselineLabel(StudyResult result) =>
+        result.Options.Scenario == StudyScenario.FineTune ? "full fine-tuning without regularization" : "the run without regularization";
+
+    /// <summary>The runs with learning curves: the pretraining (fine-tuning scenario) and every configuration.</summary>
+    static IEnumerable<StudyRun> Curves(StudyResult result) => result.Pretraining is { } pre ? [pre, .. result.Runs] : result.Runs;
+
     /// <summary>{"runs": [{"name", "train_accuracy", "val_accuracy", "test_accuracy", "gap", "best_epoch", "l1_norm", "l2_norm",
-    /// "zero_weight_fraction", "seconds", …}, …], "settings": {…}}; a non-finite number is written as null.</summary>
+    /// "zero_weight_fraction", "seconds", …}, …], "settings": {…}}, and in the fine-tuning scenario "pretrain": {the same
+    /// fields for the pretraining on classes 0–4}; a non-finite number is written as null.</summary>
     public static string MetricsJson(StudyResult result)
     {
         using var stream = new MemoryStream();
@@ -30,29 +39,15 @@ internal static class StudyReport
         {
             w.WriteStartObject();
             w.WriteStartArray("runs");
-            foreach (var r in result.Runs)
-            {
-                w.WriteStartObject();
-                w.WriteString("name", r.Name);
-                w.WriteString("description", r.Configuration.Description);
-                Number(w, "train_accuracy", r.TrainAccuracy);
-                Number(w, "val_accuracy", r.ValAccuracy);
-                Number(w, "test_accuracy", r.TestAccuracy);
-                Number(w, "gap", r.Gap);
-                Number(w, "train_loss", r.TrainLoss);
-                Number(w, "val_loss", r.ValLoss);
-                Number(w, "test_loss", r.TestLoss);
-                w.WriteNumber("best_epoch", r.BestEpoch);
-                w.WriteNumber("epochs", r.EpochsRun);
-                Number(w, "l1_norm", r.L1Norm);
-                Number(w, "l2_norm", r.L2Norm);
-                Number(w, "zero_weight_fraction", r.ZeroWeightFraction);
-                Number(w, "seconds", r.Seconds);
-                w.WriteString("history", HistoryFile(r));
-                w.WriteEndObject();
-            }
+            foreach (var r in result.Runs) Run(w, r);
             w.WriteEndArray();
+            if (result.Pretraining is { } pre)
+            {
+                w.WritePropertyName("pretrain");
+                Run(w, pre);
+            }
             w.WriteStartObject("settings");
+            w.WriteString("scenario", result.Options.Scenario == StudyScenario.FineTune ? "fine-tune" : "regularization");
             w.WriteString("data", result.DataDescription);
             w.WriteString("model", result.Options.Model.ToString().ToLowerInvariant());
             w.WriteNumber("epochs", result.Options.Epochs);
@@ -60,11 +55,38 @@ internal static class StudyReport
             w.WriteNumber("train_examples", result.TrainCount);
             w.WriteNumber("validation_examples", result.ValidationCount);
             w.WriteNumber("test_examples", result.TestCount);
+            if (result.Pretraining != null)
+            {
+                w.WriteNumber("pretrain_epochs", result.Options.PretrainEpochs);
+                w.WriteNumber("pretrain_examples", result.PretrainCount);
+            }
             w.WriteNumber("seed", result.Options.Seed);
             w.WriteEndObject();
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    static void Run(Utf8JsonWriter w, StudyRun r)
+    {
+        w.WriteStartObject();
+        w.WriteString("name", r.Name);
+        w.WriteString("description", r.Configuration.Description);
+        Number(w, "train_accuracy", r.TrainAccuracy);
+        Number(w, "val_accuracy", r.ValAccuracy);
+        Number(w, "test_accuracy", r.TestAccuracy);
+        Number(w, "gap", r.Gap);
+        Number(w, "train_loss", r.TrainLoss);
+        Number(w, "val_loss", r.ValLoss);
+        Number(w, "test_loss", r.TestLoss);
+        w.WriteNumber("best_epoch", r.BestEpoch);
+        w.WriteNumber("epochs", r.EpochsRun);
+        Number(w, "l1_norm", r.L1Norm);
+        Number(w, "l2_norm", r.L2Norm);
+        Number(w, "zero_weight_fraction", r.ZeroWeightFraction);
+        Number(w, "seconds", r.Seconds);
+        w.WriteString("history", HistoryFile(r));
+        w.WriteEndObject();
     }
 
     static void Number(Utf8JsonWriter w, string name, double value)
@@ -93,7 +115,7 @@ internal static class StudyReport
     {
         var files = new Dictionary<string, string>();
         string Path_(string name) { files[name] = name + ".png"; return System.IO.Path.Combine(dir, name + ".png"); }
-        foreach (var run in result.Runs)
+        foreach (var run in Curves(result))
         {
             var epochs = Enumerable.Range(1, run.EpochsRun).Select(e => (double)e).ToArray();
             var best = new[] { ((double)run.BestEpoch, "lowest validation loss") };
@@ -105,9 +127,9 @@ internal static class StudyReport
         var names = result.Runs.Select(r => r.Name).ToList();
         var test = result.Runs.Select(r => r.TestAccuracy * 100).ToList();
         // Test accuracies differ by a few points: the axis starts just below the lowest so the differences show.
-        HorizontalBars(Path_("test-accuracy"), "Test accuracy", "test accuracy (%)", names, test, Math.Max(0, Math.Floor(test.Min() - 2)));
+        HorizontalBars(Path_("test-accuracy"), "Test accuracy", "test accuracy (%)", names, test, Math.Max(0, Math.Floor(test.Min() - 2)), result.BaselineName);
         HorizontalBars(Path_("gap"), "Generalization gap (train − test accuracy)", "points", names, result.Runs.Select(r => r.Gap * 100).ToList(),
-            Math.Min(0, Math.Floor(result.Runs.Min(r => r.Gap * 100))));
+            Math.Min(0, Math.Floor(result.Runs.Min(r => r.Gap * 100))), result.BaselineName);
         var compared = new[] { "none", "l1", "l2" }.Select(result.Find).OfType<StudyRun>().ToList();
         if (compared.Count > 0)
         {
@@ -121,15 +143,15 @@ internal static class StudyReport
     }
 
     /// <summary>One horizontal bar per label, top to bottom in the given order, each labelled with its value; the
-    /// baseline run ("none") in gray so the others read against it; the value axis starts at <paramref name="from"/>.</summary>
-    static void HorizontalBars(string path, string title, string xLabel, IReadOnlyList<string> labels, IReadOnlyList<double> values, double from)
+    /// <paramref name="baseline"/> run in gray so the others read against it; the value axis starts at <paramref name="from"/>.</summary>
+    static void HorizontalBars(string path, string title, string xLabel, IReadOnlyList<string> labels, IReadOnlyList<double> values, double from, string baseline)
     {
         var plot = new ScottPlot.Plot();
         int n = labels.Count;
         var bars = labels.Select((label, i) => new ScottPlot.Bar
         {
             Position = n - 1 - i, ValueBase = from, Value = values[i], Label = F($"{values[i]:0.0}"),
-            FillColor = label == "none" ? ScottPlot.Colors.Gray : ScottPlot.Colors.C0, LineWidth = 0,
+            FillColor = label == baseline ? ScottPlot.Colors.Gray : ScottPlot.Colors.C0, LineWidth = 0,
         }).ToList();
         var plottable = plot.Add.Bars(bars);
         plottable.Horizontal = true;
@@ -149,6 +171,12 @@ internal static class StudyReport
             ? $"<img src=\"data:image/png;base64,{Convert.ToBase64String(File.ReadAllBytes(Path.Combine(dir, file)))}\" alt=\"{E(alt)}\" width=\"{Plots.Width}\" height=\"{Plots.Height}\">"
             : "";
         var o = result.Options;
+        var pre = result.Pretraining;
+        string title = pre == null ? "Occam regularization study" : "Occam study: the fine-tuning scenario";
+        string lr = StudyConfiguration.LearningRate.ToString(CultureInfo.InvariantCulture);
+        string meta = pre == null
+            ? F($"{E(o.Model.ToString().ToUpperInvariant())} on {E(result.DataDescription)}: {result.TrainCount:N0} training, {result.ValidationCount:N0} validation and {result.TestCount:N0} test examples;\nup to {o.Epochs} epochs, batch size {o.BatchSize}, Adam (lr {lr}), seed {o.Seed}. Every configuration starts from the same weights and sees the same batches.")
+            : F($"A CNN pretrained on classes 0–4 ({result.PretrainCount:N0} examples, {pre.EpochsRun} epochs: {Pct(pre.TestAccuracy)} test accuracy on those classes), then given a new 5-way head and fine-tuned on {E(result.DataDescription)}: {result.TrainCount:N0} training, {result.ValidationCount:N0} validation and {result.TestCount:N0} test examples;\nup to {o.Epochs} epochs, batch size {o.BatchSize}, Adam (lr {lr}), seed {o.Seed}. Every configuration starts from the same pretrained weights (<code>scratch</code>: from random ones) and the same new head, and sees the same batches.");
         var h = new StringBuilder();
         h.Append($$"""
             <!DOCTYPE html>
@@ -156,7 +184,7 @@ internal static class StudyReport
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>Occam regularization study</title>
+            <title>{{title}}</title>
             <style>
             body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto; max-width: 1480px; padding: 0 1.5rem; color: #1d2330; line-height: 1.5; }
             h1 { margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #d8dce4; padding-bottom: .3rem; }
@@ -177,9 +205,8 @@ internal static class StudyReport
             </style>
             </head>
             <body>
-            <h1>Occam regularization study</h1>
-            <p class="meta">{{E(o.Model.ToString().ToUpperInvariant())}} on {{E(result.DataDescription)}}: {{result.TrainCount:N0}} training, {{result.ValidationCount:N0}} validation and {{result.TestCount:N0}} test examples;
-            up to {{o.Epochs}} epochs, batch size {{o.BatchSize}}, Adam (lr {{StudyConfiguration.LearningRate.ToString(CultureInfo.InvariantCulture)}}), seed {{o.Seed}}. Every configuration starts from the same weights and sees the same batches.</p>
+            <h1>{{title}}</h1>
+            <p class="meta">{{meta}}</p>
 
             """);
         h.Append("<h2>Reading</h2>\n<div class=\"reading\">\n");
@@ -187,26 +214,26 @@ internal static class StudyReport
         h.Append("</div>\n");
         if (advice != null)
         {
-            h.Append($"<div class=\"advice\"><p><strong>Advisor</strong>, on the run without regularization: <strong>{E(advice.Diagnosis)}</strong> (best epoch {advice.BestEpoch + 1}). {E(advice.Reading)}</p>\n<ul>\n");
+            h.Append($"<div class=\"advice\"><p><strong>Advisor</strong>, on {E(BaselineLabel(result))}: <strong>{E(advice.Diagnosis)}</strong> (best epoch {advice.BestEpoch + 1}). {E(advice.Reading)}</p>\n<ul>\n");
             foreach (var r in advice.Recommendations)
                 h.Append($"<li><strong>{E(r.Technique)}</strong>{(r.Value is double v ? E(F($" = {v:G3}")) : "")}: {E(r.Why)}</li>\n");
             h.Append("</ul></div>\n");
         }
 
-        h.Append("<h2>Results</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th>configuration</th><th>train acc</th><th>val acc</th><th>test acc</th><th>gap</th><th>train loss</th><th>val loss</th><th>test loss</th><th>best epoch</th><th>‖w‖₁</th><th>‖w‖₂</th><th>exact zeros</th><th>seconds</th><th class=\"desc\">what it does</th></tr></thead>\n<tbody>\n");
-        var none = result.Find("none");
+        h.Append($"<h2>Results</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th>configuration</th><th>train acc</th><th>val acc</th><th>test acc</th><th>gap</th><th>train loss</th><th>val loss</th><th>test loss</th><th>best epoch</th><th>‖w‖₁</th><th>‖w‖₂</th>{(pre == null ? "" : "<th>moved</th>")}<th>exact zeros</th><th>seconds</th><th class=\"desc\">what it does</th></tr></thead>\n<tbody>\n");
+        var none = result.Baseline;
         foreach (var r in result.Runs)
         {
             string gapClass = none == null || r == none ? "" : r.Gap < none.Gap - 0.01 ? " class=\"better\"" : r.Gap > none.Gap + 0.01 ? " class=\"worse\"" : "";
             string testClass = none == null || r == none ? "" : r.TestAccuracy > none.TestAccuracy + 0.005 ? " class=\"better\"" : r.TestAccuracy < none.TestAccuracy - 0.005 ? " class=\"worse\"" : "";
             h.Append(F($"<tr><td><a href=\"#run-{r.Name}\">{E(r.Name)}</a></td><td>{Pct(r.TrainAccuracy)}</td><td>{Pct(r.ValAccuracy)}</td><td{testClass}>{Pct(r.TestAccuracy)}</td><td{gapClass}>{r.Gap * 100:0.0}</td>"));
-            h.Append(F($"<td>{r.TrainLoss:0.000}</td><td>{r.ValLoss:0.000}</td><td>{r.TestLoss:0.000}</td><td>{r.BestEpoch} of {r.EpochsRun}</td><td>{r.L1Norm:N0}</td><td>{r.L2Norm:N1}</td><td>{Pct(r.ZeroWeightFraction)}</td><td>{r.Seconds:0.0}</td>"));
+            h.Append(F($"<td>{r.TrainLoss:0.000}</td><td>{r.ValLoss:0.000}</td><td>{r.TestLoss:0.000}</td><td>{r.BestEpoch} of {r.EpochsRun}</td><td>{r.L1Norm:N0}</td><td>{r.L2Norm:N1}</td>{(pre == null ? "" : $"<td>{(FineTuneStudy.Drift(result, r) is double moved ? Pct(moved) : "–")}</td>")}<td>{Pct(r.ZeroWeightFraction)}</td><td>{r.Seconds:0.0}</td>"));
             h.Append($"<td class=\"desc\">{E(r.Configuration.Description)}</td></tr>\n");
         }
-        h.Append("</tbody>\n</table></div>\n<p class=\"meta\">Accuracies and losses are measured after training, in evaluation mode (no dropout or augmentation; early stopping's best weights restored). Gap = train − test accuracy in percentage points; green: smaller gap or higher test accuracy than <code>none</code>, red: the opposite. Best epoch = lowest validation loss. Norms and zeros cover the weight matrices, not biases.</p>\n");
+        h.Append($"</tbody>\n</table></div>\n<p class=\"meta\">Accuracies and losses are measured after training, in evaluation mode (no dropout or augmentation; early stopping's best weights restored). Gap = train − test accuracy in percentage points; green: smaller gap or higher test accuracy than <code>{result.BaselineName}</code>, red: the opposite. Best epoch = lowest validation loss. Norms and zeros cover the weight matrices, not biases{(pre == null ? "" : "; moved = ‖w − w₀‖/‖w₀‖, how far the backbone's weight matrices and kernels ended from their pretrained values w₀")}.</p>\n");
 
         h.Append("<h2>Test accuracy and generalization gap</h2>\n<div class=\"grid\">\n");
-        h.Append($"<figure>{Img("test-accuracy", "Bar chart of test accuracy per configuration")}<figcaption>The accuracy axis starts just below the lowest result, so small differences show; gray: no regularization.</figcaption></figure>\n");
+        h.Append($"<figure>{Img("test-accuracy", "Bar chart of test accuracy per configuration")}<figcaption>The accuracy axis starts just below the lowest result, so small differences show; gray: {(pre == null ? "no regularization" : "full fine-tuning without regularization")}.</figcaption></figure>\n");
         h.Append($"<figure>{Img("gap", "Bar chart of the generalization gap per configuration")}<figcaption>Train − test accuracy in points: shorter is less overfitting (but see the test accuracy beside it).</figcaption></figure>\n</div>\n");
         if (images.ContainsKey("weights"))
         {
@@ -215,13 +242,13 @@ internal static class StudyReport
         }
 
         h.Append("<h2>Learning curves</h2>\n<p class=\"meta\">Train (in training mode: with dropout and augmentation) vs validation, per epoch; the dashed line marks the lowest validation loss. A validation loss that turns upward while the training loss keeps falling is overfitting.</p>\n");
-        foreach (var r in result.Runs)
+        foreach (var r in Curves(result))
         {
             h.Append($"<section class=\"run\" id=\"run-{E(r.Name)}\"><h3>{E(r.Name)}</h3><p class=\"meta\">{E(r.Configuration.Description)} — history: <a href=\"{E(HistoryFile(r))}\">{E(HistoryFile(r))}</a></p>\n<div class=\"grid\">");
             h.Append($"<figure>{Img("accuracy-" + r.Name, $"{r.Name}: train and validation accuracy per epoch")}</figure>");
             h.Append($"<figure>{Img("loss-" + r.Name, $"{r.Name}: train and validation loss per epoch")}</figure></div></section>\n");
         }
-        h.Append("<h2>Files</h2>\n<p><a href=\"metrics.json\">metrics.json</a> (every number above), one <code>history-NAME.csv</code> per configuration, and the plots as PNG files beside this page.</p>\n");
+        h.Append($"<h2>Files</h2>\n<p><a href=\"metrics.json\">metrics.json</a> (every number above), one <code>history-NAME.csv</code> per configuration{(pre == null ? "" : " and one for the pretraining")}, and the plots as PNG files beside this page.</p>\n");
         h.Append("</body>\n</html>\n");
         return h.ToString();
     }

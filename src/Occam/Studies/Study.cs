@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using Occam.Data;
 using Occam.Data.Readers;
+using Occam.NN;
+using Occam.Optim;
 using Occam.Optim.Schedulers;
 using Occam.Training;
 using Occam.Training.Callbacks;
@@ -21,11 +23,31 @@ public enum StudySource
     Csv,
 }
 
+/// <summary>What a study compares.</summary>
+public enum StudyScenario
+{
+    /// <summary>One architecture trained from scratch under each regularization technique (<see cref="StudyConfiguration.All"/>).</summary>
+    Regularization,
+
+    /// <summary>A CNN pretrained on Fashion-MNIST classes 0–4, then fine-tuned on a few examples of classes 5–9 under
+    /// each technique, against training from scratch (<see cref="StudyConfiguration.FineTuning"/>).</summary>
+    FineTune,
+}
+
 /// <summary>What a study trains and on what. <see cref="TrainSize"/> null means the default: 2,000 examples for the
-/// embedded subset (few enough that the unregularized model visibly overfits), every remaining example otherwise.</summary>
+/// embedded subset (few enough that the unregularized model visibly overfits), every remaining example otherwise; in the
+/// fine-tuning scenario, 1,000 examples of classes 5–9 from either source.</summary>
 public sealed record StudyOptions
 {
     public const int DefaultEpochs = 30, DefaultEmbeddedTrainSize = 2000, DefaultBatchSize = 64;
+
+    /// <summary>The fine-tuning scenario's defaults: epochs of fine-tuning per configuration, epochs of pretraining,
+    /// fine-tuning examples.</summary>
+    public const int DefaultFineTuneEpochs = 20, DefaultPretrainEpochs = 10, DefaultFineTuneTrainSize = 1000;
+
+    readonly int? _epochs;
+
+    public StudyScenario Scenario { get; init; } = StudyScenario.Regularization;
 
     public StudySource Source { get; init; } = StudySource.Embedded;
 
@@ -37,15 +59,28 @@ public sealed record StudyOptions
     /// <summary>The CSV's label column: a header name, or a column number for a file without a header.</summary>
     public string? LabelColumn { get; init; }
 
+    /// <summary>The architecture of the regularization scenario; the fine-tuning scenario always trains the CNN.</summary>
     public StudyModel Model { get; init; } = StudyModel.Mlp;
 
-    public int Epochs { get; init; } = DefaultEpochs;
+    /// <summary>Epochs per configuration: <see cref="DefaultEpochs"/> unless set, <see cref="DefaultFineTuneEpochs"/> in the
+    /// fine-tuning scenario.</summary>
+    public int Epochs
+    {
+        get => _epochs ?? (Scenario == StudyScenario.FineTune ? DefaultFineTuneEpochs : DefaultEpochs);
+        init => _epochs = value;
+    }
 
     public int? TrainSize { get; init; }
 
     public int BatchSize { get; init; } = DefaultBatchSize;
 
-    /// <summary>Names of the configurations to run (null: all of <see cref="StudyConfiguration.All"/>), in study order.</summary>
+    /// <summary>Fine-tuning only: epochs of pretraining on classes 0–4.</summary>
+    public int PretrainEpochs { get; init; } = DefaultPretrainEpochs;
+
+    /// <summary>Fine-tuning only: pretraining examples of classes 0–4 (null: all but the validation split).</summary>
+    public int? PretrainSize { get; init; }
+
+    /// <summary>Names of the configurations to run (null: all of the scenario's, <see cref="StudyConfiguration.For"/>), in study order.</summary>
     public IReadOnlyList<string>? Only { get; init; }
 
     public ulong Seed { get; init; } = 1;
@@ -60,10 +95,17 @@ public sealed record StudyOptions
             throw new ArgumentException("Study: a CSV study needs both the file and its label column");
         if (Source == StudySource.Csv && Model == StudyModel.Cnn)
             throw new ArgumentException("Study: the cnn model needs 28×28 images; use the mlp model with a CSV table");
-        if (Only == null) return StudyConfiguration.All;
+        if (Scenario == StudyScenario.FineTune)
+        {
+            if (Source == StudySource.Csv) throw new ArgumentException("Study: the fine-tuning scenario needs Fashion-MNIST images, not a CSV table");
+            if (PretrainEpochs < 1) throw new ArgumentException($"Study: pretraining epochs must be at least 1, got {PretrainEpochs}");
+            if (PretrainSize is int p && p < 1) throw new ArgumentException($"Study: pretraining size must be at least 1, got {p}");
+        }
+        var all = StudyConfiguration.For(Scenario);
+        if (Only == null) return all;
         if (Only.Count == 0) throw new ArgumentException("Study: the list of configurations to run is empty");
-        var chosen = Only.Select(StudyConfiguration.Get).ToHashSet();
-        return StudyConfiguration.All.Where(chosen.Contains).ToList();
+        var chosen = Only.Select(name => StudyConfiguration.Get(name, Scenario)).ToHashSet();
+        return all.Where(chosen.Contains).ToList();
     }
 }
 
@@ -74,10 +116,12 @@ public sealed record StudyOptions
 /// </summary>
 public static class Study
 {
-    /// <summary>Runs the configurations of <paramref name="options"/>, reporting progress after every batch and epoch.</summary>
+    /// <summary>Runs the configurations of <paramref name="options"/>, reporting progress after every batch and epoch;
+    /// the fine-tuning scenario runs <see cref="FineTuneStudy.Run"/>.</summary>
     public static StudyResult Run(StudyOptions options, IProgress<StudyProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.Scenario == StudyScenario.FineTune) return FineTuneStudy.Run(options, progress);
         var configurations = options.Configurations();
         var data = Load(options);
         var runs = new List<StudyRun>();
@@ -89,20 +133,28 @@ public static class Study
     /// <summary>Trains one configuration on the study's data.</summary>
     static StudyRun RunOne(StudyConfiguration config, StudyOptions options, StudyData data, int index, int count, IProgress<StudyProgress>? progress)
     {
-        var clock = Stopwatch.StartNew();
         // The same seeds for every configuration: identical initial weights (for equal shapes) and batch order.
         var model = config.BuildModel(options.Model, data.Inputs, data.Classes, new Generator(options.Seed));
+        return Train(config, model, config.BuildOptimizer(model), options, data, options.Epochs, index, count, progress);
+    }
+
+    /// <summary>Trains <paramref name="model"/> with <paramref name="optimizer"/> and the configuration's loss, callbacks and
+    /// augmentation for <paramref name="epochs"/> epochs, then measures it: run <paramref name="index"/> of
+    /// <paramref name="count"/> for progress. The batch order depends on the seed only.</summary>
+    internal static StudyRun Train(StudyConfiguration config, Module model, Optimizer optimizer, StudyOptions options, StudyData data,
+        int epochs, int index, int count, IProgress<StudyProgress>? progress)
+    {
+        var clock = Stopwatch.StartNew();
         var callbacks = config.BuildCallbacks().ToList();
         if (progress != null)
-            callbacks.Add(new ProgressCallback(p => progress.Report(new StudyProgress(index, count, config.Name, p.Epoch, options.Epochs, p.EpochEnded, false, p.Logs))));
-        var optimizer = config.BuildOptimizer(model);
+            callbacks.Add(new ProgressCallback(p => progress.Report(new StudyProgress(index, count, config.Name, p.Epoch, epochs, p.EpochEnded, false, p.Logs))));
         // Cosine annealing to zero over the epochs, for every configuration: the final weights settle instead of
         // carrying the last steps' noise, so configurations compare on where they converged.
-        callbacks.Insert(0, new LrSchedulerCallback(new CosineAnnealingLR(optimizer, options.Epochs)));
+        callbacks.Insert(0, new LrSchedulerCallback(new CosineAnnealingLR(optimizer, epochs)));
         var trainer = new Trainer(model, optimizer, config.BuildLoss(), callbacks);
         var loader = new DataLoader(data.Train, options.BatchSize, shuffle: true, generator: new Generator(options.Seed + 1),
             transform: config.BuildAugmentation(data.Images));
-        var history = trainer.Fit(loader, Plain(data.Validation), options.Epochs);
+        var history = trainer.Fit(loader, Plain(data.Validation), epochs);
 
         var train = trainer.Evaluate(Plain(data.Train));
         var validation = trainer.Evaluate(Plain(data.Validation));
@@ -115,13 +167,13 @@ public static class Study
             train["accuracy"], train["data_loss"], validation["accuracy"], validation["data_loss"], test["accuracy"], test["data_loss"],
             best, history.Epochs.Count, stats["weight_l1"], stats["weight_l2"], stats["zero_weight_fraction"],
             clock.Elapsed.TotalSeconds, weights);
-        progress?.Report(new StudyProgress(index, count, config.Name, history.Epochs.Count - 1, options.Epochs, true, true, history.Epochs[^1]));
+        progress?.Report(new StudyProgress(index, count, config.Name, history.Epochs.Count - 1, epochs, true, true, history.Epochs[^1]));
         return run;
     }
 
-    static DataLoader Plain(IDataset data) => new(data, 500);
+    internal static DataLoader Plain(IDataset data) => new(data, 500);
 
-    sealed record StudyData(IDataset Train, IDataset Validation, IDataset Test, int Inputs, int Classes, bool Images, string Description);
+    internal sealed record StudyData(IDataset Train, IDataset Validation, IDataset Test, int Inputs, int Classes, bool Images, string Description);
 
     /// <summary>The split: for images, 1/6 of the training file for validation (chosen at random with the seed) and the
     /// training subset from the rest; the test file as test set. For a CSV table, 1/6 of the rows for test and 1/6 for
@@ -141,14 +193,9 @@ public static class Study
 
     static StudyData LoadCsv(StudyOptions options, Generator g)
     {
-        var table = Csv.Read(options.CsvPath!, options.LabelColumn!);
-        var labels = table.Targets.ToArray();
-        foreach (float label in labels)
-            if (!(label >= 0 && label == MathF.Floor(label) && label < 1000))
-                throw new InvalidDataException($"{options.CsvPath}: label column '{options.LabelColumn}' must hold class indices 0, 1, 2, …; found {label.ToString(CultureInfo.InvariantCulture)}");
-        int n = table.Count, classes = (int)labels.Max() + 1;
+        var (table, classes) = ReadClassTable(options.CsvPath!, options.LabelColumn!);
+        int n = table.Count;
         if (n < 6) throw new InvalidDataException($"{options.CsvPath}: a study needs at least 6 rows (train, validation and test), got {n}");
-        if (classes < 2) throw new InvalidDataException($"{options.CsvPath}: label column '{options.LabelColumn}' holds a single class");
         var order = g.Permutation(n);
         int held = n / 6;
         int trainSize = TrainSize(options, n - 2 * held, null);
@@ -156,6 +203,21 @@ public static class Study
         var standardized = new TensorDataset(Standardize(table.Inputs, trainRows), table.Targets);
         return new StudyData(new Subset(standardized, trainRows), new Subset(standardized, order[held..(2 * held)]),
             new Subset(standardized, order[..held]), table.Inputs.Dim(1), classes, false, Path.GetFileName(options.CsvPath!));
+    }
+
+    /// <summary>A CSV table (<see cref="Csv.Read"/>) whose label column holds class indices 0, 1, 2, … of at least two
+    /// classes, and the class count (the largest index + 1).</summary>
+    internal static (TensorDataset Table, int Classes) ReadClassTable(string path, string labelColumn)
+    {
+        var table = Csv.Read(path, labelColumn);
+        var labels = table.Targets.ToArray();
+        if (labels.Length == 0) throw new InvalidDataException($"{path}: the file has no data rows");
+        foreach (float label in labels)
+            if (!(label >= 0 && label == MathF.Floor(label) && label < 1000))
+                throw new InvalidDataException($"{path}: label column '{labelColumn}' must hold class indices 0, 1, 2, …; found {label.ToString(CultureInfo.InvariantCulture)}");
+        if (labels.Distinct().Count() < 2)
+            throw new InvalidDataException($"{path}: label column '{labelColumn}' holds a single class ({labels[0].ToString(CultureInfo.InvariantCulture)}); at least two are needed");
+        return (table, (int)labels.Max() + 1);
     }
 
     static int TrainSize(StudyOptions options, int available, int? defaultSize)
@@ -195,10 +257,12 @@ public static class Study
     }
 
     /// <summary>A short written reading of the results: the baseline's gap, which configurations closed it most and
-    /// which gave the best test accuracy, and what L1 and L2 did to the weights. One paragraph per string.</summary>
+    /// which gave the best test accuracy, and what L1 and L2 did to the weights (the fine-tuning scenario:
+    /// <see cref="FineTuneStudy.Reading"/>). One paragraph per string.</summary>
     public static IReadOnlyList<string> Reading(StudyResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
+        if (result.Options.Scenario == StudyScenario.FineTune) return FineTuneStudy.Reading(result);
         var paragraphs = new List<string>();
         var none = result.Find("none");
         var others = result.Runs.Where(r => r.Name != "none").ToList();
@@ -239,17 +303,17 @@ public static class Study
         return paragraphs;
     }
 
-    static string Points(double fraction) => F($"{fraction * 100:0.0} points");
+    internal static string Points(double fraction) => F($"{fraction * 100:0.0} points");
 
-    static string Signed(double fraction, string unit = "%") => F($"{(fraction >= 0 ? "+" : "−")}{Math.Abs(fraction) * 100:0.0}{unit}");
+    internal static string Signed(double fraction, string unit = "%") => F($"{(fraction >= 0 ? "+" : "−")}{Math.Abs(fraction) * 100:0.0}{unit}");
 
-    static string Join(IEnumerable<string> items)
+    internal static string Join(IEnumerable<string> items)
     {
         var list = items.ToList();
         return list.Count <= 1 ? string.Concat(list) : string.Join(", ", list.Take(list.Count - 1)) + " and " + list[^1];
     }
 
-    static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    internal static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
-    static string Pct(double fraction, int decimals = 1) => (fraction * 100).ToString("F" + decimals, CultureInfo.InvariantCulture) + "%";
+    internal static string Pct(double fraction, int decimals = 1) => (fraction * 100).ToString("F" + decimals, CultureInfo.InvariantCulture) + "%";
 }

@@ -8,9 +8,11 @@ using Occam.Training.Callbacks;
 namespace Occam.Studies;
 
 /// <summary>
-/// One configuration of the regularization study, as data: the switches it turns on over the common baseline
-/// (the architecture trained with Adam, lr 1e-3, plain cross-entropy), and how they become a model, an optimizer, a
-/// loss, callbacks and an augmentation. <see cref="All"/> lists the study's configurations in order.
+/// One configuration of a study, as data: the switches it turns on over the common baseline (the architecture
+/// trained with Adam at <see cref="LearningRate"/>, plain cross-entropy), and how they become a model, an optimizer, a
+/// loss, callbacks and an augmentation. <see cref="All"/> lists the regularization study's configurations in order,
+/// <see cref="FineTuning"/> those of the fine-tuning scenario, whose switches (<see cref="FromScratch"/>,
+/// <see cref="FreezeBackbone"/>, <see cref="BackboneLrScale"/>, <see cref="L2SPAlpha"/>) only that scenario reads.
 /// </summary>
 public sealed record StudyConfiguration(string Name, string Description)
 {
@@ -42,6 +44,19 @@ public sealed record StudyConfiguration(string Name, string Description)
     /// <summary>Patience of early stopping on validation loss, restoring the best weights (null = off).</summary>
     public int? EarlyStoppingPatience { get; init; }
 
+    /// <summary>Fine-tuning only: train from random weights instead of the pretrained backbone (the reference).</summary>
+    public bool FromScratch { get; init; }
+
+    /// <summary>Fine-tuning only: the pretrained backbone is frozen (<see cref="Module.Freeze"/>); only the new head trains.</summary>
+    public bool FreezeBackbone { get; init; }
+
+    /// <summary>Fine-tuning only: the backbone trains at <see cref="LearningRate"/> × this (1 = the head's rate).</summary>
+    public double BackboneLrScale { get; init; } = 1;
+
+    /// <summary>Fine-tuning only: α of the L2-SP penalty α·Σ(w − w₀)² pulling the backbone toward its pretrained
+    /// weights w₀ (<see cref="Regularizers.L2SP"/>); 0 = off.</summary>
+    public double L2SPAlpha { get; init; }
+
     /// <summary>The study's configurations: the baseline, one per technique at a value from its typical range, and a
     /// combined recipe of the ones that help most on small image data.</summary>
     public static IReadOnlyList<StudyConfiguration> All { get; } =
@@ -63,12 +78,37 @@ public sealed record StudyConfiguration(string Name, string Description)
         },
     ];
 
-    /// <summary>The configuration named <paramref name="name"/> (case-insensitive), or an exception listing the names.</summary>
-    public static StudyConfiguration Get(string name)
+    /// <summary>The fine-tuning scenario's configurations: full fine-tuning of the pretrained CNN without
+    /// regularization (the baseline), each technique alone, a combined recipe of the ones that helped on validation, and
+    /// training from scratch (the reference). Every one but scratch starts from the pretrained backbone with the same new head.</summary>
+    public static IReadOnlyList<StudyConfiguration> FineTuning { get; } =
+    [
+        new("full", "full fine-tuning, no regularization: the baseline"),
+        new("frozen-backbone", "backbone frozen at its pretrained weights; only the new head trains") { FreezeBackbone = true },
+        new("backbone-lr", "backbone at 0.1× the head's learning rate") { BackboneLrScale = 0.1 },
+        new("weight-decay", "AdamW, decoupled weight decay 0.1 (toward zero)") { WeightDecay = 0.1 },
+        new("l2-sp", "L2-SP 0.01·Σ(w − w₀)² on the backbone (toward the pretrained weights w₀)") { L2SPAlpha = 0.01 },
+        new("dropout", "dropout p = 0.5 before the head, 0.25 before the dense layer") { Dropout = 0.5f },
+        new("label-smoothing", "cross-entropy with label smoothing 0.1") { LabelSmoothing = 0.1f },
+        new("early-stopping", "stop when validation loss has not improved for 5 epochs; restore the best") { EarlyStoppingPatience = 5 },
+        new("augmentation", "random shifts of up to 1 pixel (crop after 1-pixel padding) and horizontal flips") { Augmentation = true },
+        // The techniques that raised validation accuracy over full fine-tuning in this scenario (embedded data, seed 1);
+        // the textbook recipe of backbone lr ×0.1 + L2-SP + augmentation + label smoothing + early stopping lost 4 points there.
+        new("combined", "augmentation + label smoothing 0.1: the two that raised validation accuracy most") { Augmentation = true, LabelSmoothing = 0.1f },
+        new("scratch", "random initial weights, no regularization: the reference without pretraining") { FromScratch = true },
+    ];
+
+    /// <summary>The configurations of <paramref name="scenario"/>, in order.</summary>
+    public static IReadOnlyList<StudyConfiguration> For(StudyScenario scenario) => scenario == StudyScenario.FineTune ? FineTuning : All;
+
+    /// <summary>The configuration of <paramref name="scenario"/> named <paramref name="name"/> (case-insensitive), or an
+    /// exception listing the names.</summary>
+    public static StudyConfiguration Get(string name, StudyScenario scenario = StudyScenario.Regularization)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return All.FirstOrDefault(c => string.Equals(c.Name, name.Trim(), StringComparison.OrdinalIgnoreCase))
-            ?? throw new ArgumentException($"StudyConfiguration: unknown configuration '{name}'; known: {string.Join(", ", All.Select(c => c.Name))}");
+        var list = For(scenario);
+        return list.FirstOrDefault(c => string.Equals(c.Name, name.Trim(), StringComparison.OrdinalIgnoreCase))
+            ?? throw new ArgumentException($"StudyConfiguration: unknown configuration '{name}'; known: {string.Join(", ", list.Select(c => c.Name))}");
     }
 
     /// <summary>The model: the MLP (hidden 256, 128) over <paramref name="inputs"/> features, or the two-block CNN for
@@ -85,13 +125,25 @@ public sealed record StudyConfiguration(string Name, string Description)
         return new Sequential([.. layers]);
     }
 
-    /// <summary>Adam at <see cref="LearningRate"/>; AdamW when <see cref="WeightDecay"/> is set; with the proximal L1 step.</summary>
-    public Optimizer BuildOptimizer(Module model)
+    /// <summary>Adam at <see cref="LearningRate"/>; AdamW when <see cref="WeightDecay"/> is set (groups "decay" and
+    /// "no_decay"); with the proximal L1 step. Given the <paramref name="head"/> of a fine-tuned model and a
+    /// <see cref="BackboneLrScale"/> ≠ 1, every other parameter moves to a "backbone_"-prefixed group at the scaled rate.</summary>
+    public Optimizer BuildOptimizer(Module model, Module? head = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        IEnumerable<ParameterGroup> groups = model.ParameterGroups(WeightDecay > 0 ? DecayPolicy.ExcludeBiasAndNorm : DecayPolicy.All);
+        if (head != null && BackboneLrScale != 1)
+        {
+            var own = new HashSet<Parameter>(head.Parameters(), ReferenceEqualityComparer.Instance);
+            groups = groups.SelectMany(g => new[]
+            {
+                new ParameterGroup(g.Parameters.Where(own.Contains), g.Name, weightDecay: g.WeightDecay),
+                new ParameterGroup(g.Parameters.Where(p => !own.Contains(p)), "backbone_" + g.Name, LearningRate * BackboneLrScale, g.WeightDecay),
+            }).ToList();
+        }
         return WeightDecay > 0
-            ? new AdamW(model.ParameterGroups(DecayPolicy.ExcludeBiasAndNorm), LearningRate, weightDecay: WeightDecay, l1Proximal: L1Proximal)
-            : new Adam(model.Parameters(), LearningRate, l1Proximal: L1Proximal);
+            ? new AdamW(groups, LearningRate, weightDecay: WeightDecay, l1Proximal: L1Proximal)
+            : new Adam(groups, LearningRate, l1Proximal: L1Proximal);
     }
 
     public ILoss BuildLoss() => new CrossEntropyLoss(labelSmoothing: LabelSmoothing);

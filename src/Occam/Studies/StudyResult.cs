@@ -23,16 +23,31 @@ public sealed record StudyRun(
     public double Gap => TrainAccuracy - TestAccuracy;
 }
 
-/// <summary>What a study ran on and what each configuration gave, in the order they ran.</summary>
+/// <summary>What a study ran on and what each configuration gave, in the order they ran. In the fine-tuning scenario
+/// the counts and <see cref="DataDescription"/> are those of the fine-tuning task (classes 5–9), and
+/// <see cref="Pretraining"/> holds the pretraining on classes 0–4, measured as a run.</summary>
 public sealed record StudyResult(StudyOptions Options, string DataDescription, int TrainCount, int ValidationCount, int TestCount,
     IReadOnlyList<StudyRun> Runs)
 {
+    /// <summary>The pretraining run of the fine-tuning scenario (null in the regularization scenario).</summary>
+    public StudyRun? Pretraining { get; init; }
+
+    /// <summary>The pretraining's training examples (0 in the regularization scenario).</summary>
+    public int PretrainCount { get; init; }
+
+    /// <summary>The name of the scenario's unregularized baseline: "none", or "full" (full fine-tuning).</summary>
+    public string BaselineName => Options.Scenario == StudyScenario.FineTune ? "full" : "none";
+
+    /// <summary>The baseline run, or null when the study did not include it.</summary>
+    public StudyRun? Baseline => Find(BaselineName);
+
     /// <summary>The run named <paramref name="name"/>, or null when the study did not include it.</summary>
     public StudyRun? Find(string name) => Runs.FirstOrDefault(r => r.Name == name);
 }
 
 /// <summary>A progress report: configuration <see cref="Run"/> (0-based) of <see cref="Runs"/>, named <see cref="Name"/>,
 /// is in <see cref="Epoch"/> (0-based) of at most <see cref="Epochs"/>; <see cref="Logs"/> are the latest batch or
-/// epoch logs; <see cref="Finished"/> marks the run's end (early stopping may finish before the last epoch).</summary>
+/// epoch logs; <see cref="Finished"/> marks the run's end (early stopping may finish before the last epoch). In the
+/// fine-tuning scenario run 0 is the pretraining and the configurations follow.</summary>
 public readonly record struct StudyProgress(int Run, int Runs, string Name, int Epoch, int Epochs, bool EpochEnded, bool Finished,
     IReadOnlyDictionary<string, double> Logs);

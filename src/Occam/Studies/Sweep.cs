@@ -190,11 +190,26 @@ public static class Sweep
         ArgumentNullException.ThrowIfNull(space);
         if (configurations.Count == 0) throw new ArgumentException("Sweep.Choose: no finished configurations");
         int rung = configurations.Max(c => c.Rung);
-        var finalists = configurations.Where(c => c.Rung == rung).ToList();
-        var best = finalists.OrderByDescending(c => c.Mean).ThenBy(c => c.Config).First();
-        double floor = best.Mean - best.StandardError;
-        var oneSe = finalists.Where(c => c.Mean >= floor)
-            .OrderByDescending(c => Regularization(c.Parameters, space)).ThenByDescending(c => c.Mean).ThenBy(c => c.Config).First();
+        var finalists = configurations.Where(c => c.Rung == rung).OrderBy(c => c.Config).ToList();
+        var (best, oneSe) = OneStandardErrorRule(finalists.Select(c => c.Mean).ToArray(), finalists.Select(c => c.StandardError).ToArray(),
+            finalists.Select(c => Regularization(c.Parameters, space)).ToArray());
+        return (finalists[best], finalists[oneSe]);
+    }
+
+    /// <summary>The one-SE rule on parallel lists (higher mean is better): the index of the best mean (the first on a
+    /// tie) and of the most regularized candidate (highest <paramref name="strength"/>, then the higher mean, then the
+    /// first) whose mean is at least best − SE(best).</summary>
+    public static (int Best, int OneStandardError) OneStandardErrorRule(IReadOnlyList<double> means, IReadOnlyList<double> errors, IReadOnlyList<double> strength)
+    {
+        if (means.Count == 0 || errors.Count != means.Count || strength.Count != means.Count)
+            throw new ArgumentException($"Sweep.OneStandardErrorRule: needs equally long, non-empty lists, got {means.Count} means, {errors.Count} errors, {strength.Count} strengths");
+        int best = 0;
+        for (int i = 1; i < means.Count; i++) if (means[i] > means[best]) best = i;
+        double floor = means[best] - errors[best];
+        int oneSe = -1;
+        for (int i = 0; i < means.Count; i++)
+            if (means[i] >= floor && (oneSe < 0 || strength[i] > strength[oneSe] || (strength[i] == strength[oneSe] && means[i] > means[oneSe])))
+                oneSe = i;
         return (best, oneSe);
     }
 

@@ -146,6 +146,18 @@ public class SweepTests
     }
 
     [Fact]
+    public void OneStandardErrorRuleOnParallelLists()
+    {
+        // A regularization path from the strongest λ down: the best is index 3, its floor 0.80 − 0.02; index 1 is the
+        // most regularized within it. Ties on the best go to the first.
+        double[] lambdas = [1, 0.5, 0.25, 0.125, 0.0625];
+        Assert.Equal((3, 1), Sweep.OneStandardErrorRule([0.60, 0.785, 0.79, 0.80, 0.80], [0.02, 0.02, 0.02, 0.02, 0.02], lambdas));
+        Assert.Equal((3, 3), Sweep.OneStandardErrorRule([0.60, 0.70, 0.75, 0.80, 0.70], [0, 0, 0, 0, 0], lambdas));
+        Assert.Throws<ArgumentException>(() => Sweep.OneStandardErrorRule([], [], []));
+        Assert.Throws<ArgumentException>(() => Sweep.OneStandardErrorRule([0.5], [0.1, 0.2], [1]));
+    }
+
+    [Fact]
     public void LearningRateIsNeitherSideOfRegularization()
     {
         var space = SweepSpace.Parse(["lr=1e-4..1e-2:log"]);
