@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """Occam's regularization path (`occam path`) side by side with scikit-learn's LogisticRegression on the same data
-and the same lambda grid. Prints a markdown table per lambda (validation accuracy and nonzero coefficients of each)
-and the whole-path fit time of each; exits 1 if they disagree beyond the stated tolerances.
+and the same lambda grid. Prints a markdown table per lambda (validation accuracy and nonzero coefficients of each,
+and both solutions' objective and largest optimality violation, evaluated here in double precision) and the
+whole-path fit time of each; exits 1 if accuracy or nonzero counts disagree beyond the stated tolerances.
 
 Same data: `occam path ... --export-data DIR` writes DIR/data.safetensors, the training and validation features
-exactly as Occam fitted them (standardized with the training rows' mean and population sd) with their labels, and
-the lambda grid (full precision, in the metadata). This script reads that file, so both sides fit identical numbers.
+exactly as Occam fitted them (standardized with the training rows' mean and population sd) with their labels,
+Occam's coefficients and intercepts per lambda, and the lambda grid (full precision, in the metadata). This script reads that file, so both sides fit identical numbers.
 
 Parameter conversion. Occam minimizes  mean cross-entropy + lambda * (a * sum|w| + (1 - a)/2 * sum w^2)
 (a = 1 for l1, 0 for l2, --l1-ratio for elastic-net; intercepts unpenalized). scikit-learn minimizes
