@@ -32,6 +32,7 @@ public static unsafe class Threads
     static delegate*<void*, int, void> _function;
     static void* _state;
     static int _tasks;
+    static int _participants;
     static Exception? _error;
     static PaddedCounter _next;
 
@@ -110,11 +111,12 @@ public static unsafe class Threads
     {
         var workers = EnsureWorkers(helpers);
         _tasks = tasks;
+        _participants = helpers + 1;
         _error = null;
         _next.Value = 0;
         for (int w = 0; w < helpers; w++) workers[w].Release();
         t_busy = true;
-        try { Work(); }
+        try { Work(0); }
         finally
         {
             t_busy = false;
@@ -128,13 +130,19 @@ public static unsafe class Threads
         }
     }
 
-    /// <summary>Claims and runs tasks until none are left; records the first exception and stops the job.</summary>
-    static void Work()
+    /// <summary>
+    /// Runs this participant's tasks (the caller is participant 0, worker w is w + 1); records the first exception
+    /// and stops the job. With no more tasks than participants, task i always runs on participant i, so a job
+    /// repeated every step (the same split of the same tensors) finds its data in the same core's caches; with
+    /// more, tasks are claimed in order by whoever is free.
+    /// </summary>
+    static void Work(int participant)
     {
         int tasks = _tasks;
+        bool pinned = tasks <= _participants;
         while (true)
         {
-            int i = Interlocked.Increment(ref _next.Value) - 1;
+            int i = pinned ? participant : Interlocked.Increment(ref _next.Value) - 1;
             if (i >= tasks) return;
             try
             {
@@ -147,6 +155,7 @@ public static unsafe class Threads
                 Interlocked.CompareExchange(ref _error, e, null);
                 Volatile.Write(ref _next.Value, tasks);
             }
+            if (pinned) return;
         }
     }
 
@@ -174,8 +183,11 @@ public static unsafe class Threads
         int _go;
         int _sleeping;
 
+        readonly int _participant;
+
         public Worker(int index)
         {
+            _participant = index + 1;
             var thread = new Thread(Loop) { IsBackground = true, Name = $"Occam worker {index + 1}" };
             thread.Start();
         }
@@ -214,7 +226,7 @@ public static unsafe class Threads
                         }
                     }
                 }
-                Work();
+                Work(_participant);
                 Volatile.Write(ref _go, 0);
             }
         }

@@ -90,16 +90,25 @@ internal sealed record ConvGeometry(int N, int C, int H, int W, int O, int KH, i
     {
         var x = input.Data;
         var wData = weight.Data;
-        bool needX = input.RequiresGrad, needW = weight.RequiresGrad;
+        bool needX = input.RequiresGrad, needW = weight.RequiresGrad, needB = bias is { RequiresGrad: true };
         int chunks = Math.Min(Threads.Count, N);
-        var partials = needW ? new float[chunks][] : null;
-        float[]? gx = needX ? GradArray(input) : null;
+        // Per chunk: the weight gradient [O·Ckk] then the bias gradient [O], added up in chunk order afterwards.
+        int partialSize = (needW ? O * Ckk : 0) + (needB ? O : 0);
+        var partials = partialSize > 0 ? new float[chunks][] : null;
+        bool overwrite = false;
+        float[]? gx = needX ? input.GradTarget(out overwrite) : null;
         Threads.For(chunks, t =>
         {
             var cols = BufferPool.Rent(Ckk * Spatial);
             float[]? dw = null;
-            if (needW) { dw = BufferPool.RentZeroed(O * Ckk); partials![t] = dw; }
+            if (partialSize > 0) { dw = BufferPool.RentZeroed(partialSize); partials![t] = dw; }
             for (int s = t * N / chunks; s < (t + 1) * N / chunks; s++)
+            {
+                if (needB)
+                {
+                    var db = dw.AsSpan(partialSize - O, O);
+                    for (int oc = 0; oc < O; oc++) db[oc] += TensorPrimitives.Sum(g.AsSpan((s * O + oc) * Spatial, Spatial));
+                }
                 for (int grp = 0; grp < Groups; grp++)
                 {
                     ReadOnlySpan<float> gy = g.AsSpan((s * O + grp * Og) * Spatial, Og * Spatial);
@@ -119,20 +128,25 @@ internal sealed record ConvGeometry(int N, int C, int H, int W, int O, int KH, i
                     {
                         // dcols = W_gᵀ · g_y, scattered back by col2im
                         var gxImage = gx.AsSpan(imageOffset, Cg * H * W);
-                        if (IsPointwise) Gemm.Sgemm(true, false, Ckk, Spatial, Og, wg, Ckk, gy, Spatial, gxImage, Spatial, accumulate: true);
+                        if (IsPointwise) Gemm.Sgemm(true, false, Ckk, Spatial, Og, wg, Ckk, gy, Spatial, gxImage, Spatial, accumulate: !overwrite);
                         else
                         {
                             Gemm.Sgemm(true, false, Ckk, Spatial, Og, wg, Ckk, gy, Spatial, cols, Spatial, accumulate: false);
+                            if (overwrite) gxImage.Clear();
                             FromColumns(cols, gxImage);
                         }
                     }
                 }
+            }
             BufferPool.Return(cols);
         });
-        if (needW)
+        if (partials == null) return;
+        var gw = needW ? weight.GradSpan() : default;
+        var gb = needB ? bias!.GradSpan() : default;
+        foreach (var dw in partials)
         {
-            var gw = weight.GradSpan();
-            foreach (var dw in partials!)
+            if (needB) TensorPrimitives.Add(gb, dw.AsSpan(partialSize - O, O), gb);
+            if (needW)
             {
                 if (TransposedWeightGrad)
                     for (int grp = 0; grp < Groups; grp++)
@@ -142,21 +156,8 @@ internal sealed record ConvGeometry(int N, int C, int H, int W, int O, int KH, i
                             for (int k = 0; k < Ckk; k++) gw[at + oc * Ckk + k] += dw[at + k * Og + oc];
                     }
                 else TensorPrimitives.Add(gw, dw.AsSpan(0, gw.Length), gw);
-                BufferPool.Return(dw);
             }
+            BufferPool.Return(dw);
         }
-        if (bias is { RequiresGrad: true })
-        {
-            var gb = bias.GradSpan();
-            for (int s = 0; s < N; s++)
-                for (int oc = 0; oc < O; oc++)
-                    gb[oc] += TensorPrimitives.Sum(g.AsSpan((s * O + oc) * Spatial, Spatial));
-        }
-    }
-
-    static float[] GradArray(Tensor t)
-    {
-        t.GradSpan();
-        return t.GradFn == null ? t.Grad!.Data : t.GradBuffer!;
     }
 }

@@ -20,8 +20,9 @@ public static partial class Functional
         if (!input.Tracks) { BufferPool.Return(mask); return y; }
         return Tensor.Record(y, "Dropout", g =>
         {
-            var gx = input.GradSpan();
-            TensorPrimitives.FusedMultiplyAdd(g, mask.AsSpan(0, size), gx, gx);
+            var gx = input.GradTarget(out bool overwrite).AsSpan(0, size);
+            if (overwrite) TensorPrimitives.Multiply(g, mask.AsSpan(0, size), gx);
+            else TensorPrimitives.FusedMultiplyAdd(g, mask.AsSpan(0, size), gx, gx);
         }, [input], saved: mask);
     }
 }

@@ -74,6 +74,19 @@ public partial class Tensor
     }
 
     /// <summary>
+    /// The array an op's backward writes this tensor's gradient into (elements [0, Size)), and whether it may
+    /// overwrite them: true for the first contribution to an intermediate's gradient, whose pooled buffer is then
+    /// handed out without zeroing (the op must write every element); false when the op must add to what is there.
+    /// </summary>
+    internal float[] GradTarget(out bool overwrite)
+    {
+        overwrite = GradFn != null && GradBuffer == null;
+        if (overwrite) return GradBuffer = BufferPool.Rent(Size);
+        GradSpan();
+        return GradFn == null ? Grad!.Data : GradBuffer!;
+    }
+
+    /// <summary>
     /// Reverse-mode differentiation from this tensor: accumulates d(this)/d(leaf) into each leaf's
     /// <see cref="Grad"/>. Without <paramref name="gradient"/> this must hold one element.
     /// Afterwards the graph is released: its intermediate buffers return to the pool (this tensor's

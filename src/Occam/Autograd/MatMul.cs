@@ -86,7 +86,10 @@ public static partial class Functional
         return Tensor.Record(y, "Linear", g =>
         {
             if (input.RequiresGrad) // dx = g·W
-                Gemm.Sgemm(false, false, rows, inF, outF, g, outF, weight.Span, inF, input.GradSpan(), inF, accumulate: true);
+            {
+                var gx = input.GradTarget(out bool overwrite);
+                Gemm.Sgemm(false, false, rows, inF, outF, g, outF, weight.Span, inF, gx.AsSpan(0, input.Size), inF, accumulate: !overwrite);
+            }
             if (weight.RequiresGrad) // dW = gᵀ·x
                 Gemm.Sgemm(true, false, outF, inF, rows, g, outF, input.Span, inF, weight.GradSpan(), inF, accumulate: true);
             if (bias is { RequiresGrad: true })

@@ -293,7 +293,7 @@ public static partial class Functional
                     }
                 }
                 var xd2 = input.Data;
-                var dx = input.GradSpan();
+                var dx = input.GradTarget(out bool overwrite);
                 unsafe
                 {
                     fixed (float* pgFixed = g, pdFixed = dx)
@@ -304,7 +304,7 @@ public static partial class Functional
                             new Span<float>(pd + (long)s0 * block, (s1 - s0) * block), s1 - s0, c, inner,
                             perSample ? floats.AsSpan(s0 * c, (s1 - s0) * c) : floats.AsSpan(0, c),
                             perSample ? floats.AsSpan(coefficients + s0 * c, (s1 - s0) * c) : floats.AsSpan(coefficients, c),
-                            perSample ? floats.AsSpan(2 * coefficients + s0 * c, (s1 - s0) * c) : floats.AsSpan(2 * coefficients, c)));
+                            perSample ? floats.AsSpan(2 * coefficients + s0 * c, (s1 - s0) * c) : floats.AsSpan(2 * coefficients, c), overwrite));
                     }
                 }
             }

@@ -274,11 +274,11 @@ public static class Norm
         }
     }
 
-    /// <summary>dx += a·g + b·x + c for g, x, dx viewed as [outer, channels, inner], with (a, b, c) per
-    /// channel or per (outer, channel). The fused normalization backward: for batch norm in training
+    /// <summary>dx += a·g + b·x + c (dx = … when <paramref name="overwrite"/>) for g, x, dx viewed as [outer, channels, inner],
+    /// with (a, b, c) per channel or per (outer, channel). The fused normalization backward: for batch norm in training
     /// dx = (γ/σ)·(g − mean(g) − x̂·mean(g·x̂)) is a = γ/σ, b = −(γ/σ)·mean(g·x̂)/σ, c = −a·mean(g) − b·μ.</summary>
     public static void ChannelAccumulateLinear(ReadOnlySpan<float> g, ReadOnlySpan<float> x, Span<float> dx, int outer, int channels, int inner,
-        ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c)
+        ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, bool overwrite = false)
     {
         CheckLayout("Norm.ChannelAccumulateLinear", x.Length, outer, channels, inner);
         CheckLength("Norm.ChannelAccumulateLinear", "g", g.Length, x.Length);
@@ -291,10 +291,10 @@ public static class Norm
             int at = o * channels * inner;
             if (inner == 1)
                 AccumulateLinear(g.Slice(at, channels), x.Slice(at, channels), dx.Slice(at, channels),
-                    a.Slice(k0, channels), b.Slice(k0, channels), c.Slice(k0, channels));
+                    a.Slice(k0, channels), b.Slice(k0, channels), c.Slice(k0, channels), overwrite);
             else
                 for (int ch = 0; ch < channels; ch++, at += inner)
-                    AccumulateLinear(g.Slice(at, inner), x.Slice(at, inner), dx.Slice(at, inner), a[k0 + ch], b[k0 + ch], c[k0 + ch]);
+                    AccumulateLinear(g.Slice(at, inner), x.Slice(at, inner), dx.Slice(at, inner), a[k0 + ch], b[k0 + ch], c[k0 + ch], overwrite);
         }
     }
 
@@ -318,8 +318,8 @@ public static class Norm
         for (; i < n; i++) Unsafe.Add(ref py, i) = f.Invoke(MathF.FusedMultiplyAdd(Unsafe.Add(ref px, i), a, b));
     }
 
-    // d += a·g + b·x + c with scalar coefficients.
-    static void AccumulateLinear(ReadOnlySpan<float> g, ReadOnlySpan<float> x, Span<float> d, float a, float b, float c)
+    // d += a·g + b·x + c (d = … when overwrite) with scalar coefficients.
+    static void AccumulateLinear(ReadOnlySpan<float> g, ReadOnlySpan<float> x, Span<float> d, float a, float b, float c, bool overwrite)
     {
         ref float pg = ref MemoryMarshal.GetReference(g);
         ref float px = ref MemoryMarshal.GetReference(x);
@@ -332,7 +332,7 @@ public static class Norm
             {
                 var t = Vector512.FusedMultiplyAdd(vb, Vector512.LoadUnsafe(ref px, i), vc);
                 t = Vector512.FusedMultiplyAdd(va, Vector512.LoadUnsafe(ref pg, i), t);
-                (Vector512.LoadUnsafe(ref pd, i) + t).StoreUnsafe(ref pd, i);
+                (overwrite ? t : Vector512.LoadUnsafe(ref pd, i) + t).StoreUnsafe(ref pd, i);
             }
         }
         if (Vector256.IsHardwareAccelerated)
@@ -342,15 +342,18 @@ public static class Norm
             {
                 var t = Vector256.FusedMultiplyAdd(vb, Vector256.LoadUnsafe(ref px, i), vc);
                 t = Vector256.FusedMultiplyAdd(va, Vector256.LoadUnsafe(ref pg, i), t);
-                (Vector256.LoadUnsafe(ref pd, i) + t).StoreUnsafe(ref pd, i);
+                (overwrite ? t : Vector256.LoadUnsafe(ref pd, i) + t).StoreUnsafe(ref pd, i);
             }
         }
         for (; i < n; i++)
-            Unsafe.Add(ref pd, i) += MathF.FusedMultiplyAdd(a, Unsafe.Add(ref pg, i), MathF.FusedMultiplyAdd(b, Unsafe.Add(ref px, i), c));
+        {
+            float t = MathF.FusedMultiplyAdd(a, Unsafe.Add(ref pg, i), MathF.FusedMultiplyAdd(b, Unsafe.Add(ref px, i), c));
+            Unsafe.Add(ref pd, i) = overwrite ? t : Unsafe.Add(ref pd, i) + t;
+        }
     }
 
-    // d += a·g + b·x + c with coefficient vectors.
-    static void AccumulateLinear(ReadOnlySpan<float> g, ReadOnlySpan<float> x, Span<float> d, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c)
+    // d += a·g + b·x + c (d = … when overwrite) with coefficient vectors.
+    static void AccumulateLinear(ReadOnlySpan<float> g, ReadOnlySpan<float> x, Span<float> d, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, bool overwrite)
     {
         ref float pg = ref MemoryMarshal.GetReference(g);
         ref float px = ref MemoryMarshal.GetReference(x);
@@ -364,18 +367,21 @@ public static class Norm
             {
                 var t = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref pb, i), Vector512.LoadUnsafe(ref px, i), Vector512.LoadUnsafe(ref pc, i));
                 t = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref pa, i), Vector512.LoadUnsafe(ref pg, i), t);
-                (Vector512.LoadUnsafe(ref pd, i) + t).StoreUnsafe(ref pd, i);
+                (overwrite ? t : Vector512.LoadUnsafe(ref pd, i) + t).StoreUnsafe(ref pd, i);
             }
         if (Vector256.IsHardwareAccelerated)
             for (; i + 8 <= n; i += 8)
             {
                 var t = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pb, i), Vector256.LoadUnsafe(ref px, i), Vector256.LoadUnsafe(ref pc, i));
                 t = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pa, i), Vector256.LoadUnsafe(ref pg, i), t);
-                (Vector256.LoadUnsafe(ref pd, i) + t).StoreUnsafe(ref pd, i);
+                (overwrite ? t : Vector256.LoadUnsafe(ref pd, i) + t).StoreUnsafe(ref pd, i);
             }
         for (; i < n; i++)
-            Unsafe.Add(ref pd, i) += MathF.FusedMultiplyAdd(Unsafe.Add(ref pa, i), Unsafe.Add(ref pg, i),
+        {
+            float t = MathF.FusedMultiplyAdd(Unsafe.Add(ref pa, i), Unsafe.Add(ref pg, i),
                 MathF.FusedMultiplyAdd(Unsafe.Add(ref pb, i), Unsafe.Add(ref px, i), Unsafe.Add(ref pc, i)));
+            Unsafe.Add(ref pd, i) = overwrite ? t : Unsafe.Add(ref pd, i) + t;
+        }
     }
 
     // ---------------------------------------------------------------- row layout: forward and backward
@@ -449,7 +455,7 @@ public static class Norm
                 float meanGX = (float)(Dot(gg, xh) / length);
                 var dr = dx.Slice(r * length, length);
                 // dx += s·ĝ − s·mean(ĝ) − (s·mean(ĝ·x̂))·x̂
-                AccumulateLinear(gg, xh, dr, s, -s * meanGX, -s * meanG);
+                AccumulateLinear(gg, xh, dr, s, -s * meanGX, -s * meanG, overwrite: false);
             }
         }
         finally

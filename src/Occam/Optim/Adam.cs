@@ -70,9 +70,11 @@ public class Adam : Optimizer
             fixed (float* pp = p, pg = grad, pm = m, pv = v)
             {
                 step.P = pp; step.G = pg; step.M = pm; step.V = pv; step.Length = p.Length;
-                int chunks = (p.Length + AdamStep.Chunk - 1) / AdamStep.Chunk;
-                if (chunks <= 1) step.Invoke(0);
-                else Threads.For(chunks, step);
+                // One contiguous share per thread, the same every step, so each core keeps updating the same
+                // part of θ, m and v (claiming small chunks dynamically moved them between cores' caches).
+                step.Tasks = Math.Clamp(p.Length / AdamStep.MinShare, 1, Threads.Count);
+                if (step.Tasks == 1) step.Invoke(0);
+                else Threads.For(step.Tasks, step);
             }
         }
     }
@@ -81,14 +83,18 @@ public class Adam : Optimizer
     /// the same operations in the same order as the scalar rule, so results are bit-identical to it.</summary>
     unsafe struct AdamStep : IParallelBody
     {
-        public const int Chunk = 32768;
+        /// <summary>Elements a thread must get for another thread to pay.</summary>
+        public const int MinShare = 32768;
         public float* P, G, M, V;
-        public int Length;
+        public int Length, Tasks;
         public float Decay, Coupled, Beta1, Beta2, Eps, StepSize, Bc2Sqrt;
 
         public readonly void Invoke(int index)
         {
-            int start = index * Chunk, end = Math.Min(start + Chunk, Length), i = start;
+            // shares are whole 16-element vectors except the last
+            int vectors = (Length + 15) / 16;
+            int start = (int)Math.Min((long)vectors * index / Tasks * 16, Length);
+            int end = (int)Math.Min((long)vectors * (index + 1) / Tasks * 16, Length), i = start;
             var decay = Vector512.Create(Decay);
             var coupled = Vector512.Create(Coupled);
             var b1 = Vector512.Create(Beta1);

@@ -59,3 +59,59 @@ public class DropoutTests
         Assert.NotEqual(new Dropout(0.5f, new Generator(11)).Forward(x).ToArray(), new Dropout(0.5f, new Generator(12)).Forward(x).ToArray());
     }
 }
+
+/// <summary>The counter-based mask: the same whatever the thread count, fresh for every call, and without
+/// structure across lanes, vectors or parallel blocks (statistical checks with fixed seeds).</summary>
+[Collection(nameof(ThreadsCollection))]
+public class DropoutMaskTests
+{
+    static float[] Mask(int threads, int size, float p, Generator generator)
+    {
+        int saved = Threads.Count;
+        Threads.Count = threads;
+        try { return Functional.Dropout(Tensor.Ones(size), p, training: true, generator).ToArray(); }
+        finally { Threads.Count = saved; }
+    }
+
+    [Fact]
+    public void TheMaskDoesNotDependOnTheThreadCount()
+    {
+        const int size = 100_003; // seven parallel blocks and a scalar tail
+        Assert.Equal(Mask(1, size, 0.3f, new Generator(21)), Mask(2, size, 0.3f, new Generator(21)));
+    }
+
+    [Fact]
+    public void SuccessiveCallsDrawNewMasks()
+    {
+        var generator = new Generator(22);
+        var first = Mask(2, 4096, 0.5f, generator);
+        var second = Mask(2, 4096, 0.5f, generator);
+        double same = first.Zip(second).Count(t => (t.First == 0) == (t.Second == 0)) / 4096.0;
+        Assert.InRange(same, 0.5 - 5 * Math.Sqrt(0.25 / 4096), 0.5 + 5 * Math.Sqrt(0.25 / 4096));
+    }
+
+    [Theory]
+    [InlineData(0.2f)]
+    [InlineData(0.5f)]
+    public void KeptUnitsAreIndependentAcrossLanesVectorsAndBlocks(float p)
+    {
+        const int size = 1 << 20;
+        var y = Mask(2, size, p, new Generator(23));
+        double q = 1 - p;
+        // every 16,384-element block (one parallel task) keeps a fraction 1 − p
+        for (int b = 0; b < size / 16384; b++)
+        {
+            double kept = y.AsSpan(b * 16384, 16384).ToArray().Count(v => v != 0) / 16384.0;
+            double sd = Math.Sqrt(p * q / 16384);
+            Assert.InRange(kept, q - 5 * sd, q + 5 * sd);
+        }
+        // pairs at lags 1 (neighbouring lanes), 8 (the two halves of a vector), 16 (next vector) and 16,384 (next block)
+        foreach (int lag in new[] { 1, 8, 16, 16384 })
+        {
+            int pairs = size - lag, both = 0;
+            for (int i = 0; i < pairs; i++) if (y[i] != 0 && y[i + lag] != 0) both++;
+            double sd = Math.Sqrt(q * q * (1 - q * q) / pairs) * 2; // neighbouring pairs overlap: a generous bound
+            Assert.InRange(both / (double)pairs, q * q - 5 * sd, q * q + 5 * sd);
+        }
+    }
+}
