@@ -76,14 +76,22 @@ public partial class Tensor
     /// <summary>
     /// The array an op's backward writes this tensor's gradient into (elements [0, Size)), and whether it may
     /// overwrite them: true for the first contribution to an intermediate's gradient, whose pooled buffer is then
-    /// handed out without zeroing (the op must write every element); false when the op must add to what is there.
+    /// handed out without zeroing, or to a leaf's gradient zeroed by <see cref="ZeroGradLazily"/> (the op must then
+    /// write every element); false when the op must add to what is there.
     /// </summary>
     internal float[] GradTarget(out bool overwrite)
     {
-        overwrite = GradFn != null && GradBuffer == null;
+        if (GradFn == null)
+        {
+            overwrite = _gradZeroPending;
+            _gradZeroPending = false;
+            if (overwrite) return _grad!.Data;
+            GradSpan();
+            return Grad!.Data;
+        }
+        overwrite = GradBuffer == null;
         if (overwrite) return GradBuffer = BufferPool.Rent(Size);
-        GradSpan();
-        return GradFn == null ? Grad!.Data : GradBuffer!;
+        return GradBuffer!;
     }
 
     /// <summary>

@@ -91,10 +91,14 @@ public static partial class Functional
                 Gemm.Sgemm(false, false, rows, inF, outF, g, outF, weight.Span, inF, gx.AsSpan(0, input.Size), inF, accumulate: !overwrite);
             }
             if (weight.RequiresGrad) // dW = gᵀ·x
-                Gemm.Sgemm(true, false, outF, inF, rows, g, outF, input.Span, inF, weight.GradSpan(), inF, accumulate: true);
+            {
+                var gw = weight.GradTarget(out bool overwrite);
+                Gemm.Sgemm(true, false, outF, inF, rows, g, outF, input.Span, inF, gw.AsSpan(0, weight.Size), inF, accumulate: !overwrite);
+            }
             if (bias is { RequiresGrad: true })
             {
-                var gb = bias.GradSpan();
+                var gb = bias.GradTarget(out bool overwrite).AsSpan(0, outF);
+                if (overwrite) gb.Clear();
                 for (int r = 0; r < rows; r++) TensorPrimitives.Add(gb, g.Slice(r * outF, outF), gb);
             }
         }, inputs);

@@ -46,12 +46,13 @@ public abstract class Optimizer
     /// <summary>λ of the proximal L1 step after each update (0 = off).</summary>
     public double L1Proximal { get; }
 
-    /// <summary>Clears every parameter's gradient (zero-fills it in place, so no allocation).</summary>
+    /// <summary>Clears every parameter's gradient in place, so no allocation. Lazily: a gradient reads as zeros, and the
+    /// next backward overwrites it where an op can (the weight gradient of a linear layer) instead of adding to zeros.</summary>
     public void ZeroGrad()
     {
         foreach (var g in _groups)
             foreach (var p in g.Parameters)
-                p.Grad?.Span.Clear();
+                p.ZeroGradLazily();
     }
 
     /// <summary>Updates every parameter that has a gradient.</summary>

@@ -43,7 +43,23 @@ public partial class Tensor
     internal Node? GradFn { get; set; }
 
     /// <summary>Gradient accumulated by <see cref="Backward"/> (leaves only), or null.</summary>
-    public Tensor? Grad { get; set; }
+    public Tensor? Grad
+    {
+        get
+        {
+            if (_gradZeroPending) { _gradZeroPending = false; _grad!.Span.Clear(); }
+            return _grad;
+        }
+        set { _grad = value; _gradZeroPending = false; }
+    }
+
+    Tensor? _grad;
+    // Set by ZeroGradLazily: the gradient reads as zeros, and the next backward may overwrite it instead of adding.
+    bool _gradZeroPending;
+
+    /// <summary>Zeros the gradient without a pass over memory: it is cleared on its next read, or overwritten by the
+    /// first backward contribution (<see cref="GradTarget"/>).</summary>
+    internal void ZeroGradLazily() => _gradZeroPending = _grad != null;
 
     /// <summary>Whether ops on this tensor are recorded for differentiation.
     /// Settable on leaves; a non-leaf requires grad when any input did.</summary>
