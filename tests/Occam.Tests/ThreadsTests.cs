@@ -119,6 +119,29 @@ public class ThreadsTests
     }
 
     [Fact]
+    public void WithNoMoreTasksThanThreadsTaskIAlwaysRunsOnThreadI()
+    {
+        WithCount(3, () =>
+        {
+            int caller = Environment.CurrentManagedThreadId;
+            var first = new int[3];
+            for (int round = 0; round < 50; round++)
+            {
+                var ids = new int[3];
+                Threads.For(3, i => ids[i] = Environment.CurrentManagedThreadId);
+                Assert.Equal(caller, ids[0]);
+                Assert.Equal(3, ids.Distinct().Count());
+                if (round == 0) first = ids;
+                Assert.Equal(first, ids);
+            }
+            // fewer tasks than threads: still task i on thread i
+            var two = new int[2];
+            Threads.For(2, i => two[i] = Environment.CurrentManagedThreadId);
+            Assert.Equal(first[..2], two);
+        });
+    }
+
+    [Fact]
     public void CountMustBePositive()
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => Threads.Count = 0);
