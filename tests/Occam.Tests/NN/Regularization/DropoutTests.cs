@@ -74,6 +74,23 @@ public class DropoutMaskTests
     }
 
     [Fact]
+    public void VectorAndScalarStepsDrawTheDocumentedCounterStream()
+    {
+        // 16,384 + 37 elements: one full parallel block of vector steps, then vector steps and a scalar tail
+        const int size = 16384 + 37;
+        const float p = 0.4f;
+        ulong key = new Generator(31).NextUInt64();
+        var (mask, x, y) = (new float[size], Enumerable.Repeat(2f, size).ToArray(), new float[size]);
+        Occam.Kernels.RandomKernels.DropoutMask(mask, x, y, p, new Generator(31));
+        for (int i = 0; i < size; i++)
+        {
+            float expected = Occam.Kernels.RandomKernels.CounterUniform(key, i) >= p ? 1f / (1f - p) : 0f;
+            Assert.Equal(expected, mask[i]);
+            Assert.Equal(2f * expected, y[i]);
+        }
+    }
+
+    [Fact]
     public void TheMaskDoesNotDependOnTheThreadCount()
     {
         const int size = 100_003; // seven parallel blocks and a scalar tail
