@@ -23,6 +23,9 @@ public static unsafe class Threads
     // the caller did the whole product alone: 176 µs against 130 µs).
     const long SpinMicroseconds = 1000;
 
+    // Spin without yielding this long, then yield the core between checks until SpinMicroseconds.
+    const long YieldAfterMicroseconds = 50;
+
     static int _count = Environment.ProcessorCount;
     static readonly object Gate = new();
     static Worker[] _workers = [];
@@ -230,13 +233,18 @@ public static unsafe class Threads
         {
             t_busy = true;
             long spinTicks = SpinMicroseconds * System.Diagnostics.Stopwatch.Frequency / 1_000_000;
+            long yieldTicks = YieldAfterMicroseconds * System.Diagnostics.Stopwatch.Frequency / 1_000_000;
             while (true)
             {
                 long start = System.Diagnostics.Stopwatch.GetTimestamp();
                 while (Volatile.Read(ref _go) == 0)
                 {
-                    Thread.SpinWait(1);
-                    if (System.Diagnostics.Stopwatch.GetTimestamp() - start > spinTicks)
+                    long waited = System.Diagnostics.Stopwatch.GetTimestamp() - start;
+                    // Past the first stretch, give the core to any other runnable thread (a data loader's
+                    // prefetch) between checks; with none, Yield returns at once and the worker keeps watching.
+                    if (waited > yieldTicks) Thread.Yield();
+                    else Thread.SpinWait(1);
+                    if (waited > spinTicks)
                     {
                         lock (this)
                         {
