@@ -6,6 +6,7 @@ Usage: bench/compare_gemm.sh [--threads 2 1] [--rounds 3]   (builds Occam once, 
 Prints a markdown table of GFLOP/s, best of --rounds, and the ratio Occam / PyTorch.
 """
 import argparse, json, shlex, subprocess, time
+from torch_threads import set_threads  # before torch: see there
 import torch
 
 # (m, n, k, variant, label). tn: A stored [k×m] (PyTorch a.t()); nt: B stored [n×k] (b.t()), as Linear does.
@@ -61,7 +62,7 @@ def main():
     parser.add_argument("--occam", help="command that runs the occam CLI (omit for PyTorch only)")
     args = parser.parse_args()
     for threads in args.threads:
-        torch.set_num_threads(threads)
+        set_threads(torch, threads)
         print(f"\nthreads = {threads}\n")
         print("| shape | variant | m×n×k | Occam GFLOP/s | PyTorch GFLOP/s | Occam / PyTorch |")
         print("|---|---|---|---:|---:|---:|")

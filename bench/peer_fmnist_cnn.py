@@ -20,6 +20,7 @@ import os
 import time
 
 import numpy as np
+from torch_threads import set_threads  # before torch: see there
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -92,7 +93,7 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--root", default=os.environ.get("OCCAM_DATA", "/usr/share/datasets/fashion-mnist"))
     a = p.parse_args()
-    torch.set_num_threads(a.threads)
+    set_threads(torch, a.threads)
     torch.manual_seed(a.seed)
     gen = torch.Generator().manual_seed(a.seed)
 

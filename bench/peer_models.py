@@ -11,6 +11,7 @@ inference under no_grad over the same batches. Every timing is its own process; 
 --rounds times per thread count and the best of each side is kept (the machine is shared).
 """
 import argparse, json, shlex, subprocess, sys, time
+from torch_threads import set_threads  # before torch: see there
 
 BATCH = 128
 
@@ -29,7 +30,7 @@ def models(torch):
 
 def run_torch(name, threads, samples, warmup):
     import torch
-    torch.set_num_threads(threads)
+    set_threads(torch, threads)
     torch.manual_seed(0)
     model = models(torch)[name]()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
