@@ -75,12 +75,8 @@ public static partial class Functional
         int rows = input.Size / inF;
         var y = Tensor.Empty([.. input.ShapeRef[..^1], outF]);
         var ys = y.Span;
-        Gemm.Sgemm(false, true, rows, outF, inF, input.Span, inF, weight.Span, inF, ys, outF, accumulate: false);
-        if (bias != null)
-        {
-            var bs = bias.Span;
-            for (int r = 0; r < rows; r++) { var row = ys.Slice(r * outF, outF); TensorPrimitives.Add(row, bs, row); }
-        }
+        Gemm.Sgemm(false, true, rows, outF, inF, input.Span, inF, weight.Span, inF, ys, outF, accumulate: false,
+            new GemmEpilogue(default, bias == null ? default : bias.Span));
         if (!input.Tracks && !weight.Tracks && !(bias?.Tracks ?? false)) return y;
         Tensor[] inputs = bias == null ? [input, weight] : [input, weight, bias];
         return Tensor.Record(y, "Linear", g =>
@@ -102,5 +98,38 @@ public static partial class Functional
                 for (int r = 0; r < rows; r++) TensorPrimitives.Add(gb, g.Slice(r * outF, outF), gb);
             }
         }, inputs);
+    }
+
+    /// <summary>
+    /// Inference only (nothing tracks gradients): y = f((x·Wᵀ + b)·scale + shift) per output column in one product
+    /// (an empty scale is 1, an empty shift 0),
+    /// the affine and the ReLU applied as each tile of y is written: a linear layer with a batch norm in evaluation mode
+    /// folded in (scale = γ/√(running_var + eps), shift = β − running_mean·scale), as <see cref="NN.Sequential"/> runs them.
+    /// </summary>
+    internal static Tensor LinearFolded(Tensor input, Tensor weight, Tensor? bias, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, bool relu)
+    {
+        int outF = weight.ShapeRef[0], inF = weight.ShapeRef[1];
+        if (input.Tracks || weight.Tracks || (bias?.Tracks ?? false))
+            throw new InvalidOperationException("Linear: the folded inference product is for tensors that track no gradient");
+        if (input.Rank == 0 || input.ShapeRef[^1] != inF)
+            throw new ArgumentException($"Linear: input of shape {Shape.Format(input.ShapeRef)} cannot be multiplied by weight of shape {Shape.Format(weight.ShapeRef)} (expects last dim {inF})");
+        var combined = System.Buffers.ArrayPool<float>.Shared.Rent(outF);
+        try
+        {
+            // (x·Wᵀ + b)·s + t = (x·Wᵀ)·s + (b·s + t)
+            var t = combined.AsSpan(0, outF);
+            if (shift.IsEmpty) t.Clear(); else shift.CopyTo(t);
+            if (bias != null && scale.IsEmpty) TensorPrimitives.Add(bias.Span, t, t);
+            else if (bias != null) TensorPrimitives.FusedMultiplyAdd(bias.Span, scale, t, t);
+            int rows = input.Size / inF;
+            var y = Tensor.Empty([.. input.ShapeRef[..^1], outF]);
+            Gemm.Sgemm(false, true, rows, outF, inF, input.Span, inF, weight.Span, inF, y.Span, outF, accumulate: false,
+                new GemmEpilogue(scale, t, relu));
+            return y;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(combined);
+        }
     }
 }

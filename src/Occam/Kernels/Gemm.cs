@@ -50,7 +50,8 @@ public static unsafe class Gemm
         };
     }
 
-    /// <summary>C[m×n] = op(A)·op(B), or C += op(A)·op(B) when accumulate; all row-major.</summary>
+    /// <summary>C[m×n] = op(A)·op(B), or C += op(A)·op(B) when accumulate; all row-major. An
+    /// <paramref name="epilogue"/> (not with accumulate) is applied to each element as it is written.</summary>
     /// <param name="transA">A is stored as [k×m] (use Aᵀ) instead of [m×k].</param>
     /// <param name="transB">B is stored as [n×k] (use Bᵀ) instead of [k×n].</param>
     /// <param name="lda">row stride of A as stored</param>
@@ -58,31 +59,33 @@ public static unsafe class Gemm
     /// <param name="ldc">row stride of C</param>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
-        Span<float> c, int ldc, bool accumulate)
+        Span<float> c, int ldc, bool accumulate, GemmEpilogue epilogue = default)
     {
         if (m < 0 || n < 0 || k < 0)
             throw new ArgumentException($"Sgemm: sizes must be non-negative, got m={m}, n={n}, k={k}");
         CheckOperand("A", a.Length, transA ? k : m, transA ? m : k, lda, "lda");
         CheckOperand("B", b.Length, transB ? n : k, transB ? k : n, ldb, "ldb");
         CheckOperand("C", c.Length, m, n, ldc, "ldc");
+        epilogue.Check(n, accumulate);
         if (m == 0 || n == 0) return;
-        if (k == 0)
-        {
-            if (!accumulate)
-                for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
-            return;
-        }
 
-        fixed (float* pa = a, pb = b, pc = c)
+        fixed (float* pa = a, pb = b, pc = c, scale = epilogue.Scale, shift = epilogue.Shift)
         {
+            var output = new Epilogue(scale, shift, epilogue.Relu, !epilogue.IsEmpty); // an empty span fixes as null
+            if (k == 0)
+            {
+                if (!accumulate)
+                    for (int i = 0; i < m; i++) { c.Slice(i * ldc, n).Clear(); output.Apply(pc + i * ldc, 0, 1, n, 0); }
+                return;
+            }
             long product = (long)m * n * k;
             if (product <= DirectProduct)
             {
-                Direct(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
+                Direct(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, output);
                 return;
             }
             var blocking = _blocking;
-            var job = new Job(blocking, transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
+            var job = new Job(blocking, transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, output);
             int threads = (int)Math.Clamp(product / ProductPerThread, 1, Threads.Count);
             if (threads == 1)
             {
@@ -108,7 +111,8 @@ public static unsafe class Gemm
     }
 
     /// <summary>Tiny products: a plain triple loop, no packing.</summary>
-    static void Direct(bool transA, bool transB, int m, int n, int k, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool accumulate)
+    static void Direct(bool transA, bool transB, int m, int n, int k, float* a, nint lda, float* b, nint ldb, float* c, nint ldc,
+        bool accumulate, Epilogue epilogue)
     {
         nint ai = transA ? 1 : lda, ap = transA ? lda : 1;
         nint bj = transB ? ldb : 1, bp = transB ? 1 : ldb;
@@ -121,11 +125,12 @@ public static unsafe class Gemm
                 float* z = c + i * ldc + j;
                 *z = accumulate ? *z + s : s;
             }
+        for (int i = 0; i < m; i++) epilogue.Apply(c + i * ldc, ldc, 1, n, 0);
     }
 
     /// <summary>One SGEMM call; task t computes its share of C's columns (SplitN) or rows.</summary>
     struct Job(Blocking blocking, bool transA, bool transB, int m, int n, int k,
-        float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool accumulate) : IParallelBody
+        float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool accumulate, Epilogue epilogue) : IParallelBody
     {
         public bool SplitN;
         public int Tasks;
@@ -188,7 +193,7 @@ public static unsafe class Gemm
                     int kc = Math.Min(kb, k - pc);
                     float* packedB = buffers.B;
                     PackB(jc, nb, pc, kc, packedB);
-                    bool overwrite = pc == 0 && !accumulate;
+                    bool overwrite = pc == 0 && !accumulate, last = pc + kc == k;
                     for (int ic = i0; ic < i1; ic += blocking.Mc)
                     {
                         int mb = Math.Min(blocking.Mc, i1 - ic);
@@ -204,7 +209,10 @@ public static unsafe class Gemm
                                 float* aPanel = packedA + (nint)i * kc;
                                 float* cTile = c + (ic + i) * ldc + jc + j;
                                 if (rows == mr && cols == nr)
+                                {
                                     MicroKernel(kc, aPanel, bPanel, cTile, ldc, overwrite);
+                                    if (last) epilogue.Apply(cTile, ldc, mr, nr, jc + j);
+                                }
                                 else
                                 {
                                     // Edge tile: compute the zero-padded tile aside, then write its valid part.
@@ -215,6 +223,7 @@ public static unsafe class Gemm
                                         if (overwrite) for (int q = 0; q < cols; q++) dst[q] = src[q];
                                         else for (int q = 0; q < cols; q++) dst[q] += src[q];
                                     }
+                                    if (last) epilogue.Apply(cTile, ldc, rows, cols, jc + j);
                                 }
                             }
                         }
@@ -231,6 +240,37 @@ public static unsafe class Gemm
                 case KernelKind.Vector512: GemmMicroKernels.Kernel8x32(kc, aPanel, bPanel, cTile, ldc, overwrite); break;
                 case KernelKind.Vector256: GemmMicroKernels.Kernel6x16(kc, aPanel, bPanel, cTile, ldc, overwrite); break;
                 default: GemmMicroKernels.Kernel4x4(kc, aPanel, bPanel, cTile, ldc, overwrite); break;
+            }
+        }
+    }
+
+    /// <summary>The epilogue as the kernels see it: pointers fixed for the call.</summary>
+    readonly struct Epilogue(float* scale, float* shift, bool relu, bool any)
+    {
+        /// <summary>Rows × cols of C at c (row stride ldc), whose first column is column j0 of C, get c = f(c·scale + shift).</summary>
+        public void Apply(float* c, nint ldc, int rows, int cols, int j0)
+        {
+            if (!any) return;
+            float* s = scale == null ? null : scale + j0, t = shift == null ? null : shift + j0;
+            for (int r = 0; r < rows; r++, c += ldc)
+            {
+                int j = 0;
+                if (Vector512.IsHardwareAccelerated)
+                    for (; j <= cols - 16; j += 16)
+                    {
+                        var v = Vector512.Load(c + j);
+                        if (s != null) v *= Vector512.Load(s + j);
+                        if (t != null) v += Vector512.Load(t + j);
+                        if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
+                        v.Store(c + j);
+                    }
+                for (; j < cols; j++)
+                {
+                    float v = c[j];
+                    if (s != null) v *= s[j];
+                    if (t != null) v += t[j];
+                    c[j] = relu ? MathF.Max(v, 0f) : v;
+                }
             }
         }
     }
@@ -259,5 +299,27 @@ public static unsafe class Gemm
             }
             return buffers;
         }
+    }
+}
+
+/// <summary>
+/// What <see cref="Gemm.Sgemm"/> does to each element of C as it writes it, while the tile is still in L1:
+/// c[i, j] = f(c[i, j]·scale[j] + shift[j]), f = ReLU or the identity; an empty scale or shift is skipped.
+/// A linear layer's bias (shift), and in inference a batch norm folded in (scale, shift) and its ReLU.
+/// </summary>
+public readonly ref struct GemmEpilogue(ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, bool relu = false)
+{
+    public ReadOnlySpan<float> Scale { get; } = scale;
+    public ReadOnlySpan<float> Shift { get; } = shift;
+    public bool Relu { get; } = relu;
+
+    public bool IsEmpty => Scale.IsEmpty && Shift.IsEmpty && !Relu;
+
+    internal void Check(int n, bool accumulate)
+    {
+        if (IsEmpty) return;
+        if (accumulate) throw new ArgumentException("Sgemm: an epilogue applies to C as written, not with accumulate: true");
+        if (!Scale.IsEmpty && Scale.Length < n) throw new ArgumentException($"Sgemm: epilogue scale needs {n} elements (one per column of C), got {Scale.Length}");
+        if (!Shift.IsEmpty && Shift.Length < n) throw new ArgumentException($"Sgemm: epilogue shift needs {n} elements (one per column of C), got {Shift.Length}");
     }
 }

@@ -22,7 +22,9 @@ public sealed class Sequential : Module
     public Module this[int index] => _layers[index];
 
     /// <summary>Runs the layers in order; a batch norm directly followed by a ReLU runs as one fused op (same
-    /// result, one pass over the activations instead of two, forward and backward). Under <see cref="Autograd.NoGrad"/>
+    /// result, one pass over the activations instead of two, forward and backward). In inference a linear layer
+    /// followed by a batch norm in evaluation mode and/or a ReLU is one product, the rest applied as it is written
+    /// (equal to the unfused layers up to float rounding). Under <see cref="Autograd.NoGrad"/>
     /// (inference) each intermediate output that the engine rented from its pool goes back to the pool once the next
     /// layer has consumed it, so inference allocates almost nothing; only the final output (and the caller's input)
     /// stay alive.</summary>
@@ -33,7 +35,12 @@ public sealed class Sequential : Module
         for (int i = 0; i < _layers.Count; i++)
         {
             Tensor y;
-            if (_layers[i] is BatchNormBase norm && i + 1 < _layers.Count && _layers[i + 1] is ReLU)
+            if (inference && _layers[i] is Linear linear && TryFoldedLinear(linear, i, x) is (Tensor folded, int used))
+            {
+                y = folded;
+                i += used - 1;
+            }
+            else if (_layers[i] is BatchNormBase norm && i + 1 < _layers.Count && _layers[i + 1] is ReLU)
             {
                 y = norm.Forward(x, relu: true);
                 i++;
@@ -43,6 +50,31 @@ public sealed class Sequential : Module
             x = y;
         }
         return x;
+    }
+
+    /// <summary>In inference, a linear layer followed by a batch norm in evaluation mode and/or a ReLU as one product
+    /// (<see cref="Functional.LinearFolded"/>): the output and the number of layers it stands for, or null where the
+    /// layers do not fold (anything else, or what the unfused layers would reject, which they then report).</summary>
+    (Tensor, int)? TryFoldedLinear(Linear linear, int i, Tensor x)
+    {
+        if (linear.ActivityRegularizer != null || x.Rank != 2 || x.ShapeRef[1] != linear.InFeatures || x.Tracks) return null;
+        int n = linear.OutFeatures, used = 1;
+        var rented = System.Buffers.ArrayPool<float>.Shared.Rent(2 * n);
+        try
+        {
+            Span<float> scale = rented.AsSpan(0, n), shift = rented.AsSpan(n, n);
+            bool norm = i + 1 < _layers.Count && _layers[i + 1] is BatchNormBase bn && bn.NumFeatures == n && bn.TryFold(scale, shift);
+            if (norm) used++;
+            bool relu = i + used < _layers.Count && _layers[i + used] is ReLU;
+            if (relu) used++;
+            if (used == 1) return null;
+            if (!norm) scale = shift = default;
+            return (Functional.LinearFolded(x, linear.Weight, linear.Bias, scale, shift, relu), used);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(rented);
+        }
     }
 }
 

@@ -61,6 +61,22 @@ public abstract class BatchNormBase : RunningNormBase
         return Functional.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, useBatchStats, factor, Eps, name, relu);
     }
 
+    /// <summary>In evaluation with running statistics this layer is y = x·scale + shift per channel: fills both
+    /// (γ/√(running_var + eps) and β − running_mean·scale, as the unfused op computes them) and returns true.</summary>
+    internal bool TryFold(Span<float> scale, Span<float> shift)
+    {
+        if (IsTraining || RunningMean == null || RunningVar == null) return false;
+        ReadOnlySpan<float> mean = RunningMean.Span, variance = RunningVar.Span;
+        for (int c = 0; c < NumFeatures; c++)
+        {
+            float rstd = (float)(1.0 / Math.Sqrt(variance[c] + (double)Eps));
+            float s = Weight == null ? rstd : rstd * Weight.Span[c];
+            scale[c] = s;
+            shift[c] = (Bias == null ? 0f : Bias.Span[c]) - mean[c] * s;
+        }
+        return true;
+    }
+
     protected override string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"{GetType().Name}({NumFeatures}, eps={Eps}, momentum={(Momentum?.ToString(CultureInfo.InvariantCulture) ?? "None")}, affine={Affine}, trackRunningStats={TrackRunningStats})");
 }
