@@ -16,8 +16,10 @@ public static partial class Functional
         bool training = false, float momentum = 0.1f, float eps = 1e-5f) =>
         BatchNorm(input, runningMean, runningVar, weight, bias, training, momentum, eps, "BatchNorm");
 
+    /// <param name="dropout">with relu, inverted dropout of the ReLU's output in the same pass (batch norm, ReLU and
+    /// dropout in training, fused by Sequential): the same output and gradients as the three ops, without a mask.</param>
     internal static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
-        bool training, float momentum, float eps, string op, bool relu = false)
+        bool training, float momentum, float eps, string op, bool relu = false, DropoutStream dropout = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank < 2) throw new ArgumentException($"{op}: expected input [N, C, ...] with at least 2 dims, got {Shape.Format(input.ShapeRef)}");
@@ -53,7 +55,8 @@ public static partial class Functional
                 var rv = runningVar.Span;
                 for (int k = 0; k < c; k++) rstd[k] = (float)(1.0 / Math.Sqrt(rv[k] + (double)eps));
             }
-            return ChannelNormalize(input, n, c, inner, mean, rstd, 0, weight, bias, centered: training, relu ? "BatchNorm+Relu" : "BatchNorm", relu);
+            string name = !relu ? "BatchNorm" : dropout.P > 0 ? "BatchNorm+Relu+Dropout" : "BatchNorm+Relu";
+            return ChannelNormalize(input, n, c, inner, mean, rstd, 0, weight, bias, centered: training, name, relu, dropout);
         }
         finally
         {
@@ -199,9 +202,13 @@ public static partial class Functional
     // Not centered (batch norm in eval): the statistics are constants, so dx = γ·rstd·g.
     // relu: y = max(0, normalized) in the same pass (batch norm followed by ReLU, fused by Sequential); backward
     // then masks the incoming gradient by y > 0 before the normalization's own backward.
+    // dropout (with relu; P = 0 for none): y = relu(normalized)·mask, the mask drawn element by element in the same
+    // pass and not kept: backward reads it from y (y > 0 exactly where the ReLU passed and dropout kept).
     static Tensor ChannelNormalize(Tensor input, int n, int c, int inner, ReadOnlySpan<float> meanIn, ReadOnlySpan<float> rstdIn, int channelsPerStat,
-        Tensor? weight, Tensor? bias, bool centered, string op, bool relu = false)
+        Tensor? weight, Tensor? bias, bool centered, string op, bool relu = false, DropoutStream dropout = default)
     {
+        if (dropout.P > 0 && !(relu && dropout.P < 1))
+            throw new ArgumentException($"{op}: fused dropout needs the ReLU and 0 < p < 1, got p = {dropout.P}");
         bool perSample = channelsPerStat > 0;
         int coefficients = perSample ? n * c : c;
         int stats = meanIn.Length;
@@ -225,9 +232,14 @@ public static partial class Functional
         var y = Tensor.Empty(input.ShapeRef);
         var (xd, yd) = (input.Data, y.Data);
         int block = c * inner;
-        ForChunks(n, input.Size, (s0, s1) => Norm.ChannelScaleShift(xd.AsSpan(s0 * block, (s1 - s0) * block), yd.AsSpan(s0 * block, (s1 - s0) * block),
-            s1 - s0, c, inner, perSample ? coef.AsSpan(s0 * c, (s1 - s0) * c) : coef.AsSpan(0, c),
-            perSample ? coef.AsSpan(coefficients + s0 * c, (s1 - s0) * c) : coef.AsSpan(coefficients, c), relu));
+        ForChunks(n, input.Size, (s0, s1) =>
+        {
+            var chunk = yd.AsSpan(s0 * block, (s1 - s0) * block);
+            Norm.ChannelScaleShift(xd.AsSpan(s0 * block, (s1 - s0) * block), chunk,
+                s1 - s0, c, inner, perSample ? coef.AsSpan(s0 * c, (s1 - s0) * c) : coef.AsSpan(0, c),
+                perSample ? coef.AsSpan(coefficients + s0 * c, (s1 - s0) * c) : coef.AsSpan(coefficients, c), relu);
+            if (dropout.P > 0) RandomKernels.DropoutInPlace(chunk, (long)s0 * block, dropout);
+        });
         System.Buffers.ArrayPool<float>.Shared.Return(coef);
         if (!input.Tracks && !(weight?.Tracks ?? false) && !(bias?.Tracks ?? false)) { BufferPool.Return(saved); return y; }
         return Tensor.Record(y, op, g =>
@@ -237,8 +249,13 @@ public static partial class Functional
                 // g is y's own gradient buffer, which no other node reads and which returns to the pool after this
                 // backward: mask it in place by the ReLU's output.
                 var (yd2, gb) = (y.Data, y.GradBuffer!);
-                ForChunks(n, g.Length, (s0, s1) => Elementwise.Apply(new ReluMaskOp(), yd2.AsSpan(s0 * block, (s1 - s0) * block),
-                    gb.AsSpan(s0 * block, (s1 - s0) * block), gb.AsSpan(s0 * block, (s1 - s0) * block)));
+                ForChunks(n, g.Length, (s0, s1) =>
+                {
+                    var ys = yd2.AsSpan(s0 * block, (s1 - s0) * block);
+                    var gs = gb.AsSpan(s0 * block, (s1 - s0) * block);
+                    if (dropout.P > 0) Elementwise.Apply(new ReluDropoutMaskOp(dropout.Scale), ys, gs, gs);
+                    else Elementwise.Apply(new ReluMaskOp(), ys, gs, gs);
+                });
             }
             var doubles = System.Buffers.ArrayPool<double>.Shared.Rent(3 * coefficients + 2 * stats);
             var floats = System.Buffers.ArrayPool<float>.Shared.Rent(3 * coefficients); // a | b | cc

@@ -151,7 +151,6 @@ public struct Log1pExpOp : IUnaryOperator
     public readonly Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(20f)), x, Vector512.Log(Vector512<float>.One + Vector512.Exp(Vector512.Min(x, Vector512.Create(20f)))));
 }
 
-/// <summary>g·[x > 0]</summary>
 /// <summary>g where the ReLU output y is positive, else 0: the ReLU derivative from its output</summary>
 public struct ReluMaskOp : IBinaryOperator
 {
@@ -161,6 +160,18 @@ public struct ReluMaskOp : IBinaryOperator
     public readonly Vector256<float> Invoke(Vector256<float> y, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.GreaterThan(y, Vector256<float>.Zero), g, Vector256<float>.Zero);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly Vector512<float> Invoke(Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.GreaterThan(y, Vector512<float>.Zero), g, Vector512<float>.Zero);
+}
+
+/// <summary>g·scale where y &gt; 0, else 0: the backward of ReLU then inverted dropout, read from the output
+/// y = relu(x)·mask (y &gt; 0 exactly where the ReLU passed and dropout kept, and then mask = scale).</summary>
+public readonly struct ReluDropoutMaskOp(float scale) : IBinaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Invoke(float y, float g) => y > 0 ? g * scale : 0;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Invoke(Vector256<float> y, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.GreaterThan(y, Vector256<float>.Zero), g * scale, Vector256<float>.Zero);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Invoke(Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.GreaterThan(y, Vector512<float>.Zero), g * scale, Vector512<float>.Zero);
 }
 
 /// <summary>g if x > 0 else 0 (the ReLU derivative)</summary>

@@ -22,10 +22,10 @@ public static class RandomKernels
             throw new ArgumentException($"DropoutMask: lengths differ (mask {mask.Length}, x {x.Length}, y {y.Length})");
         if (!(p >= 0 && p <= 1)) throw new ArgumentException($"DropoutMask: p must be in [0, 1], got {p}");
         if (p >= 1) { mask.Clear(); y.Clear(); return; }
-        ulong key = generator.NextUInt64();
+        var stream = DropoutStream.Next(generator, p);
         fixed (float* pm = mask, px = x, py = y)
         {
-            var job = new MaskJob { Mask = pm, X = px, Y = py, Length = mask.Length, P = p, Scale = 1f / (1f - p), Key = key };
+            var job = new MaskJob { Mask = pm, X = px, Y = py, Length = mask.Length, P = p, Scale = stream.Scale, Key = stream.Key };
             int blocks = (mask.Length + Block - 1) / Block;
             if (blocks <= 2) for (int b = 0; b < blocks; b++) job.Invoke(b);
             else Threads.For(blocks, job);
@@ -53,6 +53,52 @@ public static class RandomKernels
         return z ^ Vector512.ShiftRightLogical(z, 31);
     }
 
+    /// <summary>
+    /// y[i] = x[i]·mask[i] in place over y (x = y), for the elements [start, start + y.Length) of the stream of
+    /// <paramref name="dropout"/>: the product <see cref="DropoutMask"/> makes for those elements with the same key,
+    /// without storing the mask (for a fused op whose backward can tell the kept elements from its output).
+    /// </summary>
+    internal static unsafe void DropoutInPlace(Span<float> y, long start, DropoutStream dropout)
+    {
+        fixed (float* py = y)
+        {
+            float* origin = py - start; // element i of the stream is origin[i]
+            Draw(origin, origin, null, start, start + y.Length, dropout.Key, dropout.P, dropout.Scale);
+        }
+    }
+
+    /// <summary>Elements [start, end) of the stream keyed by key: m = u ≥ p ? scale : 0, y[i] = x[i]·m, mask[i] = m
+    /// when mask is not null; pointers are to element 0 of the stream.</summary>
+    static unsafe void Draw(float* x, float* y, float* mask, long start, long end, ulong key, float p, float scale)
+    {
+        long i = start;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var threshold = Vector512.Create(p);
+            var keep = Vector512.Create(scale);
+            var unit = Vector512.Create(1.0f / (1 << 24));
+            var step = Vector512.Create(unchecked(16 * Gamma));
+            // counters of lanes 0-7 and 8-15: key + (i + 1 + lane)·γ
+            var lanes = Vector512.Create(1UL, 2, 3, 4, 5, 6, 7, 8) * Vector512.Create(Gamma);
+            var lo = Vector512.Create(key + (ulong)i * Gamma) + lanes;
+            var hi = lo + Vector512.Create(unchecked(8 * Gamma));
+            for (; i + 16 <= end; i += 16, lo += step, hi += step)
+            {
+                var bits = Vector512.Narrow(Vector512.ShiftRightLogical(Mix(lo), 40), Vector512.ShiftRightLogical(Mix(hi), 40));
+                var u = Vector512.ConvertToSingle(bits.AsInt32()) * unit;
+                var m = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(u, threshold), keep, Vector512<float>.Zero);
+                if (mask != null) m.Store(mask + i);
+                (Vector512.Load(x + i) * m).Store(y + i);
+            }
+        }
+        for (; i < end; i++)
+        {
+            float m = CounterUniform(key, i) >= p ? scale : 0f;
+            if (mask != null) mask[i] = m;
+            y[i] = x[i] * m;
+        }
+    }
+
     unsafe struct MaskJob : IParallelBody
     {
         public float* Mask, X, Y;
@@ -60,34 +106,17 @@ public static class RandomKernels
         public float P, Scale;
         public ulong Key;
 
-        public readonly void Invoke(int block)
-        {
-            int start = block * Block, end = Math.Min(start + Block, Length), i = start;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                var threshold = Vector512.Create(P);
-                var keep = Vector512.Create(Scale);
-                var unit = Vector512.Create(1.0f / (1 << 24));
-                var step = Vector512.Create(unchecked(16 * Gamma));
-                // counters of lanes 0-7 and 8-15: key + (i + 1 + lane)·γ
-                var lanes = Vector512.Create(1UL, 2, 3, 4, 5, 6, 7, 8) * Vector512.Create(Gamma);
-                var lo = Vector512.Create(Key + (ulong)i * Gamma) + lanes;
-                var hi = lo + Vector512.Create(unchecked(8 * Gamma));
-                for (; i + 16 <= end; i += 16, lo += step, hi += step)
-                {
-                    var bits = Vector512.Narrow(Vector512.ShiftRightLogical(Mix(lo), 40), Vector512.ShiftRightLogical(Mix(hi), 40));
-                    var u = Vector512.ConvertToSingle(bits.AsInt32()) * unit;
-                    var m = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(u, threshold), keep, Vector512<float>.Zero);
-                    m.Store(Mask + i);
-                    (Vector512.Load(X + i) * m).Store(Y + i);
-                }
-            }
-            for (; i < end; i++)
-            {
-                float m = CounterUniform(Key, i) >= P ? Scale : 0f;
-                Mask[i] = m;
-                Y[i] = X[i] * m;
-            }
-        }
+        public readonly void Invoke(int block) =>
+            Draw(X, Y, Mask, (long)block * Block, Math.Min((long)(block + 1) * Block, Length), Key, P, Scale);
     }
+}
+
+/// <summary>One dropout call's draw: the key taken from the generator (one per call) and the drop probability,
+/// 0 &lt; p &lt; 1; survivors are scaled by 1/(1 − p).</summary>
+internal readonly record struct DropoutStream(ulong Key, float P)
+{
+    public float Scale => 1f / (1f - P);
+
+    /// <summary>The next call's draw from <paramref name="generator"/>, as <see cref="RandomKernels.DropoutMask"/> takes it.</summary>
+    public static DropoutStream Next(Generator generator, float p) => new(generator.NextUInt64(), p);
 }

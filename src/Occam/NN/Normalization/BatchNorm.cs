@@ -41,8 +41,9 @@ public abstract class BatchNormBase : RunningNormBase
 
     public override Tensor Forward(Tensor input) => Forward(input, relu: false);
 
-    /// <summary>This layer followed by a ReLU, in one pass forward and backward (used by <see cref="Sequential"/>).</summary>
-    internal Tensor Forward(Tensor input, bool relu)
+    /// <summary>This layer followed by a ReLU, and then by a dropout in training, in one pass forward and backward
+    /// (used by <see cref="Sequential"/>); the dropout draws from its own generator as its Forward would.</summary>
+    internal Tensor Forward(Tensor input, bool relu, Dropout? dropout = null)
     {
         ArgumentNullException.ThrowIfNull(input);
         string name = GetType().Name;
@@ -58,7 +59,8 @@ public abstract class BatchNormBase : RunningNormBase
         }
         // Batch statistics in training, and in evaluation too when no running statistics are kept.
         bool useBatchStats = IsTraining || RunningMean == null;
-        return Functional.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, useBatchStats, factor, Eps, name, relu);
+        var stream = dropout == null ? default : Kernels.DropoutStream.Next(dropout.Generator, dropout.P);
+        return Functional.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, useBatchStats, factor, Eps, name, relu, stream);
     }
 
     /// <summary>In evaluation with running statistics this layer is y = x·scale + shift per channel: fills both
