@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Occam.Kernels;
 
 namespace Occam;
@@ -31,6 +32,12 @@ public static partial class Functional
         if (!(eps >= 0)) throw new ArgumentException($"{op}: eps must be non-negative, got {eps}");
         if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentException($"{op}: momentum must be in [0, 1], got {momentum}");
         long count = (long)n * inner;
+        if (training && count <= 1)
+            throw new ArgumentException($"{op}: Expected more than 1 value per channel when training, got input size {Shape.Format(input.ShapeRef)}");
+        if (!training && (runningMean == null || runningVar == null))
+            throw new ArgumentException($"{op}: running_mean and running_var are required when not training");
+        string name = !relu ? "BatchNorm" : dropout.P > 0 ? "BatchNorm+Relu+Dropout" : "BatchNorm+Relu";
+        if (inner == 1 && n > 0 && c > 0) return BatchNormColumns(input, n, c, runningMean, runningVar, weight, bias, training, momentum, eps, name, relu, dropout);
 
         // Per-channel scratch from the shared pool (ChannelNormalize keeps its own copy of the statistics).
         var scratch = System.Buffers.ArrayPool<float>.Shared.Rent(3 * c);
@@ -55,13 +62,119 @@ public static partial class Functional
                 var rv = runningVar.Span;
                 for (int k = 0; k < c; k++) rstd[k] = (float)(1.0 / Math.Sqrt(rv[k] + (double)eps));
             }
-            string name = !relu ? "BatchNorm" : dropout.P > 0 ? "BatchNorm+Relu+Dropout" : "BatchNorm+Relu";
             return ChannelNormalize(input, n, c, inner, mean, rstd, 0, weight, bias, centered: training, name, relu, dropout);
         }
         finally
         {
             System.Buffers.ArrayPool<float>.Shared.Return(scratch);
         }
+    }
+
+    // Batch norm of [N, C] (inner = 1), split by columns: task t takes the columns that task t of the product which
+    // wrote the input computed (Gemm.ColumnShare; task t runs on thread t) and does all of it for them in one
+    // parallel region (moments, normalization, ReLU, dropout; in backward the ReLU/dropout gate, the sums, dγ, dβ
+    // and dx), so each core reads what it wrote and no pass waits for another. Each column goes through the same
+    // operations as in ChannelNormalize, so results do not depend on the thread count.
+    static unsafe Tensor BatchNormColumns(Tensor input, int n, int c, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
+        bool training, float momentum, float eps, string op, bool relu, DropoutStream dropout)
+    {
+        if (dropout.P > 0 && !(relu && dropout.P < 1))
+            throw new ArgumentException($"{op}: fused dropout needs the ReLU and 0 < p < 1, got p = {dropout.P}");
+        int tasks = (long)n * c >= 16384 ? Gemm.ColumnTasks(c) : 1;
+        // What backward reads, in one pooled buffer that returns with the graph: mean | rstd | γ (1 when absent).
+        var saved = BufferPool.Rent(3 * c);
+        var variance = System.Buffers.ArrayPool<float>.Shared.Rent(c);
+        float[] xd = input.Data, gamma = weight?.Data ?? [], beta = bias?.Data ?? [];
+        float[]? rm = runningMean?.Data, rv = runningVar?.Data;
+        var y = Tensor.Empty(input.ShapeRef);
+        float[] yd = y.Data;
+        Threads.For(tasks, t =>
+        {
+            var (c0, c1) = Gemm.ColumnShare(t, tasks, c);
+            int cols = c1 - c0;
+            if (cols <= 0) return;
+            Span<float> mean = saved.AsSpan(c0, cols), rstd = saved.AsSpan(c + c0, cols), g = saved.AsSpan(2 * c + c0, cols);
+            if (training)
+            {
+                fixed (float* px = xd, pm = mean, pv = variance) ColumnNorm.Moments(px + c0, n, cols, c, pm, pv + c0);
+                for (int k = 0; k < cols; k++) rstd[k] = (float)(1.0 / Math.Sqrt(variance[c0 + k] + (double)eps));
+            }
+            else
+                for (int k = 0; k < cols; k++)
+                {
+                    mean[k] = rm![c0 + k];
+                    rstd[k] = (float)(1.0 / Math.Sqrt(rv![c0 + k] + (double)eps));
+                }
+            if (gamma.Length > 0) gamma.AsSpan(c0, cols).CopyTo(g);
+            else g.Fill(1f);
+            // y = x·scale + shift (scale = γ·rstd, shift = β − μ·scale), then the ReLU, then dropout (element r·C + j of its stream)
+            var coefficients = System.Buffers.ArrayPool<float>.Shared.Rent(2 * cols);
+            Span<float> scale = coefficients.AsSpan(0, cols), shift = coefficients.AsSpan(cols, cols);
+            for (int k = 0; k < cols; k++)
+            {
+                scale[k] = g[k] * rstd[k];
+                shift[k] = (beta.Length > 0 ? beta[c0 + k] : 0f) - mean[k] * scale[k];
+            }
+            fixed (float* px = xd, py = yd, ps = scale, pt = shift)
+                ColumnNorm.Normalize(px + c0, py + c0, n, cols, c, ps, pt, relu, dropout, c0);
+            System.Buffers.ArrayPool<float>.Shared.Return(coefficients);
+        });
+        if (training) UpdateRunning(runningMean, runningVar, saved.AsSpan(0, c), variance.AsSpan(0, c), n, momentum);
+        System.Buffers.ArrayPool<float>.Shared.Return(variance);
+        if (!input.Tracks && !(weight?.Tracks ?? false) && !(bias?.Tracks ?? false)) { BufferPool.Return(saved); return y; }
+        return Tensor.Record(y, op, upstream =>
+        {
+            // Targets are taken here, on the calling thread: taking one may clear a lazily zeroed gradient.
+            bool overwriteW = false, overwriteB = false, overwriteX = false;
+            float[]? dw = weight is { RequiresGrad: true } ? weight.GradTarget(out overwriteW) : null;
+            float[]? db = bias is { RequiresGrad: true } ? bias.GradTarget(out overwriteB) : null;
+            float[]? dx = input.RequiresGrad ? input.GradTarget(out overwriteX) : null;
+            fixed (float* pgFixed = upstream)
+            {
+                // upstream is y's own gradient buffer, which no other node reads: the gate masks it in place.
+                float* pg = pgFixed; // spans cannot enter the parallel body; pointers can
+                Threads.For(tasks, t =>
+                {
+                    var (c0, c1) = Gemm.ColumnShare(t, tasks, c);
+                    int cols = c1 - c0;
+                    if (cols <= 0) return;
+                    var doubles = System.Buffers.ArrayPool<double>.Shared.Rent(3 * cols);
+                    var floats = System.Buffers.ArrayPool<float>.Shared.Rent(3 * cols);
+                    Span<double> sumG = doubles.AsSpan(0, cols), sumGX = doubles.AsSpan(cols, cols), sumGXhat = doubles.AsSpan(2 * cols, cols);
+                    // the ReLU's (and dropout's) gate in place, then Σ g and Σ g·x
+                    fixed (float* px = xd, py = yd)
+                    fixed (double* psG = sumG, psGX = sumGX)
+                        ColumnNorm.GateAndSums(pg + c0, py + c0, px + c0, n, cols, c, relu, dropout.P > 0 ? dropout.Scale : 1f, psG, psGX);
+                    // Σ g·x̂ = rstd·(Σ g·x − μ·Σ g)
+                    for (int k = 0; k < cols; k++) sumGXhat[k] = saved[c + c0 + k] * (sumGX[k] - saved[c0 + k] * sumG[k]);
+                    if (dw != null)
+                        for (int k = 0; k < cols; k++) dw[c0 + k] = overwriteW ? (float)sumGXhat[k] : dw[c0 + k] + (float)sumGXhat[k];
+                    if (db != null)
+                        for (int k = 0; k < cols; k++) db[c0 + k] = overwriteB ? (float)sumG[k] : db[c0 + k] + (float)sumG[k];
+                    if (dx != null)
+                    {
+                        // dx = a·g + b·x + cc: γ·r·g − r·mean(ĝ) − r²·mean(ĝ·x̂)·(x − μ), ĝ = g·γ (statistics constant when not training)
+                        Span<float> a = floats.AsSpan(0, cols), b = floats.AsSpan(cols, cols), cc = floats.AsSpan(2 * cols, cols);
+                        b.Clear();
+                        cc.Clear();
+                        double m = n;
+                        for (int k = 0; k < cols; k++)
+                        {
+                            float gammaK = saved[2 * c + c0 + k], rK = saved[c + c0 + k];
+                            if (!training) { a[k] = gammaK * rK; continue; }
+                            double r = rK, meanG = gammaK * sumG[k] / m, meanGXhat = gammaK * sumGXhat[k] / m;
+                            a[k] = (float)(gammaK * r);
+                            b[k] = (float)(-r * r * meanGXhat);
+                            cc[k] = (float)(-r * meanG + r * r * meanGXhat * saved[c0 + k]);
+                        }
+                        fixed (float* px = xd, pdx = dx, pa = a, pb = b, pc = cc)
+                            ColumnNorm.AccumulateLinear(pg + c0, px + c0, pdx + c0, n, cols, c, pa, pb, pc, overwriteX);
+                    }
+                    System.Buffers.ArrayPool<double>.Shared.Return(doubles);
+                    System.Buffers.ArrayPool<float>.Shared.Return(floats);
+                });
+            }
+        }, Inputs(input, weight, bias), saved: saved);
     }
 
     /// <summary>

@@ -102,6 +102,21 @@ public static unsafe class Gemm
         }
     }
 
+    /// <summary>Task t's range of [0, size), split in whole panels of width w among tasks.</summary>
+    static (int Start, int End) Share(int t, int tasks, int size, int w)
+    {
+        int panels = (size + w - 1) / w;
+        int p0 = (int)((long)t * panels / tasks), p1 = (int)((long)(t + 1) * panels / tasks);
+        return (p0 * w, Math.Min(p1 * w, size));
+    }
+
+    /// <summary>How many tasks split n columns of C by <see cref="ColumnShare"/>: one per thread, at most one per panel.</summary>
+    internal static int ColumnTasks(int n) => Math.Clamp((n + _blocking.Nr - 1) / _blocking.Nr, 1, Threads.Count);
+
+    /// <summary>The columns [Start, End) of an n-column C that task t of tasks computes when a product splits C by
+    /// columns: an element-wise pass over C split the same way (task t runs on thread t) reads what its core wrote.</summary>
+    internal static (int Start, int End) ColumnShare(int t, int tasks, int n) => Share(t, tasks, n, _blocking.Nr);
+
     static void CheckOperand(string name, int length, int rows, int cols, int ld, string ldName)
     {
         if (ld < cols || ld < 0)
@@ -149,13 +164,7 @@ public static unsafe class Gemm
             }
         }
 
-        /// <summary>Task t's range of [0, size), split in whole panels of width w.</summary>
-        readonly (int, int) Share(int t, int size, int w)
-        {
-            int panels = (size + w - 1) / w;
-            int p0 = (int)((long)t * panels / Tasks), p1 = (int)((long)(t + 1) * panels / Tasks);
-            return (p0 * w, Math.Min(p1 * w, size));
-        }
+        readonly (int, int) Share(int t, int size, int w) => Gemm.Share(t, Tasks, size, w);
 
         /// <summary>Packs rows [i, i+rows) × k block [pc, pc+kc) of op(A) as mr-wide panels at dst.</summary>
         readonly void PackA(int i, int rows, int pc, int kc, float* dst)

@@ -67,6 +67,18 @@ public static class RandomKernels
         }
     }
 
+    /// <summary>The dropout multipliers (scale where kept, else 0; <paramref name="threshold"/> = p, <paramref name="keep"/> =
+    /// 1/(1 − p)) of elements [index, index + 16) of the stream keyed by <paramref name="key"/>: what <see cref="Draw"/> makes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> DropoutMask16(ulong key, long index, Vector512<float> threshold, Vector512<float> keep)
+    {
+        var lo = Vector512.Create(key + (ulong)index * Gamma) + Vector512.Create(Gamma, unchecked(2 * Gamma), unchecked(3 * Gamma), unchecked(4 * Gamma), unchecked(5 * Gamma), unchecked(6 * Gamma), unchecked(7 * Gamma), unchecked(8 * Gamma));
+        var hi = lo + Vector512.Create(unchecked(8 * Gamma));
+        var bits = Vector512.Narrow(Vector512.ShiftRightLogical(Mix(lo), 40), Vector512.ShiftRightLogical(Mix(hi), 40));
+        var u = Vector512.ConvertToSingle(bits.AsInt32()) * Vector512.Create(1.0f / (1 << 24));
+        return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(u, threshold), keep, Vector512<float>.Zero);
+    }
+
     /// <summary>Elements [start, end) of the stream keyed by key: m = u ≥ p ? scale : 0, y[i] = x[i]·m, mask[i] = m
     /// when mask is not null; pointers are to element 0 of the stream.</summary>
     static unsafe void Draw(float* x, float* y, float* mask, long start, long end, ulong key, float p, float scale)
