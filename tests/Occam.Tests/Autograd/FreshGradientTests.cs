@@ -4,7 +4,7 @@ namespace Occam.Tests;
 
 /// <summary>
 /// Ops whose backward writes the first contribution to an intermediate's gradient without zeroing it first
-/// (<c>Tensor.GradTarget</c>: conv, linear, max pool, batch norm with and without the fused ReLU, dropout) give the
+/// (<c>Tensor.GradTarget</c>: conv, linear, max pool, batch norm with and without the fused ReLU and dropout, dropout) give the
 /// same input gradient as when they add into a leaf's gradient, alone and with a second contribution to the same
 /// intermediate, at odd sizes and at one and two threads.
 /// </summary>
@@ -14,7 +14,7 @@ public class FreshGradientTests
     public static TheoryData<string, int> Cases()
     {
         var data = new TheoryData<string, int>();
-        foreach (var op in new[] { "conv", "conv-pointwise", "linear", "maxpool", "batchnorm", "batchnorm-relu", "dropout" })
+        foreach (var op in new[] { "conv", "conv-pointwise", "linear", "maxpool", "batchnorm", "batchnorm-relu", "batchnorm-relu-dropout", "dropout" })
             foreach (int threads in new[] { 1, 2 })
                 data.Add(op, threads);
         return data;
@@ -48,6 +48,8 @@ public class FreshGradientTests
                 return ([65, 3, 7, 5], x => new BatchNorm2d(3).Forward(x));
             case "batchnorm-relu":
                 return ([301, 129], x => new BatchNorm1d(129).Forward(x, relu: true));
+            case "batchnorm-relu-dropout":
+                return ([301, 129], x => new BatchNorm1d(129).Forward(x, relu: true, new Dropout(0.3f, new Generator(9))));
             case "dropout":
                 return ([257, 131], x => Functional.Dropout(x, 0.3f, training: true, new Generator(9)));
             default:

@@ -105,4 +105,68 @@ public class BatchNormColumnsTests
             Assert.Equal(one.Var, other.Var);
         }
     }
+
+    /// <summary>γ, β and a linear layer's bias gradient (both split by columns) add up over two backward passes without
+    /// ZeroGrad, and start again from zero after it; at 2 threads, at a size that splits.</summary>
+    [Fact]
+    public void ParameterGradientsAccumulateAndRestartAfterZeroGrad()
+    {
+        int saved = Threads.Count;
+        Threads.Count = 2;
+        try
+        {
+            var model = new Sequential(new Linear(40, 257, generator: new Generator(1)), new BatchNorm1d(257), new ReLU());
+            var x = Tensor.RandN([130, 40], new Generator(2));
+            var u = Tensor.RandN([130, 257], new Generator(3));
+            var linear = (Linear)model[0];
+            var norm = (BatchNorm1d)model[1];
+            float[][] Gradients() => [linear.Bias!.Grad!.Span.ToArray(), norm.Weight!.Grad!.Span.ToArray(), norm.Bias!.Grad!.Span.ToArray()];
+            (model.Forward(x) * u).Sum().Backward();
+            var once = Gradients();
+            (model.Forward(x) * u).Sum().Backward();
+            var twice = Gradients();
+            new Occam.Optim.SGD(model.Parameters(), lr: 0.1).ZeroGrad();
+            (model.Forward(x) * u).Sum().Backward();
+            var again = Gradients();
+            for (int p = 0; p < once.Length; p++)
+            {
+                Assert.Contains(once[p], v => v != 0);
+                for (int i = 0; i < once[p].Length; i++)
+                {
+                    Assert.Equal(once[p][i], again[p][i], 1e-5f * (1 + Math.Abs(once[p][i])));
+                    Assert.Equal(2 * once[p][i], twice[p][i], 1e-4f * (1 + Math.Abs(once[p][i])));
+                }
+            }
+        }
+        finally { Threads.Count = saved; }
+    }
+
+    [Fact]
+    public void LinearBiasGradientIsTheColumnSumAtAnyThreadCount()
+    {
+        float[] Run(int threads)
+        {
+            int saved = Threads.Count;
+            Threads.Count = threads;
+            try
+            {
+                var w = Tensor.RandN([257, 33], new Generator(1));
+                var b = Tensor.RandN([257], new Generator(2));
+                b.RequiresGrad = true;
+                (Functional.Linear(Tensor.RandN([131, 33], new Generator(3)), w, b) * Tensor.RandN([131, 257], new Generator(4))).Sum().Backward();
+                return b.Grad!.Span.ToArray();
+            }
+            finally { Threads.Count = saved; }
+        }
+        var one = Run(1);
+        var u = Tensor.RandN([131, 257], new Generator(4)).Span.ToArray();
+        for (int j = 0; j < 257; j++)
+        {
+            double sum = 0;
+            for (int i = 0; i < 131; i++) sum += u[i * 257 + j];
+            Assert.Equal(sum, one[j], 1e-4);
+        }
+        Assert.Equal(one, Run(2));
+        Assert.Equal(one, Run(3));
+    }
 }
