@@ -1,14 +1,16 @@
 #!/usr/bin/python3
 """Training and inference, side by side: the bench models in PyTorch and `occam bench mlp|cnn`.
 
-Usage: bench/compare_models.sh [--threads 2 1] [--rounds 3] [--samples 60000]   (builds Occam once, then calls this)
+Usage: bench/compare_models.sh [--threads 2 1] [--rounds 3] [--samples 60000] [--models mlp cnn]   (builds Occam once, then calls this)
        /usr/bin/python3 bench/peer_models.py --model mlp --threads 2              (one PyTorch run, JSON last line)
 
 Same protocol on both sides: batch 128 of synthetic 1×28×28 inputs U(0, 1) with fixed random labels, batches
 built before timing; train mode, AdamW(lr 1e-3, weight decay 0.01), CrossEntropyLoss(label_smoothing 0.1);
 50 untimed warm-up steps, then one timed epoch of samples // 128 full batches (drop_last), then eval-mode
-inference under no_grad over the same batches. Every timing is its own process; the two sides alternate
---rounds times per thread count and the best of each side is kept (the machine is shared).
+inference under no_grad over the same batches. Every timing is its own process; each round times every model at
+every thread count on both sides, --rounds times, and the best of each is kept (the machine is shared: a slow
+stretch then hits both sides and both thread counts alike). PyTorch runs at the given thread count in OpenMP and
+OpenBLAS both (bench/torch_threads.py).
 """
 import argparse, json, shlex, subprocess, sys, time
 from torch_threads import set_threads  # before torch: see there
@@ -76,26 +78,28 @@ def last_json(args):
 
 def compare(args):
     peer = [sys.executable, __file__]
-    rows = []
-    for threads in args.threads:
-        for name in ["mlp", "cnn"]:
-            best_ours, best_theirs = None, None
-            for _ in range(args.rounds):  # alternate so background load hits both sides alike
+    best = {}  # (name, threads) -> (ours, theirs), best of the rounds per key
+    # Rounds outermost: every (model, threads, side) gets one timing per round, so a slow stretch of the shared
+    # machine hits both sides and both thread counts alike (the 1 -> 2 thread ratios compare the same periods).
+    for _ in range(args.rounds):
+        for threads in args.threads:
+            for name in args.models:
                 common = ["--threads", str(threads), "--samples", str(args.samples), "--warmup", str(args.warmup)]
                 theirs = last_json(peer + ["--model", name] + common)
                 ours = last_json(shlex.split(args.occam) + ["bench", name] + common)
                 print(f"  {name} T={threads}: occam {ours['samples_per_s']:.0f} / {ours['inference_samples_per_s']:.0f}, "
                       f"torch {theirs['samples_per_s']:.0f} / {theirs['inference_samples_per_s']:.0f} samples/s (train / infer), "
                       f"{ours['alloc_bytes_per_step']} B/step, gen2 {ours['gen2_collections']}", file=sys.stderr, flush=True)
-                if best_theirs is None:
-                    best_ours, best_theirs = dict(ours), dict(theirs)
-                else:
-                    for key in ["samples_per_s", "inference_samples_per_s"]:
-                        best_ours[key] = max(best_ours[key], ours[key])
-                        best_theirs[key] = max(best_theirs[key], theirs[key])
-                    best_ours["alloc_bytes_per_step"] = max(best_ours["alloc_bytes_per_step"], ours["alloc_bytes_per_step"])
-                    best_ours["gen2_collections"] = max(best_ours["gen2_collections"], ours["gen2_collections"])
-            rows.append((name, threads, best_ours, best_theirs))
+                if (name, threads) not in best:
+                    best[name, threads] = (dict(ours), dict(theirs))
+                    continue
+                best_ours, best_theirs = best[name, threads]
+                for key in ["samples_per_s", "inference_samples_per_s"]:
+                    best_ours[key] = max(best_ours[key], ours[key])
+                    best_theirs[key] = max(best_theirs[key], theirs[key])
+                best_ours["alloc_bytes_per_step"] = max(best_ours["alloc_bytes_per_step"], ours["alloc_bytes_per_step"])
+                best_ours["gen2_collections"] = max(best_ours["gen2_collections"], ours["gen2_collections"])
+    rows = [(name, threads, *best[name, threads]) for threads in args.threads for name in args.models]
     print(f"\nbest of {args.rounds} alternating runs per side, {args.samples // BATCH} steps of {BATCH}\n")
     print("| model | threads | Occam train samples/s | PyTorch train samples/s | train ratio | Occam infer samples/s | PyTorch infer samples/s | infer ratio | Occam alloc B/step | Occam gen-2 |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -103,7 +107,7 @@ def compare(args):
         print(f"| {name} | {threads} | {o['samples_per_s']:.0f} | {t['samples_per_s']:.0f} | {o['samples_per_s'] / t['samples_per_s']:.2f} | "
               f"{o['inference_samples_per_s']:.0f} | {t['inference_samples_per_s']:.0f} | {o['inference_samples_per_s'] / t['inference_samples_per_s']:.2f} | "
               f"{o['alloc_bytes_per_step']} | {o['gen2_collections']} |")
-    for name in ["mlp", "cnn"]:
+    for name in args.models:
         by_threads = {threads: o for n, threads, o, _ in rows if n == name}
         if 1 in by_threads and 2 in by_threads:
             print(f"\n{name}: Occam training 1 → 2 threads: {by_threads[2]['samples_per_s'] / by_threads[1]['samples_per_s']:.2f}×", end="")
@@ -118,6 +122,7 @@ def main():
     parser.add_argument("--samples", type=int, default=60000)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=1, help="best of this many alternating timings per side")
+    parser.add_argument("--models", nargs="+", choices=["mlp", "cnn"], default=["mlp", "cnn"], help="models to compare (compare mode)")
     parser.add_argument("--occam", help="command that runs the occam CLI (compare mode)")
     args = parser.parse_args()
     if args.model:
