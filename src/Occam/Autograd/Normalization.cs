@@ -36,6 +36,8 @@ public static partial class Functional
             throw new ArgumentException($"{op}: Expected more than 1 value per channel when training, got input size {Shape.Format(input.ShapeRef)}");
         if (!training && (runningMean == null || runningVar == null))
             throw new ArgumentException($"{op}: running_mean and running_var are required when not training");
+        if (dropout.P > 0 && !(relu && dropout.P < 1))
+            throw new ArgumentException($"{op}: fused dropout needs the ReLU and 0 < p < 1, got p = {dropout.P}");
         string name = !relu ? "BatchNorm" : dropout.P > 0 ? "BatchNorm+Relu+Dropout" : "BatchNorm+Relu";
         if (inner == 1 && n > 0 && c > 0) return BatchNormColumns(input, n, c, runningMean, runningVar, weight, bias, training, momentum, eps, name, relu, dropout);
 
@@ -47,8 +49,6 @@ public static partial class Functional
             var rstd = scratch.AsSpan(c, c);
             if (training)
             {
-                if (count <= 1)
-                    throw new ArgumentException($"{op}: Expected more than 1 value per channel when training, got input size {Shape.Format(input.ShapeRef)}");
                 var variance = scratch.AsSpan(2 * c, c);
                 ChannelMomentsParallel(input.Data, n, c, inner, scratch, 0, 2 * c);
                 for (int k = 0; k < c; k++) rstd[k] = (float)(1.0 / Math.Sqrt(variance[k] + (double)eps));
@@ -56,10 +56,8 @@ public static partial class Functional
             }
             else
             {
-                if (runningMean == null || runningVar == null)
-                    throw new ArgumentException($"{op}: running_mean and running_var are required when not training");
-                runningMean.Span.CopyTo(mean);
-                var rv = runningVar.Span;
+                runningMean!.Span.CopyTo(mean);
+                var rv = runningVar!.Span;
                 for (int k = 0; k < c; k++) rstd[k] = (float)(1.0 / Math.Sqrt(rv[k] + (double)eps));
             }
             return ChannelNormalize(input, n, c, inner, mean, rstd, 0, weight, bias, centered: training, name, relu, dropout);
@@ -78,8 +76,6 @@ public static partial class Functional
     static unsafe Tensor BatchNormColumns(Tensor input, int n, int c, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
         bool training, float momentum, float eps, string op, bool relu, DropoutStream dropout)
     {
-        if (dropout.P > 0 && !(relu && dropout.P < 1))
-            throw new ArgumentException($"{op}: fused dropout needs the ReLU and 0 < p < 1, got p = {dropout.P}");
         int tasks = (long)n * c >= 16384 ? Gemm.ColumnTasks(c) : 1;
         // What backward reads, in one pooled buffer that returns with the graph: mean | rstd | γ (1 when absent).
         var saved = BufferPool.Rent(3 * c);
@@ -320,8 +316,6 @@ public static partial class Functional
     static Tensor ChannelNormalize(Tensor input, int n, int c, int inner, ReadOnlySpan<float> meanIn, ReadOnlySpan<float> rstdIn, int channelsPerStat,
         Tensor? weight, Tensor? bias, bool centered, string op, bool relu = false, DropoutStream dropout = default)
     {
-        if (dropout.P > 0 && !(relu && dropout.P < 1))
-            throw new ArgumentException($"{op}: fused dropout needs the ReLU and 0 < p < 1, got p = {dropout.P}");
         bool perSample = channelsPerStat > 0;
         int coefficients = perSample ? n * c : c;
         int stats = meanIn.Length;

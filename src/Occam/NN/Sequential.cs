@@ -22,9 +22,9 @@ public sealed class Sequential : Module
     public Module this[int index] => _layers[index];
 
     /// <summary>Runs the layers in order; a batch norm directly followed by a ReLU, and by a dropout in training, runs
-    /// as one fused op (same result, one pass over the activations instead of two or three, forward and backward). In inference a linear layer
-    /// followed by a batch norm in evaluation mode and/or a ReLU is one product, the rest applied as it is written
-    /// (equal to the unfused layers up to float rounding). Under <see cref="Autograd.NoGrad"/>
+    /// as one fused op (same result, one pass over the activations instead of two or three, forward and backward).
+    /// In inference a linear layer followed by a batch norm in evaluation mode and/or a ReLU is one product, the rest
+    /// applied as it is written (equal to the unfused layers up to float rounding). Under <see cref="Autograd.NoGrad"/>
     /// (inference) each intermediate output that the engine rented from its pool goes back to the pool once the next
     /// layer has consumed it, so inference allocates almost nothing; only the final output (and the caller's input)
     /// stay alive.</summary>
