@@ -68,10 +68,11 @@ public static class RandomKernels
     }
 
     /// <summary>The dropout multipliers (scale where kept, else 0; <paramref name="threshold"/> = p, <paramref name="keep"/> =
-    /// 1/(1 − p)) of elements [index, index + 16) of the stream keyed by <paramref name="key"/>: what <see cref="Draw"/> makes.</summary>
+    /// 1/(1 − p)) of elements [index, index + 16) of the stream keyed by <paramref name="key"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> DropoutMask16(ulong key, long index, Vector512<float> threshold, Vector512<float> keep)
     {
+        // counters of lanes 0-7 and 8-15: key + (index + 1 + lane)·γ
         var lo = Vector512.Create(key + (ulong)index * Gamma) + Vector512.Create(Gamma, unchecked(2 * Gamma), unchecked(3 * Gamma), unchecked(4 * Gamma), unchecked(5 * Gamma), unchecked(6 * Gamma), unchecked(7 * Gamma), unchecked(8 * Gamma));
         var hi = lo + Vector512.Create(unchecked(8 * Gamma));
         var bits = Vector512.Narrow(Vector512.ShiftRightLogical(Mix(lo), 40), Vector512.ShiftRightLogical(Mix(hi), 40));
@@ -86,19 +87,10 @@ public static class RandomKernels
         long i = start;
         if (Vector512.IsHardwareAccelerated)
         {
-            var threshold = Vector512.Create(p);
-            var keep = Vector512.Create(scale);
-            var unit = Vector512.Create(1.0f / (1 << 24));
-            var step = Vector512.Create(unchecked(16 * Gamma));
-            // counters of lanes 0-7 and 8-15: key + (i + 1 + lane)·γ
-            var lanes = Vector512.Create(1UL, 2, 3, 4, 5, 6, 7, 8) * Vector512.Create(Gamma);
-            var lo = Vector512.Create(key + (ulong)i * Gamma) + lanes;
-            var hi = lo + Vector512.Create(unchecked(8 * Gamma));
-            for (; i + 16 <= end; i += 16, lo += step, hi += step)
+            var (threshold, keep) = (Vector512.Create(p), Vector512.Create(scale));
+            for (; i + 16 <= end; i += 16)
             {
-                var bits = Vector512.Narrow(Vector512.ShiftRightLogical(Mix(lo), 40), Vector512.ShiftRightLogical(Mix(hi), 40));
-                var u = Vector512.ConvertToSingle(bits.AsInt32()) * unit;
-                var m = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(u, threshold), keep, Vector512<float>.Zero);
+                var m = DropoutMask16(key, i, threshold, keep);
                 if (mask != null) m.Store(mask + i);
                 (Vector512.Load(x + i) * m).Store(y + i);
             }

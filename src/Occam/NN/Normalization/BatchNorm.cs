@@ -69,12 +69,13 @@ public abstract class BatchNormBase : RunningNormBase
     {
         if (IsTraining || RunningMean == null || RunningVar == null) return false;
         ReadOnlySpan<float> mean = RunningMean.Span, variance = RunningVar.Span;
+        ReadOnlySpan<float> gamma = Weight == null ? default : Weight.Span, beta = Bias == null ? default : Bias.Span;
         for (int c = 0; c < NumFeatures; c++)
         {
             float rstd = (float)(1.0 / Math.Sqrt(variance[c] + (double)Eps));
-            float s = Weight == null ? rstd : rstd * Weight.Span[c];
+            float s = gamma.IsEmpty ? rstd : rstd * gamma[c];
             scale[c] = s;
-            shift[c] = (Bias == null ? 0f : Bias.Span[c]) - mean[c] * s;
+            shift[c] = (beta.IsEmpty ? 0f : beta[c]) - mean[c] * s;
         }
         return true;
     }
