@@ -6,6 +6,7 @@ using Occam.Losses;
 using Occam.NN;
 using Occam.Optim;
 using Occam.Studies;
+using Occam.Training;
 
 namespace Occam.Cli.Commands;
 
@@ -132,7 +133,8 @@ internal static class BenchCommand
         var profile = new Option<bool>("--profile") { Description = "Also print a per-op time breakdown of the training steps (slows them down)." };
         var command = new Command(name,
             $"Times one epoch of full training steps of Architectures.Bench{(name == "mlp" ? "Mlp" : "Cnn")} (batch 128, AdamW lr 1e-3 wd 0.01, " +
-            "cross-entropy with label smoothing 0.1, synthetic inputs) after a warm-up, then eval-mode inference over the same samples. " +
+            "cross-entropy with label smoothing 0.1, synthetic inputs) after a warm-up, then eval-mode inference over the same samples " +
+            "(Predict, which runs whole batches side by side at 2+ threads; a plain one-batch-at-a-time loop is printed beside it). " +
             $"Example: occam bench {name} --threads 2");
         command.Options.Add(threads);
         command.Options.Add(samples);
@@ -229,20 +231,27 @@ internal static class BenchCommand
                 Console.WriteLine($"  {op,-38} {seconds / profiled * 1e3,8:0.000} ms  {seconds / profiled / perStep * 100,5:0.0} %  {calls / profiled,3} calls  {bytes / profiled,8} B");
         }
 
+        // Inference as a user runs it, Predict over the epoch's batches (batches side by side at 2+ threads), then one
+        // batch at a time in a plain eval-mode loop (each kernel split across the threads) for comparison.
+        var epoch = Enumerable.Range(0, steps).Select(s => inputs[s % distinct]).ToArray();
+        model.Predict(epoch.AsSpan(0, Math.Min(10, steps)).ToArray());
+        watch.Restart();
+        model.Predict(epoch);
+        double inferSeconds = watch.Elapsed.TotalSeconds;
         model.Eval();
-        double inferSeconds;
+        double loopSeconds;
         using (Autograd.NoGrad())
         {
-            for (int s = 0; s < Math.Min(10, steps); s++) model.Forward(inputs[s % distinct]);
+            for (int s = 0; s < Math.Min(10, steps); s++) model.Forward(epoch[s]);
             watch.Restart();
-            for (int s = 0; s < steps; s++) model.Forward(inputs[s % distinct]);
-            inferSeconds = watch.Elapsed.TotalSeconds;
+            for (int s = 0; s < steps; s++) model.Forward(epoch[s]);
+            loopSeconds = watch.Elapsed.TotalSeconds;
         }
 
-        double trainRate = steps * BatchSize / trainSeconds, inferRate = steps * BatchSize / inferSeconds;
+        double trainRate = steps * BatchSize / trainSeconds, inferRate = steps * BatchSize / inferSeconds, loopRate = steps * BatchSize / loopSeconds;
         Console.WriteLine($"bench {name} threads={threads}: {steps} steps of {BatchSize}, training {trainRate:0} samples/s " +
-                          $"({trainSeconds / steps * 1e3:0.00} ms/step, last loss {lastLoss:0.0000}), inference {inferRate:0} samples/s, " +
-                          $"{allocPerStep} B allocated per step, {gen2Count} gen-2 collections");
+                          $"({trainSeconds / steps * 1e3:0.00} ms/step, last loss {lastLoss:0.0000}), inference {inferRate:0} samples/s " +
+                          $"(Predict; {loopRate:0} one batch at a time), {allocPerStep} B allocated per step, {gen2Count} gen-2 collections");
         Console.WriteLine(Json(("bench", name), ("threads", threads), ("samples_per_s", Math.Round(trainRate, 1)),
             ("inference_samples_per_s", Math.Round(inferRate, 1)), ("alloc_bytes_per_step", allocPerStep), ("gen2_collections", gen2Count)));
         return 0;

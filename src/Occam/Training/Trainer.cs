@@ -150,20 +150,16 @@ public sealed class Trainer : ITrainingContext
     public Dictionary<string, double> Evaluate(IEnumerable<Batch> data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        bool wasTraining = Model.IsTraining;
-        Model.Eval();
         var totals = new Accumulator(TopK);
-        using (Autograd.NoGrad())
+        double penalty;
+        using (Autograd.NoGrad()) penalty = Regularizers.Regularization.Penalty(Model).Item();
+        // The forwards run as Inference.Predict runs them (batches side by side); the loss and the metrics are taken
+        // here, in batch order.
+        Inference.ForEach(Model, data, batch => batch.Inputs, (batch, output) =>
         {
-            double penalty = Regularizers.Regularization.Penalty(Model).Item();
-            foreach (var batch in data)
-            {
-                var output = Model.Forward(batch.Inputs);
-                float loss = Loss.Forward(output, batch.Targets).Item();
-                totals.Add(output, batch.Targets, loss, loss + penalty);
-            }
-        }
-        Model.Train(wasTraining);
+            float loss = Loss.Forward(output, batch.Targets).Item();
+            totals.Add(output, batch.Targets, loss, loss + penalty);
+        });
         return totals.Logs();
     }
 

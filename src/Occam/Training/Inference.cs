@@ -1,0 +1,100 @@
+using Occam.NN;
+
+namespace Occam.Training;
+
+/// <summary>
+/// Predictions, as Keras's <c>model.predict</c>: a model's outputs in evaluation mode, without gradients, batch by
+/// batch; the model's modes are restored afterwards. With more than one engine thread (<see cref="Threads.Count"/>)
+/// and a model built from Occam's own layers, whole batches run side by side, one per thread, with every kernel of a
+/// batch on that thread: each core keeps to its own data and no kernel waits for the other core to finish its share
+/// (the benchmark MLP at 2 threads: 1.83× its 1-thread rate, against 1.63× one batch at a time with each product split
+/// across the cores). A model with a module of another assembly runs one batch at a time, since its forward may not
+/// be safe to run concurrently. Either way each output equals that of <c>model.Forward</c> on its batch.
+/// </summary>
+public static class Inference
+{
+    /// <summary>Outputs for <paramref name="inputs"/> (first dimension = samples), computed in batches of
+    /// <paramref name="batchSize"/> samples and concatenated: [samples, ...].</summary>
+    public static Tensor Predict(this Module model, Tensor inputs, int batchSize = 128)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (batchSize < 1) throw new ArgumentException($"Predict: batchSize must be at least 1, got {batchSize}");
+        if (inputs.Rank == 0 || inputs.Dim(0) == 0)
+            throw new ArgumentException($"Predict: inputs need a first (sample) dimension of at least 1, got shape {Shape.Format(inputs.ShapeRef)}");
+        int samples = inputs.Dim(0), row = inputs.Size / samples;
+        var batches = new List<Tensor>((samples + batchSize - 1) / batchSize);
+        for (int start = 0; start < samples; start += batchSize)
+        {
+            int count = Math.Min(batchSize, samples - start);
+            var batch = inputs.Span.Slice(start * row, count * row).ToArray();
+            batches.Add(Tensor.FromArray(batch, [count, .. inputs.ShapeRef[1..]]));
+        }
+        var outputs = Predict(model, batches);
+        return outputs.Length == 1 ? outputs[0] : Tensor.Cat(outputs);
+    }
+
+    /// <summary>The output for each of <paramref name="batches"/>, in order.</summary>
+    public static Tensor[] Predict(this Module model, IEnumerable<Tensor> batches)
+    {
+        ArgumentNullException.ThrowIfNull(batches);
+        var outputs = new List<Tensor>();
+        ForEach(model, batches, x => x, (_, y) => outputs.Add(y));
+        return [.. outputs];
+    }
+
+    /// <summary>
+    /// Runs <paramref name="model"/> in evaluation mode without gradients on input(item) for each of
+    /// <paramref name="items"/> and hands consume the item and its output on the calling thread, in order, still in
+    /// evaluation mode and without gradients. Up to
+    /// <see cref="Threads.Count"/> items are taken at a time and their forwards run side by side when
+    /// <see cref="SideBySide"/> allows it.
+    /// </summary>
+    internal static void ForEach<T>(Module model, IEnumerable<T> items, Func<T, Tensor> input, Action<T, Tensor> consume)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(items);
+        var modes = model.NamedModules().Select(m => (m.Module, m.Module.IsTraining)).ToList();
+        model.Eval();
+        try
+        {
+            using var scope = Autograd.NoGrad();
+            int width = SideBySide(model) ? Threads.Count : 1;
+            var group = new List<T>(width);
+            var outputs = new Tensor[width];
+            foreach (var item in items)
+            {
+                group.Add(item);
+                if (group.Count == width) Flush(model, group, outputs, input, consume);
+            }
+            Flush(model, group, outputs, input, consume);
+        }
+        finally
+        {
+            foreach (var (module, training) in modes) module.SetModeOnly(training);
+        }
+    }
+
+    static void Flush<T>(Module model, List<T> group, Tensor[] outputs, Func<T, Tensor> input, Action<T, Tensor> consume)
+    {
+        if (group.Count == 1) outputs[0] = model.Forward(input(group[0])); // alone: its kernels may use every thread
+        else if (group.Count > 1)
+            Threads.For(group.Count, i =>
+            {
+                // A worker thread is outside the caller's NoGrad scope (the scope is per thread).
+                using var scope = Autograd.NoGrad();
+                outputs[i] = model.Forward(input(group[i]));
+            });
+        for (int i = 0; i < group.Count; i++)
+        {
+            consume(group[i], outputs[i]);
+            outputs[i] = null!;
+        }
+        group.Clear();
+    }
+
+    /// <summary>Whether batches may run concurrently: every module of the tree is one of Occam's own, whose
+    /// evaluation-mode forward changes no state.</summary>
+    static bool SideBySide(Module model) =>
+        Threads.Count > 1 && model.NamedModules().All(m => m.Module.GetType().Assembly == typeof(Module).Assembly);
+}
