@@ -75,9 +75,10 @@ public static partial class Functional
         int rows = input.Size / inF;
         var y = Tensor.Empty([.. input.ShapeRef[..^1], outF]);
         var ys = y.Span;
+        bool tracks = input.Tracks || weight.Tracks || (bias?.Tracks ?? false);
         Gemm.Sgemm(false, true, rows, outF, inF, input.Span, inF, weight.Span, inF, ys, outF, accumulate: false,
-            new GemmEpilogue(default, bias == null ? default : bias.Span));
-        if (!input.Tracks && !weight.Tracks && !(bias?.Tracks ?? false)) return y;
+            new GemmEpilogue(default, bias == null ? default : bias.Span), tracks ? null : PackedWeights.ForLinear(weight));
+        if (!tracks) return y;
         Tensor[] inputs = bias == null ? [input, weight] : [input, weight, bias];
         return Tensor.Record(y, "Linear", g =>
         {
@@ -124,7 +125,7 @@ public static partial class Functional
             int rows = input.Size / inF;
             var y = Tensor.Empty([.. input.ShapeRef[..^1], outF]);
             Gemm.Sgemm(false, true, rows, outF, inF, input.Span, inF, weight.Span, inF, y.Span, outF, accumulate: false,
-                new GemmEpilogue(scale, t, relu));
+                new GemmEpilogue(scale, t, relu), PackedWeights.ForLinear(weight));
             return y;
         }
         finally

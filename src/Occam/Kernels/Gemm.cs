@@ -59,7 +59,15 @@ public static unsafe class Gemm
     /// <param name="ldc">row stride of C</param>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
-        Span<float> c, int ldc, bool accumulate, GemmEpilogue epilogue = default)
+        Span<float> c, int ldc, bool accumulate, GemmEpilogue epilogue = default) =>
+        Sgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, epilogue, null);
+
+    /// <summary><see cref="Sgemm(bool, bool, int, int, int, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, Span{float}, int, bool, GemmEpilogue)"/>
+    /// with op(B) already packed by <see cref="Pack"/> (from the same b): the blocked path reads its panels instead of
+    /// packing B again; the result is the same.</summary>
+    internal static void Sgemm(bool transA, bool transB, int m, int n, int k,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
+        Span<float> c, int ldc, bool accumulate, GemmEpilogue epilogue, PackedB? packedB)
     {
         if (m < 0 || n < 0 || k < 0)
             throw new ArgumentException($"Sgemm: sizes must be non-negative, got m={m}, n={n}, k={k}");
@@ -86,6 +94,12 @@ public static unsafe class Gemm
             }
             var blocking = _blocking;
             var job = new Job(blocking, transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, output);
+            if (packedB != null)
+            {
+                if (packedB.N != n || packedB.K != k || packedB.Blocking != blocking)
+                    throw new ArgumentException($"Sgemm: B was packed as {packedB.K}×{packedB.N} for another blocking, the product needs {k}×{n}");
+                job.Prepacked = packedB.Data;
+            }
             int threads = (int)Math.Clamp(product / ProductPerThread, 1, Threads.Count);
             if (threads == 1)
             {
@@ -150,6 +164,9 @@ public static unsafe class Gemm
         public bool SplitN;
         public int Tasks;
 
+        /// <summary>op(B) packed ahead (<see cref="PackedB"/>), or null to pack it here.</summary>
+        public float* Prepacked;
+
         public readonly void Invoke(int t)
         {
             if (SplitN)
@@ -176,7 +193,7 @@ public static unsafe class Gemm
         }
 
         /// <summary>Packs k block [pc, pc+kc) × columns [j, j+cols) of op(B) as nr-wide panels at dst.</summary>
-        readonly void PackB(int j, int cols, int pc, int kc, float* dst)
+        public readonly void PackB(int j, int cols, int pc, int kc, float* dst)
         {
             int nr = blocking.Nr;
             for (int q = 0; q < cols; q += nr, dst += (nint)nr * kc)
@@ -188,9 +205,7 @@ public static unsafe class Gemm
         public readonly void Compute(int i0, int i1, int j0, int j1)
         {
             int mr = blocking.Mr, nr = blocking.Nr;
-            // Equal k blocks (rounded to 8 for the transposing pack) so no block is a thin remainder.
-            int kBlocks = (k + blocking.Kc - 1) / blocking.Kc;
-            int kb = ((k + kBlocks - 1) / kBlocks + 7) & ~7;
+            int kb = KBlock(blocking, k), nPadded = (n + nr - 1) / nr * nr;
             var buffers = PackBuffers.Get(blocking);
             float* tile = buffers.Tile;
 
@@ -200,8 +215,9 @@ public static unsafe class Gemm
                 for (int pc = 0; pc < k; pc += kb)
                 {
                     int kc = Math.Min(kb, k - pc);
-                    float* packedB = buffers.B;
-                    PackB(jc, nb, pc, kc, packedB);
+                    float* packedB;
+                    if (Prepacked != null) packedB = Prepacked + (nint)pc * nPadded + (nint)jc * kc; // see PackedB
+                    else PackB(jc, nb, pc, kc, packedB = buffers.B);
                     bool overwrite = pc == 0 && !accumulate, last = pc + kc == k;
                     for (int ic = i0; ic < i1; ic += blocking.Mc)
                     {
@@ -251,6 +267,56 @@ public static unsafe class Gemm
                 default: GemmMicroKernels.Kernel4x4(kc, aPanel, bPanel, cTile, ldc, overwrite); break;
             }
         }
+    }
+
+    /// <summary>The k block width for a product of inner size k: equal blocks (rounded up to 8 for the transposing
+    /// pack) of at most about kc, so no block is a thin remainder.</summary>
+    static int KBlock(Blocking blocking, int k)
+    {
+        int kBlocks = (k + blocking.Kc - 1) / blocking.Kc;
+        return ((k + kBlocks - 1) / kBlocks + 7) & ~7;
+    }
+
+    /// <summary>Packs op(B) [k×n] (B stored [n×k] when transB) once, for products that use the same B many times.</summary>
+    internal static PackedB Pack(bool transB, int n, int k, ReadOnlySpan<float> b, int ldb)
+    {
+        if (n < 1 || k < 1) throw new ArgumentException($"Gemm.Pack: sizes must be positive, got n={n}, k={k}");
+        CheckOperand("B", b.Length, transB ? n : k, transB ? k : n, ldb, "ldb");
+        var blocking = _blocking;
+        var packed = new PackedB(blocking, n, k);
+        int kb = KBlock(blocking, k);
+        fixed (float* pb = b)
+        {
+            var job = new Job(blocking, false, transB, 0, n, k, null, 0, pb, ldb, null, 0, false, default);
+            for (int pc = 0; pc < k; pc += kb)
+                job.PackB(0, n, pc, Math.Min(kb, k - pc), packed.Data + (nint)pc * packed.NPadded);
+        }
+        return packed;
+    }
+
+    /// <summary>
+    /// op(B) [k×n] in the layout the blocked loops read, for every k block at once: block [pc, pc + kc) holds all
+    /// columns as nr-wide panels of kc×nr (zero-padded to <see cref="NPadded"/> columns) at element pc·NPadded, so
+    /// the panels of columns from j on in that block start at pc·NPadded + j·kc.
+    /// </summary>
+    internal sealed class PackedB
+    {
+        readonly float[] _storage;
+
+        public PackedB(Blocking blocking, int n, int k)
+        {
+            (Blocking, N, K) = (blocking, n, k);
+            NPadded = (n + blocking.Nr - 1) / blocking.Nr * blocking.Nr;
+            // Pinned, so Data stays valid; 64-byte aligned like the per-call buffers.
+            _storage = GC.AllocateUninitializedArray<float>(checked(NPadded * k + 16), pinned: true);
+            Data = (float*)(((nint)Unsafe.AsPointer(ref _storage[0]) + 63) & ~(nint)63);
+        }
+
+        public Blocking Blocking { get; }
+        public int N { get; }
+        public int K { get; }
+        public int NPadded { get; }
+        public float* Data { get; }
     }
 
     /// <summary>The epilogue as the kernels see it: pointers fixed for the call.</summary>
@@ -312,7 +378,7 @@ public static unsafe class Gemm
 }
 
 /// <summary>
-/// What <see cref="Gemm.Sgemm"/> does to each element of C as it writes it, while the tile is still in L1:
+/// What <see cref="Gemm.Sgemm(bool, bool, int, int, int, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, Span{float}, int, bool, GemmEpilogue)"/> does to each element of C as it writes it, while the tile is still in L1:
 /// c[i, j] = f(c[i, j]·scale[j] + shift[j]), f = ReLU or the identity; an empty scale or shift is skipped.
 /// A linear layer's bias (shift), and in inference a batch norm folded in (scale, shift) and its ReLU.
 /// </summary>

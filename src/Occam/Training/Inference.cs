@@ -8,8 +8,10 @@ namespace Occam.Training;
 /// and a model built from Occam's own layers, whole batches run side by side, one per thread, with every kernel of a
 /// batch on that thread: each core keeps to its own data and no kernel waits for the other core to finish its share
 /// (the benchmark MLP at 2 threads: 1.83× its 1-thread rate, against 1.63× one batch at a time with each product split
-/// across the cores). A model with a module of another assembly runs one batch at a time, since its forward may not
-/// be safe to run concurrently. Either way each output equals that of <c>model.Forward</c> on its batch.
+/// across the cores). The weights cannot change during the run, so each linear layer's is packed for the products
+/// once, not once per batch. A model with a module of another assembly runs one batch at a time and packs nothing,
+/// since its forward may not be safe to run concurrently or may change weights. Either way each output equals that of
+/// <c>model.Forward</c> on its batch.
 /// </summary>
 public static class Inference
 {
@@ -48,7 +50,7 @@ public static class Inference
     /// <paramref name="items"/> and hands consume the item and its output on the calling thread, in order, still in
     /// evaluation mode and without gradients. Up to
     /// <see cref="Threads.Count"/> items are taken at a time and their forwards run side by side when
-    /// <see cref="SideBySide"/> allows it.
+    /// <see cref="OwnModules"/> allows it.
     /// </summary>
     internal static void ForEach<T>(Module model, IEnumerable<T> items, Func<T, Tensor> input, Action<T, Tensor> consume)
     {
@@ -59,15 +61,18 @@ public static class Inference
         try
         {
             using var scope = Autograd.NoGrad();
-            int width = SideBySide(model) ? Threads.Count : 1;
+            bool own = OwnModules(model);
+            var weights = own ? new PackedWeights() : null;
+            using var packs = PackedWeights.Enter(weights);
+            int width = own ? Threads.Count : 1;
             var group = new List<T>(width);
             var outputs = new Tensor[width];
             foreach (var item in items)
             {
                 group.Add(item);
-                if (group.Count == width) Flush(model, group, outputs, input, consume);
+                if (group.Count == width) Flush(model, group, outputs, input, consume, weights);
             }
-            Flush(model, group, outputs, input, consume);
+            Flush(model, group, outputs, input, consume, weights);
         }
         finally
         {
@@ -75,14 +80,16 @@ public static class Inference
         }
     }
 
-    static void Flush<T>(Module model, List<T> group, Tensor[] outputs, Func<T, Tensor> input, Action<T, Tensor> consume)
+    static void Flush<T>(Module model, List<T> group, Tensor[] outputs, Func<T, Tensor> input, Action<T, Tensor> consume,
+        PackedWeights? weights)
     {
         if (group.Count == 1) outputs[0] = model.Forward(input(group[0])); // alone: its kernels may use every thread
         else if (group.Count > 1)
             Threads.For(group.Count, i =>
             {
-                // A worker thread is outside the caller's NoGrad scope (the scope is per thread).
+                // A worker thread is outside the caller's scopes (they are per thread).
                 using var scope = Autograd.NoGrad();
+                using var packs = PackedWeights.Enter(weights);
                 outputs[i] = model.Forward(input(group[i]));
             });
         for (int i = 0; i < group.Count; i++)
@@ -93,8 +100,7 @@ public static class Inference
         group.Clear();
     }
 
-    /// <summary>Whether batches may run concurrently: every module of the tree is one of Occam's own, whose
-    /// evaluation-mode forward changes no state.</summary>
-    static bool SideBySide(Module model) =>
-        Threads.Count > 1 && model.NamedModules().All(m => m.Module.GetType().Assembly == typeof(Module).Assembly);
+    /// <summary>Whether every module of the tree is one of Occam's own, whose evaluation-mode forward changes no state:
+    /// then batches may run concurrently, and the weights cannot change during the run, so they are packed once.</summary>
+    static bool OwnModules(Module model) => model.NamedModules().All(m => m.Module.GetType().Assembly == typeof(Module).Assembly);
 }

@@ -299,3 +299,67 @@ public class GemmEpilogueTests
         Assert.Contains(message, error.Message);
     }
 }
+
+/// <summary>op(B) packed once (<see cref="Gemm.Pack"/>) gives the products that pack it per call, bit for bit: on every
+/// micro-kernel, at 1 and 2 threads, both layouts of B, with k split into blocks, more columns than one column block,
+/// columns that do not fill the last panel, with an epilogue and with accumulate.</summary>
+[Collection(nameof(ThreadsCollection))]
+public class GemmPackedBTests
+{
+    static float[] Fill(Random random, int length) => [.. Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void PackedOnceEqualsPackedPerCall(bool transB)
+    {
+        var random = new Random(transB ? 2 : 3);
+        var savedKernel = Gemm.Kernel;
+        int savedThreads = Threads.Count;
+        try
+        {
+            foreach (var kernel in new[] { Gemm.KernelKind.Scalar, Gemm.KernelKind.Vector256, Gemm.KernelKind.Vector512 })
+            {
+                if (kernel == Gemm.KernelKind.Vector512 && !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) continue;
+                if (kernel == Gemm.KernelKind.Vector256 && !System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated) continue;
+                Gemm.Kernel = kernel;
+                foreach (var (m, n, k) in new[] { (37, 10, 256), (129, 257, 300), (9, 2100, 77), (128, 512, 784), (3, 5, 7) })
+                {
+                    int ldb = (transB ? k : n) + 2, lda = k + 1;
+                    float[] a = Fill(random, m * lda), b = Fill(random, (transB ? n : k) * ldb);
+                    float[] shift = Fill(random, n), start = Fill(random, m * n);
+                    var packed = Gemm.Pack(transB, n, k, b, ldb);
+                    foreach (int threads in new[] { 1, 2 })
+                    {
+                        Threads.Count = threads;
+                        foreach (bool accumulate in new[] { false, true })
+                        {
+                            var epilogue = accumulate ? default : new GemmEpilogue([], shift, relu: true);
+                            float[] expected = (float[])start.Clone(), actual = (float[])start.Clone();
+                            Gemm.Sgemm(false, transB, m, n, k, a, lda, b, ldb, expected, n, accumulate, epilogue);
+                            Gemm.Sgemm(false, transB, m, n, k, a, lda, b, ldb, actual, n, accumulate, epilogue, packed);
+                            Assert.Equal(expected, actual);
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Gemm.Kernel = savedKernel;
+            Threads.Count = savedThreads;
+        }
+    }
+
+    [Fact]
+    public void APackOfOtherSizesIsRejected()
+    {
+        var packed = Gemm.Pack(transB: true, 64, 80, new float[64 * 80], 80);
+        var e = Assert.Throws<ArgumentException>(() =>
+            Gemm.Sgemm(false, true, 64, 64, 81, new float[64 * 81], 81, new float[64 * 81], 81, new float[64 * 64], 64, false, default, packed));
+        Assert.Contains("B was packed as 80×64", e.Message);
+        Assert.Contains("needs 81×64", e.Message);
+        Assert.Contains("n=0", Assert.Throws<ArgumentException>(() => Gemm.Pack(false, 0, 3, [], 0)).Message);
+        Assert.Contains("ldb", Assert.Throws<ArgumentException>(() => Gemm.Pack(false, 4, 3, new float[12], 3)).Message);
+    }
+}

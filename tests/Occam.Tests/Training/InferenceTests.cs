@@ -174,4 +174,23 @@ public class InferenceTests
 
     [Fact]
     public void NoBatchesNoOutputs() => Assert.Empty(TrainedMlp().Predict([]));
+
+    [Fact]
+    public void PackedWeightsAreParametersPackedOncePerRun()
+    {
+        var weight = new Parameter(Tensor.RandU([12, 40], new Generator(2)));
+        Assert.Null(PackedWeights.ForLinear(weight));
+        var run = new PackedWeights();
+        using (PackedWeights.Enter(run))
+        {
+            var packed = PackedWeights.ForLinear(weight);
+            Assert.NotNull(packed);
+            Assert.Same(packed, PackedWeights.ForLinear(weight));
+            Assert.Equal((12, 40), (packed.N, packed.K));
+            Assert.Null(PackedWeights.ForLinear(Tensor.RandU([12, 40], new Generator(2)))); // not a parameter
+            using (PackedWeights.Enter(null)) Assert.Null(PackedWeights.ForLinear(weight));
+            Assert.Same(packed, PackedWeights.ForLinear(weight));
+        }
+        Assert.Null(PackedWeights.ForLinear(weight));
+    }
 }
