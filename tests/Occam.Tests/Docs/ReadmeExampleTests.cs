@@ -29,8 +29,13 @@ public class ReadmeExampleTests
             [new EarlyStopping(patience: 3, restoreBestWeights: true)]);
         var history = trainer.Fit(new DataLoader(fit, 64, shuffle: true, generator: g), new DataLoader(validation, 256), epochs: 2);
         double accuracy = trainer.Evaluate(new DataLoader(test, 256))["accuracy"];
+        Tensor[] logits = model.Predict(new DataLoader(test, 256).Select(batch => batch.Inputs));
 
         Assert.Equal(2, history.Epochs.Count);
         Assert.True(accuracy > 0.75, $"test accuracy {accuracy}");
+        Assert.Equal((test.Count + 255) / 256, logits.Length);
+        var labels = new DataLoader(test, 256).Select(batch => batch.Targets).ToArray();
+        long correct = logits.Zip(labels, (l, y) => (long)Metrics.CorrectTopK(l, y)).Sum();
+        Assert.Equal(accuracy, correct / (double)test.Count, 12);
     }
 }
