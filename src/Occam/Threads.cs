@@ -53,6 +53,11 @@ public static unsafe class Threads
         }
     }
 
+    /// <summary>Threads a kernel called now can use: <see cref="Count"/>, or 1 inside a running job (whose nested
+    /// calls run inline). A kernel whose result does not depend on how it is split sizes its split by this, so a
+    /// job's kernel does not cut its work into shares that then run one after another on the same thread.</summary>
+    internal static int Available => t_busy ? 1 : _count;
+
     /// <summary>Runs body(0 .. tasks−1) spread over the pool; returns when all are done and rethrows the first exception.</summary>
     public static void For(int tasks, Action<int> body)
     {

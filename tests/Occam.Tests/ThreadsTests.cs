@@ -170,4 +170,14 @@ public class ThreadsTests
         Assert.Contains("Threads.Count", error.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => Threads.For(-1, _ => { }));
     }
+
+    [Fact]
+    public void InsideAJobOneThreadIsAvailable() => WithCount(2, () =>
+    {
+        Assert.Equal(2, Threads.Available);
+        var inside = new int[2];
+        Threads.For(2, i => inside[i] = Threads.Available);
+        Assert.Equal([1, 1], inside);
+        Assert.Equal(2, Threads.Available);
+    });
 }

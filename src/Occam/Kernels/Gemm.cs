@@ -100,7 +100,7 @@ public static unsafe class Gemm
                     throw new ArgumentException($"Sgemm: B was packed as {packedB.K}×{packedB.N} for another blocking, the product needs {k}×{n}");
                 job.Prepacked = packedB.Data;
             }
-            int threads = (int)Math.Clamp(product / ProductPerThread, 1, Threads.Count);
+            int threads = (int)Math.Clamp(product / ProductPerThread, 1, Threads.Available);
             if (threads == 1)
             {
                 job.Compute(0, m, 0, n);
@@ -125,7 +125,7 @@ public static unsafe class Gemm
     }
 
     /// <summary>How many tasks split n columns of C by <see cref="ColumnShare"/>: one per thread, at most one per panel.</summary>
-    internal static int ColumnTasks(int n) => Math.Clamp((n + _blocking.Nr - 1) / _blocking.Nr, 1, Threads.Count);
+    internal static int ColumnTasks(int n) => Math.Clamp((n + _blocking.Nr - 1) / _blocking.Nr, 1, Threads.Available);
 
     /// <summary>The columns [Start, End) of an n-column C that task t of tasks computes when a product splits C by
     /// columns: an element-wise pass over C split the same way (task t runs on thread t) reads what its core wrote.</summary>
