@@ -53,7 +53,16 @@ public class GemmTests
         return values;
     }
 
-    static void OnEveryKernel(Action body)
+    /// <summary>Runs body with <see cref="Threads.Count"/> = threads, then restores it.</summary>
+    internal static void WithThreads(int threads, Action body)
+    {
+        int saved = Threads.Count;
+        Threads.Count = threads;
+        try { body(); }
+        finally { Threads.Count = saved; }
+    }
+
+    internal static void OnEveryKernel(Action body)
     {
         var saved = Gemm.Kernel;
         try
@@ -242,18 +251,11 @@ public class GemmEpilogueTests
     public void AppliesToEveryElementOnce(bool transA, bool transB)
     {
         var random = new Random(23);
-        var savedKernel = Gemm.Kernel;
-        int savedThreads = Threads.Count;
-        try
+        GemmTests.OnEveryKernel(() =>
         {
-            foreach (var kernel in new[] { Gemm.KernelKind.Scalar, Gemm.KernelKind.Vector256, Gemm.KernelKind.Vector512 })
-            {
-                if (kernel == Gemm.KernelKind.Vector512 && !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) continue;
-                if (kernel == Gemm.KernelKind.Vector256 && !System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated) continue;
-                Gemm.Kernel = kernel;
-                foreach (int threads in new[] { 1, 2 })
+            foreach (int threads in new[] { 1, 2 })
+                GemmTests.WithThreads(threads, () =>
                 {
-                    Threads.Count = threads;
                     foreach (var (m, n, k) in new[] { (2, 3, 4), (37, 45, 19), (129, 257, 300), (8, 33, 600), (128, 10, 256) })
                     {
                         Check(transA, transB, m, n, k, scaled: true, shifted: true, relu: true, random);
@@ -261,14 +263,8 @@ public class GemmEpilogueTests
                         Check(transA, transB, m, n, k, scaled: true, shifted: false, relu: false, random);
                         Check(transA, transB, m, n, k, scaled: false, shifted: false, relu: true, random);
                     }
-                }
-            }
-        }
-        finally
-        {
-            Gemm.Kernel = savedKernel;
-            Threads.Count = savedThreads;
-        }
+                });
+        });
     }
 
     [Fact]
@@ -314,24 +310,17 @@ public class GemmPackedBTests
     public void PackedOnceEqualsPackedPerCall(bool transB)
     {
         var random = new Random(transB ? 2 : 3);
-        var savedKernel = Gemm.Kernel;
-        int savedThreads = Threads.Count;
-        try
+        GemmTests.OnEveryKernel(() =>
         {
-            foreach (var kernel in new[] { Gemm.KernelKind.Scalar, Gemm.KernelKind.Vector256, Gemm.KernelKind.Vector512 })
+            foreach (var (m, n, k) in new[] { (37, 10, 256), (129, 257, 300), (9, 2100, 77), (128, 512, 784), (3, 5, 7) })
             {
-                if (kernel == Gemm.KernelKind.Vector512 && !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) continue;
-                if (kernel == Gemm.KernelKind.Vector256 && !System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated) continue;
-                Gemm.Kernel = kernel;
-                foreach (var (m, n, k) in new[] { (37, 10, 256), (129, 257, 300), (9, 2100, 77), (128, 512, 784), (3, 5, 7) })
-                {
-                    int ldb = (transB ? k : n) + 2, lda = k + 1;
-                    float[] a = Fill(random, m * lda), b = Fill(random, (transB ? n : k) * ldb);
-                    float[] shift = Fill(random, n), start = Fill(random, m * n);
-                    var packed = Gemm.Pack(transB, n, k, b, ldb);
-                    foreach (int threads in new[] { 1, 2 })
+                int ldb = (transB ? k : n) + 2, lda = k + 1;
+                float[] a = Fill(random, m * lda), b = Fill(random, (transB ? n : k) * ldb);
+                float[] shift = Fill(random, n), start = Fill(random, m * n);
+                var packed = Gemm.Pack(transB, n, k, b, ldb);
+                foreach (int threads in new[] { 1, 2 })
+                    GemmTests.WithThreads(threads, () =>
                     {
-                        Threads.Count = threads;
                         foreach (bool accumulate in new[] { false, true })
                         {
                             var epilogue = accumulate ? default : new GemmEpilogue([], shift, relu: true);
@@ -340,15 +329,9 @@ public class GemmPackedBTests
                             Gemm.Sgemm(false, transB, m, n, k, a, lda, b, ldb, actual, n, accumulate, epilogue, packed);
                             Assert.Equal(expected, actual);
                         }
-                    }
-                }
+                    });
             }
-        }
-        finally
-        {
-            Gemm.Kernel = savedKernel;
-            Threads.Count = savedThreads;
-        }
+        });
     }
 
     [Fact]
