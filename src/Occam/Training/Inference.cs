@@ -41,7 +41,8 @@ public static class Inference
     {
         ArgumentNullException.ThrowIfNull(batches);
         var outputs = new List<Tensor>();
-        ForEach(model, batches, x => x, (_, y) => outputs.Add(y));
+        var checkedBatches = batches.Select((x, i) => x ?? throw new ArgumentException($"Predict: batch {i} is null"));
+        ForEach(model, checkedBatches, x => x, (_, y) => outputs.Add(y));
         return [.. outputs];
     }
 

@@ -169,6 +169,10 @@ public class InferenceTests
         Assert.Contains("batchSize must be at least 1, got 0", Assert.Throws<ArgumentException>(() => model.Predict(Tensor.RandU([4, 784], new Generator(1)), 0)).Message);
         Assert.Contains("Predict: inputs need a first (sample) dimension", Assert.Throws<ArgumentException>(() => model.Predict(Tensor.Scalar(1f))).Message);
         Assert.Throws<ArgumentNullException>(() => model.Predict((IEnumerable<Tensor>)null!));
+        var withNull = Batches(3, 8, 1);
+        withNull.Insert(2, null!);
+        Assert.Contains("Predict: batch 2 is null", Assert.Throws<ArgumentException>(() => model.Predict(withNull)).Message);
+        Assert.True(model.IsTraining);
         Assert.Throws<ArgumentNullException>(() => ((Module)null!).Predict(Tensor.RandU([4, 784], new Generator(1))));
     }
 
