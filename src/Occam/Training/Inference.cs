@@ -6,9 +6,8 @@ namespace Occam.Training;
 /// Predictions, as Keras's <c>model.predict</c>: a model's outputs in evaluation mode, without gradients, batch by
 /// batch; the model's modes are restored afterwards. With more than one engine thread (<see cref="Threads.Count"/>)
 /// and a model built from Occam's own layers, whole batches run side by side, one per thread, with every kernel of a
-/// batch on that thread: each core keeps to its own data and no kernel waits for the other core to finish its share
-/// (the benchmark MLP at 2 threads: 1.83× its 1-thread rate, against 1.63× one batch at a time with each product split
-/// across the cores). The weights cannot change during the run, so each linear layer's is packed for the products
+/// batch on that thread: each core keeps to its own data and no kernel waits for the other core to finish its share,
+/// which gets more from the second core than splitting each product of one batch (bench/RESULTS.md). The weights cannot change during the run, so each linear layer's is packed for the products
 /// once, not once per batch. A model with a module of another assembly runs one batch at a time and packs nothing,
 /// since its forward may not be safe to run concurrently or may change weights. Either way each output equals that of
 /// <c>model.Forward</c> on its batch.
