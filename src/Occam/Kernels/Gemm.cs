@@ -97,7 +97,7 @@ public static unsafe class Gemm
             if (packedB != null)
             {
                 if (packedB.N != n || packedB.K != k || packedB.Blocking != blocking)
-                    throw new ArgumentException($"Sgemm: B was packed as {packedB.K}×{packedB.N} for another blocking, the product needs {k}×{n}");
+                    throw new ArgumentException($"Sgemm: B was packed as {packedB.K}×{packedB.N} for the {packedB.Blocking.Kind} kernel, the product needs {k}×{n} on the {blocking.Kind} kernel");
                 job.Prepacked = packedB.Data;
             }
             int threads = (int)Math.Clamp(product / ProductPerThread, 1, Threads.Available);
