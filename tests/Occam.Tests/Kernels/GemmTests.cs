@@ -342,6 +342,15 @@ public class GemmPackedBTests
             Gemm.Sgemm(false, true, 64, 64, 81, new float[64 * 81], 81, new float[64 * 81], 81, new float[64 * 64], 64, false, default, packed));
         Assert.Contains("B was packed as 80×64", e.Message);
         Assert.Contains("needs 81×64", e.Message);
+        var saved = Gemm.Kernel;
+        try
+        {
+            Gemm.Kernel = saved == Gemm.KernelKind.Scalar ? Gemm.KernelKind.Vector256 : Gemm.KernelKind.Scalar;
+            e = Assert.Throws<ArgumentException>(() =>
+                Gemm.Sgemm(false, true, 64, 64, 80, new float[64 * 80], 80, new float[64 * 80], 80, new float[64 * 64], 64, false, default, packed));
+            Assert.Contains($"for the {saved} kernel", e.Message);
+        }
+        finally { Gemm.Kernel = saved; }
         Assert.Contains("n=0", Assert.Throws<ArgumentException>(() => Gemm.Pack(false, 0, 3, [], 0)).Message);
         Assert.Contains("ldb", Assert.Throws<ArgumentException>(() => Gemm.Pack(false, 4, 3, new float[12], 3)).Message);
     }
