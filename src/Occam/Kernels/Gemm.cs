@@ -93,6 +93,11 @@ public static unsafe class Gemm
                 return;
             }
             var blocking = _blocking;
+            if (!transA && transB && DotRows.Fits(blocking, m, n, k))
+            {
+                DotRows.Run(m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, output, (int)Math.Clamp(product / ProductPerThread, 1, Threads.Available));
+                return;
+            }
             var job = new Job(blocking, transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, output);
             if (packedB != null)
             {
@@ -269,6 +274,134 @@ public static unsafe class Gemm
         }
     }
 
+    /// <summary>
+    /// A·Bᵀ with A and B both stored k-contiguous (rows of A, rows of B) for shapes that would leave the 8×32 tile
+    /// mostly empty: C[i, j] is the dot product of row i of A and row j of B, computed 3×4 at a time with 16-lane
+    /// accumulators straight from the operands, no packing. A 3×3 convolution's weight gradient for one input
+    /// channel (9 × 32 outputs over 784 pixels per sample) and a 10-class output layer (128 × 10 over 256) run here.
+    /// Each element's sum is the same whatever the split, so results do not depend on the thread count.
+    /// </summary>
+    internal static class DotRows
+    {
+        const int Rows = 3, Cols = 4, Lanes = 16;
+
+        /// <summary>Whether this product is better as dot products: the tile would be less than 60 % full and k is
+        /// long enough for the 16-lane accumulators.</summary>
+        internal static bool Fits(Blocking blocking, int m, int n, int k)
+        {
+            if (blocking.Kind != KernelKind.Vector512 || k < 2 * Lanes) return false;
+            double fill = (double)m / ((m + blocking.Mr - 1) / blocking.Mr * blocking.Mr) * n / ((n + blocking.Nr - 1) / blocking.Nr * blocking.Nr);
+            return fill < 0.6;
+        }
+
+        internal static void Run(int m, int n, int k, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool accumulate,
+            Epilogue epilogue, int threads)
+        {
+            var job = new Job { A = a, B = b, C = c, Lda = lda, Ldb = ldb, Ldc = ldc, M = m, N = n, K = k, Accumulate = accumulate, Epilogue = epilogue };
+            job.Tasks = Math.Min(threads, (m + Rows - 1) / Rows);
+            if (job.Tasks <= 1) { job.Tasks = 1; job.Invoke(0); }
+            else Threads.For(job.Tasks, job);
+        }
+
+        struct Job : IParallelBody
+        {
+            public float* A, B, C;
+            public nint Lda, Ldb, Ldc;
+            public int M, N, K, Tasks;
+            public bool Accumulate;
+            public Epilogue Epilogue;
+
+            public readonly void Invoke(int t)
+            {
+                // whole blocks of Rows rows per task
+                var (i0, i1) = Share(t, Tasks, M, Rows);
+                int i = i0;
+                for (; i + Rows <= i1; i += Rows)
+                {
+                    int j = 0;
+                    for (; j + Cols <= N; j += Cols) Block3x4(i, j);
+                    for (; j < N; j++) Block3x1(i, j);
+                }
+                for (; i < i1; i++)
+                    for (int j = 0; j < N; j++) Single(i, j);
+                Epilogue.Apply(C + i0 * Ldc, Ldc, i1 - i0, N, 0);
+            }
+
+            readonly void Store(int i, int j, float dot)
+            {
+                float* at = C + i * Ldc + j;
+                *at = Accumulate ? *at + dot : dot;
+            }
+
+            /// <summary>The k elements past the last whole vector, added one by one after the vector sum.</summary>
+            readonly float Tail(float* x, float* y, int k0)
+            {
+                float sum = 0;
+                for (int p = k0; p < K; p++) sum = MathF.FusedMultiplyAdd(x[p], y[p], sum);
+                return sum;
+            }
+
+            readonly void Single(int i, int j)
+            {
+                float* x = A + i * Lda, y = B + j * Ldb;
+                var acc = Vector512<float>.Zero;
+                int p = 0;
+                for (; p + Lanes <= K; p += Lanes) acc = Vector512.FusedMultiplyAdd(Vector512.Load(x + p), Vector512.Load(y + p), acc);
+                Store(i, j, Vector512.Sum(acc) + Tail(x, y, p));
+            }
+
+            readonly void Block3x1(int i, int j)
+            {
+                float* x0 = A + i * Lda, x1 = x0 + Lda, x2 = x1 + Lda, y = B + j * Ldb;
+                Vector512<float> c0 = default, c1 = default, c2 = default;
+                int p = 0;
+                for (; p + Lanes <= K; p += Lanes)
+                {
+                    var b = Vector512.Load(y + p);
+                    c0 = Vector512.FusedMultiplyAdd(Vector512.Load(x0 + p), b, c0);
+                    c1 = Vector512.FusedMultiplyAdd(Vector512.Load(x1 + p), b, c1);
+                    c2 = Vector512.FusedMultiplyAdd(Vector512.Load(x2 + p), b, c2);
+                }
+                Store(i, j, Vector512.Sum(c0) + Tail(x0, y, p));
+                Store(i + 1, j, Vector512.Sum(c1) + Tail(x1, y, p));
+                Store(i + 2, j, Vector512.Sum(c2) + Tail(x2, y, p));
+            }
+
+            readonly void Block3x4(int i, int j)
+            {
+                float* x0 = A + i * Lda, x1 = x0 + Lda, x2 = x1 + Lda;
+                float* y0 = B + j * Ldb, y1 = y0 + Ldb, y2 = y1 + Ldb, y3 = y2 + Ldb;
+                Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
+                Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
+                Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
+                int p = 0;
+                for (; p + Lanes <= K; p += Lanes)
+                {
+                    var b0 = Vector512.Load(y0 + p);
+                    var b1 = Vector512.Load(y1 + p);
+                    var b2 = Vector512.Load(y2 + p);
+                    var b3 = Vector512.Load(y3 + p);
+                    var a0 = Vector512.Load(x0 + p);
+                    c00 = Vector512.FusedMultiplyAdd(a0, b0, c00); c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                    c02 = Vector512.FusedMultiplyAdd(a0, b2, c02); c03 = Vector512.FusedMultiplyAdd(a0, b3, c03);
+                    var a1 = Vector512.Load(x1 + p);
+                    c10 = Vector512.FusedMultiplyAdd(a1, b0, c10); c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                    c12 = Vector512.FusedMultiplyAdd(a1, b2, c12); c13 = Vector512.FusedMultiplyAdd(a1, b3, c13);
+                    var a2 = Vector512.Load(x2 + p);
+                    c20 = Vector512.FusedMultiplyAdd(a2, b0, c20); c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                    c22 = Vector512.FusedMultiplyAdd(a2, b2, c22); c23 = Vector512.FusedMultiplyAdd(a2, b3, c23);
+                }
+                // The same sums as Single: the vector's lanes, then the tail.
+                Store(i, j, Vector512.Sum(c00) + Tail(x0, y0, p)); Store(i, j + 1, Vector512.Sum(c01) + Tail(x0, y1, p));
+                Store(i, j + 2, Vector512.Sum(c02) + Tail(x0, y2, p)); Store(i, j + 3, Vector512.Sum(c03) + Tail(x0, y3, p));
+                Store(i + 1, j, Vector512.Sum(c10) + Tail(x1, y0, p)); Store(i + 1, j + 1, Vector512.Sum(c11) + Tail(x1, y1, p));
+                Store(i + 1, j + 2, Vector512.Sum(c12) + Tail(x1, y2, p)); Store(i + 1, j + 3, Vector512.Sum(c13) + Tail(x1, y3, p));
+                Store(i + 2, j, Vector512.Sum(c20) + Tail(x2, y0, p)); Store(i + 2, j + 1, Vector512.Sum(c21) + Tail(x2, y1, p));
+                Store(i + 2, j + 2, Vector512.Sum(c22) + Tail(x2, y2, p)); Store(i + 2, j + 3, Vector512.Sum(c23) + Tail(x2, y3, p));
+            }
+        }
+    }
+
     /// <summary>The k block width for a product of inner size k: equal blocks (rounded up to 8 for the transposing
     /// pack) of at most about kc, so no block is a thin remainder.</summary>
     static int KBlock(Blocking blocking, int k)
@@ -320,7 +453,7 @@ public static unsafe class Gemm
     }
 
     /// <summary>The epilogue as the kernels see it: pointers fixed for the call.</summary>
-    readonly struct Epilogue(float* scale, float* shift, bool relu, bool any)
+    internal readonly struct Epilogue(float* scale, float* shift, bool relu, bool any)
     {
         /// <summary>Rows × cols of C at c (row stride ldc), whose first column is column j0 of C, get c = f(c·scale + shift).</summary>
         public void Apply(float* c, nint ldc, int rows, int cols, int j0)

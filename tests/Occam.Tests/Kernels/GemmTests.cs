@@ -355,3 +355,56 @@ public class GemmPackedBTests
         Assert.Contains("ldb", Assert.Throws<ArgumentException>(() => Gemm.Pack(false, 4, 3, new float[12], 3)).Message);
     }
 }
+
+/// <summary>Skinny A·Bᵀ products run as dot products of rows (<c>Gemm.DotRows</c>, on the 8×32 kernel's machines): which
+/// shapes go there, and their results against a double reference, with accumulate and an epilogue, bit-identical at 1,
+/// 2 and 3 threads (the 1000×10 product splits its rows).</summary>
+[Collection(nameof(ThreadsCollection))]
+public class GemmDotRowsTests
+{
+    [Fact]
+    public void TakesTheShapesThatWouldLeaveTheTileMostlyEmpty()
+    {
+        var blocking = new Gemm.Blocking(Gemm.KernelKind.Vector512, 8, 32, 256, 128, 2048);
+        Assert.True(Gemm.DotRows.Fits(blocking, 9, 32, 784));    // a first conv layer's weight gradient
+        Assert.True(Gemm.DotRows.Fits(blocking, 128, 10, 256));  // a 10-class output layer
+        Assert.False(Gemm.DotRows.Fits(blocking, 128, 512, 784)); // a full tile
+        Assert.False(Gemm.DotRows.Fits(blocking, 128, 10, 31));  // k too short for the accumulators
+        Assert.False(Gemm.DotRows.Fits(blocking with { Kind = Gemm.KernelKind.Vector256 }, 9, 32, 784));
+    }
+
+    [Fact]
+    public void MatchesTheReferenceAndTheThreadCountDoesNotMatter()
+    {
+        var random = new Random(31);
+        foreach (var (m, n, k) in new[] { (9, 32, 784), (128, 10, 256), (37, 10, 33), (4, 1, 100), (10, 7, 47), (1000, 10, 512) })
+        {
+            int lda = k + 3, ldb = k + 1, ldc = n + 2;
+            float[] a = [.. Enumerable.Range(0, m * lda).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+            float[] b = [.. Enumerable.Range(0, n * ldb).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+            float[] start = [.. Enumerable.Range(0, m * ldc).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+            float[] shift = [.. Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() - 0.5))];
+            foreach (bool accumulate in new[] { false, true })
+            {
+                float[]? first = null;
+                foreach (int threads in new[] { 1, 2, 3 })
+                {
+                    var c = (float[])start.Clone();
+                    GemmTests.WithThreads(threads, () => Gemm.Sgemm(false, true, m, n, k, a, lda, b, ldb, c, ldc, accumulate,
+                        accumulate ? default : new GemmEpilogue([], shift, relu: true)));
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < ldc; j++)
+                        {
+                            if (j >= n) { Assert.Equal(start[i * ldc + j], c[i * ldc + j]); continue; }
+                            double sum = accumulate ? start[i * ldc + j] : 0, scale = Math.Abs(sum);
+                            for (int p = 0; p < k; p++) { sum += (double)a[i * lda + p] * b[j * ldb + p]; scale += Math.Abs((double)a[i * lda + p] * b[j * ldb + p]); }
+                            if (!accumulate) sum = Math.Max(sum + shift[j], 0);
+                            Assert.True(Math.Abs(c[i * ldc + j] - sum) <= 1e-5 * (scale + 1) , $"{m}×{n}×{k} acc={accumulate} threads={threads}: C[{i},{j}] = {c[i * ldc + j]}, expected {sum}");
+                        }
+                    if (first == null) first = c;
+                    else Assert.Equal(first, c);
+                }
+            }
+        }
+    }
+}
