@@ -84,7 +84,7 @@ internal sealed record RunConfig
             Preset = name, Data = "fashion-mnist", Model = "mlp", Hidden = [512, 256], Dropout = 0.2f, LabelSmoothing = 0.1f,
             Optimizer = "adamw", Lr = 2e-3, WeightDecay = 0.01, Schedule = "cosine", Epochs = 20, BatchSize = 64,
         },
-        // ≥ 0.93 (measured 0.9323 on the test set, 0.9309 with the counter-based dropout masks of 2026-12-01): two conv blocks with batch norm, a 256-wide dense layer with dropout
+        // ≥ 0.93 (measured 0.9323 on the test set, 0.9309 with the counter-based dropout masks of 2026-12-01, 0.9327 with the dot-product weight gradient of the first convolution): two conv blocks with batch norm, a 256-wide dense layer with dropout
         // around it, L2 on the kernels, flips and padded crops, label smoothing, AdamW with a cosine schedule. A 128-wide
         // dense layer over 28 epochs underfit (0.9274, training accuracy below validation).
         "fmnist-cnn" => new RunConfig
