@@ -127,7 +127,6 @@ public static partial class Functional
             float[]? dx = input.RequiresGrad ? input.GradTarget(out overwriteX) : null;
             fixed (float* pgFixed = upstream)
             {
-                // upstream is y's own gradient buffer, which no other node reads: the gate masks it in place.
                 float* pg = pgFixed; // spans cannot enter the parallel body; pointers can
                 Threads.For(tasks, t =>
                 {
@@ -137,10 +136,12 @@ public static partial class Functional
                     var doubles = System.Buffers.ArrayPool<double>.Shared.Rent(3 * cols);
                     var floats = System.Buffers.ArrayPool<float>.Shared.Rent(3 * cols);
                     Span<double> sumG = doubles.AsSpan(0, cols), sumGX = doubles.AsSpan(cols, cols), sumGXhat = doubles.AsSpan(2 * cols, cols);
-                    // the ReLU's (and dropout's) gate in place, then Σ g and Σ g·x
+                    // Σ g and Σ g·x, g gated by the ReLU (and dropout) on the fly: this pass only reads, and the last one
+                    // gates again, so that no pass but the last writes rows of which the neighbouring share writes a part
+                    float dropScale = dropout.P > 0 ? dropout.Scale : 1f;
                     fixed (float* px = xd, py = yd)
                     fixed (double* psG = sumG, psGX = sumGX)
-                        ColumnNorm.GateAndSums(pg + c0, py + c0, px + c0, n, cols, c, relu, dropout.P > 0 ? dropout.Scale : 1f, psG, psGX);
+                        ColumnNorm.Sums(pg + c0, py + c0, px + c0, n, cols, c, relu, dropScale, psG, psGX);
                     // Σ g·x̂ = rstd·(Σ g·x − μ·Σ g)
                     for (int k = 0; k < cols; k++) sumGXhat[k] = saved[c + c0 + k] * (sumGX[k] - saved[c0 + k] * sumG[k]);
                     if (dw != null)
@@ -163,8 +164,8 @@ public static partial class Functional
                             b[k] = (float)(-r * r * meanGXhat);
                             cc[k] = (float)(-r * meanG + r * r * meanGXhat * saved[c0 + k]);
                         }
-                        fixed (float* px = xd, pdx = dx, pa = a, pb = b, pc = cc)
-                            ColumnNorm.AccumulateLinear(pg + c0, px + c0, pdx + c0, n, cols, c, pa, pb, pc, overwriteX);
+                        fixed (float* px = xd, py = yd, pdx = dx, pa = a, pb = b, pc = cc)
+                            ColumnNorm.AccumulateLinear(pg + c0, py + c0, px + c0, pdx + c0, n, cols, c, pa, pb, pc, relu, dropScale, overwriteX);
                     }
                     System.Buffers.ArrayPool<double>.Shared.Return(doubles);
                     System.Buffers.ArrayPool<float>.Shared.Return(floats);
