@@ -25,7 +25,7 @@ public static partial class Functional
         if (!input.Tracks) { BufferPool.Return(argmax); return y; }
         return Tensor.Record(y, "MaxPool2d", g =>
         {
-            // A fresh gradient buffer is zeroed chunk by chunk on the thread that scatters into it.
+            // A fresh gradient buffer is zeroed plane by plane on the thread that scatters into it, just before the scatter.
             var dx = input.GradTarget(out bool overwrite);
             unsafe
             {
@@ -34,10 +34,9 @@ public static partial class Functional
                     float* pg = pgFixed; // spans cannot enter the parallel body; pointers can
                     ForChunks(n, input.Size, (s0, s1) =>
                     {
-                        var dxChunk = dx.AsSpan(s0 * inBlock, (s1 - s0) * inBlock);
-                        if (overwrite) dxChunk.Clear();
                         Pool.MaxBackward(new ReadOnlySpan<float>(pg + (long)s0 * outBlock, (s1 - s0) * outBlock),
-                            MemoryMarshal.Cast<float, int>(argmax.AsSpan(s0 * outBlock, (s1 - s0) * outBlock)), s1 - s0, c, h, w, oh, ow, dxChunk);
+                            MemoryMarshal.Cast<float, int>(argmax.AsSpan(s0 * outBlock, (s1 - s0) * outBlock)), s1 - s0, c, h, w, oh, ow,
+                            dx.AsSpan(s0 * inBlock, (s1 - s0) * inBlock), overwrite);
                     });
                 }
             }

@@ -59,9 +59,11 @@ public static class Pool
         }
     }
 
-    /// <summary>max_pool2d backward: inputGrad[p, argmax[p, o]] += outputGrad[p, o] for every plane p and output position o.</summary>
+    /// <summary>max_pool2d backward: inputGrad[p, argmax[p, o]] += outputGrad[p, o] for every plane p and output position o.
+    /// With <paramref name="overwrite"/> each plane of inputGrad is zeroed first, just before its scatter (so it is
+    /// still in cache), instead of added to.</summary>
     public static void MaxBackward(ReadOnlySpan<float> outputGrad, ReadOnlySpan<int> argmax, int n, int c, int h, int w,
-        int outH, int outW, Span<float> inputGrad)
+        int outH, int outW, Span<float> inputGrad, bool overwrite = false)
     {
         const string op = "MaxPool2d";
         if (n < 0 || c < 0 || h < 1 || w < 1 || outH < 1 || outW < 1)
@@ -76,7 +78,9 @@ public static class Pool
         {
             ReadOnlySpan<float> g = outputGrad.Slice(p * outPlane, outPlane);
             ReadOnlySpan<int> idx = argmax.Slice(p * outPlane, outPlane);
-            ref float dx = ref MemoryMarshal.GetReference(inputGrad.Slice(p * inPlane, inPlane));
+            var plane = inputGrad.Slice(p * inPlane, inPlane);
+            if (overwrite) plane.Clear();
+            ref float dx = ref MemoryMarshal.GetReference(plane);
             for (int o = 0; o < g.Length; o++)
             {
                 int i = idx[o];

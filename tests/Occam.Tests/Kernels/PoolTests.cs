@@ -184,6 +184,24 @@ public class PoolTests
     }
 
     [Fact]
+    public void MaxBackward_with_overwrite_ignores_what_inputGrad_held()
+    {
+        var rng = new Random(5);
+        foreach (var g in Geometries())
+        {
+            var x = TieProneArray(rng, g.InputLength, specials: false);
+            var (_, arg) = Max(x, g);
+            var dy = RandomArray(rng, g.OutputLength);
+            var added = new float[g.InputLength];
+            Pool.MaxBackward(dy, arg, g.N, g.C, g.H, g.W, g.OutH, g.OutW, added);
+            var overwritten = RandomArray(rng, g.InputLength);
+            overwritten[0] = float.NaN;
+            Pool.MaxBackward(dy, arg, g.N, g.C, g.H, g.W, g.OutH, g.OutW, overwritten, overwrite: true);
+            Assert.Equal(added, overwritten);
+        }
+    }
+
+    [Fact]
     public void AvgForward_matches_the_naive_pool_both_divisors()
     {
         var rng = new Random(4);
