@@ -48,12 +48,20 @@ public static class Im2Col
     /// <summary>im2col: columns[(c·kH + ki)·kW + kj, oh·outW + ow] = image[c, oh·sH − pH + ki·dH, ow·sW − pW + kj·dW], 0 in the padding.</summary>
     public static void Forward(ReadOnlySpan<float> image, int channels, int height, int width,
         int kernelH, int kernelW, int strideH, int strideW, int padH, int padW, int dilationH, int dilationW,
-        Span<float> columns)
+        Span<float> columns) =>
+        Forward(image, channels, height, width, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW, columns, 0);
+
+    /// <summary><see cref="Forward(ReadOnlySpan{float}, int, int, int, int, int, int, int, int, int, int, int, Span{float})"/>
+    /// with the rows of columns <paramref name="ld"/> apart (ld ≥ outH·outW; 0 for outH·outW): one image's columns
+    /// beside other images' in a wider matrix, for one product over several images.</summary>
+    internal static void Forward(ReadOnlySpan<float> image, int channels, int height, int width,
+        int kernelH, int kernelW, int strideH, int strideW, int padH, int padW, int dilationH, int dilationW,
+        Span<float> columns, int ld)
     {
-        var (outH, outW) = Check("image", image.Length, columns.Length, channels, height, width,
+        var (outH, outW, rowStride) = Check("image", image.Length, columns.Length, ld, channels, height, width,
             kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW);
         int plane = outH * outW, imagePlane = height * width;
-        if (kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0)
+        if (kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0 && rowStride == plane)
         {
             image[..(channels * imagePlane)].CopyTo(columns);
             return;
@@ -71,7 +79,7 @@ public static class Im2Col
                 {
                     int offW = kj * dilationW - padW;
                     var (ow0, ow1) = ValidRange(offW, strideW, width, outW);
-                    Span<float> dst = columns.Slice(row * plane, plane);
+                    Span<float> dst = columns.Slice(row * rowStride, plane);
                     dst[..(oh0 * outW)].Clear();
                     dst[(oh1 * outW)..].Clear();
                     int n = ow1 - ow0;
@@ -101,11 +109,11 @@ public static class Im2Col
         }
     }
 
-    /// <summary>col2im, the adjoint of <see cref="Forward"/>: imageGrad[c, ih, iw] += Σ columns over every (ki, kj, oh, ow) that read that pixel.</summary>
+    /// <summary>col2im, the adjoint of <see cref="Forward(ReadOnlySpan{float}, int, int, int, int, int, int, int, int, int, int, int, Span{float})"/>: imageGrad[c, ih, iw] += Σ columns over every (ki, kj, oh, ow) that read that pixel.</summary>
     public static void Backward(ReadOnlySpan<float> columns, int channels, int height, int width,
         int kernelH, int kernelW, int strideH, int strideW, int padH, int padW, int dilationH, int dilationW,
         Span<float> imageGrad) =>
-        Backward(columns, scratch: false, channels, height, width, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW, imageGrad);
+        Backward(columns, 0, scratch: false, channels, height, width, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW, imageGrad);
 
     /// <summary>
     /// <see cref="Backward(ReadOnlySpan{float}, int, int, int, int, int, int, int, int, int, int, int, Span{float})"/>
@@ -115,16 +123,23 @@ public static class Im2Col
     public static void BackwardInPlace(Span<float> columns, int channels, int height, int width,
         int kernelH, int kernelW, int strideH, int strideW, int padH, int padW, int dilationH, int dilationW,
         Span<float> imageGrad) =>
-        Backward(columns, scratch: true, channels, height, width, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW, imageGrad);
+        Backward(columns, 0, scratch: true, channels, height, width, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW, imageGrad);
 
-    private static void Backward(ReadOnlySpan<float> columns, bool scratch, int channels, int height, int width,
+    /// <summary><see cref="BackwardInPlace(Span{float}, int, int, int, int, int, int, int, int, int, int, int, Span{float})"/>
+    /// of columns whose rows are <paramref name="ld"/> apart, as <see cref="Forward(ReadOnlySpan{float}, int, int, int, int, int, int, int, int, int, int, int, Span{float}, int)"/> writes them.</summary>
+    internal static void BackwardInPlace(Span<float> columns, int ld, int channels, int height, int width,
+        int kernelH, int kernelW, int strideH, int strideW, int padH, int padW, int dilationH, int dilationW,
+        Span<float> imageGrad) =>
+        Backward(columns, ld, scratch: true, channels, height, width, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW, imageGrad);
+
+    private static void Backward(ReadOnlySpan<float> columns, int ld, bool scratch, int channels, int height, int width,
         int kernelH, int kernelW, int strideH, int strideW, int padH, int padW, int dilationH, int dilationW,
         Span<float> imageGrad)
     {
-        var (outH, outW) = Check("imageGrad", imageGrad.Length, columns.Length, channels, height, width,
+        var (outH, outW, rowStride) = Check("imageGrad", imageGrad.Length, columns.Length, ld, channels, height, width,
             kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW);
         int plane = outH * outW, imagePlane = height * width;
-        if (kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0)
+        if (kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0 && rowStride == plane)
         {
             Span<float> all = imageGrad[..(channels * imagePlane)];
             TensorPrimitives.Add(all, columns[..all.Length], all);
@@ -148,14 +163,14 @@ public static class Im2Col
                     if (scratch && IsShiftedPlane(strideH, strideW, width, outW, n))
                     {
                         // The adjoint of Forward's block copy: zero the wrapped columns, then one add of the block.
-                        Span<float> block = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(columns.Slice(row * plane, plane)), plane);
+                        Span<float> block = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(columns.Slice(row * rowStride, plane)), plane);
                         ClearWrapped(block, oh0, oh1, width, ow0, ow1);
                         var (from, to, shift) = ShiftedBlock(oh0, oh1, offH, offW, width, imagePlane);
                         Span<float> d = dst[(from + shift)..(to + shift)];
                         TensorPrimitives.Add(d, block[from..to], d);
                         continue;
                     }
-                    ReadOnlySpan<float> src = columns.Slice(row * plane, plane);
+                    ReadOnlySpan<float> src = columns.Slice(row * rowStride, plane);
                     for (int oh = oh0; oh < oh1; oh++)
                     {
                         ReadOnlySpan<float> s = src.Slice(oh * outW + ow0, n);
@@ -226,16 +241,21 @@ public static class Im2Col
             Unsafe.Add(ref dr, j) += Unsafe.Add(ref sr, i);
     }
 
-    private static (int OutH, int OutW) Check(string imageName, int imageLength, int columnsLength, int channels, int height, int width,
+    // (outH, outW, the columns' row stride: ld, or outH·outW when ld is 0)
+    private static (int OutH, int OutW, int RowStride) Check(string imageName, int imageLength, int columnsLength, int ld, int channels, int height, int width,
         int kernelH, int kernelW, int strideH, int strideW, int padH, int padW, int dilationH, int dilationW)
     {
         const string op = nameof(Im2Col);
         if (channels < 0)
             throw new ArgumentException($"{op}: channels must be >= 0, got {channels}");
         var (outH, outW) = OutputShape(op, height, width, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW);
+        int plane = outH * outW, rowStride = ld == 0 ? plane : ld;
+        if (rowStride < plane)
+            throw new ArgumentException($"{op}: the columns' row stride {ld} is less than a row ({plane} = {outH}·{outW})");
         CheckLength(op, imageName, imageLength, (long)channels * height * width);
-        CheckLength(op, "columns", columnsLength, (long)channels * kernelH * kernelW * outH * outW);
-        return (outH, outW);
+        long rows = (long)channels * kernelH * kernelW;
+        CheckLength(op, "columns", columnsLength, rows == 0 ? 0 : (rows - 1) * rowStride + plane);
+        return (outH, outW, rowStride);
     }
 
     internal static void CheckLength(string op, string name, int length, long needed)

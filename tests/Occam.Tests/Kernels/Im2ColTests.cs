@@ -228,6 +228,36 @@ public class Im2ColTests
     }
 
     [Fact]
+    public void Columns_with_a_row_stride_sit_beside_other_images()
+    {
+        var rng = new Random(8);
+        // stride-1 "same" (the shifted-block paths) and strided (the row-by-row paths)
+        foreach (var g in new[] { new Geometry(3, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1), new Geometry(2, 9, 8, 3, 2, 2, 1, 1, 0, 1, 2) })
+        {
+            int plane = g.OutH * g.OutW, rows = g.ColumnsLength / plane, ld = 3 * plane + 5;
+            var x = RandomArray(rng, g.C * g.H * g.W);
+            var packed = new float[g.ColumnsLength];
+            Forward(x, g, packed);
+            var wide = RandomArray(rng, (rows - 1) * ld + plane + plane);
+            var before = (float[])wide.Clone();
+            Im2Col.Forward(x, g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.DH, g.DW, wide.AsSpan(plane), ld);
+            for (int r = 0; r < rows; r++)
+            {
+                Assert.Equal(packed.AsSpan(r * plane, plane).ToArray(), wide.AsSpan(plane + r * ld, plane).ToArray());
+                if (r < rows - 1) Assert.Equal(before.AsSpan(plane + r * ld + plane, ld - plane).ToArray(), wide.AsSpan(plane + r * ld + plane, ld - plane).ToArray());
+            }
+            // col2im of the strided columns adds what col2im of the packed ones adds
+            var expected = RandomArray(rng, x.Length);
+            var actual = (float[])expected.Clone();
+            Im2Col.BackwardInPlace(packed, g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.DH, g.DW, expected);
+            Im2Col.BackwardInPlace(wide.AsSpan(plane), ld, g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.DH, g.DW, actual);
+            Assert.Equal(expected, actual);
+        }
+        var e = Assert.Throws<ArgumentException>(() => Im2Col.Forward(new float[4 * 4], 1, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, new float[200], 15));
+        Assert.Equal("Im2Col: the columns' row stride 15 is less than a row (16 = 4·4)", e.Message);
+    }
+
+    [Fact]
     public void OutputShape_names_the_op_and_the_bad_values()
     {
         var e = Assert.Throws<ArgumentException>(() => Im2Col.OutputShape("Conv2d", 2, 8, 5, 3, 1, 1, 0, 0, 1, 1));
