@@ -136,8 +136,7 @@ public static partial class Functional
                     var doubles = System.Buffers.ArrayPool<double>.Shared.Rent(3 * cols);
                     var floats = System.Buffers.ArrayPool<float>.Shared.Rent(3 * cols);
                     Span<double> sumG = doubles.AsSpan(0, cols), sumGX = doubles.AsSpan(cols, cols), sumGXhat = doubles.AsSpan(2 * cols, cols);
-                    // Σ g and Σ g·x, g gated by the ReLU (and dropout) on the fly: this pass only reads, and the last one
-                    // gates again, so that no pass but the last writes rows of which the neighbouring share writes a part
+                    // Σ g and Σ g·x with g gated by the ReLU (and dropout) as it is read; dx gates it again, so g is never written
                     float dropScale = dropout.P > 0 ? dropout.Scale : 1f;
                     fixed (float* px = xd, py = yd)
                     fixed (double* psG = sumG, psGX = sumGX)
