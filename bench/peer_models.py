@@ -11,6 +11,10 @@ inference under no_grad over the same batches. Every timing is its own process; 
 every thread count on both sides, --rounds times, and the best of each is kept (the machine is shared: a slow
 stretch then hits both sides and both thread counts alike). PyTorch runs at the given thread count in OpenMP and
 OpenBLAS both (bench/torch_threads.py).
+
+Each round also measures the machine's float32 multiply-add peak (`occam bench peak`), and a second table says
+what it allows: the samples/s of the products alone (Linear and Conv2d FLOPs, counted from the PyTorch model) at
+that peak, the largest ratio to PyTorch any float32 engine could reach, and each side's share of the peak.
 """
 import argparse, json, shlex, subprocess, sys, time
 from torch_threads import set_threads  # before torch: see there
@@ -28,6 +32,26 @@ def models(torch):
         nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Dropout(0.25), nn.Linear(3136, 128), nn.ReLU(), nn.Dropout(0.5), nn.Linear(128, 10))
     return {"mlp": mlp, "cnn": cnn}
+
+
+def flops_per_sample(torch, model):
+    """Multiply-add FLOPs of one sample through the products (Linear, Conv2d): (forward, training step). A step is
+    the forward, each weight's gradient (as many again), and each input's gradient but the first layer's."""
+    layers = []
+
+    def count(module, inputs, output):
+        weight = module.weight
+        per_output = weight[0].numel()  # in (Linear), in/groups × kh × kw (Conv2d)
+        layers.append(2 * per_output * output[0].numel())
+
+    hooks = [m.register_forward_hook(count) for m in model.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
+    model.eval()
+    with torch.no_grad():
+        model(torch.zeros(1, 1, 28, 28))
+    for h in hooks:
+        h.remove()
+    forward = sum(layers)
+    return forward, 3 * forward - layers[0]
 
 
 def run_torch(name, threads, samples, warmup):
@@ -67,8 +91,10 @@ def run_torch(name, threads, samples, warmup):
             model(inputs[s % distinct])
         infer = time.perf_counter() - start
     print(f"torch {name} threads={threads}: {steps} steps, {train / steps * 1e3:.2f} ms/step, last loss {loss:.4f}")
+    forward, training = flops_per_sample(torch, model)
     print(json.dumps({"bench": name, "threads": threads, "samples_per_s": round(steps * BATCH / train, 1),
-                      "inference_samples_per_s": round(steps * BATCH / infer, 1)}))
+                      "inference_samples_per_s": round(steps * BATCH / infer, 1),
+                      "forward_flops": forward, "train_flops": training}))
 
 
 def last_json(args):
@@ -81,8 +107,11 @@ def compare(args):
     best = {}  # (name, threads) -> (ours, theirs), best of the rounds per key
     # Rounds outermost: every (model, threads, side) gets one timing per round, so a slow stretch of the shared
     # machine hits both sides and both thread counts alike (the 1 -> 2 thread ratios compare the same periods).
+    peak = {}  # threads -> best float32 FMA peak in GFLOP/s (`occam bench peak`)
     for _ in range(args.rounds):
         for threads in args.threads:
+            gflops = last_json(shlex.split(args.occam) + ["bench", "peak", "--threads", str(threads)])["gflops"]
+            peak[threads] = max(peak.get(threads, 0), gflops)
             for name in args.models:
                 common = ["--threads", str(threads), "--samples", str(args.samples), "--warmup", str(args.warmup)]
                 theirs = last_json(peer + ["--model", name] + common)
@@ -113,6 +142,23 @@ def compare(args):
             print(f"\n{name}: Occam training 1 → 2 threads: {by_threads[2]['samples_per_s'] / by_threads[1]['samples_per_s']:.2f}×", end="")
             theirs = {threads: t for n, threads, _, t in rows if n == name}
             print(f" (PyTorch {theirs[2]['samples_per_s'] / theirs[1]['samples_per_s']:.2f}×)")
+    print_ceiling(rows, peak)
+
+
+def print_ceiling(rows, peak):
+    """What the machine allows: the products alone at the float32 FMA peak, and how far each side is from it."""
+    print(f"\nfloat32 FMA peak (`occam bench peak`, best of the rounds): "
+          + ", ".join(f"{peak[t]:.0f} GFLOP/s at {t} thread{'s' if t > 1 else ''}" for t in sorted(peak)))
+    print("\n| model | threads | inference at the peak, samples/s | ceiling infer ratio | Occam infer, % of peak | PyTorch infer, % of peak "
+          "| training at the peak, samples/s | ceiling train ratio | Occam train, % of peak | PyTorch train, % of peak |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, threads, o, t in rows:
+        infer_cap = peak[threads] * 1e9 / t["forward_flops"]
+        train_cap = peak[threads] * 1e9 / t["train_flops"]
+        print(f"| {name} | {threads} | {infer_cap:.0f} | {infer_cap / t['inference_samples_per_s']:.2f} | "
+              f"{100 * o['inference_samples_per_s'] / infer_cap:.0f} | {100 * t['inference_samples_per_s'] / infer_cap:.0f} | "
+              f"{train_cap:.0f} | {train_cap / t['samples_per_s']:.2f} | "
+              f"{100 * o['samples_per_s'] / train_cap:.0f} | {100 * t['samples_per_s'] / train_cap:.0f} |")
 
 
 def main():

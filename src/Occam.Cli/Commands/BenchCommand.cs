@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Numerics;
+using System.Runtime.Intrinsics;
 using Occam.Kernels;
 using Occam.Losses;
 using Occam.NN;
@@ -19,6 +22,7 @@ internal static class BenchCommand
     public static Command Create()
     {
         var command = new Command("bench", "Benchmarks of the engine; the last line printed is JSON.");
+        command.Subcommands.Add(CreatePeak());
         command.Subcommands.Add(CreateGemm());
         command.Subcommands.Add(CreateModel("mlp"));
         command.Subcommands.Add(CreateModel("cnn"));
@@ -64,6 +68,86 @@ internal static class BenchCommand
             double d => d.ToString("0.###", CultureInfo.InvariantCulture),
             _ => Convert.ToString(f.Value, CultureInfo.InvariantCulture),
         }))) + "}";
+
+    static Command CreatePeak()
+    {
+        var threads = ThreadsOption();
+        var command = new Command("peak",
+            "Measures the machine's float32 multiply-add peak in GFLOP/s: independent FMA chains held in registers on each thread " +
+            "(the widest vectors the CPU runs), no memory traffic; best of five batches of at least 0.2 s. The ceiling for any " +
+            "float32 engine on this machine: bench/compare_models.sh prints what it allows against PyTorch. Example: occam bench peak --threads 2");
+        command.Options.Add(threads);
+        command.SetAction(parse => Peak(parse.GetValue(threads)));
+        return command;
+    }
+
+    static int Peak(int threads)
+    {
+        if (threads < 1)
+        {
+            Console.Error.WriteLine($"bench peak: --threads must be at least 1, got {threads}");
+            return 1;
+        }
+        const int Iterations = 1 << 26;
+        int lanes = Vector512.IsHardwareAccelerated ? 16 : Vector<float>.Count;
+        var sink = new float[threads];
+        // One task per thread, on threads of its own: the engine's pool runs a task inline on a busy thread.
+        double seconds = Time(() =>
+        {
+            var workers = new Thread[threads];
+            for (int t = 0; t < threads; t++)
+            {
+                int index = t;
+                workers[t] = new Thread(() => sink[index] = FmaChains(Iterations, lanes));
+                workers[t].Start();
+            }
+            foreach (var worker in workers) worker.Join();
+        });
+        double gflops = 2.0 * Chains * lanes * (double)Iterations * threads / seconds / 1e9;
+        Console.WriteLine($"fma peak threads={threads}: {Chains} chains of {lanes}-lane float32 multiply-adds, {gflops:0.0} GFLOP/s ({gflops / threads:0.0} per thread)");
+        Console.WriteLine(Json(("bench", "peak"), ("threads", threads), ("lanes", lanes), ("gflops", gflops)));
+        return 0;
+    }
+
+    // Enough independent accumulators to cover the multiply-add latency on every pipe.
+    const int Chains = 16;
+
+    /// <summary>Chains × iterations multiply-adds of lanes-wide vectors (16: Vector512, else Vector&lt;float&gt;), every
+    /// accumulator in a register.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static float FmaChains(int iterations, int lanes)
+    {
+        if (lanes == 16)
+        {
+            Vector512<float> f = Vector512.Create(0.9999999f), t = Vector512.Create(1e-7f), a0 = Vector512<float>.One, a1 = a0, a2 = a0,
+                a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0, a14 = a0, a15 = a0;
+            for (int i = 0; i < iterations; i++)
+            {
+                a0 = Vector512.FusedMultiplyAdd(a0, f, t); a1 = Vector512.FusedMultiplyAdd(a1, f, t); a2 = Vector512.FusedMultiplyAdd(a2, f, t);
+                a3 = Vector512.FusedMultiplyAdd(a3, f, t); a4 = Vector512.FusedMultiplyAdd(a4, f, t); a5 = Vector512.FusedMultiplyAdd(a5, f, t);
+                a6 = Vector512.FusedMultiplyAdd(a6, f, t); a7 = Vector512.FusedMultiplyAdd(a7, f, t); a8 = Vector512.FusedMultiplyAdd(a8, f, t);
+                a9 = Vector512.FusedMultiplyAdd(a9, f, t); a10 = Vector512.FusedMultiplyAdd(a10, f, t); a11 = Vector512.FusedMultiplyAdd(a11, f, t);
+                a12 = Vector512.FusedMultiplyAdd(a12, f, t); a13 = Vector512.FusedMultiplyAdd(a13, f, t); a14 = Vector512.FusedMultiplyAdd(a14, f, t);
+                a15 = Vector512.FusedMultiplyAdd(a15, f, t);
+            }
+            return Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11 + a12 + a13 + a14 + a15);
+        }
+        else
+        {
+            Vector<float> f = new(0.9999999f), t = new(1e-7f), a0 = Vector<float>.One, a1 = a0, a2 = a0,
+                a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0, a14 = a0, a15 = a0;
+            for (int i = 0; i < iterations; i++)
+            {
+                a0 = Vector.FusedMultiplyAdd(a0, f, t); a1 = Vector.FusedMultiplyAdd(a1, f, t); a2 = Vector.FusedMultiplyAdd(a2, f, t);
+                a3 = Vector.FusedMultiplyAdd(a3, f, t); a4 = Vector.FusedMultiplyAdd(a4, f, t); a5 = Vector.FusedMultiplyAdd(a5, f, t);
+                a6 = Vector.FusedMultiplyAdd(a6, f, t); a7 = Vector.FusedMultiplyAdd(a7, f, t); a8 = Vector.FusedMultiplyAdd(a8, f, t);
+                a9 = Vector.FusedMultiplyAdd(a9, f, t); a10 = Vector.FusedMultiplyAdd(a10, f, t); a11 = Vector.FusedMultiplyAdd(a11, f, t);
+                a12 = Vector.FusedMultiplyAdd(a12, f, t); a13 = Vector.FusedMultiplyAdd(a13, f, t); a14 = Vector.FusedMultiplyAdd(a14, f, t);
+                a15 = Vector.FusedMultiplyAdd(a15, f, t);
+            }
+            return Vector.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11 + a12 + a13 + a14 + a15);
+        }
+    }
 
     static Command CreateGemm()
     {
