@@ -77,7 +77,7 @@ public static partial class Functional
         var ys = y.Span;
         bool tracks = input.Tracks || weight.Tracks || (bias?.Tracks ?? false);
         Gemm.Sgemm(false, true, rows, outF, inF, input.Span, inF, weight.Span, inF, ys, outF, accumulate: false,
-            new GemmEpilogue(default, bias == null ? default : bias.Span), tracks ? null : PackedWeights.ForLinear(weight));
+            new GemmEpilogue(default, bias == null ? default : bias.Span), tracks ? null : PackedWeights.ForLinear(weight, rows));
         if (!tracks) return y;
         Tensor[] inputs = bias == null ? [input, weight] : [input, weight, bias];
         return Tensor.Record(y, "Linear", g =>
@@ -125,7 +125,7 @@ public static partial class Functional
             int rows = input.Size / inF;
             var y = Tensor.Empty([.. input.ShapeRef[..^1], outF]);
             Gemm.Sgemm(false, true, rows, outF, inF, input.Span, inF, weight.Span, inF, y.Span, outF, accumulate: false,
-                new GemmEpilogue(scale, t, relu), PackedWeights.ForLinear(weight));
+                new GemmEpilogue(scale, t, relu), PackedWeights.ForLinear(weight, rows));
             return y;
         }
         finally

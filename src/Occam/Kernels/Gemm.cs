@@ -87,16 +87,15 @@ public static unsafe class Gemm
                 return;
             }
             long product = (long)m * n * k;
-            if (product <= DirectProduct)
-            {
-                Direct(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, output);
-                return;
-            }
             var blocking = _blocking;
-            if (!transA && transB && DotRows.Fits(blocking, m, n, k))
+            switch (Choose(blocking, transA, transB, m, n, k))
             {
-                DotRows.Run(m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, output, (int)Math.Clamp(product / ProductPerThread, 1, Threads.Available));
-                return;
+                case Path.Direct:
+                    Direct(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, output);
+                    return;
+                case Path.DotRows:
+                    DotRows.Run(m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, output, (int)Math.Clamp(product / ProductPerThread, 1, Threads.Available));
+                    return;
             }
             var job = new Job(blocking, transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, output);
             if (packedB != null)
@@ -120,6 +119,20 @@ public static unsafe class Gemm
             Threads.For(job.Tasks, job);
         }
     }
+
+    enum Path { Direct, DotRows, Blocked }
+
+    /// <summary>How a product of these sizes runs: a plain loop (tiny), dot products of rows (A·Bᵀ that would leave
+    /// the register tile mostly empty), or the blocked loops over packed panels.</summary>
+    static Path Choose(Blocking blocking, bool transA, bool transB, int m, int n, int k) =>
+        (long)m * n * k <= DirectProduct ? Path.Direct
+        : !transA && transB && DotRows.Fits(blocking, m, n, k) ? Path.DotRows
+        : Path.Blocked;
+
+    /// <summary>Whether a product of these sizes reads op(B) in packed panels, so that packing B ahead
+    /// (<see cref="Pack"/>) saves work; the other paths read B as it is stored.</summary>
+    internal static bool ReadsPackedB(bool transA, bool transB, int m, int n, int k) =>
+        m > 0 && n > 0 && k > 0 && Choose(_blocking, transA, transB, m, n, k) == Path.Blocked;
 
     /// <summary>Task t's range of [0, size), split in whole panels of width w among tasks.</summary>
     static (int Start, int End) Share(int t, int tasks, int size, int w)
@@ -434,14 +447,14 @@ public static unsafe class Gemm
     /// </summary>
     internal sealed class PackedB
     {
-        readonly float[] _storage;
+        float[]? _storage;
 
         public PackedB(Blocking blocking, int n, int k)
         {
             (Blocking, N, K) = (blocking, n, k);
             NPadded = (n + blocking.Nr - 1) / blocking.Nr * blocking.Nr;
             // Pinned, so Data stays valid; 64-byte aligned like the per-call buffers.
-            _storage = GC.AllocateUninitializedArray<float>(checked(NPadded * k + 16), pinned: true);
+            _storage = BufferPool.RentPinned(checked(NPadded * k + 16));
             Data = (float*)(((nint)Unsafe.AsPointer(ref _storage[0]) + 63) & ~(nint)63);
         }
 
@@ -449,7 +462,18 @@ public static unsafe class Gemm
         public int N { get; }
         public int K { get; }
         public int NPadded { get; }
-        public float* Data { get; }
+
+        /// <summary>The panels; null once released (a product given a released packing packs B itself).</summary>
+        public float* Data { get; private set; }
+
+        /// <summary>Returns the storage to the pool, for the next run's packing of the same size.</summary>
+        public void Release()
+        {
+            if (_storage == null) return;
+            Data = null;
+            BufferPool.ReturnPinned(_storage);
+            _storage = null;
+        }
     }
 
     /// <summary>The epilogue as the kernels see it: pointers fixed for the call.</summary>

@@ -23,16 +23,27 @@ public static class Inference
         if (batchSize < 1) throw new ArgumentException($"Predict: batchSize must be at least 1, got {batchSize}");
         if (inputs.Rank == 0 || inputs.Dim(0) == 0)
             throw new ArgumentException($"Predict: inputs need a first (sample) dimension of at least 1, got shape {Shape.Format(inputs.ShapeRef)}");
-        int samples = inputs.Dim(0), row = inputs.Size / samples;
-        var batches = new List<Tensor>((samples + batchSize - 1) / batchSize);
-        for (int start = 0; start < samples; start += batchSize)
+        int samples = inputs.Dim(0), row = inputs.Size / samples, count = (samples + batchSize - 1) / batchSize;
+        // Each batch is copied into a pooled buffer as it is needed and given back once its output is taken, and so
+        // are the outputs once concatenated: a run allocates the result, not a copy of its input.
+        var batches = new Tensor?[count];
+        var outputs = new Tensor[count];
+        ForEach(model, Enumerable.Range(0, count), b =>
         {
-            int count = Math.Min(batchSize, samples - start);
-            var batch = inputs.Span.Slice(start * row, count * row).ToArray();
-            batches.Add(Tensor.FromArray(batch, [count, .. inputs.ShapeRef[1..]]));
-        }
-        var outputs = Predict(model, batches);
-        return outputs.Length == 1 ? outputs[0] : Tensor.Cat(outputs);
+            int start = b * batchSize, size = Math.Min(batchSize, samples - start);
+            var batch = Tensor.Empty([size, .. inputs.ShapeRef[1..]]);
+            inputs.Span.Slice(start * row, size * row).CopyTo(batch.Span);
+            return batches[b] = batch;
+        }, (b, y) =>
+        {
+            outputs[b] = y;
+            if (!ReferenceEquals(y.Storage, batches[b]!.Storage)) batches[b]!.Storage.ReleaseTransient(); // else a view of it lives on
+            batches[b] = null;
+        });
+        if (count == 1) return outputs[0];
+        var result = Tensor.Cat(outputs);
+        foreach (var y in outputs) y.Storage.ReleaseTransient();
+        return result;
     }
 
     /// <summary>The output for each of <paramref name="batches"/>, in order.</summary>
@@ -62,7 +73,7 @@ public static class Inference
         {
             using var scope = Autograd.NoGrad();
             bool own = OwnModules(model);
-            var weights = own ? new PackedWeights() : null;
+            using var weights = own ? new PackedWeights() : null;
             using var packs = PackedWeights.Enter(weights);
             int width = own ? Threads.Count : 1;
             var group = new List<T>(width);

@@ -1,4 +1,5 @@
 using Occam.Data;
+using Occam.Kernels;
 using Occam.Losses;
 using Occam.NN;
 using Occam.Optim;
@@ -182,19 +183,63 @@ public class InferenceTests
     [Fact]
     public void PackedWeightsAreParametersPackedOncePerRun()
     {
-        var weight = new Parameter(Tensor.RandU([12, 40], new Generator(2)));
-        Assert.Null(PackedWeights.ForLinear(weight));
+        var weight = new Parameter(Tensor.RandU([64, 40], new Generator(2)));
+        Assert.Null(PackedWeights.ForLinear(weight, 64));
         var run = new PackedWeights();
         using (PackedWeights.Enter(run))
         {
-            var packed = PackedWeights.ForLinear(weight);
+            var packed = PackedWeights.ForLinear(weight, 64);
             Assert.NotNull(packed);
-            Assert.Same(packed, PackedWeights.ForLinear(weight));
-            Assert.Equal((12, 40), (packed.N, packed.K));
-            Assert.Null(PackedWeights.ForLinear(Tensor.RandU([12, 40], new Generator(2)))); // not a parameter
-            using (PackedWeights.Enter(null)) Assert.Null(PackedWeights.ForLinear(weight));
-            Assert.Same(packed, PackedWeights.ForLinear(weight));
+            Assert.Same(packed, PackedWeights.ForLinear(weight, 64));
+            Assert.Equal((64, 40), (packed.N, packed.K));
+            Assert.Null(PackedWeights.ForLinear(Tensor.RandU([64, 40], new Generator(2)), 64)); // not a parameter
+            using (PackedWeights.Enter(null)) Assert.Null(PackedWeights.ForLinear(weight, 64));
+            Assert.Same(packed, PackedWeights.ForLinear(weight, 64));
+            // one row, or ten outputs, run as dot products of rows: a packing would not be read
+            Assert.Null(PackedWeights.ForLinear(weight, 1));
+            Assert.Null(PackedWeights.ForLinear(new Parameter(Tensor.RandU([10, 256], new Generator(3))), 128));
         }
-        Assert.Null(PackedWeights.ForLinear(weight));
+        Assert.Null(PackedWeights.ForLinear(weight, 64));
+    }
+
+    [Fact]
+    public unsafe void PackedWeightsGiveTheirMemoryBackAtTheEndOfTheRun()
+    {
+        var weight = new Parameter(Tensor.RandU([96, 53], new Generator(4)));
+        var x = Tensor.RandU([16, 53], new Generator(5));
+        var expected = Functional.Linear(x, weight).ToArray(); // outside a run: packs per product
+        var run = new PackedWeights();
+        Gemm.PackedB packed;
+        using (PackedWeights.Enter(run)) packed = PackedWeights.ForLinear(weight, 16)!;
+        nint memory = (nint)packed.Data;
+        run.Dispose();
+        Assert.True(packed.Data == null);
+        // a product handed a released packing packs B itself
+        var y = new float[16 * 96];
+        Gemm.Sgemm(false, true, 16, 96, 53, x.Span, 53, weight.Span, 53, y, 96, false, default, packed);
+        Assert.Equal(expected, y);
+        // the next run of the same shapes packs into the same (already mapped) memory
+        using var next = new PackedWeights();
+        using (PackedWeights.Enter(next)) Assert.Equal(memory, (nint)PackedWeights.ForLinear(weight, 16)!.Data);
+    }
+
+    [Fact]
+    public void PredictOnATensorLeavesItsInputAloneAndReturnsFreshOutputs()
+    {
+        // Flatten's output is a view of its input: each batch's copy then lives on in the output until it is concatenated
+        var inputs = Tensor.RandU([20, 1, 4, 4], new Generator(6));
+        var before = inputs.ToArray();
+        foreach (var model in new Module[] { new Sequential(new Flatten()), new Sequential(new Flatten(), new ReLU()) })
+            for (int run = 0; run < 2; run++)
+            {
+                var first = model.Predict(inputs, batchSize: 6);
+                var second = model.Predict(inputs, batchSize: 6);
+                Assert.Equal([20, 16], first.Shape);
+                Assert.Equal(before, first.ToArray());
+                Assert.Equal(before, second.ToArray());
+                Assert.Equal(before, inputs.ToArray());
+            }
+        var single = new Sequential(new Flatten()).Predict(inputs, batchSize: 32); // one batch: its output is returned as is
+        Assert.Equal(before, single.ToArray());
     }
 }
