@@ -15,7 +15,9 @@ namespace Occam.Data;
 /// and batch b's batch transform with one seeded from (loader seed, e, b). So results depend on neither
 /// thread timing nor <c>prefetch</c>.
 /// <para>Every batch is a pair of freshly allocated tensors that the caller owns and may keep
-/// (no buffer is reused: a kept batch can never change under the caller).</para>
+/// (no buffer is reused: a kept batch can never change under the caller). A batch of images is above .NET's
+/// large-object threshold (85 KB), where every allocation is freshly mapped memory; an application should raise
+/// <c>System.GC.LOHThreshold</c> (the <c>occam</c> tool sets 4 MB) so batches come from gen 0.</para>
 /// </remarks>
 public sealed class DataLoader : IEnumerable<Batch>
 {
