@@ -98,6 +98,7 @@ public static unsafe class Gemm
                     return;
             }
             var job = new Job(blocking, transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, output);
+            job.DirectA = blocking.Kind == KernelKind.Vector512 && !transA && InPlaceA;
             if (packedB != null)
             {
                 if (packedB.N != n || packedB.K != k || packedB.Blocking != blocking)
@@ -119,6 +120,16 @@ public static unsafe class Gemm
             Threads.For(job.Tasks, job);
         }
     }
+
+    /// <summary>
+    /// Whether the 8×32 kernel reads a row-major A's panels of 8 rows where they are stored instead of packing them
+    /// (tests turn it off to run the packed path; both give the same bits). A product split by columns has every
+    /// thread pack all of A, so packing does not shrink with the threads. Reading the 8 rows in place measured 4–13 %
+    /// faster on the MLP's products at 2 threads and 1–8 % at 1 (`occam bench gemm`, nn and nt), and the MLP's
+    /// inference 11 % at 2 threads. A stored transposed stays packed: read in place, each step of k is a new line at
+    /// the row stride, and at a stride of 4 KB the lines fight over the same L1 sets (6–8 % slower at 1024³).
+    /// </summary>
+    internal static bool InPlaceA = true;
 
     enum Path { Direct, DotRows, Blocked }
 
@@ -241,7 +252,9 @@ public static unsafe class Gemm
                     {
                         int mb = Math.Min(blocking.Mc, i1 - ic);
                         float* packedA = buffers.A;
-                        PackA(ic, mb, pc, kc, packedA);
+                        // Read in place, A's whole mr-row panels need no packing; a last partial panel is packed.
+                        int inPlace = DirectA ? mb / mr * mr : 0;
+                        if (inPlace < mb) PackA(ic + inPlace, mb - inPlace, pc, kc, packedA + (nint)inPlace * kc);
                         for (int j = 0; j < nb; j += nr)
                         {
                             int cols = Math.Min(nr, nb - j);
@@ -249,17 +262,17 @@ public static unsafe class Gemm
                             for (int i = 0; i < mb; i += mr)
                             {
                                 int rows = Math.Min(mr, mb - i);
-                                float* aPanel = packedA + (nint)i * kc;
+                                float* aPanel = i < inPlace ? null : packedA + (nint)i * kc;
                                 float* cTile = c + (ic + i) * ldc + jc + j;
                                 if (rows == mr && cols == nr)
                                 {
-                                    MicroKernel(kc, aPanel, bPanel, cTile, ldc, overwrite);
+                                    MicroKernel(kc, aPanel, ic + i, pc, bPanel, cTile, ldc, overwrite);
                                     if (last) epilogue.Apply(cTile, ldc, mr, nr, jc + j);
                                 }
                                 else
                                 {
                                     // Edge tile: compute the zero-padded tile aside, then write its valid part.
-                                    MicroKernel(kc, aPanel, bPanel, tile, nr, overwrite: true);
+                                    MicroKernel(kc, aPanel, ic + i, pc, bPanel, tile, nr, overwrite: true);
                                     for (int r = 0; r < rows; r++)
                                     {
                                         float* src = tile + r * nr, dst = cTile + r * ldc;
@@ -275,11 +288,17 @@ public static unsafe class Gemm
             }
         }
 
+        /// <summary>Whether A's whole mr-row panels are read where A is stored instead of packed (<see cref="InPlaceA"/>).</summary>
+        public bool DirectA;
+
+        /// <summary>The tile of rows [row, row + mr) over k block [pc, pc + kc): from the packed panel aPanel, or with aPanel
+        /// null from A where it is stored (<see cref="DirectA"/>).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        readonly void MicroKernel(int kc, float* aPanel, float* bPanel, float* cTile, nint ldc, bool overwrite)
+        readonly void MicroKernel(int kc, float* aPanel, int row, int pc, float* bPanel, float* cTile, nint ldc, bool overwrite)
         {
             switch (blocking.Kind)
             {
+                case KernelKind.Vector512 when aPanel == null: GemmMicroKernels.Kernel8x32Rows(kc, a + row * lda + pc, lda, bPanel, cTile, ldc, overwrite); break;
                 case KernelKind.Vector512: GemmMicroKernels.Kernel8x32(kc, aPanel, bPanel, cTile, ldc, overwrite); break;
                 case KernelKind.Vector256: GemmMicroKernels.Kernel6x16(kc, aPanel, bPanel, cTile, ldc, overwrite); break;
                 default: GemmMicroKernels.Kernel4x4(kc, aPanel, bPanel, cTile, ldc, overwrite); break;

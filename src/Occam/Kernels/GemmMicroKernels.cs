@@ -16,11 +16,7 @@ internal static unsafe class GemmMicroKernels
     internal static void Kernel8x32(int kc, float* a, float* b, float* c, nint ldc, bool overwrite)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
-        if (Sse.IsSupported)
-        {
-            // The tile is written once per kc steps; fetch its lines while the FMAs run.
-            for (int r = 0; r < 8; r++) { Sse.Prefetch0(c + r * ldc); Sse.Prefetch0(c + r * ldc + 31); }
-        }
+        PrefetchTile8x32(c, ldc);
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector512.Load(b + 0); var b1 = Vector512.Load(b + 16);
@@ -35,6 +31,47 @@ internal static unsafe class GemmMicroKernels
             a += 8;
             b += 32;
         }
+        StoreTile8x32(c, ldc, overwrite, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+    }
+
+    /// <summary>C[8×32] (+)= Σ_p a[r·lda + p]·b[p·32 + j] with the 8 rows of a row-major A read where they are stored,
+    /// not packed: the same sums in the same order as <see cref="Kernel8x32"/> over the packed panel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Kernel8x32Rows(int kc, float* a, nint lda, float* b, float* c, nint ldc, bool overwrite)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        PrefetchTile8x32(c, ldc);
+        float* r0 = a, r1 = a + lda, r2 = a + 2 * lda, r3 = a + 3 * lda, r4 = a + 4 * lda, r5 = a + 5 * lda, r6 = a + 6 * lda, r7 = a + 7 * lda;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b + 0); var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(r0[p]); c00 = Vector512.FusedMultiplyAdd(a0, b0, c00); c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(r1[p]); c10 = Vector512.FusedMultiplyAdd(a1, b0, c10); c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector512.Create(r2[p]); c20 = Vector512.FusedMultiplyAdd(a2, b0, c20); c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector512.Create(r3[p]); c30 = Vector512.FusedMultiplyAdd(a3, b0, c30); c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector512.Create(r4[p]); c40 = Vector512.FusedMultiplyAdd(a4, b0, c40); c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+            var a5 = Vector512.Create(r5[p]); c50 = Vector512.FusedMultiplyAdd(a5, b0, c50); c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+            var a6 = Vector512.Create(r6[p]); c60 = Vector512.FusedMultiplyAdd(a6, b0, c60); c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+            var a7 = Vector512.Create(r7[p]); c70 = Vector512.FusedMultiplyAdd(a7, b0, c70); c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+            b += 32;
+        }
+        StoreTile8x32(c, ldc, overwrite, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+    }
+
+    // The tile is written once per kc steps; fetch its lines while the FMAs run.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void PrefetchTile8x32(float* c, nint ldc)
+    {
+        if (!Sse.IsSupported) return;
+        for (int r = 0; r < 8; r++) { Sse.Prefetch0(c + r * ldc); Sse.Prefetch0(c + r * ldc + 31); }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreTile8x32(float* c, nint ldc, bool overwrite,
+        Vector512<float> c00, Vector512<float> c01, Vector512<float> c10, Vector512<float> c11, Vector512<float> c20, Vector512<float> c21,
+        Vector512<float> c30, Vector512<float> c31, Vector512<float> c40, Vector512<float> c41, Vector512<float> c50, Vector512<float> c51,
+        Vector512<float> c60, Vector512<float> c61, Vector512<float> c70, Vector512<float> c71)
+    {
         if (overwrite)
         {
             c00.Store(c); c01.Store(c + 16);
