@@ -98,7 +98,7 @@ public static unsafe class Gemm
                     return;
             }
             var job = new Job(blocking, transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, output);
-            job.DirectA = blocking.Kind == KernelKind.Vector512 && !transA && InPlaceA;
+            job.DirectA = blocking.Kind != KernelKind.Scalar && !transA && InPlaceA;
             if (packedB != null)
             {
                 if (packedB.N != n || packedB.K != k || packedB.Blocking != blocking)
@@ -114,7 +114,8 @@ public static unsafe class Gemm
             int panelsM = (m + blocking.Mr - 1) / blocking.Mr, panelsN = (n + blocking.Nr - 1) / blocking.Nr;
             // Splitting n makes every thread pack all of A (m·k), splitting m all of B (k·n): copy the
             // smaller. Packing it once for all threads loses here: reading another core's packed panels
-            // costs more than packing them again.
+            // costs more than packing them again. (Even with A read in place, splitting n at m > n measured
+            // slower: every thread then streams all of A.)
             job.SplitN = panelsN >= threads ? (m <= n || panelsM < threads) : panelsN >= panelsM;
             job.Tasks = Math.Min(threads, job.SplitN ? panelsN : panelsM);
             Threads.For(job.Tasks, job);
@@ -122,11 +123,11 @@ public static unsafe class Gemm
     }
 
     /// <summary>
-    /// Whether the 8×32 kernel reads a row-major A's panels of 8 rows where they are stored instead of packing them
+    /// Whether the vector kernels (8×32, 6×16) read a row-major A's row panels where they are stored instead of packing them
     /// (tests turn it off to run the packed path; both give the same bits). A product split by columns has every
     /// thread pack all of A, so packing does not shrink with the threads. Reading the 8 rows in place measured 4–13 %
     /// faster on the MLP's products at 2 threads and 1–8 % at 1 (`occam bench gemm`, nn and nt), and the MLP's
-    /// inference 11 % at 2 threads. A stored transposed stays packed: read in place, each step of k is a new line at
+    /// inference 11 % at 2 threads; the 6×16 kernel (forced on this machine) 1–17 % on the same shapes. A stored transposed stays packed: read in place, each step of k is a new line at
     /// the row stride, and at a stride of 4 KB the lines fight over the same L1 sets (6–8 % slower at 1024³).
     /// </summary>
     internal static bool InPlaceA = true;
@@ -300,6 +301,7 @@ public static unsafe class Gemm
             {
                 case KernelKind.Vector512 when aPanel == null: GemmMicroKernels.Kernel8x32Rows(kc, a + row * lda + pc, lda, bPanel, cTile, ldc, overwrite); break;
                 case KernelKind.Vector512: GemmMicroKernels.Kernel8x32(kc, aPanel, bPanel, cTile, ldc, overwrite); break;
+                case KernelKind.Vector256 when aPanel == null: GemmMicroKernels.Kernel6x16Rows(kc, a + row * lda + pc, lda, bPanel, cTile, ldc, overwrite); break;
                 case KernelKind.Vector256: GemmMicroKernels.Kernel6x16(kc, aPanel, bPanel, cTile, ldc, overwrite); break;
                 default: GemmMicroKernels.Kernel4x4(kc, aPanel, bPanel, cTile, ldc, overwrite); break;
             }
