@@ -260,11 +260,11 @@ public static unsafe class Threads
             int others = Allowed.Length - (Array.IndexOf(Allowed, cpu) >= 0 ? 1 : 0);
             if (others <= 0) return;
             int pick = (participant - 1) % others;
+            ulong* mask = stackalloc ulong[MaskWords];
             foreach (int candidate in Allowed)
             {
                 if (candidate == cpu) continue;
                 if (pick-- > 0) continue;
-                ulong* mask = stackalloc ulong[MaskWords];
                 new Span<ulong>(mask, MaskWords).Clear();
                 mask[candidate / 64] = 1UL << (candidate % 64);
                 SchedSetAffinity(0, MaskWords * sizeof(ulong), mask);
@@ -330,7 +330,8 @@ public static unsafe class Threads
                 }
                 Work(_participant);
                 Volatile.Write(ref _go, 0);
-                if (Affinity.Supported && Affinity.CurrentCpu() == _ownerCpu) Affinity.MoveOff(_ownerCpu, _participant);
+                int owner = _ownerCpu;
+                if (owner >= 0 && Affinity.CurrentCpu() == owner) Affinity.MoveOff(owner, _participant);
             }
         }
     }
