@@ -123,12 +123,13 @@ public static unsafe class Gemm
     }
 
     /// <summary>
-    /// Whether the vector kernels (8×32, 6×16) read a row-major A's row panels where they are stored instead of packing them
-    /// (tests turn it off to run the packed path; both give the same bits). A product split by columns has every
-    /// thread pack all of A, so packing does not shrink with the threads. Reading the 8 rows in place measured 4–13 %
-    /// faster on the MLP's products at 2 threads and 1–8 % at 1 (`occam bench gemm`, nn and nt), and the MLP's
-    /// inference 11 % at 2 threads; the 6×16 kernel (forced on this machine) 1–17 % on the same shapes. A stored transposed stays packed: read in place, each step of k is a new line at
-    /// the row stride, and at a stride of 4 KB the lines fight over the same L1 sets (6–8 % slower at 1024³).
+    /// Whether the vector kernels (8×32, 6×16) read a row-major A's row panels where they are stored instead of
+    /// packing them (tests turn it off to run the packed path; both give the same bits). A product split by columns
+    /// has every thread pack all of A, so packing does not shrink with the threads. Reading the 8 rows in place
+    /// measured 4–13 % faster on the MLP's products at 2 threads and 1–8 % at 1 (`occam bench gemm`, nn and nt), and
+    /// the MLP's inference 11 % at 2 threads; the 6×16 kernel (forced on this machine) 1–17 % on the same shapes.
+    /// A stored transposed stays packed: read in place, each step of k is a new line at the row stride, and at a
+    /// stride of 4 KB the lines fight over the same L1 sets (6–8 % slower at 1024³).
     /// </summary>
     internal static bool InPlaceA = true;
 
