@@ -19,7 +19,8 @@ internal static class BufferPool
 {
     const int MaxPerLength = 32;
     const int AlignFrom = 16384;
-    const int LineBytes = 64, MinObjectBytes = 24, AlignAttempts = 8;
+    const int LineBytes = 64, MinObjectBytes = 24, AlignAttempts = 32;
+    const long AlignBudgetBytes = 64L << 20;
     static readonly Dictionary<int, Stack<float[]>> Buckets = new(), PinnedBuckets = new();
     static readonly Lock Gate = new(), AlignGate = new();
 
@@ -50,12 +51,15 @@ internal static class BufferPool
         return length >= AlignFrom ? AllocateAligned(length) : GC.AllocateUninitializedArray<float>(length, pinned);
     }
 
-    /// <summary>A pinned array whose first element starts a cache line, after at most <see cref="AlignAttempts"/> tries
-    /// (then as it comes). .NET cannot align an array, but the pinned heap places an object right after the last one
-    /// when no free gap takes it. So the first try probes where the next object will start (an empty array) and puts a
-    /// filler of the right size there. When small gaps took the probe and the filler, the buffer itself went where
-    /// large objects go, and the next large object goes right after it: a pad at least as large as the buffer, sized
-    /// to end on a line, then the buffer again. What a try leaves behind is garbage once the call returns.</summary>
+    /// <summary>A pinned array whose first element starts a cache line, whenever the heap allows it within
+    /// <see cref="AlignAttempts"/> tries and <see cref="AlignBudgetBytes"/> of objects held meanwhile (then as it comes).
+    /// .NET cannot align an array, but the pinned heap places an object right after the last one when no free gap takes
+    /// it. So the first try probes where the next object will start (an empty array) and puts a filler of the right size
+    /// there: on a heap without gaps (a fresh process) that is all it takes. Otherwise a misaligned try is held, to fill
+    /// the gap it took, with a pad at least as large as the buffer after it, sized to end on a line; the next try goes
+    /// right after the pad when the two came from the end of the heap, or into the next gap. What the tries hold is
+    /// garbage once the call returns. A buffer larger than a heap region starts every region at the same offset, and
+    /// the budget stops it after a try or two.</summary>
     static unsafe float[] AllocateAligned(int length)
     {
         lock (AlignGate)
@@ -64,10 +68,14 @@ internal static class BufferPool
             var array = GC.AllocateUninitializedArray<float>(length, pinned: true);
             List<Array>? held = null;
             long bytes = (MinObjectBytes + 4L * length + 7) & ~7L; // the buffer's object, rounded to 8 bytes
-            for (int attempt = 1; attempt < AlignAttempts && Address(array) % LineBytes != 0; attempt++)
+            long heldBytes = 0;
+            for (int attempt = 1;
+                 attempt < AlignAttempts && Address(array) % LineBytes != 0 && heldBytes + 2 * bytes <= AlignBudgetBytes;
+                 attempt++)
             {
                 (held ??= []).Add(array);
                 held.Add(Pad(Address(array) + bytes, bytes));
+                heldBytes += 2 * bytes + LineBytes;
                 array = GC.AllocateUninitializedArray<float>(length, pinned: true);
             }
             GC.KeepAlive(held);
