@@ -39,7 +39,7 @@ public partial class Tensor
         var y = new Tensor(Storage, shape);
         if (!Tracks) return y;
         var x = this;
-        return Record(y, op, g => Layout.Copy(g, x.GradSpan(), accumulate: true), [x], view: true);
+        return Record(y, op, g => x.TakeViewGradient(y, g), [x], view: true);
     }
 
     /// <summary>Flattens dims startDim..endDim into one (view); default keeps dim 0, as nn.Flatten.</summary>

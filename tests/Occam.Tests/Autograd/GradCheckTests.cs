@@ -162,6 +162,13 @@ public class GradCheckTests
         var x = R(100, 2, 3, 4);
         Check(t => t[0].Reshape(6, -1) * t[0].Reshape(6, 4), x);
         Check(t => t[0].Flatten().Unsqueeze(1).Squeeze(), x);
+        // Views of an intermediate: the first view's backward hands its gradient buffer over, the others add to it,
+        // and so does an op that reads the intermediate itself.
+        Check(t =>
+        {
+            var u = t[0] * 1.5f + 0.25f;
+            return u.Reshape(6, -1) * u.Reshape(6, 4) + u.Flatten().Unsqueeze(0).Reshape(6, 4) + (u * u).Reshape(6, 4);
+        }, x);
         Check(t => t[0].Transpose(0, 2), x);
         Check(t => t[0].Permute(2, 0, 1), x);
         Check(t => t[0].IndexRows([1, 0, 1]), x);
