@@ -19,8 +19,11 @@ public static partial class Functional
 
     /// <param name="dropout">with relu, inverted dropout of the ReLU's output in the same pass (batch norm, ReLU and
     /// dropout in training, fused by Sequential): the same output and gradients as the three ops, without a mask.</param>
+    /// <param name="maxPool2">with relu, for inference (nothing records a gradient) on a 4-D input of at least 2×2: a
+    /// 2×2 max pool of stride 2 in the same pass (<see cref="BatchNormReluMaxPool"/>), bit for bit what the three ops
+    /// give.</param>
     internal static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
-        bool training, float momentum, float eps, string op, bool relu = false, DropoutStream dropout = default)
+        bool training, float momentum, float eps, string op, bool relu = false, DropoutStream dropout = default, bool maxPool2 = false)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank < 2) throw new ArgumentException($"{op}: expected input [N, C, ...] with at least 2 dims, got {Shape.Format(input.ShapeRef)}");
@@ -38,6 +41,10 @@ public static partial class Functional
             throw new ArgumentException($"{op}: running_mean and running_var are required when not training");
         if (dropout.P > 0 && !(relu && dropout.P < 1))
             throw new ArgumentException($"{op}: fused dropout needs the ReLU and 0 < p < 1, got p = {dropout.P}");
+        if (maxPool2 && !(relu && dropout.P == 0 && input.Rank == 4 && input.Dim(2) >= 2 && input.Dim(3) >= 2))
+            throw new ArgumentException($"{op}: the fused 2×2 max pool needs the ReLU, no dropout and a 4-D input of at least 2×2, got {Shape.Format(input.ShapeRef)}");
+        if (maxPool2 && (input.Tracks || (weight?.Tracks ?? false) || (bias?.Tracks ?? false)))
+            throw new InvalidOperationException($"{op}: the fused 2×2 max pool is for inference; here a gradient is recorded");
         string name = !relu ? "BatchNorm" : dropout.P > 0 ? "BatchNorm+Relu+Dropout" : "BatchNorm+Relu";
         if (inner == 1 && n > 0 && c > 0) return BatchNormColumns(input, n, c, runningMean, runningVar, weight, bias, training, momentum, eps, name, relu, dropout);
 
@@ -60,6 +67,7 @@ public static partial class Functional
                 var rv = runningVar!.Span;
                 for (int k = 0; k < c; k++) rstd[k] = (float)(1.0 / Math.Sqrt(rv[k] + (double)eps));
             }
+            if (maxPool2) return BatchNormReluMaxPool(input, mean, rstd, weight, bias);
             return ChannelNormalize(input, n, c, inner, mean, rstd, 0, weight, bias, centered: training, name, relu, dropout);
         }
         finally

@@ -31,7 +31,7 @@ public static class Pool
             if (fast)
             {
                 for (int oh = 0; oh < outH; oh++)
-                    Max2x2Row(x, w, 2 * oh, y.Slice(oh * outW, outW), idx.Slice(oh * outW, outW));
+                    Max2x2Row(x.Slice(2 * oh * w), w, 2 * oh * w, y.Slice(oh * outW, outW), idx.Slice(oh * outW, outW));
                 continue;
             }
             ref float xr = ref MemoryMarshal.GetReference(x);
@@ -186,15 +186,19 @@ public static class Pool
         return (ih0, ih1, iw0, iw1, countIncludePad ? poolSize : (ih1 - ih0) * (iw1 - iw0));
     }
 
-    // One output row of the 2×2 stride-2 max pool from input rows r and r + 1.
-    // Candidates in scan order a = (r, 2o), b = (r, 2o+1), c = (r+1, 2o), d = (r+1, 2o+1).
-    private static void Max2x2Row(ReadOnlySpan<float> x, int w, int r, Span<float> y, Span<int> idx)
+    /// <summary>One output row of the 2×2 stride-2 max pool from the two input rows of width <paramref name="w"/> that
+    /// start <paramref name="x"/>; the argmax indices count from <paramref name="rowBase"/>, the plane index of the top
+    /// row's first element. Candidates in scan order a = (top, 2o), b = (top, 2o+1), c = (bottom, 2o),
+    /// d = (bottom, 2o+1); the first maximum wins, a NaN propagates.</summary>
+    internal static void Max2x2Row(ReadOnlySpan<float> x, int w, int rowBase, Span<float> y, Span<int> idx)
     {
-        ref float top = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), r * w);
+        if (x.Length < 2 * w || 2 * y.Length > w || idx.Length < y.Length)
+            throw new ArgumentException($"MaxPool2d: a row pair of {x.Length} elements at width {w} cannot give {y.Length} outputs");
+        ref float top = ref MemoryMarshal.GetReference(x);
         ref float bottom = ref Unsafe.Add(ref top, w);
         ref float yr = ref MemoryMarshal.GetReference(y);
         ref int ir = ref MemoryMarshal.GetReference(idx);
-        int outW = y.Length, o = 0, rowBase = r * w;
+        int outW = y.Length, o = 0;
 
         if (Avx2.IsSupported && outW >= 8)
         {

@@ -41,9 +41,10 @@ public abstract class BatchNormBase : RunningNormBase
 
     public override Tensor Forward(Tensor input) => Forward(input, relu: false);
 
-    /// <summary>This layer followed by a ReLU, and then by a dropout in training, in one pass forward and backward
-    /// (used by <see cref="Sequential"/>); the dropout draws from its own generator as its Forward would.</summary>
-    internal Tensor Forward(Tensor input, bool relu, Dropout? dropout = null)
+    /// <summary>This layer followed by a ReLU, and then by a dropout in training, in one pass forward and backward; or,
+    /// in inference, followed by a ReLU and a 2×2 max pool of stride 2 (<paramref name="maxPool2"/>), in one pass (used
+    /// by <see cref="Sequential"/>). The dropout draws from its own generator as its Forward would.</summary>
+    internal Tensor Forward(Tensor input, bool relu, Dropout? dropout = null, bool maxPool2 = false)
     {
         ArgumentNullException.ThrowIfNull(input);
         string name = GetType().Name;
@@ -60,7 +61,7 @@ public abstract class BatchNormBase : RunningNormBase
         // Batch statistics in training, and in evaluation too when no running statistics are kept.
         bool useBatchStats = IsTraining || RunningMean == null;
         var stream = dropout == null ? default : Kernels.DropoutStream.Next(dropout.Generator, dropout.P);
-        return Functional.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, useBatchStats, factor, Eps, name, relu, stream);
+        return Functional.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, useBatchStats, factor, Eps, name, relu, stream, maxPool2);
     }
 
     /// <summary>In evaluation with running statistics this layer is y = x·scale + shift per channel: fills both

@@ -1,0 +1,115 @@
+using Occam.NN;
+using Occam.Training;
+using Xunit;
+
+namespace Occam.Tests.NN;
+
+/// <summary>In inference Sequential runs BatchNorm2d → ReLU → MaxPool2d(2) as one fused op; it must give what the three
+/// layers give one after the other, bit for bit: the pooled output, and in training mode the running statistics.
+/// Sizes: odd planes (the last row and column are not pooled, yet count in the statistics), vector remainders, the
+/// smallest plane, and a batch large enough to split over the threads.</summary>
+public class FusedBatchNormReluMaxPoolTests
+{
+    static Tensor Random(int seed, params int[] shape) => Tensor.RandN(shape, new Generator((ulong)seed));
+
+    static BatchNorm2d Make(int channels, bool training, bool affine)
+    {
+        var norm = new BatchNorm2d(channels, affine: affine);
+        using (Autograd.NoGrad())
+        {
+            if (affine)
+            {
+                norm.Weight!.CopyFrom(Random(3, channels));
+                norm.Bias!.CopyFrom(Random(4, channels));
+            }
+            norm.RunningMean!.CopyFrom(Random(5, channels));
+            norm.RunningVar!.CopyFrom(Random(6, channels).Abs() + 0.5f);
+        }
+        if (!training) norm.Eval();
+        return norm;
+    }
+
+    public static TheoryData<int[], bool, bool> Cases() => new()
+    {
+        { [3, 4, 5, 7], true, true }, { [3, 4, 5, 7], false, true }, { [2, 3, 17, 19], true, true }, { [2, 3, 17, 19], false, false },
+        { [4, 2, 2, 2], true, true }, { [5, 3, 2, 3], false, true }, { [16, 8, 24, 24], true, true }, { [16, 8, 24, 24], false, true },
+        { [6, 5, 29, 31], false, true },
+    };
+
+    [Theory, MemberData(nameof(Cases))]
+    public void FusedEqualsTheThreeLayersBitForBit(int[] shape, bool training, bool affine)
+    {
+        var x = Random(1, shape);
+        var unfused = Make(shape[1], training, affine);
+        var fused = Make(shape[1], training, affine);
+        Tensor expected, actual;
+        using (Autograd.NoGrad())
+        {
+            expected = Functional.MaxPool2d(unfused.Forward(x).Relu(), 2);
+            actual = new Sequential(fused, new ReLU(), new MaxPool2d(2)).Forward(x);
+        }
+        Assert.Equal(expected.Shape, actual.Shape);
+        Assert.Equal(expected.Span.ToArray(), actual.Span.ToArray());
+        Assert.Equal(unfused.RunningMean!.Span.ToArray(), fused.RunningMean!.Span.ToArray());
+        Assert.Equal(unfused.RunningVar!.Span.ToArray(), fused.RunningVar!.Span.ToArray());
+        Assert.Equal(unfused.NumBatchesTracked!.Span.ToArray(), fused.NumBatchesTracked!.Span.ToArray());
+        Assert.Contains(actual.Span.ToArray(), v => v == 0);
+        Assert.Contains(actual.Span.ToArray(), v => v > 0);
+    }
+
+    [Fact]
+    public void TrainingRecordsTheThreeLayers()
+    {
+        // With gradients recorded the layers run one by one (BatchNorm+ReLU fused, then the pool), so backward works.
+        var x = Random(7, 2, 3, 6, 6);
+        x.RequiresGrad = true;
+        var model = new Sequential(new BatchNorm2d(3), new ReLU(), new MaxPool2d(2));
+        var y = model.Forward(x);
+        Assert.Equal("MaxPool2d", y.GradFn!.Op);
+        y.Sum().Backward();
+        Assert.Contains(x.Grad!.Span.ToArray(), v => v != 0);
+    }
+
+    [Fact]
+    public void SequentialFusesOnlyAPoolOfTwoByTwoAndStrideTwo()
+    {
+        // A 3×3 pool, a stride-1 or a padded 2×2 pool go through the layers one by one: the result is the same.
+        var x = Random(7, 2, 3, 9, 9);
+        foreach (var pool in new[] { new MaxPool2d(3), new MaxPool2d(2, stride: 1), new MaxPool2d(2, padding: 1) })
+        {
+            var norm = Make(3, training: false, affine: true);
+            using var _ = Autograd.NoGrad();
+            var expected = Functional.MaxPool2d(norm.Forward(x).Relu(), pool.KernelSize, pool.Stride, pool.Padding);
+            var actual = new Sequential(norm, new ReLU(), pool).Forward(x);
+            Assert.Equal(expected.Shape, actual.Shape);
+            Assert.Equal(expected.Span.ToArray(), actual.Span.ToArray());
+        }
+    }
+
+    [Fact]
+    public void PredictOfTheCnnMatchesItsLayersOneByOne()
+    {
+        // The study CNN's two conv blocks both end in the fused op; Predict's output equals a layer-by-layer forward
+        // (up to rounding: Predict also folds the dense layer's ReLU into its product).
+        var model = Occam.Studies.Architectures.Cnn(new Generator(3), batchNorm: true);
+        model.Eval();
+        var x = Random(8, 5, 1, 28, 28);
+        var expected = x;
+        using (Autograd.NoGrad())
+            for (int i = 0; i < model.Count; i++) expected = model[i].Forward(expected);
+        var actual = model.Predict([x])[0].Span.ToArray();
+        var want = expected.Span.ToArray();
+        Assert.Equal(want.Length, actual.Length);
+        for (int i = 0; i < want.Length; i++) Assert.Equal(want[i], actual[i], 1e-5f);
+    }
+
+    [Fact]
+    public void BadInputIsReportedByTheLayer()
+    {
+        var model = new Sequential(new BatchNorm2d(3), new ReLU(), new MaxPool2d(2));
+        using var _ = Autograd.NoGrad();
+        var error = Assert.Throws<ArgumentException>(() => model.Forward(Random(1, 2, 4, 6, 6)));
+        Assert.Contains("BatchNorm2d", error.Message);
+        Assert.Contains("3 channels", error.Message);
+    }
+}
