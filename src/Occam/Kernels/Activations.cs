@@ -18,7 +18,7 @@ public struct IdentityOp : IUnaryOperator
 public struct ReluOp : IUnaryOperator
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly float Invoke(float x) => x > 0 ? x : 0;
+    public readonly float Invoke(float x) => MathF.Max(x, 0f); // NaN stays NaN, as in the vector paths and PyTorch
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly Vector256<float> Invoke(Vector256<float> x) => Vector256.Max(x, Vector256<float>.Zero);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

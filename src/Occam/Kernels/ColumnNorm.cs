@@ -175,7 +175,7 @@ internal static unsafe class ColumnNorm
     static void NormalizeScalar(float* x, float* y, nint at, float* scale, float* shift, bool relu, DropoutStream dropout, int column0)
     {
         float v = x[at] * *scale + *shift;
-        if (relu) v = v > 0 ? v : 0;
+        if (relu) v = MathF.Max(v, 0f);
         if (dropout.P > 0) v *= RandomKernels.CounterUniform(dropout.Key, at + column0) >= dropout.P ? dropout.Scale : 0f;
         y[at] = v;
     }

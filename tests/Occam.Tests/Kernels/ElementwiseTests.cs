@@ -38,6 +38,24 @@ public class ElementwiseTests
     }
 
     [Fact] public void Relu() => UnaryMatchesScalar(new ReluOp());
+
+    [Fact]
+    public void ReluPassesNaNAndClearsNegativeZeroAtEveryPosition()
+    {
+        // As PyTorch: relu(NaN) = NaN and relu(−0) = +0, whether an element falls in a 512-bit, 256-bit or scalar step
+        // (the scalar tail used to turn NaN into 0).
+        for (int n = 1; n <= 40; n++)
+            for (int at = 0; at < n; at++)
+            {
+                var x = Enumerable.Repeat(-0f, n).ToArray();
+                x[at] = float.NaN;
+                var d = new float[n];
+                Elementwise.Apply(new ReluOp(), x, d);
+                for (int i = 0; i < n; i++)
+                    if (i == at) Assert.True(float.IsNaN(d[i]), $"length {n}: relu(NaN) at {i} gave {d[i]}");
+                    else Assert.True(BitConverter.SingleToInt32Bits(d[i]) == 0, $"length {n}: relu(-0) at {i} gave {d[i]}");
+            }
+    }
     [Fact] public void LeakyRelu() => UnaryMatchesScalar(new LeakyReluOp { Slope = 0.1f });
     [Fact] public void Elu() => UnaryMatchesScalar(new EluOp { Alpha = 1f });
     [Fact] public void Gelu() => UnaryMatchesScalar(new GeluOp());

@@ -61,6 +61,22 @@ public class FusedBatchNormReluTests
         Assert.Contains(actual.Y, v => v > 0);
     }
 
+    [Fact]
+    public void FusedReluPassesNaNInAnyColumn()
+    {
+        // As PyTorch's relu: a NaN stays NaN, in a 16-column vector step (column 3) or in the scalar tail (column 18).
+        var norm = new BatchNorm1d(19);
+        norm.Eval();
+        var x = Tensor.Zeros(3, 19);
+        x.Span[1 * 19 + 18] = float.NaN;
+        x.Span[2 * 19 + 3] = float.NaN;
+        Tensor y;
+        using (Autograd.NoGrad()) y = new Sequential(norm, new ReLU()).Forward(x);
+        var values = y.Span.ToArray();
+        for (int i = 0; i < values.Length; i++)
+            Assert.Equal(i == 1 * 19 + 18 || i == 2 * 19 + 3, float.IsNaN(values[i]));
+    }
+
     // In evaluation with the default running statistics the fused op is relu(x/√(1+ε)): inputs kept away from the
     // kink at 0. (Training mode is covered above by equality with the separately gradient-checked ops.)
     [Fact]
