@@ -19,9 +19,8 @@ public static partial class Functional
 
     /// <param name="dropout">with relu, inverted dropout of the ReLU's output in the same pass (batch norm, ReLU and
     /// dropout in training, fused by Sequential): the same output and gradients as the three ops, without a mask.</param>
-    /// <param name="maxPool2">with relu, for inference (nothing records a gradient) on a 4-D input of at least 2×2: a
-    /// 2×2 max pool of stride 2 in the same pass (<see cref="BatchNormReluMaxPool"/>), bit for bit what the three ops
-    /// give.</param>
+    /// <param name="maxPool2">with relu, on a 4-D input of at least 2×2: a 2×2 max pool of stride 2 in the same pass
+    /// (<see cref="BatchNormReluMaxPool"/>), bit for bit what the three ops give, forward and backward.</param>
     internal static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
         bool training, float momentum, float eps, string op, bool relu = false, DropoutStream dropout = default, bool maxPool2 = false)
     {
@@ -43,9 +42,7 @@ public static partial class Functional
             throw new ArgumentException($"{op}: fused dropout needs the ReLU and 0 < p < 1, got p = {dropout.P}");
         if (maxPool2 && !(relu && dropout.P == 0 && input.Rank == 4 && input.Dim(2) >= 2 && input.Dim(3) >= 2))
             throw new ArgumentException($"{op}: the fused 2×2 max pool needs the ReLU, no dropout and a 4-D input of at least 2×2, got {Shape.Format(input.ShapeRef)}");
-        if (maxPool2 && (input.Tracks || (weight?.Tracks ?? false) || (bias?.Tracks ?? false)))
-            throw new InvalidOperationException($"{op}: the fused 2×2 max pool is for inference; here a gradient is recorded");
-        string name = !relu ? "BatchNorm" : dropout.P > 0 ? "BatchNorm+Relu+Dropout" : "BatchNorm+Relu";
+        string name = maxPool2 ? "BatchNorm+Relu+MaxPool" : !relu ? "BatchNorm" : dropout.P > 0 ? "BatchNorm+Relu+Dropout" : "BatchNorm+Relu";
         if (inner == 1 && n > 0 && c > 0) return BatchNormColumns(input, n, c, runningMean, runningVar, weight, bias, training, momentum, eps, name, relu, dropout);
 
         // Per-channel scratch from the shared pool (ChannelNormalize keeps its own copy of the statistics).
@@ -67,7 +64,7 @@ public static partial class Functional
                 var rv = runningVar!.Span;
                 for (int k = 0; k < c; k++) rstd[k] = (float)(1.0 / Math.Sqrt(rv[k] + (double)eps));
             }
-            if (maxPool2) return BatchNormReluMaxPool(input, mean, rstd, weight, bias);
+            if (maxPool2) return BatchNormReluMaxPool(input, mean, rstd, weight, bias, centered: training, name);
             return ChannelNormalize(input, n, c, inner, mean, rstd, 0, weight, bias, centered: training, name, relu, dropout);
         }
         finally
@@ -372,80 +369,93 @@ public static partial class Functional
                     else Elementwise.Apply(new ReluMaskOp(), ys, gs, gs);
                 });
             }
-            var doubles = System.Buffers.ArrayPool<double>.Shared.Rent(3 * coefficients + 2 * stats);
-            var floats = System.Buffers.ArrayPool<float>.Shared.Rent(3 * coefficients); // a | b | cc
-            try
-            {
-                var sumG = doubles.AsSpan(0, coefficients);
-                var sumGX = doubles.AsSpan(coefficients, coefficients);
-                var sumGXhat = doubles.AsSpan(2 * coefficients, coefficients);
-                ChannelGradSumsParallel(g, input.Data, n, c, inner, perSample, doubles, coefficients);
-                // Σ g·x̂ per coefficient = rstd·(Σ g·x − μ·Σ g)
-                for (int k = 0; k < coefficients; k++) sumGXhat[k] = saved[rOff + Stat(k)] * (sumGX[k] - saved[Stat(k)] * sumG[k]);
-                if (weight is { RequiresGrad: true })
-                {
-                    var dw = weight.GradSpan();
-                    for (int k = 0; k < coefficients; k++) dw[k % c] += (float)sumGXhat[k];
-                }
-                if (bias is { RequiresGrad: true })
-                {
-                    var db = bias.GradSpan();
-                    for (int k = 0; k < coefficients; k++) db[k % c] += (float)sumG[k];
-                }
-                if (!input.RequiresGrad) return;
-                var a = floats.AsSpan(0, coefficients);
-                var b = floats.AsSpan(coefficients, coefficients);
-                var cc = floats.AsSpan(2 * coefficients, coefficients);
-                b.Clear();
-                cc.Clear();
-                if (!centered)
-                    for (int k = 0; k < coefficients; k++) a[k] = saved[gOff + k % c] * saved[rOff + Stat(k)];
-                else
-                {
-                    // Per statistic over its M elements, with ĝ = g·γ: mean(ĝ) and mean(ĝ·x̂).
-                    double m = (double)(perSample ? channelsPerStat : n) * inner;
-                    var meanG = doubles.AsSpan(3 * coefficients, stats);
-                    var meanGXhat = doubles.AsSpan(3 * coefficients + stats, stats);
-                    meanG.Clear();
-                    meanGXhat.Clear();
-                    for (int k = 0; k < coefficients; k++)
-                    {
-                        double gm = saved[gOff + k % c];
-                        meanG[Stat(k)] += gm * sumG[k] / m;
-                        meanGXhat[Stat(k)] += gm * sumGXhat[k] / m;
-                    }
-                    // dx = γ·r·g − r·mean(ĝ) − r²·mean(ĝ·x̂)·(x − μ)
-                    for (int k = 0; k < coefficients; k++)
-                    {
-                        int st = Stat(k);
-                        double r = saved[rOff + st];
-                        a[k] = (float)(saved[gOff + k % c] * r);
-                        b[k] = (float)(-r * r * meanGXhat[st]);
-                        cc[k] = (float)(-r * meanG[st] + r * r * meanGXhat[st] * saved[st]);
-                    }
-                }
-                var xd2 = input.Data;
-                var dx = input.GradTarget(out bool overwrite);
-                unsafe
-                {
-                    fixed (float* pgFixed = g, pdFixed = dx)
-                    {
-                        float* pg = pgFixed, pd = pdFixed; // spans cannot enter the parallel body; pointers can
-                        ForChunks(n, g.Length, (s0, s1) => Norm.ChannelAccumulateLinear(
-                            new ReadOnlySpan<float>(pg + (long)s0 * block, (s1 - s0) * block), xd2.AsSpan(s0 * block, (s1 - s0) * block),
-                            new Span<float>(pd + (long)s0 * block, (s1 - s0) * block), s1 - s0, c, inner,
-                            perSample ? floats.AsSpan(s0 * c, (s1 - s0) * c) : floats.AsSpan(0, c),
-                            perSample ? floats.AsSpan(coefficients + s0 * c, (s1 - s0) * c) : floats.AsSpan(coefficients, c),
-                            perSample ? floats.AsSpan(2 * coefficients + s0 * c, (s1 - s0) * c) : floats.AsSpan(2 * coefficients, c), overwrite));
-                    }
-                }
-            }
-            finally
-            {
-                System.Buffers.ArrayPool<double>.Shared.Return(doubles);
-                System.Buffers.ArrayPool<float>.Shared.Return(floats);
-            }
+            ChannelNormalizeBackward(g, input, n, c, inner, saved, stats, channelsPerStat, centered, weight, bias);
         }, Inputs(input, weight, bias), saved: saved);
+    }
+
+    // ChannelNormalize's backward from the gradient of its output (already masked by the ReLU and dropout when they were
+    // fused): the γ and β gradients and dx, with saved = mean | rstd | γ (stats each, then c). Also the backward of the
+    // batch norm fused with its ReLU and max pool (BatchNormReluMaxPool).
+    static void ChannelNormalizeBackward(ReadOnlySpan<float> g, Tensor input, int n, int c, int inner, float[] saved, int stats,
+        int channelsPerStat, bool centered, Tensor? weight, Tensor? bias)
+    {
+        bool perSample = channelsPerStat > 0;
+        int coefficients = perSample ? n * c : c;
+        int Stat(int k) => perSample ? k / channelsPerStat : k; // k indexes (sample, channel) or channel
+        int rOff = stats, gOff = 2 * stats, block = c * inner;
+        var doubles = System.Buffers.ArrayPool<double>.Shared.Rent(3 * coefficients + 2 * stats);
+        var floats = System.Buffers.ArrayPool<float>.Shared.Rent(3 * coefficients); // a | b | cc
+        try
+        {
+            var sumG = doubles.AsSpan(0, coefficients);
+            var sumGX = doubles.AsSpan(coefficients, coefficients);
+            var sumGXhat = doubles.AsSpan(2 * coefficients, coefficients);
+            ChannelGradSumsParallel(g, input.Data, n, c, inner, perSample, doubles, coefficients);
+            // Σ g·x̂ per coefficient = rstd·(Σ g·x − μ·Σ g)
+            for (int k = 0; k < coefficients; k++) sumGXhat[k] = saved[rOff + Stat(k)] * (sumGX[k] - saved[Stat(k)] * sumG[k]);
+            if (weight is { RequiresGrad: true })
+            {
+                var dw = weight.GradSpan();
+                for (int k = 0; k < coefficients; k++) dw[k % c] += (float)sumGXhat[k];
+            }
+            if (bias is { RequiresGrad: true })
+            {
+                var db = bias.GradSpan();
+                for (int k = 0; k < coefficients; k++) db[k % c] += (float)sumG[k];
+            }
+            if (!input.RequiresGrad) return;
+            var a = floats.AsSpan(0, coefficients);
+            var b = floats.AsSpan(coefficients, coefficients);
+            var cc = floats.AsSpan(2 * coefficients, coefficients);
+            b.Clear();
+            cc.Clear();
+            if (!centered)
+                for (int k = 0; k < coefficients; k++) a[k] = saved[gOff + k % c] * saved[rOff + Stat(k)];
+            else
+            {
+                // Per statistic over its M elements, with ĝ = g·γ: mean(ĝ) and mean(ĝ·x̂).
+                double m = (double)(perSample ? channelsPerStat : n) * inner;
+                var meanG = doubles.AsSpan(3 * coefficients, stats);
+                var meanGXhat = doubles.AsSpan(3 * coefficients + stats, stats);
+                meanG.Clear();
+                meanGXhat.Clear();
+                for (int k = 0; k < coefficients; k++)
+                {
+                    double gm = saved[gOff + k % c];
+                    meanG[Stat(k)] += gm * sumG[k] / m;
+                    meanGXhat[Stat(k)] += gm * sumGXhat[k] / m;
+                }
+                // dx = γ·r·g − r·mean(ĝ) − r²·mean(ĝ·x̂)·(x − μ)
+                for (int k = 0; k < coefficients; k++)
+                {
+                    int st = Stat(k);
+                    double r = saved[rOff + st];
+                    a[k] = (float)(saved[gOff + k % c] * r);
+                    b[k] = (float)(-r * r * meanGXhat[st]);
+                    cc[k] = (float)(-r * meanG[st] + r * r * meanGXhat[st] * saved[st]);
+                }
+            }
+            var xd2 = input.Data;
+            var dx = input.GradTarget(out bool overwrite);
+            unsafe
+            {
+                fixed (float* pgFixed = g, pdFixed = dx)
+                {
+                    float* pg = pgFixed, pd = pdFixed; // spans cannot enter the parallel body; pointers can
+                    ForChunks(n, g.Length, (s0, s1) => Norm.ChannelAccumulateLinear(
+                        new ReadOnlySpan<float>(pg + (long)s0 * block, (s1 - s0) * block), xd2.AsSpan(s0 * block, (s1 - s0) * block),
+                        new Span<float>(pd + (long)s0 * block, (s1 - s0) * block), s1 - s0, c, inner,
+                        perSample ? floats.AsSpan(s0 * c, (s1 - s0) * c) : floats.AsSpan(0, c),
+                        perSample ? floats.AsSpan(coefficients + s0 * c, (s1 - s0) * c) : floats.AsSpan(coefficients, c),
+                        perSample ? floats.AsSpan(2 * coefficients + s0 * c, (s1 - s0) * c) : floats.AsSpan(2 * coefficients, c), overwrite));
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<double>.Shared.Return(doubles);
+            System.Buffers.ArrayPool<float>.Shared.Return(floats);
+        }
     }
 
     // Σg and Σg·x per coefficient (sums land in doubles[0..coefficients) and [coefficients..2·coefficients)),

@@ -1,46 +1,82 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using Occam.Kernels;
 
 namespace Occam;
 
 public static partial class Functional
 {
-    // Batch norm → ReLU → 2×2 max pool of stride 2 over [N, C, H, W] in inference (fused by Sequential where a conv block
-    // ends): each plane is normalized into a plane scratch (x·scale + shift and the ReLU, per element as ChannelNormalize
-    // does it) and pooled from there (Pool.Max2x2Row), so the full-size activation is never written nor read back. The
-    // output is that of the three ops bit for bit. (In training the three ops run: a fused backward, which rebuilds the
-    // gradient at each window's argmax, measured slower than the unfused one.)
-    static Tensor BatchNormReluMaxPool(Tensor input, ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, Tensor? weight, Tensor? bias)
+    // Batch norm → ReLU → 2×2 max pool of stride 2 over [N, C, H, W] (fused by Sequential where a conv block ends): each
+    // plane is normalized into a plane scratch (x·scale + shift and the ReLU, per element as ChannelNormalize does it)
+    // and pooled from there (Pool.Max2x2Row), so the full-size activation is never written nor read back. Backward
+    // scatters each output's gradient to its argmax where the output passed the ReLU (the pool's backward and the ReLU's
+    // mask in one pass), then runs ChannelNormalize's backward. Output, running statistics and gradients are the three
+    // ops' bit for bit.
+    static Tensor BatchNormReluMaxPool(Tensor input, ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, Tensor? weight, Tensor? bias,
+        bool centered, string op)
     {
         int n = input.Dim(0), c = input.Dim(1), h = input.Dim(2), w = input.Dim(3), oh = h / 2, ow = w / 2;
         int inPlane = h * w, outPlane = oh * ow;
+        bool record = input.Tracks || (weight?.Tracks ?? false) || (bias?.Tracks ?? false);
         var y = Tensor.Empty([n, c, oh, ow]);
+        // What backward reads, in one pooled buffer that returns with the graph: mean | rstd | γ (1 when absent) | the
+        // argmax of each output in its plane (int bits). Without a graph only the coefficients are needed.
+        var saved = BufferPool.Rent(3 * c + (record ? y.Size : 0));
+        mean.CopyTo(saved);
+        rstd.CopyTo(saved.AsSpan(c));
+        if (weight != null) weight.Span.CopyTo(saved.AsSpan(2 * c, c));
+        else saved.AsSpan(2 * c, c).Fill(1f);
         var coef = ArrayPool<float>.Shared.Rent(2 * c); // scale | shift, computed as ChannelNormalize computes them
-        var gamma = weight == null ? default : weight.Span;
         var beta = bias == null ? default : bias.Span;
         for (int k = 0; k < c; k++)
         {
-            float sc = (weight != null ? gamma[k] : 1f) * rstd[k];
+            float sc = saved[2 * c + k] * saved[c + k];
             coef[k] = sc;
-            coef[c + k] = (bias != null ? beta[k] : 0f) - mean[k] * sc;
+            coef[c + k] = (bias != null ? beta[k] : 0f) - saved[k] * sc;
         }
         var (xd, yd) = (input.Data, y.Data);
         ForChunks(n, input.Size, (s0, s1) =>
         {
             var plane = ArrayPool<float>.Shared.Rent(inPlane);
-            var argmax = ArrayPool<int>.Shared.Rent(ow); // the pool's argmax, not needed here
+            var scratch = record ? null : ArrayPool<int>.Shared.Rent(ow); // the argmax, when no backward reads it
+            var argmax = record ? MemoryMarshal.Cast<float, int>(saved.AsSpan(3 * c, y.Size)) : default;
             for (int p = s0 * c; p < s1 * c; p++)
             {
                 int ch = p % c;
                 Norm.ChannelScaleShift(xd.AsSpan(p * inPlane, inPlane), plane.AsSpan(0, inPlane), 1, 1, inPlane,
                     coef.AsSpan(ch, 1), coef.AsSpan(c + ch, 1), relu: true);
                 for (int r = 0; r < oh; r++)
-                    Pool.Max2x2Row(plane.AsSpan(2 * r * w, 2 * w), w, 2 * r * w, yd.AsSpan(p * outPlane + r * ow, ow), argmax.AsSpan(0, ow));
+                {
+                    int at = p * outPlane + r * ow;
+                    Pool.Max2x2Row(plane.AsSpan(2 * r * w, 2 * w), w, 2 * r * w, yd.AsSpan(at, ow),
+                        record ? argmax.Slice(at, ow) : scratch.AsSpan(0, ow));
+                }
             }
-            ArrayPool<int>.Shared.Return(argmax);
+            if (scratch != null) ArrayPool<int>.Shared.Return(scratch);
             ArrayPool<float>.Shared.Return(plane);
         });
         ArrayPool<float>.Shared.Return(coef);
-        return y;
+        if (!record) { BufferPool.Return(saved); return y; }
+        return Tensor.Record(y, op, _ =>
+        {
+            // The gradient of the normalized input: each output's gradient at its argmax where the output passed the
+            // ReLU, 0 elsewhere (0 + g, as the pool's backward adds into a cleared plane and the mask then keeps it).
+            var (gPool, yPool) = (y.GradBuffer!, y.Data);
+            var g = BufferPool.Rent(input.Size);
+            ForChunks(n, input.Size, (s0, s1) =>
+            {
+                var gated = ArrayPool<float>.Shared.Rent(outPlane);
+                var argmax = MemoryMarshal.Cast<float, int>(saved.AsSpan(3 * c, n * c * outPlane));
+                for (int p = s0 * c; p < s1 * c; p++)
+                {
+                    var passed = gated.AsSpan(0, outPlane);
+                    Elementwise.Apply(new ReluMaskOp(), yPool.AsSpan(p * outPlane, outPlane), gPool.AsSpan(p * outPlane, outPlane), passed);
+                    Pool.MaxBackward(passed, argmax.Slice(p * outPlane, outPlane), 1, 1, h, w, oh, ow, g.AsSpan(p * inPlane, inPlane), overwrite: true);
+                }
+                ArrayPool<float>.Shared.Return(gated);
+            });
+            ChannelNormalizeBackward(g.AsSpan(0, input.Size), input, n, c, inPlane, saved, c, 0, centered, weight, bias);
+            BufferPool.Return(g);
+        }, Inputs(input, weight, bias), saved: saved);
     }
 }

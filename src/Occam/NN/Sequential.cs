@@ -22,11 +22,11 @@ public sealed class Sequential : Module
     public Module this[int index] => _layers[index];
 
     /// <summary>Runs the layers in order; a batch norm directly followed by a ReLU, and by a dropout in training, runs
-    /// as one fused op (same result, one pass over the activations instead of two or three, forward and backward).
-    /// In inference a 2-D batch norm followed by a ReLU and a 2×2 max pool of stride 2 (a conv block's end) is one op
-    /// too (the same result bit for bit, without writing the full-size activation), and a linear layer followed by a
-    /// batch norm in evaluation mode and/or a ReLU is one product, the rest applied as it is written (equal to the
-    /// unfused layers up to float rounding). Under <see cref="Autograd.NoGrad"/>
+    /// as one fused op (same result, one pass over the activations instead of two or three, forward and backward), and
+    /// so does a 2-D batch norm followed by a ReLU and a 2×2 max pool of stride 2, a conv block's end (the same result
+    /// bit for bit, without writing the full-size activation). In inference a linear layer followed by a batch norm in
+    /// evaluation mode and/or a ReLU is one product, the rest applied as it is written (equal to the unfused layers up
+    /// to float rounding). Under <see cref="Autograd.NoGrad"/>
     /// (inference) each intermediate output that the engine rented from its pool goes back to the pool once the next
     /// layer has consumed it, so inference allocates almost nothing; only the final output (and the caller's input)
     /// stay alive.</summary>
@@ -42,7 +42,7 @@ public sealed class Sequential : Module
                 y = folded;
                 i += used - 1;
             }
-            else if (inference && _layers[i] is BatchNorm2d norm2d && i + 2 < _layers.Count && _layers[i + 1] is ReLU
+            else if (_layers[i] is BatchNorm2d norm2d && i + 2 < _layers.Count && _layers[i + 1] is ReLU
                      && _layers[i + 2] is MaxPool2d { KernelSize: 2, Stride: 2, Padding: 0 } && x.Rank == 4 && x.Dim(2) >= 2 && x.Dim(3) >= 2)
             {
                 y = norm2d.Forward(x, relu: true, maxPool2: true);

@@ -41,9 +41,9 @@ public abstract class BatchNormBase : RunningNormBase
 
     public override Tensor Forward(Tensor input) => Forward(input, relu: false);
 
-    /// <summary>This layer followed by a ReLU, and then by a dropout in training, in one pass forward and backward; or,
-    /// in inference, followed by a ReLU and a 2×2 max pool of stride 2 (<paramref name="maxPool2"/>), in one pass (used
-    /// by <see cref="Sequential"/>). The dropout draws from its own generator as its Forward would.</summary>
+    /// <summary>This layer followed by a ReLU, and then by a dropout in training or by a 2×2 max pool of stride 2
+    /// (<paramref name="maxPool2"/>), in one pass forward and backward (used by <see cref="Sequential"/>); the dropout
+    /// draws from its own generator as its Forward would.</summary>
     internal Tensor Forward(Tensor input, bool relu, Dropout? dropout = null, bool maxPool2 = false)
     {
         ArgumentNullException.ThrowIfNull(input);
