@@ -311,6 +311,31 @@ public static partial class Functional
         }, Inputs(input, weight, bias));
     }
 
+    // What a channel normalization's backward reads, in one pooled buffer that returns with the graph:
+    // mean | rstd | γ (1 when absent) | `extra` floats for the caller; and the forward's scale = γ·rstd and
+    // shift = β − μ·scale per coefficient (a channel, or a (sample, channel) with channelsPerStat > 0), rented as
+    // scale | shift for the caller to return.
+    static (float[] Saved, float[] Coef) SaveStatistics(ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, int c, int channelsPerStat,
+        Tensor? weight, Tensor? bias, int coefficients, int extra = 0)
+    {
+        int stats = mean.Length;
+        var saved = BufferPool.Rent(2 * stats + c + extra);
+        mean.CopyTo(saved);
+        rstd.CopyTo(saved.AsSpan(stats));
+        if (weight != null) weight.Span.CopyTo(saved.AsSpan(2 * stats, c));
+        else saved.AsSpan(2 * stats, c).Fill(1f);
+        var coef = System.Buffers.ArrayPool<float>.Shared.Rent(2 * coefficients);
+        var beta = bias == null ? default : bias.Span;
+        for (int k = 0; k < coefficients; k++)
+        {
+            int ch = k % c, st = channelsPerStat > 0 ? k / channelsPerStat : k;
+            float sc = saved[2 * stats + ch] * saved[stats + st];
+            coef[k] = sc;
+            coef[coefficients + k] = (bias != null ? beta[ch] : 0f) - saved[st] * sc;
+        }
+        return (saved, coef);
+    }
+
     // y = (x − μ)·rstd·γ + β for input [n, c, inner] with statistics per channel (channelsPerStat = 0, batch
     // norm) or per (sample, group of channelsPerStat channels) (group norm), and its fused backward.
     // Not centered (batch norm in eval): the statistics are constants, so dx = γ·rstd·g.
@@ -324,23 +349,7 @@ public static partial class Functional
         bool perSample = channelsPerStat > 0;
         int coefficients = perSample ? n * c : c;
         int stats = meanIn.Length;
-        int Stat(int k) => perSample ? k / channelsPerStat : k; // k indexes (sample, channel) or channel
-        // What backward reads lives in one pooled buffer that returns with the graph: mean | rstd | γ (1 when absent).
-        var saved = BufferPool.Rent(2 * stats + c);
-        meanIn.CopyTo(saved);
-        rstdIn.CopyTo(saved.AsSpan(stats));
-        if (weight != null) weight.Span.CopyTo(saved.AsSpan(2 * stats, c));
-        else saved.AsSpan(2 * stats, c).Fill(1f);
-        int rOff = stats, gOff = 2 * stats;
-        var coef = System.Buffers.ArrayPool<float>.Shared.Rent(2 * coefficients); // scale | shift
-        var beta = bias == null ? default : bias.Span;
-        for (int k = 0; k < coefficients; k++)
-        {
-            int ch = k % c, st = Stat(k);
-            float sc = saved[gOff + ch] * saved[rOff + st];
-            coef[k] = sc;
-            coef[coefficients + k] = (bias != null ? beta[ch] : 0f) - saved[st] * sc;
-        }
+        var (saved, coef) = SaveStatistics(meanIn, rstdIn, c, channelsPerStat, weight, bias, coefficients);
         var y = Tensor.Empty(input.ShapeRef);
         var (xd, yd) = (input.Data, y.Data);
         int block = c * inner;

@@ -19,21 +19,9 @@ public static partial class Functional
         int inPlane = h * w, outPlane = oh * ow;
         bool record = input.Tracks || (weight?.Tracks ?? false) || (bias?.Tracks ?? false);
         var y = Tensor.Empty([n, c, oh, ow]);
-        // What backward reads, in one pooled buffer that returns with the graph: mean | rstd | γ (1 when absent) | the
-        // argmax of each output in its plane (int bits). Without a graph only the coefficients are needed.
-        var saved = BufferPool.Rent(3 * c + (record ? y.Size : 0));
-        mean.CopyTo(saved);
-        rstd.CopyTo(saved.AsSpan(c));
-        if (weight != null) weight.Span.CopyTo(saved.AsSpan(2 * c, c));
-        else saved.AsSpan(2 * c, c).Fill(1f);
-        var coef = ArrayPool<float>.Shared.Rent(2 * c); // scale | shift, computed as ChannelNormalize computes them
-        var beta = bias == null ? default : bias.Span;
-        for (int k = 0; k < c; k++)
-        {
-            float sc = saved[2 * c + k] * saved[c + k];
-            coef[k] = sc;
-            coef[c + k] = (bias != null ? beta[k] : 0f) - saved[k] * sc;
-        }
+        // What backward reads, in one pooled buffer that returns with the graph: mean | rstd | γ, then the argmax of each
+        // output in its plane (int bits), which only a graph needs.
+        var (saved, coef) = SaveStatistics(mean, rstd, c, 0, weight, bias, c, extra: record ? y.Size : 0);
         var (xd, yd) = (input.Data, y.Data);
         ForChunks(n, input.Size, (s0, s1) =>
         {
