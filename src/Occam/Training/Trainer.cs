@@ -155,7 +155,7 @@ public sealed class Trainer : ITrainingContext
         using (Autograd.NoGrad()) penalty = Regularizers.Regularization.Penalty(Model).Item();
         // The forwards run as Inference.Predict runs them (batches side by side); the loss and the metrics are taken
         // here, in batch order.
-        Inference.ForEach(Model, data, batch => batch.Inputs, (batch, output) =>
+        Inference.ForEach(Model, data, batch => batch.Inputs.Size, batch => batch.Inputs, (batch, output) =>
         {
             float loss = Loss.Forward(output, batch.Targets).Item();
             totals.Add(output, batch.Targets, loss, loss + penalty);

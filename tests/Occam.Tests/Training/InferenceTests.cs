@@ -70,6 +70,21 @@ public class InferenceTests
     }
 
     [Fact]
+    public void ManyBatchesComeBackInOrderAcrossGroups()
+    {
+        // more batches than one group takes (16 a thread), so that several groups and a short last one run, each
+        // thread taking the next batch of its group as it finishes one
+        var model = TrainedMlp();
+        var batches = Batches(75, 3, 21);
+        var expected = Reference(model, batches);
+        var outputs = WithThreads(2, () => model.Predict(batches));
+        Assert.Equal(batches.Count, outputs.Length);
+        for (int b = 0; b < batches.Count; b++) Assert.Equal(expected[b], outputs[b].ToArray());
+        var tensorOutput = WithThreads(3, () => model.Predict(Tensor.Cat([.. batches]), batchSize: 3)).ToArray();
+        Assert.Equal(expected.SelectMany(o => o), tensorOutput);
+    }
+
+    [Fact]
     public void CnnPredictionsEqualEachBatchsForward()
     {
         var model = Architectures.BenchCnn(new Generator(5));
