@@ -34,7 +34,7 @@ internal static class StudyCommand
             weight-decay, dropout, batch-norm, layer-norm, label-smoothing, augmentation, early-stopping) and a combined recipe,
             and compares train/validation/test accuracy, the generalization gap and the weights. Writes index.html (the report),
             PNG plots, metrics.json and each run's history CSV to --out, and ends with the advisor's reading of the
-            unregularized run.
+            unregularized run. Configurations train side by side, one per core (--threads sets how many).
             --scenario fine-tune pretrains a CNN on classes 0–4, then fine-tunes it on 1,000 examples of classes 5–9 with
             no regularization (full), a frozen backbone, a lower backbone learning rate, weight decay, L2-SP, dropout, label
             smoothing, early stopping, augmentation and a combined recipe, against training from scratch on the same examples.
@@ -153,8 +153,8 @@ internal static class StudyCommand
             .Start(ctx =>
             {
                 var overall = ctx.AddTask("[bold]all configurations[/]", maxValue: configurations.Count * options.Epochs + (fineTune ? options.PretrainEpochs : 0));
+                // Configurations train side by side (one per thread), and their reports come one at a time.
                 var tasks = new Dictionary<int, ProgressTask>();
-                double done = 0;
                 result = Study.Run(options, new Reporter(p =>
                 {
                     if (!tasks.TryGetValue(p.Run, out var task))
@@ -163,8 +163,7 @@ internal static class StudyCommand
                     task.Value = p.Finished ? p.Epochs : p.Epoch + 1;
                     if (p.Logs.TryGetValue("val_accuracy", out var val))
                         task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{p.Name,-16} val {(val * 100):0.0}%"));
-                    if (p.Finished) done += p.Epochs;
-                    overall.Value = done + (p.Finished ? 0 : p.Epoch + 1);
+                    overall.Value = tasks.Values.Sum(t => t.Value);
                 }));
                 overall.Value = overall.MaxValue;
             });
@@ -206,7 +205,7 @@ internal static class StudyCommand
 
     static string Pct(double fraction, int decimals = 1) => (fraction * 100).ToString("F" + decimals, CultureInfo.InvariantCulture) + "%";
 
-    /// <summary>Reports synchronously on the training thread (System.Progress would post to the thread pool).</summary>
+    /// <summary>Reports synchronously on the training threads (System.Progress would post to the thread pool).</summary>
     sealed class Reporter(Action<StudyProgress> report) : IProgress<StudyProgress>
     {
         public void Report(StudyProgress value) => report(value);

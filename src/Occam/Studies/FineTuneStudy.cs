@@ -32,14 +32,13 @@ internal static class FineTuneStudy
         var pretrained = Pretrain.BuildModel(StudyModel.Cnn, 784, Classes, new Generator(options.Seed + 3));
         var pretraining = Train(Pretrain, pretrained, Pretrain.BuildOptimizer(pretrained), options, pretrainData, options.PretrainEpochs, 0, count, progress);
         var backbone = Backbone(pretrained).Select(p => p.Clone()).ToList();
-        var runs = new List<StudyRun>();
-        for (int i = 0; i < configurations.Count; i++)
+        var runs = Study.SideBySide(configurations.Count, progress, (i, report) =>
         {
             var config = configurations[i];
             // The same seed for every configuration: the same new head (and, for scratch, backbone) and batch order.
             var model = BuildModel(config, backbone, new Generator(options.Seed));
-            runs.Add(Train(config, model, config.BuildOptimizer(model, Head(model)), options, data, options.Epochs, i + 1, count, progress));
-        }
+            return Train(config, model, config.BuildOptimizer(model, Head(model)), options, data, options.Epochs, i + 1, count, report);
+        });
         return new StudyResult(options, data.Description, data.Train.Count, data.Validation.Count, data.Test.Count, runs) { Pretraining = pretraining, PretrainCount = pretrainData.Train.Count };
     }
 

@@ -8,6 +8,7 @@ using Occam.Training.Callbacks;
 namespace Occam.Tests.Studies;
 
 /// <summary>The study's configurations and runs, on tiny settings (a few hundred examples, one to three epochs).</summary>
+[Collection(nameof(ThreadsCollection))]
 public class StudyTests
 {
     static readonly StudyOptions Tiny = new() { Epochs = 1, TrainSize = 200 };
@@ -123,6 +124,54 @@ public class StudyTests
         var b = Study.Run(options).Runs[0];
         Assert.Equal(a.Weights, b.Weights);
         Assert.Equal(a.TestAccuracy, b.TestAccuracy);
+    }
+
+    [Fact]
+    public void ConfigurationsSideBySideGiveWhatTheyGiveOneAfterAnother()
+    {
+        // At 2 threads the configurations train two at a time, each with its kernels on its own thread; at 1 thread one
+        // after the other. The MLP's kernels give the same sums whichever way they are split, so the runs agree bit for bit.
+        var options = Tiny with { Epochs = 2, TrainSize = 150, Only = ["none", "l1", "dropout", "batch-norm", "early-stopping"] };
+        var overlapping = 0;
+        int inside = 0;
+        var reports = new List<StudyProgress>();
+        var watcher = new Watch(p =>
+        {
+            if (Interlocked.Increment(ref inside) > 1) Interlocked.Increment(ref overlapping);
+            reports.Add(p);
+            Thread.SpinWait(200);
+            Interlocked.Decrement(ref inside);
+        });
+        var sideBySide = WithThreads(2, () => Study.Run(options, watcher));
+        var oneByOne = WithThreads(1, () => Study.Run(options));
+        Assert.Equal(options.Only, sideBySide.Runs.Select(r => r.Name));
+        foreach (var (a, b) in sideBySide.Runs.Zip(oneByOne.Runs))
+        {
+            Assert.Equal(b.Weights, a.Weights);
+            Assert.Equal(b.History["val_loss"], a.History["val_loss"]);
+            Assert.Equal((b.TrainAccuracy, b.ValAccuracy, b.TestAccuracy), (a.TrainAccuracy, a.ValAccuracy, a.TestAccuracy));
+        }
+        // Reports came one at a time, each run's epochs in order, one finish per run.
+        Assert.Equal(0, overlapping);
+        Assert.Equal(options.Only.Count, reports.Count(p => p.Finished));
+        foreach (var run in reports.GroupBy(p => p.Run))
+        {
+            var epochs = run.Where(p => p.EpochEnded && !p.Finished).Select(p => p.Epoch).ToList();
+            Assert.Equal(Enumerable.Range(0, epochs.Count), epochs);
+        }
+    }
+
+    static T WithThreads<T>(int threads, Func<T> body)
+    {
+        int saved = Threads.Count;
+        Threads.Count = threads;
+        try { return body(); }
+        finally { Threads.Count = saved; }
+    }
+
+    sealed class Watch(Action<StudyProgress> report) : IProgress<StudyProgress>
+    {
+        public void Report(StudyProgress value) => report(value);
     }
 
     [Fact]
