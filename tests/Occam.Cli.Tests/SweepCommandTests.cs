@@ -5,10 +5,12 @@ namespace Occam.Cli.Tests;
 
 public class SweepCommandTests
 {
-    static string[] Tiny(string dir, params string[] extra) =>
+    static string[] Tiny(string dir, params string[] extra) => TinyAt("2", dir, extra);
+
+    static string[] TinyAt(string threads, string dir, params string[] extra) =>
     [
         "sweep", "--param", "dropout=0,0.3", "--repeats", "2", "--epochs", "1", "--train-size", "100", "--validation-size", "50",
-        "--storage", Path.Combine(dir, "sweep.db"), "--out", Path.Combine(dir, "out"), "--threads", "2", .. extra,
+        "--storage", Path.Combine(dir, "sweep.db"), "--out", Path.Combine(dir, "out"), "--threads", threads, .. extra,
     ];
 
     [Fact]
@@ -47,6 +49,32 @@ public class SweepCommandTests
             Assert.Equal(root.GetProperty("best").GetProperty("mean").GetDouble(), again.RootElement.GetProperty("best").GetProperty("mean").GetDouble());
         }
         finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public void TrialsSideBySideGiveWhatTheyGiveOneAtATime()
+    {
+        // At 2 threads two workers claim and run trials side by side (one store connection each); at 1, one worker runs them all.
+        var (one, two) = (CliRunner.TempDir(), CliRunner.TempDir());
+        try
+        {
+            var pair = CliRunner.Run(Tiny(two, "--json"));
+            var single = CliRunner.Run(TinyAt("1", one, "--json"));
+            Assert.True(single.ExitCode == 0, single.Error);
+            Assert.True(pair.ExitCode == 0, pair.Error);
+            static List<string> Curves(string output)
+            {
+                using var json = JsonDocument.Parse(output);
+                return [.. json.RootElement.GetProperty("trials").EnumerateArray()
+                    .Select(t => $"{t.GetProperty("config")} {t.GetProperty("repeat")} {t.GetProperty("curve")}").Order()];
+            }
+            Assert.Equal(Curves(single.Out), Curves(pair.Out));
+        }
+        finally
+        {
+            Directory.Delete(one, recursive: true);
+            Directory.Delete(two, recursive: true);
+        }
     }
 
     [Fact]

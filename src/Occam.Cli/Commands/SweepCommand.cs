@@ -40,7 +40,8 @@ internal static class SweepCommand
             train/validation draw of the embedded Fashion-MNIST subset, and reports the validation accuracy against each
             parameter, the best value and the one-standard-error choice (the most regularized value within one SE of the
             best, like glmnet's lambda.1se), with the overfitting and underfitting regions. Trials live in --storage, so an
-            interrupted sweep resumes where it stopped and several processes can run the same sweep at once.
+            interrupted sweep resumes where it stopped and several processes can run the same sweep at once; within a process,
+            trials run side by side, one per thread (--threads).
             Writes sweep.json and one PNG per parameter to --out.
             Example: occam sweep --param weight-decay=1e-5..1e-1:log --param dropout=0..0.5 --method random --trials 20 --storage sweep.db
             """) { param, method, points, trials, repeats, epochs, trainSize, validationSize, model, lr, batch, eta, storage, seed, threads, outDir, json };
@@ -55,7 +56,7 @@ internal static class SweepCommand
             bool asJson = parse.GetValue(json);
             var clock = Stopwatch.StartNew();
             using var store = SweepStore.Open(parse.GetValue(storage)!, settings);
-            int ran = Work(store, settings, asJson, clock);
+            int ran = WorkSideBySide(parse.GetValue(storage)!, settings, asJson, clock);
             var result = Sweep.Result(store.Results(), settings.Space);
             string report = Report(settings, store, result, ran);
             Cli.WriteDirectoryAtomically(parse.GetValue(outDir)!, dir =>
@@ -70,7 +71,22 @@ internal static class SweepCommand
         return command;
     }
 
-    // Claims and runs trials until none is pending or running anywhere; returns how many this process ran.
+    // One worker per engine thread, each with its own connection to the store, claiming and running trials side by side
+    // with every kernel of a trial on its worker's thread: a sweep's trials are small models on batches of 64, where
+    // splitting each kernel across the cores gained little from the second core (bench/RESULTS.md). Returns how many
+    // trials this process ran.
+    static int WorkSideBySide(string storage, SweepSettings settings, bool quiet, Stopwatch clock)
+    {
+        var ran = new int[Threads.Count];
+        Threads.For(ran.Length, w =>
+        {
+            using var store = SweepStore.Open(storage, settings);
+            ran[w] = Work(store, settings, quiet, clock);
+        });
+        return ran.Sum();
+    }
+
+    // Claims and runs trials until none is pending or running anywhere; returns how many this worker ran.
     static int Work(SweepStore store, SweepSettings settings, bool quiet, Stopwatch clock)
     {
         string worker = SweepStore.NewWorkerId();

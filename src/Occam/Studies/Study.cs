@@ -133,8 +133,8 @@ public static class Study
     /// configuration with every kernel on that thread, and takes the next configuration when it is done. The runs share
     /// nothing they write (each builds its own model, optimizer, loader and generators from the study's seed), so each
     /// gives what it gives alone. A study's models are small and its batches 64: splitting each of their kernels across
-    /// the cores gained ~1.25× from the second core, two configurations at once gain nearly 2× (the default study:
-    /// see bench/RESULTS.md). Progress reports come one at a time, from the thread of the run they are about.
+    /// the cores gained ~1.25× from the second core, two configurations at once ~1.5× on the default study's training
+    /// (bench/RESULTS.md). Progress reports come one at a time, from the thread of the run they are about.
     /// </summary>
     internal static List<StudyRun> SideBySide(int count, IProgress<StudyProgress>? progress, Func<int, IProgress<StudyProgress>?, StudyRun> run)
     {
