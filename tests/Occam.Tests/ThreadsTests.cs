@@ -4,6 +4,18 @@ namespace Occam.Tests;
 [CollectionDefinition(nameof(ThreadsCollection), DisableParallelization = true)]
 public class ThreadsCollection;
 
+/// <summary>Runs a test's body with <see cref="Threads.Count"/> set, then restores it (for tests in <see cref="ThreadsCollection"/>).</summary>
+internal static class ThreadCount
+{
+    public static T With<T>(int threads, Func<T> body)
+    {
+        int saved = Threads.Count;
+        Threads.Count = threads;
+        try { return body(); }
+        finally { Threads.Count = saved; }
+    }
+}
+
 [Collection(nameof(ThreadsCollection))]
 public class ThreadsTests
 {

@@ -142,8 +142,8 @@ public class StudyTests
             Thread.SpinWait(200);
             Interlocked.Decrement(ref inside);
         });
-        var sideBySide = WithThreads(2, () => Study.Run(options, watcher));
-        var oneByOne = WithThreads(1, () => Study.Run(options));
+        var sideBySide = ThreadCount.With(2, () => Study.Run(options, watcher));
+        var oneByOne = ThreadCount.With(1, () => Study.Run(options));
         Assert.Equal(options.Only, sideBySide.Runs.Select(r => r.Name));
         foreach (var (a, b) in sideBySide.Runs.Zip(oneByOne.Runs))
         {
@@ -159,14 +159,6 @@ public class StudyTests
             var epochs = run.Where(p => p.EpochEnded && !p.Finished).Select(p => p.Epoch).ToList();
             Assert.Equal(Enumerable.Range(0, epochs.Count), epochs);
         }
-    }
-
-    static T WithThreads<T>(int threads, Func<T> body)
-    {
-        int saved = Threads.Count;
-        Threads.Count = threads;
-        try { return body(); }
-        finally { Threads.Count = saved; }
     }
 
     sealed class Watch(Action<StudyProgress> report) : IProgress<StudyProgress>

@@ -15,14 +15,6 @@ namespace Occam.Tests.Training;
 [Collection(nameof(ThreadsCollection))]
 public class InferenceTests
 {
-    static T WithThreads<T>(int threads, Func<T> body)
-    {
-        int saved = Threads.Count;
-        Threads.Count = threads;
-        try { return body(); }
-        finally { Threads.Count = saved; }
-    }
-
     static List<Tensor> Batches(int count, int rows, ulong seed)
     {
         var g = new Generator(seed);
@@ -31,7 +23,7 @@ public class InferenceTests
     }
 
     /// <summary>Each batch's eval-mode forward, one at a time, with every kernel on one thread.</summary>
-    static float[][] Reference(Module model, IEnumerable<Tensor> batches) => WithThreads(1, () =>
+    static float[][] Reference(Module model, IEnumerable<Tensor> batches) => ThreadCount.With(1, () =>
     {
         bool training = model.IsTraining;
         model.Eval();
@@ -58,7 +50,7 @@ public class InferenceTests
         var model = TrainedMlp();
         var batches = Batches(7, 96, 4);
         var expected = Reference(model, batches);
-        var outputs = WithThreads(threads, () => model.Predict(batches));
+        var outputs = ThreadCount.With(threads, () => model.Predict(batches));
         Assert.Equal(batches.Count, outputs.Length);
         for (int b = 0; b < batches.Count; b++)
         {
@@ -77,10 +69,10 @@ public class InferenceTests
         var model = TrainedMlp();
         var batches = Batches(75, 3, 21);
         var expected = Reference(model, batches);
-        var outputs = WithThreads(2, () => model.Predict(batches));
+        var outputs = ThreadCount.With(2, () => model.Predict(batches));
         Assert.Equal(batches.Count, outputs.Length);
         for (int b = 0; b < batches.Count; b++) Assert.Equal(expected[b], outputs[b].ToArray());
-        var tensorOutput = WithThreads(3, () => model.Predict(Tensor.Cat([.. batches]), batchSize: 3)).ToArray();
+        var tensorOutput = ThreadCount.With(3, () => model.Predict(Tensor.Cat([.. batches]), batchSize: 3)).ToArray();
         Assert.Equal(expected.SelectMany(o => o), tensorOutput);
     }
 
@@ -91,7 +83,7 @@ public class InferenceTests
         foreach (var x in Batches(2, 32, 1)) model.Forward(x);
         var batches = Batches(3, 24, 6);
         var expected = Reference(model, batches);
-        var outputs = WithThreads(2, () => model.Predict(batches));
+        var outputs = ThreadCount.With(2, () => model.Predict(batches));
         for (int b = 0; b < batches.Count; b++) Assert.Equal(expected[b], outputs[b].ToArray());
     }
 
@@ -102,8 +94,8 @@ public class InferenceTests
         var g = new Generator(12);
         var data = Batches(5, 40, 11).Select(x => new Batch(x, Tensor.FromArray([.. Enumerable.Range(0, x.Dim(0)).Select(_ => (float)g.NextInt(10))], x.Dim(0)))).ToList();
         var trainer = new Trainer(model, new AdamW(model.Parameters()), new CrossEntropyLoss(labelSmoothing: 0.1f), topK: 3);
-        var alone = WithThreads(1, () => trainer.Evaluate(data));
-        var sideBySide = WithThreads(2, () => trainer.Evaluate(data));
+        var alone = ThreadCount.With(1, () => trainer.Evaluate(data));
+        var sideBySide = ThreadCount.With(2, () => trainer.Evaluate(data));
         Assert.Equal(alone, sideBySide);
         Assert.InRange(alone["accuracy"], 0, 1);
         Assert.True(model.IsTraining);
@@ -117,7 +109,7 @@ public class InferenceTests
         var expected = Reference(model, [inputs]).Single();
         foreach (int batchSize in new[] { 1, 7, 64, 128, 500 })
         {
-            var output = WithThreads(2, () => model.Predict(inputs, batchSize));
+            var output = ThreadCount.With(2, () => model.Predict(inputs, batchSize));
             Assert.Equal([130, 10], output.Shape);
             // batch rows are independent in eval mode: the same values (up to rounding: other batch sizes, other products)
             var actual = output.ToArray();
@@ -131,7 +123,7 @@ public class InferenceTests
         var model = TrainedMlp();
         var norm = (Module)model[2];
         norm.Eval(); // a frozen batch norm inside a model that trains
-        WithThreads(2, () => model.Predict(Batches(3, 16, 2)));
+        ThreadCount.With(2, () => model.Predict(Batches(3, 16, 2)));
         Assert.True(model.IsTraining);
         Assert.True(model[1].IsTraining);
         Assert.False(norm.IsTraining);
@@ -160,7 +152,7 @@ public class InferenceTests
         var recorder = new ThreadRecorder(mlp);
         var batches = Batches(5, 32, 7);
         var expected = Reference(mlp, batches);
-        var outputs = WithThreads(2, () => recorder.Predict(batches));
+        var outputs = ThreadCount.With(2, () => recorder.Predict(batches));
         Assert.Equal([Environment.CurrentManagedThreadId], recorder.Threads);
         for (int b = 0; b < batches.Count; b++) Assert.Equal(expected[b], outputs[b].ToArray());
     }
@@ -171,7 +163,7 @@ public class InferenceTests
         var model = TrainedMlp();
         var batches = Batches(2, 16, 3);
         batches.Add(Tensor.RandU([16, 1, 27, 28], new Generator(1)));
-        var e = WithThreads(2, () => Assert.ThrowsAny<ArgumentException>(() => model.Predict(batches)));
+        var e = ThreadCount.With(2, () => Assert.ThrowsAny<ArgumentException>(() => model.Predict(batches)));
         Assert.Contains("Linear", e.Message);
         Assert.Contains("756", e.Message);
         Assert.True(model.IsTraining);
