@@ -14,19 +14,13 @@ internal static class ThreadCount
         try { return body(); }
         finally { Threads.Count = saved; }
     }
+
+    public static void With(int threads, Action body) => With(threads, () => { body(); return 0; });
 }
 
 [Collection(nameof(ThreadsCollection))]
 public class ThreadsTests
 {
-    static void WithCount(int count, Action body)
-    {
-        int saved = Threads.Count;
-        Threads.Count = count;
-        try { body(); }
-        finally { Threads.Count = saved; }
-    }
-
     struct Counter(int[] hits) : IParallelBody
     {
         public readonly void Invoke(int index) => Interlocked.Increment(ref hits[index]);
@@ -41,7 +35,7 @@ public class ThreadsTests
     [InlineData(4, 333)]
     public void RunsEveryIndexExactlyOnce(int threads, int tasks)
     {
-        WithCount(threads, () =>
+        ThreadCount.With(threads, () =>
         {
             for (int round = 0; round < 50; round++)
             {
@@ -58,7 +52,7 @@ public class ThreadsTests
     [Fact]
     public void UsesMoreThanOneThread()
     {
-        WithCount(2, () =>
+        ThreadCount.With(2, () =>
         {
             var ids = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>();
             using var barrier = new Barrier(2);
@@ -75,7 +69,7 @@ public class ThreadsTests
     [Fact]
     public void PropagatesTheException()
     {
-        WithCount(2, () =>
+        ThreadCount.With(2, () =>
         {
             var error = Assert.Throws<InvalidOperationException>(() =>
                 Threads.For(100, i => { if (i == 37) throw new InvalidOperationException("task 37"); }));
@@ -90,7 +84,7 @@ public class ThreadsTests
     [Fact]
     public void NestedCallsRunInline()
     {
-        WithCount(2, () =>
+        ThreadCount.With(2, () =>
         {
             var hits = new int[8 * 8];
             Threads.For(8, i => Threads.For(8, j => Interlocked.Increment(ref hits[i * 8 + j])));
@@ -101,7 +95,7 @@ public class ThreadsTests
     [Fact]
     public void SeveralUserThreadsAtOnce()
     {
-        WithCount(2, () =>
+        ThreadCount.With(2, () =>
         {
             var totals = new long[4];
             var users = Enumerable.Range(0, 4).Select(u => new Thread(() =>
@@ -118,7 +112,7 @@ public class ThreadsTests
     [Fact]
     public void StructBodyDoesNotAllocate()
     {
-        WithCount(2, () =>
+        ThreadCount.With(2, () =>
         {
             var hits = new int[64];
             var body = new Counter(hits);
@@ -145,7 +139,7 @@ public class ThreadsTests
         // seen running (task 0 waits up to 100 ms for task 1 to start elsewhere), and three such tries must all miss.
         // (Before workers moved off their owner's processor, a third of the runs here failed: the scheduler kept the
         // worker on the caller's processor, and the caller ran every task itself.)
-        WithCount(2, () =>
+        ThreadCount.With(2, () =>
         {
             int caller = Environment.CurrentManagedThreadId, missed = 0;
             for (int attempt = 0; attempt < 20; attempt++)
@@ -185,7 +179,7 @@ public class ThreadsTests
     [Fact]
     public void ATaskWhoseThreadIsAsleepIsTakenOver()
     {
-        WithCount(2, () =>
+        ThreadCount.With(2, () =>
         {
             Threads.For(2, _ => { });
             Thread.Sleep(50); // the worker stops spinning and sleeps
@@ -204,7 +198,7 @@ public class ThreadsTests
     }
 
     [Fact]
-    public void InsideAJobOneThreadIsAvailable() => WithCount(2, () =>
+    public void InsideAJobOneThreadIsAvailable() => ThreadCount.With(2, () =>
     {
         Assert.Equal(2, Threads.Available);
         var inside = new int[2];

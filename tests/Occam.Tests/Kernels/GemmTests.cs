@@ -53,15 +53,6 @@ public class GemmTests
         return values;
     }
 
-    /// <summary>Runs body with <see cref="Threads.Count"/> = threads, then restores it.</summary>
-    internal static void WithThreads(int threads, Action body)
-    {
-        int saved = Threads.Count;
-        Threads.Count = threads;
-        try { body(); }
-        finally { Threads.Count = saved; }
-    }
-
     internal static void OnEveryKernel(Action body)
     {
         var saved = Gemm.Kernel;
@@ -210,7 +201,7 @@ public class GemmTests
                 Gemm.InPlaceA = inPlace;
                 try
                 {
-                    WithThreads(threads, () =>
+                    ThreadCount.With(threads, () =>
                         Gemm.Sgemm(false, transB, m, n, k, a, lda, b, ldb, c, n, accumulate,
                             accumulate ? default : new GemmEpilogue(scale, shift, relu: true)));
                 }
@@ -294,7 +285,7 @@ public class GemmEpilogueTests
         GemmTests.OnEveryKernel(() =>
         {
             foreach (int threads in new[] { 1, 2 })
-                GemmTests.WithThreads(threads, () =>
+                ThreadCount.With(threads, () =>
                 {
                     foreach (var (m, n, k) in new[] { (2, 3, 4), (37, 45, 19), (129, 257, 300), (8, 33, 600), (128, 10, 256) })
                     {
@@ -359,7 +350,7 @@ public class GemmPackedBTests
                 float[] shift = Fill(random, n), start = Fill(random, m * n);
                 var packed = Gemm.Pack(transB, n, k, b, ldb);
                 foreach (int threads in new[] { 1, 2 })
-                    GemmTests.WithThreads(threads, () =>
+                    ThreadCount.With(threads, () =>
                     {
                         foreach (bool accumulate in new[] { false, true })
                         {
@@ -430,7 +421,7 @@ public class GemmDotRowsTests
                 foreach (int threads in new[] { 1, 2, 3 })
                 {
                     var c = (float[])start.Clone();
-                    GemmTests.WithThreads(threads, () => Gemm.Sgemm(false, true, m, n, k, a, lda, b, ldb, c, ldc, accumulate,
+                    ThreadCount.With(threads, () => Gemm.Sgemm(false, true, m, n, k, a, lda, b, ldb, c, ldc, accumulate,
                         accumulate ? default : new GemmEpilogue([], shift, relu: true)));
                     for (int i = 0; i < m; i++)
                         for (int j = 0; j < ldc; j++)
