@@ -15,6 +15,11 @@ OpenBLAS both (bench/torch_threads.py).
 Each round also measures the machine's float32 multiply-add peak (`occam bench peak`), and a second table says
 what it allows: the samples/s of the products alone (Linear and Conv2d FLOPs, counted from the PyTorch model) at
 that peak, the largest ratio to PyTorch any float32 engine could reach, and each side's share of the peak.
+
+With two or more threads, each round also measures how far apart the first two cores are (`occam bench cores`: a
+cache line's round trip, and two threads' pass over the column halves against the row halves of a [128, 512]
+matrix), and a third table gives each round's 1 -> 2 thread speed-up beside it: on a virtual machine the two
+virtual cores can share a chiplet for a while and sit on two for another, and a step split across them feels it.
 """
 import argparse, json, shlex, subprocess, sys, time
 from torch_threads import set_threads  # before torch: see there
@@ -108,7 +113,13 @@ def compare(args):
     # Rounds outermost: every (model, threads, side) gets one timing per round, so a slow stretch of the shared
     # machine hits both sides and both thread counts alike (the 1 -> 2 thread ratios compare the same periods).
     peak = {}  # threads -> best float32 FMA peak in GFLOP/s (`occam bench peak`)
+    per_round = []  # per round: (`occam bench cores` or None, {(name, threads): Occam training samples/s})
     for _ in range(args.rounds):
+        cores = last_json(shlex.split(args.occam) + ["bench", "cores"]) if max(args.threads) >= 2 else None
+        if cores:
+            print(f"  cores: round trip {cores['round_trip_ns']:.0f} ns, column / row halves {cores['column_halves_us']:.1f} / "
+                  f"{cores['row_halves_us']:.1f} us", file=sys.stderr, flush=True)
+        per_round.append((cores, {}))
         for threads in args.threads:
             gflops = last_json(shlex.split(args.occam) + ["bench", "peak", "--threads", str(threads)])["gflops"]
             peak[threads] = max(peak.get(threads, 0), gflops)
@@ -119,6 +130,7 @@ def compare(args):
                 print(f"  {name} T={threads}: occam {ours['samples_per_s']:.0f} / {ours['inference_samples_per_s']:.0f}, "
                       f"torch {theirs['samples_per_s']:.0f} / {theirs['inference_samples_per_s']:.0f} samples/s (train / infer), "
                       f"{ours['alloc_bytes_per_step']} B/step, gen2 {ours['gen2_collections']}", file=sys.stderr, flush=True)
+                per_round[-1][1][name, threads] = ours["samples_per_s"]
                 if (name, threads) not in best:
                     best[name, threads] = (dict(ours), dict(theirs))
                     continue
@@ -143,6 +155,21 @@ def compare(args):
             theirs = {threads: t for n, threads, _, t in rows if n == name}
             print(f" (PyTorch {theirs[2]['samples_per_s'] / theirs[1]['samples_per_s']:.2f}×)")
     print_ceiling(rows, peak)
+    print_cores(per_round, args.models)
+
+
+def print_cores(per_round, models):
+    """Each round's distance between the two cores beside its 1 -> 2 thread speed-up of Occam's training."""
+    if not per_round or per_round[0][0] is None:
+        return
+    scaling = [name for name in models if (name, 1) in per_round[0][1] and (name, 2) in per_round[0][1]]
+    print("\ncores per round (`occam bench cores`) beside Occam's training 1 -> 2 threads in that round\n")
+    print("| round | cache-line round trip, ns | two threads on column halves, µs/pass | on row halves, µs/pass | "
+          + " | ".join(f"{name} 1 → 2" for name in scaling) + " |")
+    print("|---:|---:|---:|---:|" + "---:|" * len(scaling))
+    for number, (cores, speed) in enumerate(per_round, 1):
+        print(f"| {number} | {cores['round_trip_ns']:.0f} | {cores['column_halves_us']:.1f} | {cores['row_halves_us']:.1f} | "
+              + " | ".join(f"{speed[name, 2] / speed[name, 1]:.2f}×" for name in scaling) + " |")
 
 
 def print_ceiling(rows, peak):

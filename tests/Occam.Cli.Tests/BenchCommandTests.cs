@@ -26,6 +26,24 @@ public sealed class BenchCommandTests : IDisposable
         Assert.True(json.GetProperty("gflops").GetDouble() > 1, output);
     }
 
+    [Fact]
+    public void CoresReportsTheDistanceBetweenTwoCores()
+    {
+        var (code, output, error) = CliRunner.Run("bench", "cores");
+        if (Environment.ProcessorCount < 2)
+        {
+            Assert.Equal(1, code);
+            Assert.Contains($"bench cores: needs two processors, this machine has {Environment.ProcessorCount}", error);
+            return;
+        }
+        Assert.True(code == 0, error);
+        var json = LastJson(output);
+        Assert.Equal("cores", json.GetProperty("bench").GetString());
+        foreach (var key in new[] { "round_trip_ns", "column_halves_us", "row_halves_us", "one_thread_us" })
+            Assert.True(json.GetProperty(key).GetDouble() > 0, $"{key} in {output}");
+        Assert.Contains("cache line's round trip", output);
+    }
+
     [Theory]
     [InlineData("peak", "--threads", "0", "--threads must be at least 1, got 0")]
     [InlineData("mlp", "--samples", "100", "--samples must be at least 128, got 100")]

@@ -17,12 +17,13 @@ namespace Occam.Cli.Commands;
 /// `occam bench ...`: engine benchmarks, one private method per subcommand. Each prints a human
 /// line or two and, as its LAST line, one JSON object that bench/ scripts parse.
 /// </summary>
-internal static class BenchCommand
+internal static partial class BenchCommand
 {
     public static Command Create()
     {
         var command = new Command("bench", "Benchmarks of the engine; the last line printed is JSON.");
         command.Subcommands.Add(CreatePeak());
+        command.Subcommands.Add(CreateCores());
         command.Subcommands.Add(CreateGemm());
         command.Subcommands.Add(CreateModel("mlp"));
         command.Subcommands.Add(CreateModel("cnn"));
