@@ -90,7 +90,8 @@ public static partial class Functional
             if (weight.RequiresGrad) // dW = gᵀ·x
             {
                 var gw = weight.GradTarget(out bool overwrite);
-                Gemm.Sgemm(true, false, outF, inF, rows, g, outF, input.Span, inF, gw.AsSpan(0, weight.Size), inF, accumulate: !overwrite);
+                Gemm.Sgemm(true, false, outF, inF, rows, g, outF, input.Span, inF, gw.AsSpan(0, weight.Size), inF, accumulate: !overwrite,
+                    default, null, splitRows: true);
             }
             if (bias is { RequiresGrad: true })
             {

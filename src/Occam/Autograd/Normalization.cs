@@ -43,7 +43,7 @@ public static partial class Functional
         if (maxPool2 && !(relu && dropout.P == 0 && input.Rank == 4 && input.Dim(2) >= 2 && input.Dim(3) >= 2))
             throw new ArgumentException($"{op}: the fused 2×2 max pool needs the ReLU, no dropout and a 4-D input of at least 2×2, got {Shape.Format(input.ShapeRef)}");
         string name = maxPool2 ? "BatchNorm+Relu+MaxPool" : !relu ? "BatchNorm" : dropout.P > 0 ? "BatchNorm+Relu+Dropout" : "BatchNorm+Relu";
-        if (inner == 1 && n > 0 && c > 0) return BatchNormColumns(input, n, c, runningMean, runningVar, weight, bias, training, momentum, eps, name, relu, dropout);
+        if (inner == 1 && n > 0 && c > 0) return BatchNormRows(input, n, c, runningMean, runningVar, weight, bias, training, momentum, eps, name, relu, dropout);
 
         // Per-channel scratch from the shared pool (ChannelNormalize keeps its own copy of the statistics).
         var scratch = System.Buffers.ArrayPool<float>.Shared.Rent(3 * c);
@@ -73,108 +73,134 @@ public static partial class Functional
         }
     }
 
-    // Batch norm of [N, C] (inner = 1), split by columns: task t takes the columns that task t of the product which
-    // wrote the input computed (Gemm.ColumnShare; task t runs on thread t) and does all of it for them in one
-    // parallel region (moments, normalization, ReLU, dropout; in backward the ReLU/dropout gate, the sums, dγ, dβ
-    // and dx), so each core reads what it wrote and no pass waits for another. Each column goes through the same
-    // operations as in ChannelNormalize, so results do not depend on the thread count.
-    static unsafe Tensor BatchNormColumns(Tensor input, int n, int c, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
+    // Batch norm of [N, C] (inner = 1), split by rows: task t takes whole blocks of ColumnNorm.RowsPerFlush rows. Each
+    // pass (the sums for the mean, the squared deviations, the normalization with its ReLU and dropout; in backward the
+    // gated sums, then dx) is one parallel region, and the caller combines the blocks' double sums in block order
+    // between them, so results are the same bits at any thread count (and the same as Norm.ChannelMoments, which moves
+    // its float sums into double at the same rows). Split by columns, the two cores read and wrote the two halves of
+    // every row at once: in stretches when this machine's virtual cores sit on different chiplets (`occam bench cores`),
+    // two threads then took 8–10× as long for a pass over a [128, 512] matrix as on its row halves, and the MLP's two
+    // batch norms took longer at 2 threads than at 1. By rows, measured in one process alternating with the column
+    // split: 0.066 against 0.082 ms a step forward, 0.060 against 0.072 backward, in such stretches.
+    static unsafe Tensor BatchNormRows(Tensor input, int n, int c, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
         bool training, float momentum, float eps, string op, bool relu, DropoutStream dropout)
     {
-        int tasks = (long)n * c >= 16384 ? Gemm.ColumnTasks(c) : 1;
-        // What backward reads, in one pooled buffer that returns with the graph: mean | rstd | γ (1 when absent).
+        const int Block = ColumnNorm.RowsPerFlush;
+        int blocks = (n + Block - 1) / Block;
+        int tasks = (long)n * c >= 16384 ? Math.Min(Threads.Available, blocks) : 1;
         var saved = BufferPool.Rent(3 * c);
-        var variance = System.Buffers.ArrayPool<float>.Shared.Rent(c);
+        var partial = System.Buffers.ArrayPool<double>.Shared.Rent(blocks * c);
+        var work = System.Buffers.ArrayPool<float>.Shared.Rent(3 * c);
         float[] xd = input.Data, gamma = weight?.Data ?? [], beta = bias?.Data ?? [];
         float[]? rm = runningMean?.Data, rv = runningVar?.Data;
         var y = Tensor.Empty(input.ShapeRef);
         float[] yd = y.Data;
+        // Combines the blocks' sums in block order, whatever the split: the same bits at any thread count.
+        void Combine(Span<float> into)
+        {
+            for (int j = 0; j < c; j++)
+            {
+                double total = 0;
+                for (int b = 0; b < blocks; b++) total += partial[b * c + j];
+                into[j] = (float)(total / n);
+            }
+        }
+        (int R0, int R1) Rows(int t) => ((int)((long)blocks * t / tasks) * Block, Math.Min((int)((long)blocks * (t + 1) / tasks) * Block, n));
+        if (training)
+        {
+            Threads.For(tasks, t =>
+            {
+                var (r0, r1) = Rows(t);
+                fixed (float* px = xd) fixed (double* pp = partial)
+                    for (int r = r0; r < r1; r += Block) ColumnNorm.ColumnSums(px + (nint)r * c, Math.Min(Block, r1 - r), c, c, null, pp + (nint)(r / Block) * c);
+            });
+            Combine(saved.AsSpan(0, c));
+            Threads.For(tasks, t =>
+            {
+                var (r0, r1) = Rows(t);
+                fixed (float* px = xd, pm = saved) fixed (double* pp = partial)
+                    for (int r = r0; r < r1; r += Block) ColumnNorm.ColumnSums(px + (nint)r * c, Math.Min(Block, r1 - r), c, c, pm, pp + (nint)(r / Block) * c);
+            });
+            Combine(work.AsSpan(2 * c, c));
+            for (int k = 0; k < c; k++) saved[c + k] = (float)(1.0 / Math.Sqrt(work[2 * c + k] + (double)eps));
+        }
+        else
+            for (int k = 0; k < c; k++)
+            {
+                saved[k] = rm![k];
+                saved[c + k] = (float)(1.0 / Math.Sqrt(rv![k] + (double)eps));
+            }
+        for (int k = 0; k < c; k++)
+        {
+            float g = saved[2 * c + k] = gamma.Length > 0 ? gamma[k] : 1f;
+            work[k] = g * saved[c + k];
+            work[c + k] = (beta.Length > 0 ? beta[k] : 0f) - saved[k] * work[k];
+        }
         Threads.For(tasks, t =>
         {
-            var (c0, c1) = Gemm.ColumnShare(t, tasks, c);
-            int cols = c1 - c0;
-            if (cols <= 0) return;
-            Span<float> mean = saved.AsSpan(c0, cols), rstd = saved.AsSpan(c + c0, cols), g = saved.AsSpan(2 * c + c0, cols);
-            if (training)
-            {
-                fixed (float* px = xd, pm = mean, pv = variance) ColumnNorm.Moments(px + c0, n, cols, c, pm, pv + c0);
-                for (int k = 0; k < cols; k++) rstd[k] = (float)(1.0 / Math.Sqrt(variance[c0 + k] + (double)eps));
-            }
-            else
-                for (int k = 0; k < cols; k++)
-                {
-                    mean[k] = rm![c0 + k];
-                    rstd[k] = (float)(1.0 / Math.Sqrt(rv![c0 + k] + (double)eps));
-                }
-            if (gamma.Length > 0) gamma.AsSpan(c0, cols).CopyTo(g);
-            else g.Fill(1f);
-            // y = x·scale + shift (scale = γ·rstd, shift = β − μ·scale), then the ReLU, then dropout (element r·C + j of its stream)
-            var coefficients = System.Buffers.ArrayPool<float>.Shared.Rent(2 * cols);
-            Span<float> scale = coefficients.AsSpan(0, cols), shift = coefficients.AsSpan(cols, cols);
-            for (int k = 0; k < cols; k++)
-            {
-                scale[k] = g[k] * rstd[k];
-                shift[k] = (beta.Length > 0 ? beta[c0 + k] : 0f) - mean[k] * scale[k];
-            }
-            fixed (float* px = xd, py = yd, ps = scale, pt = shift)
-                ColumnNorm.Normalize(px + c0, py + c0, n, cols, c, ps, pt, relu, dropout, c0);
-            System.Buffers.ArrayPool<float>.Shared.Return(coefficients);
+            var (r0, r1) = Rows(t);
+            fixed (float* px = xd, py = yd, pw = work)
+                ColumnNorm.Normalize(px + (nint)r0 * c, py + (nint)r0 * c, r1 - r0, c, pw, pw + c, relu, dropout, r0 * c);
         });
-        if (training) UpdateRunning(runningMean, runningVar, saved.AsSpan(0, c), variance.AsSpan(0, c), n, momentum);
-        System.Buffers.ArrayPool<float>.Shared.Return(variance);
-        if (!input.Tracks && !(weight?.Tracks ?? false) && !(bias?.Tracks ?? false)) { BufferPool.Return(saved); return y; }
+        if (training) UpdateRunning(runningMean, runningVar, saved.AsSpan(0, c), work.AsSpan(2 * c, c), n, momentum);
+        System.Buffers.ArrayPool<float>.Shared.Return(work);
+        System.Buffers.ArrayPool<double>.Shared.Return(partial);
+        if (!input.Tracks && !(weight?.Tracks ?? false) && !(bias?.Tracks ?? false))
+        {
+            BufferPool.Return(saved);
+            return y;
+        }
         return Tensor.Record(y, op, upstream =>
         {
-            // Targets are taken here, on the calling thread: taking one may clear a lazily zeroed gradient.
             bool overwriteW = false, overwriteB = false, overwriteX = false;
             float[]? dw = weight is { RequiresGrad: true } ? weight.GradTarget(out overwriteW) : null;
             float[]? db = bias is { RequiresGrad: true } ? bias.GradTarget(out overwriteB) : null;
             float[]? dx = input.RequiresGrad ? input.GradTarget(out overwriteX) : null;
+            var partial = System.Buffers.ArrayPool<double>.Shared.Rent(blocks * c);
+            var gx = System.Buffers.ArrayPool<double>.Shared.Rent(blocks * c);
+            var coefficients = System.Buffers.ArrayPool<float>.Shared.Rent(3 * c);
+            float dropScale = dropout.P > 0 ? dropout.Scale : 1f;
             fixed (float* pgFixed = upstream)
             {
-                float* pg = pgFixed; // spans cannot enter the parallel body; pointers can
+                float* pg = pgFixed;
                 Threads.For(tasks, t =>
                 {
-                    var (c0, c1) = Gemm.ColumnShare(t, tasks, c);
-                    int cols = c1 - c0;
-                    if (cols <= 0) return;
-                    var doubles = System.Buffers.ArrayPool<double>.Shared.Rent(3 * cols);
-                    var floats = System.Buffers.ArrayPool<float>.Shared.Rent(3 * cols);
-                    Span<double> sumG = doubles.AsSpan(0, cols), sumGX = doubles.AsSpan(cols, cols), sumGXhat = doubles.AsSpan(2 * cols, cols);
-                    // Σ g and Σ g·x with g gated by the ReLU (and dropout) as it is read; dx gates it again, so g is never written
-                    float dropScale = dropout.P > 0 ? dropout.Scale : 1f;
-                    fixed (float* px = xd, py = yd)
-                    fixed (double* psG = sumG, psGX = sumGX)
-                        ColumnNorm.Sums(pg + c0, py + c0, px + c0, n, cols, c, relu, dropScale, psG, psGX);
-                    // Σ g·x̂ = rstd·(Σ g·x − μ·Σ g)
-                    for (int k = 0; k < cols; k++) sumGXhat[k] = saved[c + c0 + k] * (sumGX[k] - saved[c0 + k] * sumG[k]);
-                    if (dw != null)
-                        for (int k = 0; k < cols; k++) dw[c0 + k] = overwriteW ? (float)sumGXhat[k] : dw[c0 + k] + (float)sumGXhat[k];
-                    if (db != null)
-                        for (int k = 0; k < cols; k++) db[c0 + k] = overwriteB ? (float)sumG[k] : db[c0 + k] + (float)sumG[k];
-                    if (dx != null)
-                    {
-                        // dx = a·g + b·x + cc: γ·r·g − r·mean(ĝ) − r²·mean(ĝ·x̂)·(x − μ), ĝ = g·γ (statistics constant when not training)
-                        Span<float> a = floats.AsSpan(0, cols), b = floats.AsSpan(cols, cols), cc = floats.AsSpan(2 * cols, cols);
-                        b.Clear();
-                        cc.Clear();
-                        double m = n;
-                        for (int k = 0; k < cols; k++)
+                    var (r0, r1) = Rows(t);
+                    fixed (float* px = xd, py = yd) fixed (double* psG = partial, psGX = gx)
+                        for (int r = r0; r < r1; r += Block)
                         {
-                            float gammaK = saved[2 * c + c0 + k], rK = saved[c + c0 + k];
-                            if (!training) { a[k] = gammaK * rK; continue; }
-                            double r = rK, meanG = gammaK * sumG[k] / m, meanGXhat = gammaK * sumGXhat[k] / m;
-                            a[k] = (float)(gammaK * r);
-                            b[k] = (float)(-r * r * meanGXhat);
-                            cc[k] = (float)(-r * meanG + r * r * meanGXhat * saved[c0 + k]);
+                            nint at = (nint)r * c, b = (nint)(r / Block) * c;
+                            ColumnNorm.Sums(pg + at, py + at, px + at, Math.Min(Block, r1 - r), c, c, relu, dropScale, psG + b, psGX + b);
                         }
-                        fixed (float* px = xd, py = yd, pdx = dx, pa = a, pb = b, pc = cc)
-                            ColumnNorm.AccumulateLinear(pg + c0, py + c0, px + c0, pdx + c0, n, cols, c, pa, pb, pc, relu, dropScale, overwriteX);
-                    }
-                    System.Buffers.ArrayPool<double>.Shared.Return(doubles);
-                    System.Buffers.ArrayPool<float>.Shared.Return(floats);
                 });
+                Span<float> a = coefficients.AsSpan(0, c), bb = coefficients.AsSpan(c, c), cc = coefficients.AsSpan(2 * c, c);
+                double m = n;
+                for (int k = 0; k < c; k++)
+                {
+                    double sumG = 0, sumGX = 0;
+                    for (int b = 0; b < blocks; b++) { sumG += partial[b * c + k]; sumGX += gx[b * c + k]; }
+                    double sumGXhat = saved[c + k] * (sumGX - saved[k] * sumG);
+                    if (dw != null) dw[k] = overwriteW ? (float)sumGXhat : dw[k] + (float)sumGXhat;
+                    if (db != null) db[k] = overwriteB ? (float)sumG : db[k] + (float)sumG;
+                    float gammaK = saved[2 * c + k], rK = saved[c + k];
+                    if (!training) { a[k] = gammaK * rK; bb[k] = 0; cc[k] = 0; continue; }
+                    double r = rK, meanG = gammaK * sumG / m, meanGXhat = gammaK * sumGXhat / m;
+                    a[k] = (float)(gammaK * r);
+                    bb[k] = (float)(-r * r * meanGXhat);
+                    cc[k] = (float)(-r * meanG + r * r * meanGXhat * saved[k]);
+                }
+                if (dx != null)
+                    Threads.For(tasks, t =>
+                    {
+                        var (r0, r1) = Rows(t);
+                        nint at = (nint)r0 * c;
+                        fixed (float* px = xd, py = yd, pdx = dx, pco = coefficients)
+                            ColumnNorm.AccumulateLinear(pg + at, py + at, px + at, pdx + at, r1 - r0, c, pco, pco + c, pco + 2 * c, relu, dropScale, overwriteX);
+                    });
             }
+            System.Buffers.ArrayPool<double>.Shared.Return(gx);
+            System.Buffers.ArrayPool<float>.Shared.Return(coefficients);
+            System.Buffers.ArrayPool<double>.Shared.Return(partial);
         }, Inputs(input, weight, bias), saved: saved);
     }
 

@@ -4,23 +4,17 @@ using System.Runtime.Intrinsics;
 namespace Occam.Kernels;
 
 /// <summary>
-/// Batch norm of a row-major [rows, C] activation by column blocks: each kernel takes columns [0, cols) of rows
-/// with stride ld (one thread's share of C). A column's arithmetic is the same whichever share it falls in, and the
-/// same as <see cref="Norm.ChannelMoments"/> and friends: float sums over the rows in order, moved into double every
-/// 128 rows. How a kernel walks its share is chosen by measurement on [128, 512] and [128, 256] at 1 and 2 threads:
-/// <list type="bullet">
-/// <item>The sums (<see cref="Moments"/>, <see cref="Sums"/>) go row by row, each row's part contiguous, with the
-/// per-column sums in a small buffer that stays in L1; they only read the activation.</item>
-/// <item>The kernels that write (<see cref="Normalize"/>, <see cref="AccumulateLinear"/>) go row by row when the
-/// share is whole rows, and in 16-column strips down the rows when a neighbouring share takes the rest of each row.
-/// Row by row is 2–6× faster alone (a strip's stores stride by the row length and alias its loads), but 2–3× slower
-/// beside a neighbour: two cores writing the two halves of the same rows at once lose the lines between them.</item>
-/// </list>
+/// Batch norm of a row-major [rows, C] activation with statistics per column, in blocks of whole rows (one thread's
+/// share of the rows): the sums (<see cref="ColumnSums"/>, <see cref="Sums"/>) add each row's elements into per-column
+/// float sums that stay in L1 and move into double every <see cref="RowsPerFlush"/> rows, as
+/// <see cref="Norm.ChannelMoments"/> does, so that sums of blocks of that many rows combined in order give the same bits
+/// as one pass over all the rows; the kernels that write (<see cref="Normalize"/>, <see cref="AccumulateLinear"/>) go
+/// row by row.
 /// </summary>
 internal static unsafe class ColumnNorm
 {
     const int Lanes = 16;
-    const int RowsPerFlush = 128;
+    internal const int RowsPerFlush = 64;
     // Sums buffers live on the stack; wider shares are summed this many columns at a time.
     const int SumColumns = 1024;
 
@@ -31,29 +25,23 @@ internal static unsafe class ColumnNorm
 
     static bool FlushAfter(int r, int rows) => (r + 1) % RowsPerFlush == 0 || r == rows - 1;
 
-    /// <summary>Mean and biased variance of each column: the mean first, then the squared deviations from it.</summary>
-    public static void Moments(float* x, int rows, int cols, nint ld, float* mean, float* variance)
+    /// <summary>Σ x per column over the rows (float sums moved into double every RowsPerFlush rows) into total, or
+    /// with a mean Σ (x − mean)²; total is cleared first.</summary>
+    public static void ColumnSums(float* x, int rows, int cols, nint ld, float* mean, double* total)
     {
+        new Span<double>(total, cols).Clear();
         int width = Math.Min(SumColumns, cols);
         float* acc = stackalloc float[width];
-        double* total = stackalloc double[width];
         for (int j0 = 0; j0 < cols; j0 += SumColumns)
         {
             int w = Math.Min(SumColumns, cols - j0);
             new Span<float>(acc, w).Clear();
-            new Span<double>(total, w).Clear();
             for (int r = 0; r < rows; r++)
             {
-                AddRow(acc, x + r * ld + j0, w);
-                if (FlushAfter(r, rows)) Flush(acc, total, w);
+                if (mean == null) AddRow(acc, x + r * ld + j0, w);
+                else AddSquaredDeviations(acc, x + r * ld + j0, mean + j0, w);
+                if (FlushAfter(r, rows)) Flush(acc, total + j0, w);
             }
-            for (int j = 0; j < w; j++) { mean[j0 + j] = (float)(total[j] / rows); total[j] = 0; }
-            for (int r = 0; r < rows; r++)
-            {
-                AddSquaredDeviations(acc, x + r * ld + j0, mean + j0, w);
-                if (FlushAfter(r, rows)) Flush(acc, total, w);
-            }
-            for (int j = 0; j < w; j++) variance[j0 + j] = (float)(total[j] / rows);
         }
     }
 
@@ -81,7 +69,7 @@ internal static unsafe class ColumnNorm
         }
     }
 
-    /// <summary>The backward's sums over a column share: Σ g and Σ g·x per column, with g the incoming gradient gated by
+    /// <summary>The backward's sums over the rows: Σ g and Σ g·x per column, with g the incoming gradient gated by
     /// the output y when the forward had a ReLU (g where y &gt; 0, times 1/(1 − p) when it also had dropout).</summary>
     public static void Sums(float* g, float* y, float* x, int rows, int cols, nint ld, bool relu, float dropScale,
         double* sumG, double* sumGX)
@@ -139,67 +127,53 @@ internal static unsafe class ColumnNorm
     static float Gate(float g, float* y, float dropScale) =>
         y == null ? g : *y > 0 ? (dropScale != 1f ? g * dropScale : g) : 0;
 
-    /// <summary>y = f(x·scale + shift) per column, f the ReLU when <paramref name="relu"/>, then inverted dropout of
-    /// element r·C + column0 + j of the stream (C = ld) when dropout.P &gt; 0 (dropout only with the ReLU).</summary>
-    public static void Normalize(float* x, float* y, int rows, int cols, nint ld, float* scale, float* shift, bool relu,
-        DropoutStream dropout, int column0)
+    /// <summary>y = f(x·scale + shift) per column over whole rows of <paramref name="cols"/>, f the ReLU when
+    /// <paramref name="relu"/>, then inverted dropout of element <paramref name="offset"/> + r·cols + j of the stream when
+    /// dropout.P &gt; 0 (dropout only with the ReLU).</summary>
+    public static void Normalize(float* x, float* y, int rows, int cols, float* scale, float* shift, bool relu,
+        DropoutStream dropout, int offset)
     {
         int vec = VectorColumns(cols);
-        if (cols == ld)
-            for (int r = 0; r < rows; r++)
-            {
-                nint row = r * ld;
-                for (int j = 0; j < vec; j += Lanes) NormalizeVector(x, y, row + j, scale + j, shift + j, relu, dropout, column0);
-                for (int j = vec; j < cols; j++) NormalizeScalar(x, y, row + j, scale + j, shift + j, relu, dropout, column0);
-            }
-        else
+        for (int r = 0; r < rows; r++)
         {
-            for (int j = 0; j < vec; j += Lanes)
-                for (int r = 0; r < rows; r++) NormalizeVector(x, y, r * ld + j, scale + j, shift + j, relu, dropout, column0);
-            for (int j = vec; j < cols; j++)
-                for (int r = 0; r < rows; r++) NormalizeScalar(x, y, r * ld + j, scale + j, shift + j, relu, dropout, column0);
+            nint row = (nint)r * cols;
+            for (int j = 0; j < vec; j += Lanes) NormalizeVector(x, y, row + j, scale + j, shift + j, relu, dropout, offset);
+            for (int j = vec; j < cols; j++) NormalizeScalar(x, y, row + j, scale + j, shift + j, relu, dropout, offset);
         }
     }
 
-    // y[at..at+16) from x[at..at+16) and the columns' scale and shift
+    // y[at..at+16) from x[at..at+16) and the columns' scale and shift (at within a row: the columns' own)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void NormalizeVector(float* x, float* y, nint at, float* scale, float* shift, bool relu, DropoutStream dropout, int column0)
+    static void NormalizeVector(float* x, float* y, nint at, float* scale, float* shift, bool relu, DropoutStream dropout, int offset)
     {
         var v = Vector512.Load(x + at) * Vector512.Load(scale) + Vector512.Load(shift);
         if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
-        if (dropout.P > 0) v *= RandomKernels.DropoutMask16(dropout.Key, at + column0, Vector512.Create(dropout.P), Vector512.Create(dropout.Scale));
+        if (dropout.P > 0) v *= RandomKernels.DropoutMask16(dropout.Key, at + offset, Vector512.Create(dropout.P), Vector512.Create(dropout.Scale));
         v.Store(y + at);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void NormalizeScalar(float* x, float* y, nint at, float* scale, float* shift, bool relu, DropoutStream dropout, int column0)
+    static void NormalizeScalar(float* x, float* y, nint at, float* scale, float* shift, bool relu, DropoutStream dropout, int offset)
     {
         float v = x[at] * *scale + *shift;
         if (relu) v = MathF.Max(v, 0f);
-        if (dropout.P > 0) v *= RandomKernels.CounterUniform(dropout.Key, at + column0) >= dropout.P ? dropout.Scale : 0f;
+        if (dropout.P > 0) v *= RandomKernels.CounterUniform(dropout.Key, at + offset) >= dropout.P ? dropout.Scale : 0f;
         y[at] = v;
     }
 
-    /// <summary>dx = a·g + b·x + c per column (added to dx unless <paramref name="overwrite"/>), g gated by y as in
-    /// <see cref="Sums"/> when <paramref name="relu"/>: the normalization's backward once its sums are known.</summary>
-    public static void AccumulateLinear(float* g, float* y, float* x, float* dx, int rows, int cols, nint ld, float* a, float* b, float* c,
+    /// <summary>dx = a·g + b·x + c per column over whole rows of <paramref name="cols"/> (added to dx unless
+    /// <paramref name="overwrite"/>), g gated by y as in <see cref="Sums"/> when <paramref name="relu"/>: the
+    /// normalization's backward once its sums are known.</summary>
+    public static void AccumulateLinear(float* g, float* y, float* x, float* dx, int rows, int cols, float* a, float* b, float* c,
         bool relu, float dropScale, bool overwrite)
     {
         if (!relu) y = null;
         int vec = VectorColumns(cols);
-        if (cols == ld)
-            for (int r = 0; r < rows; r++)
-            {
-                nint row = r * ld;
-                for (int j = 0; j < vec; j += Lanes) AccumulateLinearVector(g, y, x, dx, row + j, a + j, b + j, c + j, dropScale, overwrite);
-                for (int j = vec; j < cols; j++) AccumulateLinearScalar(g, y, x, dx, row + j, a + j, b + j, c + j, dropScale, overwrite);
-            }
-        else
+        for (int r = 0; r < rows; r++)
         {
-            for (int j = 0; j < vec; j += Lanes)
-                for (int r = 0; r < rows; r++) AccumulateLinearVector(g, y, x, dx, r * ld + j, a + j, b + j, c + j, dropScale, overwrite);
-            for (int j = vec; j < cols; j++)
-                for (int r = 0; r < rows; r++) AccumulateLinearScalar(g, y, x, dx, r * ld + j, a + j, b + j, c + j, dropScale, overwrite);
+            nint row = (nint)r * cols;
+            for (int j = 0; j < vec; j += Lanes) AccumulateLinearVector(g, y, x, dx, row + j, a + j, b + j, c + j, dropScale, overwrite);
+            for (int j = vec; j < cols; j++) AccumulateLinearScalar(g, y, x, dx, row + j, a + j, b + j, c + j, dropScale, overwrite);
         }
     }
 

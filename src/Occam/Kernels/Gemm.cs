@@ -65,9 +65,15 @@ public static unsafe class Gemm
     /// <summary><see cref="Sgemm(bool, bool, int, int, int, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, Span{float}, int, bool, GemmEpilogue)"/>
     /// with op(B) already packed by <see cref="Pack"/> (from the same b): the blocked path reads its panels instead of
     /// packing B again; the result is the same.</summary>
+    /// <param name="splitRows">split across threads by whole row panels of C rather than by columns, unless n &gt; 2m
+    /// (each thread would then pack much more of B than it saves of A): for a weight gradient [out, in], whose rows the
+    /// optimizer then updates in the same contiguous shares (<c>AdamStep</c>), so each core reads the gradient it wrote. Split by columns, the two cores also wrote the two halves of every row at once, and in
+    /// stretches when this machine's two virtual cores sit on different chiplets (`occam bench cores`) a shared line
+    /// costs ~4× as much: the MLP's training step at 2 threads ran 2–4 % faster in those stretches split by rows, alike
+    /// in the others. The result does not depend on the split.</param>
     internal static void Sgemm(bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
-        Span<float> c, int ldc, bool accumulate, GemmEpilogue epilogue, PackedB? packedB)
+        Span<float> c, int ldc, bool accumulate, GemmEpilogue epilogue, PackedB? packedB, bool splitRows = false)
     {
         if (m < 0 || n < 0 || k < 0)
             throw new ArgumentException($"Sgemm: sizes must be non-negative, got m={m}, n={n}, k={k}");
@@ -116,7 +122,8 @@ public static unsafe class Gemm
             // smaller. Packing it once for all threads loses here: reading another core's packed panels
             // costs more than packing them again. (Even with A read in place, splitting n at m > n measured
             // slower: every thread then streams all of A.)
-            job.SplitN = panelsN >= threads ? (m <= n || panelsM < threads) : panelsN >= panelsM;
+            // Rows cost each thread k·(n − m)/2 more floats of packing than columns: at n ≤ 2m at most as much as A's share.
+            job.SplitN = splitRows && n <= 2 * m ? panelsM < threads : panelsN >= threads ? (m <= n || panelsM < threads) : panelsN >= panelsM;
             job.Tasks = Math.Min(threads, job.SplitN ? panelsN : panelsM);
             Threads.For(job.Tasks, job);
         }
@@ -154,13 +161,6 @@ public static unsafe class Gemm
         int p0 = (int)((long)t * panels / tasks), p1 = (int)((long)(t + 1) * panels / tasks);
         return (p0 * w, Math.Min(p1 * w, size));
     }
-
-    /// <summary>How many tasks split n columns of C by <see cref="ColumnShare"/>: one per thread, at most one per panel.</summary>
-    internal static int ColumnTasks(int n) => Math.Clamp((n + _blocking.Nr - 1) / _blocking.Nr, 1, Threads.Available);
-
-    /// <summary>The columns [Start, End) of an n-column C that task t of tasks computes when a product splits C by
-    /// columns: an element-wise pass over C split the same way (task t runs on thread t) reads what its core wrote.</summary>
-    internal static (int Start, int End) ColumnShare(int t, int tasks, int n) => Share(t, tasks, n, _blocking.Nr);
 
     static void CheckOperand(string name, int length, int rows, int cols, int ld, string ldName)
     {

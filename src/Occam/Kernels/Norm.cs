@@ -16,7 +16,7 @@ namespace Occam.Kernels;
 public static class Norm
 {
     // Rows accumulated into float column sums before they move into double.
-    const int RowsPerFlush = 128;
+    const int RowsPerFlush = ColumnNorm.RowsPerFlush;
 
     // ---------------------------------------------------------------- sums
 

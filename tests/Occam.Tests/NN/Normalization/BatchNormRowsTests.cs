@@ -3,12 +3,12 @@ using Xunit;
 
 namespace Occam.Tests.NN.Normalization;
 
-/// <summary>Batch norm of [N, C] runs split by columns across threads (each thread the columns the product before it
-/// wrote): against a double-precision reference in training and evaluation, forward, backward and running
-/// statistics, at sizes whose columns do not split evenly into 32-wide panels, with whole rows (1 thread) and column
-/// shares (2); and bit-identical at 1, 2 and 3 threads.</summary>
+/// <summary>Batch norm of [N, C] runs split by rows across threads, in blocks of 64 rows whose sums are combined in
+/// order: against a double-precision reference in training and evaluation, forward, backward and running statistics,
+/// at sizes whose rows do not split evenly into blocks (130 rows: 64, 64 and 2), at 1 thread and 2; and bit-identical
+/// at 1, 2 and 3 threads.</summary>
 [Collection(nameof(ThreadsCollection))]
-public class BatchNormColumnsTests
+public class BatchNormRowsTests
 {
     sealed record Result(float[] Y, float[] Dx, float[] Dw, float[] Db, float[] Mean, float[] Var);
 
@@ -49,7 +49,8 @@ public class BatchNormColumnsTests
     [InlineData(128, 512, true, 2)]
     [InlineData(130, 257, false, 2)]
     [InlineData(130, 257, true, 1)]
-    [InlineData(40, 1100, true, 1)] // a share wider than the sums' 1024-column buffer
+    [InlineData(40, 1100, true, 1)] // rows wider than the sums' 1024-column buffer
+    [InlineData(150, 1100, true, 2)]
     public void MatchesTheDoubleReference(int n, int c, bool training, int threads)
     {
         var result = Run(n, c, training, threads);
@@ -109,7 +110,7 @@ public class BatchNormColumnsTests
         }
     }
 
-    /// <summary>γ, β and a linear layer's bias gradient (both split by columns) add up over two backward passes without
+    /// <summary>γ, β and a linear layer's bias gradient add up over two backward passes without
     /// ZeroGrad, and start again from zero after it; at 2 threads, at a size that splits.</summary>
     [Fact]
     public void ParameterGradientsAccumulateAndRestartAfterZeroGrad()
