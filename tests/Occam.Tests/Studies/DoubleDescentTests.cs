@@ -2,6 +2,7 @@ using Occam.Studies;
 
 namespace Occam.Tests.Studies;
 
+[Collection(nameof(ThreadsCollection))]
 public class DoubleDescentTests
 {
     static Tensor Random(int rows, int cols, ulong seed) => Tensor.RandN([rows, cols], new Generator(seed));
@@ -97,5 +98,19 @@ public class DoubleDescentTests
             Assert.True(p.TrainMse < 1e-3, $"train MSE {p.TrainMse} at p = {p.Features}");
         }
         Assert.Equal(n, (int)result.ThresholdParameters);
+    }
+
+    [Fact]
+    public void RandomFeaturesSideBySideGiveWhatTheyGiveOneAfterAnother()
+    {
+        int[] features = [10, 40, 90, 100, 120, 300];
+        DoubleDescentResult Run(int threads, List<int> reported) => ThreadCount.With(threads, () =>
+            DoubleDescent.RandomFeatures(trainSize: 100, testSize: 200, features: features, seed: 5, progress: p => reported.Add(p.Features)));
+        List<int> oneByOne = [], sideBySide = [];
+        var one = Run(1, oneByOne);
+        var two = Run(2, sideBySide);
+        Assert.Equal(one.Points, two.Points); // records: every error and MSE bit for bit
+        Assert.Equal(features, oneByOne);
+        Assert.Equal(features, sideBySide); // progress in the grid's order even when a later size finishes first
     }
 }
