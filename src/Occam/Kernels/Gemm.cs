@@ -67,9 +67,10 @@ public static unsafe class Gemm
     /// packing B again; the result is the same.</summary>
     /// <param name="splitRows">split across threads by whole row panels of C rather than by columns, unless n &gt; 2m
     /// (each thread would then pack much more of B than it saves of A): for a weight gradient [out, in], whose rows the
-    /// optimizer then updates in the same contiguous shares (<c>AdamStep</c>), so each core reads the gradient it wrote. Split by columns, the two cores also wrote the two halves of every row at once, and in
-    /// stretches when this machine's two virtual cores sit on different chiplets (`occam bench cores`) a shared line
-    /// costs ~4× as much: the MLP's training step at 2 threads ran 2–4 % faster in those stretches split by rows, alike
+    /// optimizer then updates in the same contiguous shares (<c>AdamStep</c>), so each core reads the gradient it wrote.
+    /// Split by columns, the two cores also wrote the two halves of every row at once, and in stretches when this
+    /// machine's two virtual cores sit on different chiplets (`occam bench cores`) a shared line costs ~4× as much: the
+    /// MLP's training step at 2 threads ran 1.377 against 1.416 ms (median of 12) in such a stretch split by rows, alike
     /// in the others. The result does not depend on the split.</param>
     internal static void Sgemm(bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,

@@ -10,7 +10,7 @@ namespace Occam;
 /// raw pointers kept across calls) are pooled apart.
 /// <para>Buffers of at least <see cref="AlignFrom"/> floats are pinned and start on a 64-byte cache line whenever the
 /// heap allows (<see cref="AllocateAligned"/>). Kernels split such buffers between cores at multiples of 16 floats
-/// (a product's column shares, the batch norm that follows it): on a line boundary no line is written by both
+/// (a product's column shares, a batch norm's blocks of rows): on a line boundary no line is written by both
 /// cores. Unaligned, every row of a [128, 512] activation split in two has one line that the two cores take from
 /// each other on every write: measured in one process, alternating, the benchmark models' training steps at 2 threads
 /// ran 3 % (MLP) and 4 % (CNN) slower.</para>
