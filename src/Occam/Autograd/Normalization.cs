@@ -81,47 +81,39 @@ public static partial class Functional
     // every row at once: in stretches when this machine's virtual cores sit on different chiplets (`occam bench cores`),
     // two threads then took 8–10× as long for a pass over a [128, 512] matrix as on its row halves, and the MLP's two
     // batch norms took longer at 2 threads than at 1. By rows, measured in one process alternating with the column
-    // split: 0.066 against 0.082 ms a step forward, 0.060 against 0.072 backward, in such stretches.
+    // split in such stretches (medians of 39 rounds): 0.067 against 0.083 ms a step forward, 0.060 against 0.073 backward.
     static unsafe Tensor BatchNormRows(Tensor input, int n, int c, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
         bool training, float momentum, float eps, string op, bool relu, DropoutStream dropout)
     {
         const int Block = ColumnNorm.RowsPerFlush;
         int blocks = (n + Block - 1) / Block;
         int tasks = (long)n * c >= 16384 ? Math.Min(Threads.Available, blocks) : 1;
+        // What backward reads, in one pooled buffer that returns with the graph: mean | rstd | γ (1 when absent).
         var saved = BufferPool.Rent(3 * c);
-        var partial = System.Buffers.ArrayPool<double>.Shared.Rent(blocks * c);
-        var work = System.Buffers.ArrayPool<float>.Shared.Rent(3 * c);
+        var partial = System.Buffers.ArrayPool<double>.Shared.Rent(blocks * c); // each block's sums, [blocks, c]
+        var work = System.Buffers.ArrayPool<float>.Shared.Rent(3 * c); // scale | shift | variance
         float[] xd = input.Data, gamma = weight?.Data ?? [], beta = bias?.Data ?? [];
         float[]? rm = runningMean?.Data, rv = runningVar?.Data;
         var y = Tensor.Empty(input.ShapeRef);
         float[] yd = y.Data;
-        // Combines the blocks' sums in block order, whatever the split: the same bits at any thread count.
-        void Combine(Span<float> into)
-        {
-            for (int j = 0; j < c; j++)
-            {
-                double total = 0;
-                for (int b = 0; b < blocks; b++) total += partial[b * c + j];
-                into[j] = (float)(total / n);
-            }
-        }
         (int R0, int R1) Rows(int t) => ((int)((long)blocks * t / tasks) * Block, Math.Min((int)((long)blocks * (t + 1) / tasks) * Block, n));
-        if (training)
+        // Per column, the mean over the rows of Σ x (or, after the mean, of Σ (x − μ)²): each block's sums in parallel,
+        // then combined in block order, whatever the split.
+        void ColumnMeans(bool deviations, Span<float> into)
         {
-            Threads.For(tasks, t =>
-            {
-                var (r0, r1) = Rows(t);
-                fixed (float* px = xd) fixed (double* pp = partial)
-                    for (int r = r0; r < r1; r += Block) ColumnNorm.ColumnSums(px + (nint)r * c, Math.Min(Block, r1 - r), c, c, null, pp + (nint)(r / Block) * c);
-            });
-            Combine(saved.AsSpan(0, c));
             Threads.For(tasks, t =>
             {
                 var (r0, r1) = Rows(t);
                 fixed (float* px = xd, pm = saved) fixed (double* pp = partial)
-                    for (int r = r0; r < r1; r += Block) ColumnNorm.ColumnSums(px + (nint)r * c, Math.Min(Block, r1 - r), c, c, pm, pp + (nint)(r / Block) * c);
+                    for (int r = r0; r < r1; r += Block)
+                        ColumnNorm.ColumnSums(px + (nint)r * c, Math.Min(Block, r1 - r), c, deviations ? pm : null, pp + (nint)(r / Block) * c);
             });
-            Combine(work.AsSpan(2 * c, c));
+            for (int j = 0; j < c; j++) into[j] = (float)(BlockTotal(partial, blocks, c, j) / n);
+        }
+        if (training)
+        {
+            ColumnMeans(deviations: false, saved.AsSpan(0, c));
+            ColumnMeans(deviations: true, work.AsSpan(2 * c, c));
             for (int k = 0; k < c; k++) saved[c + k] = (float)(1.0 / Math.Sqrt(work[2 * c + k] + (double)eps));
         }
         else
@@ -130,6 +122,7 @@ public static partial class Functional
                 saved[k] = rm![k];
                 saved[c + k] = (float)(1.0 / Math.Sqrt(rv![k] + (double)eps));
             }
+        // y = x·scale + shift (scale = γ·rstd, shift = β − μ·scale), then the ReLU, then dropout (element r·C + j of its stream)
         for (int k = 0; k < c; k++)
         {
             float g = saved[2 * c + k] = gamma.Length > 0 ? gamma[k] : 1f;
@@ -152,17 +145,19 @@ public static partial class Functional
         }
         return Tensor.Record(y, op, upstream =>
         {
+            // Targets are taken here, on the calling thread: taking one may clear a lazily zeroed gradient.
             bool overwriteW = false, overwriteB = false, overwriteX = false;
             float[]? dw = weight is { RequiresGrad: true } ? weight.GradTarget(out overwriteW) : null;
             float[]? db = bias is { RequiresGrad: true } ? bias.GradTarget(out overwriteB) : null;
             float[]? dx = input.RequiresGrad ? input.GradTarget(out overwriteX) : null;
-            var partial = System.Buffers.ArrayPool<double>.Shared.Rent(blocks * c);
-            var gx = System.Buffers.ArrayPool<double>.Shared.Rent(blocks * c);
-            var coefficients = System.Buffers.ArrayPool<float>.Shared.Rent(3 * c);
+            var partial = System.Buffers.ArrayPool<double>.Shared.Rent(blocks * c); // each block's Σ g
+            var gx = System.Buffers.ArrayPool<double>.Shared.Rent(blocks * c); // each block's Σ g·x
+            var coefficients = System.Buffers.ArrayPool<float>.Shared.Rent(3 * c); // a | b | c of dx
             float dropScale = dropout.P > 0 ? dropout.Scale : 1f;
             fixed (float* pgFixed = upstream)
             {
-                float* pg = pgFixed;
+                float* pg = pgFixed; // spans cannot enter the parallel body; pointers can
+                // Σ g and Σ g·x with g gated by the ReLU (and dropout) as it is read; dx gates it again, so g is never written
                 Threads.For(tasks, t =>
                 {
                     var (r0, r1) = Rows(t);
@@ -170,16 +165,16 @@ public static partial class Functional
                         for (int r = r0; r < r1; r += Block)
                         {
                             nint at = (nint)r * c, b = (nint)(r / Block) * c;
-                            ColumnNorm.Sums(pg + at, py + at, px + at, Math.Min(Block, r1 - r), c, c, relu, dropScale, psG + b, psGX + b);
+                            ColumnNorm.Sums(pg + at, py + at, px + at, Math.Min(Block, r1 - r), c, relu, dropScale, psG + b, psGX + b);
                         }
                 });
                 Span<float> a = coefficients.AsSpan(0, c), bb = coefficients.AsSpan(c, c), cc = coefficients.AsSpan(2 * c, c);
                 double m = n;
+                // dx = a·g + b·x + c: γ·r·g − r·mean(ĝ) − r²·mean(ĝ·x̂)·(x − μ), ĝ = g·γ (statistics constant when not training)
                 for (int k = 0; k < c; k++)
                 {
-                    double sumG = 0, sumGX = 0;
-                    for (int b = 0; b < blocks; b++) { sumG += partial[b * c + k]; sumGX += gx[b * c + k]; }
-                    double sumGXhat = saved[c + k] * (sumGX - saved[k] * sumG);
+                    double sumG = BlockTotal(partial, blocks, c, k), sumGX = BlockTotal(gx, blocks, c, k);
+                    double sumGXhat = saved[c + k] * (sumGX - saved[k] * sumG); // Σ g·x̂ = rstd·(Σ g·x − μ·Σ g)
                     if (dw != null) dw[k] = overwriteW ? (float)sumGXhat : dw[k] + (float)sumGXhat;
                     if (db != null) db[k] = overwriteB ? (float)sumG : db[k] + (float)sumG;
                     float gammaK = saved[2 * c + k], rK = saved[c + k];
@@ -202,6 +197,15 @@ public static partial class Functional
             System.Buffers.ArrayPool<float>.Shared.Return(coefficients);
             System.Buffers.ArrayPool<double>.Shared.Return(partial);
         }, Inputs(input, weight, bias), saved: saved);
+    }
+
+    /// <summary>Σ over the blocks of column j of [blocks, c] sums, in block order: the same bits however the blocks were
+    /// split between threads.</summary>
+    static double BlockTotal(double[] sums, int blocks, int c, int j)
+    {
+        double total = 0;
+        for (int b = 0; b < blocks; b++) total += sums[b * c + j];
+        return total;
     }
 
     /// <summary>

@@ -15,7 +15,7 @@ internal static unsafe class ColumnNorm
 {
     const int Lanes = 16;
     internal const int RowsPerFlush = 64;
-    // Sums buffers live on the stack; wider shares are summed this many columns at a time.
+    // Sums buffers live on the stack; wider rows are summed this many columns at a time.
     const int SumColumns = 1024;
 
     static bool Vectorized => Vector512.IsHardwareAccelerated;
@@ -27,7 +27,7 @@ internal static unsafe class ColumnNorm
 
     /// <summary>Σ x per column over the rows (float sums moved into double every RowsPerFlush rows) into total, or
     /// with a mean Σ (x − mean)²; total is cleared first.</summary>
-    public static void ColumnSums(float* x, int rows, int cols, nint ld, float* mean, double* total)
+    public static void ColumnSums(float* x, int rows, int cols, float* mean, double* total)
     {
         new Span<double>(total, cols).Clear();
         int width = Math.Min(SumColumns, cols);
@@ -38,8 +38,8 @@ internal static unsafe class ColumnNorm
             new Span<float>(acc, w).Clear();
             for (int r = 0; r < rows; r++)
             {
-                if (mean == null) AddRow(acc, x + r * ld + j0, w);
-                else AddSquaredDeviations(acc, x + r * ld + j0, mean + j0, w);
+                if (mean == null) AddRow(acc, x + (nint)r * cols + j0, w);
+                else AddSquaredDeviations(acc, x + (nint)r * cols + j0, mean + j0, w);
                 if (FlushAfter(r, rows)) Flush(acc, total + j0, w);
             }
         }
@@ -71,7 +71,7 @@ internal static unsafe class ColumnNorm
 
     /// <summary>The backward's sums over the rows: Σ g and Σ g·x per column, with g the incoming gradient gated by
     /// the output y when the forward had a ReLU (g where y &gt; 0, times 1/(1 − p) when it also had dropout).</summary>
-    public static void Sums(float* g, float* y, float* x, int rows, int cols, nint ld, bool relu, float dropScale,
+    public static void Sums(float* g, float* y, float* x, int rows, int cols, bool relu, float dropScale,
         double* sumG, double* sumGX)
     {
         new Span<double>(sumG, cols).Clear();
@@ -85,7 +85,7 @@ internal static unsafe class ColumnNorm
             new Span<float>(accGX, w).Clear();
             for (int r = 0; r < rows; r++)
             {
-                nint at = r * ld + j0;
+                nint at = (nint)r * cols + j0;
                 AddRowSums(accG, accGX, g + at, relu ? y + at : null, x + at, w, dropScale);
                 if (FlushAfter(r, rows))
                 {
