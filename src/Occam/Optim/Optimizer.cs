@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Occam.NN;
 
 namespace Occam.Optim;
@@ -76,10 +78,25 @@ public abstract class Optimizer
     /// <summary>The optimizer's rule for one parameter; <paramref name="state"/>.Step is already incremented.</summary>
     private protected abstract void Update(ParameterGroup group, Span<float> p, ReadOnlySpan<float> grad, ParameterState state);
 
-    /// <summary>θ ← sign(θ)·max(|θ| − t, 0).</summary>
+    /// <summary>θ ← sign(θ)·max(|θ| − t, 0), 16 lanes at a time (the scalar loop's branch on the sign was 5–6 % of a
+    /// default study, whose L1 runs threshold every weight each step); a weight that reaches zero is +0, as in the
+    /// scalar rule, which the remainder runs.</summary>
     internal static void SoftThreshold(Span<float> p, float t)
     {
-        for (int i = 0; i < p.Length; i++)
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ref float start = ref MemoryMarshal.GetReference(p);
+            var threshold = Vector512.Create(t);
+            for (; i + 16 <= p.Length; i += 16)
+            {
+                var v = Vector512.LoadUnsafe(ref start, (nuint)i);
+                var a = Vector512.Abs(v) - threshold;
+                Vector512.ConditionalSelect(Vector512.GreaterThan(a, Vector512<float>.Zero), Vector512.CopySign(a, v), Vector512<float>.Zero)
+                    .StoreUnsafe(ref start, (nuint)i);
+            }
+        }
+        for (; i < p.Length; i++)
         {
             float v = p[i], a = MathF.Abs(v) - t;
             p[i] = a > 0 ? MathF.CopySign(a, v) : 0f;

@@ -171,7 +171,7 @@ public sealed class Trainer : ITrainingContext
         foreach (var p in model.Parameters())
         {
             if (p.Rank < 2) continue;
-            foreach (float w in p.ToArray())
+            foreach (float w in p.Span)
             {
                 l1 += Math.Abs(w);
                 l2 += (double)w * w;

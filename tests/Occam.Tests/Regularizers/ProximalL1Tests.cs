@@ -49,4 +49,24 @@ public class ProximalL1Tests
         Assert.True(Math.Abs(w[2]) < 0.02 && Math.Abs(w[4]) < 0.02, $"w = [{string.Join(", ", w)}]");
         foreach (int i in new[] { 0, 1, 3 }) Assert.True(Math.Abs(w[i] - WTrue[i]) < 0.1, $"w[{i}] = {w[i]}, true {WTrue[i]}");
     }
+
+    /// <summary>The vectorized soft threshold gives the scalar rule's bits at every position of odd lengths: weights
+    /// beyond, at and within the threshold of either sign, ±0 (to +0), NaN (to +0), infinities and subnormals.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(16)]
+    [InlineData(37)]
+    [InlineData(1000)]
+    public void SoftThresholdMatchesTheScalarRule(int length)
+    {
+        const float t = 0.25f;
+        float[] special = [0.25f, -0.25f, 0.2500001f, -0.2499999f, 0f, -0f, float.NaN, float.PositiveInfinity, float.NegativeInfinity, 1e-40f, -1e-40f];
+        var random = new Random(7);
+        var w = new float[length];
+        for (int i = 0; i < length; i++) w[i] = i % 3 == 0 ? special[i / 3 % special.Length] : (float)(random.NextDouble() - 0.5);
+        var expected = w.Select(v => MathF.Abs(v) - t is var a && a > 0 ? MathF.CopySign(a, v) : 0f).ToArray();
+        Optimizer.SoftThreshold(w, t);
+        for (int i = 0; i < length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(w[i]), $"[{i}]: {w[i]}, expected {expected[i]}");
+    }
 }
