@@ -68,7 +68,6 @@ internal static partial class BenchCommand
             }
         });
         other.Start();
-        while (other.ThreadState == System.Threading.ThreadState.Unstarted) Thread.Yield();
         var watch = Stopwatch.StartNew();
         for (long i = 1; i <= trips; i++)
         {
