@@ -53,7 +53,13 @@ public static class Checkpoint
     /// always match. Nothing is written unless everything checks out. Returns your metadata and, when not strict,
     /// the model's keys missing from the file and the file's keys the model does not have.</summary>
     public static (Dictionary<string, string> Metadata, List<string> Missing, List<string> Unexpected) Load(
-        string path, Module model, Optimizer? optimizer = null, bool strict = true)
+        string path, Module model, Optimizer? optimizer = null, bool strict = true) => Load(path, model, optimizer, strict, check: null);
+
+    /// <summary><see cref="Load(string, Module, Optimizer?, bool)"/>, with <paramref name="check"/> run on the metadata
+    /// after the file's own checks and before anything is written: whatever it throws leaves the model and optimizer
+    /// as they were.</summary>
+    internal static (Dictionary<string, string> Metadata, List<string> Missing, List<string> Unexpected) Load(
+        string path, Module model, Optimizer? optimizer, bool strict, Action<Dictionary<string, string>>? check)
     {
         ArgumentNullException.ThrowIfNull(model);
         var (tensors, metadata) = Safetensors.Load(path);
@@ -77,6 +83,7 @@ public static class Checkpoint
             optimizerState = ReadOptimizer(path, optimizer, optimizerJson!, tensors);
         }
 
+        check?.Invoke(metadata);
         model.LoadStateDict(modelState, strict);
         if (optimizerState != null) optimizer!.LoadStateDict(optimizerState);
         return (metadata, missing, unexpected);

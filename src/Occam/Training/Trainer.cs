@@ -111,11 +111,17 @@ public sealed class Trainer : ITrainingContext
     /// </summary>
     public int Resume(string path, IEnumerable<Batch>? train = null, IEnumerable<Batch>? validation = null)
     {
-        var (metadata, _, _) = IO.Checkpoint.Load(path, Model, Optimizer);
-        if (!metadata.TryGetValue(TrainingState.MetadataKey, out var json))
-            throw new ArgumentException($"Trainer.Resume: '{path}' is not a resumable checkpoint (its metadata has no '{TrainingState.MetadataKey}'; write one with Trainer.SaveCheckpoint)");
-        var state = TrainingState.FromJson(json, path);
-        state.Restore(this, train, validation, path);
+        // Everything is checked before the weights, the optimizer or any other state is touched: a checkpoint that
+        // does not fit leaves this trainer as it was.
+        TrainingState? state = null;
+        IO.Checkpoint.Load(path, Model, Optimizer, strict: true, check: metadata =>
+        {
+            if (!metadata.TryGetValue(TrainingState.MetadataKey, out var json))
+                throw new ArgumentException($"Trainer.Resume: '{path}' is not a resumable checkpoint (its metadata has no '{TrainingState.MetadataKey}'; write one with Trainer.SaveCheckpoint)");
+            state = TrainingState.FromJson(json, path);
+            state.Check(this, train, validation, path);
+        });
+        state!.Restore(this, train, validation, path);
         _resumed = state;
         return state.Epoch;
     }

@@ -91,31 +91,53 @@ public sealed class TrainingState
         return state;
     }
 
-    /// <summary>Restores generators, schedulers, group hyperparameters and loader counters into <paramref name="trainer"/>
-    /// (whose model and optimizer the checkpoint has already loaded); checks that they fit before changing anything.</summary>
-    internal void Restore(Trainer trainer, IEnumerable<Batch>? train, IEnumerable<Batch>? validation, string source)
+    /// <summary>Checks that this state fits <paramref name="trainer"/> and the loaders, and that every value in it can be
+    /// restored, without changing anything: <see cref="Trainer.Resume"/> runs it before it loads the weights.</summary>
+    internal void Check(Trainer trainer, IEnumerable<Batch>? train, IEnumerable<Batch>? validation, string source)
     {
-        string where = $"Trainer.Resume: '{source}'";
-        var stochastic = trainer.Model.NamedModules().Where(m => m.Module is IStochasticRegularizer)
-            .Select(m => (m.Name, Generator: ((IStochasticRegularizer)m.Module).Generator)).ToList();
-        var names = stochastic.Select(s => s.Name).ToHashSet();
+        string where = Where(source);
+        var names = StochasticModules(trainer).Select(s => s.Name).ToHashSet();
         if (!names.SetEquals(Generators.Keys))
             throw new ArgumentException($"{where} holds generator states for [{string.Join(", ", Generators.Keys)}], the model's stochastic modules are [{string.Join(", ", names)}]");
-        var schedulers = trainer.Callbacks.OfType<LrSchedulerCallback>().Select(c => c.Scheduler).ToList();
+        foreach (var (name, encoded) in Generators)
+            try { new Generator(0).SetState(Decode(encoded, where, $"the generator state of '{name}'")); }
+            catch (ArgumentException e) { throw new InvalidDataException($"{where}: the generator state of '{name}' is not valid: {e.Message}"); }
+        var schedulers = SchedulersOf(trainer);
         if (schedulers.Count != Schedulers.Count)
             throw new ArgumentException($"{where} holds {Schedulers.Count} scheduler states, the trainer has {schedulers.Count} LrSchedulerCallbacks");
+        for (int i = 0; i < schedulers.Count; i++) LoadScheduler(schedulers[i], "", Schedulers[i], where, apply: false);
         if (Groups.Count != trainer.Optimizer.Groups.Count)
             throw new ArgumentException($"{where} holds {Groups.Count} parameter groups, the optimizer has {trainer.Optimizer.Groups.Count}");
+        for (int i = 0; i < Groups.Count; i++)
+            if (Groups[i] == null || !Groups[i].ContainsKey("lr"))
+                throw new InvalidDataException($"{where}: parameter group {i} has no 'lr'");
         int stoppers = trainer.Callbacks.OfType<Callbacks.EarlyStopping>().Count();
         if (stoppers != EarlyStopping.Count)
             throw new ArgumentException($"{where} holds {EarlyStopping.Count} early-stopping states, the trainer has {stoppers} EarlyStopping callbacks");
+        var shapes = trainer.Model.StateDict();
+        foreach (var s in EarlyStopping)
+            foreach (var (name, encoded) in (s ?? throw new InvalidDataException($"{where}: an early-stopping state is null")).BestWeights ?? [])
+            {
+                if (!shapes.TryGetValue(name, out var t))
+                    throw new ArgumentException($"{where}: early-stopping weights name '{name}', which the model does not have");
+                int bytes = Decode(encoded, where, $"the early-stopping weights of '{name}'").Length;
+                if (bytes != 4L * t.Size)
+                    throw new InvalidDataException($"{where}: the early-stopping weights of '{name}' hold {bytes} bytes, its {Shape.Format(t.ShapeRef)} needs {4L * t.Size}");
+            }
         var loaders = new[] { train as DataLoader, validation as DataLoader };
         for (int i = 0; i < 2; i++)
             if (loaders[i] != null && (Loaders.Count <= i || Loaders[i] == null))
                 throw new ArgumentException($"{where} holds no epoch counter for the {(i == 0 ? "training" : "validation")} loader");
+    }
 
-        foreach (var (name, generator) in stochastic) generator.SetState(Convert.FromBase64String(Generators[name]));
-        for (int i = 0; i < schedulers.Count; i++) LoadScheduler(schedulers[i], "", Schedulers[i], where);
+    /// <summary>Restores generators, schedulers, group hyperparameters and loader counters into <paramref name="trainer"/>
+    /// (whose model and optimizer the checkpoint has already loaded), once <see cref="Check"/> has passed.</summary>
+    internal void Restore(Trainer trainer, IEnumerable<Batch>? train, IEnumerable<Batch>? validation, string source)
+    {
+        string where = Where(source);
+        foreach (var (name, generator) in StochasticModules(trainer)) generator.SetState(Decode(Generators[name], where, name));
+        var schedulers = SchedulersOf(trainer);
+        for (int i = 0; i < schedulers.Count; i++) LoadScheduler(schedulers[i], "", Schedulers[i], where, apply: true);
         for (int i = 0; i < Groups.Count; i++)
         {
             var g = trainer.Optimizer.Groups[i];
@@ -124,8 +146,24 @@ public sealed class TrainingState
             if (d.TryGetValue("momentum", out var m)) g.Momentum = m;
             if (d.TryGetValue("beta1", out var b1) && d.TryGetValue("beta2", out var b2)) g.Betas = (b1, b2);
         }
+        var loaders = new[] { train as DataLoader, validation as DataLoader };
         for (int i = 0; i < 2; i++)
             if (loaders[i] != null) loaders[i]!.Epoch = Loaders[i]!.Value;
+    }
+
+    static string Where(string source) => $"Trainer.Resume: '{source}'";
+
+    static List<(string Name, Generator Generator)> StochasticModules(Trainer trainer) =>
+        trainer.Model.NamedModules().Where(m => m.Module is IStochasticRegularizer)
+            .Select(m => (m.Name, ((IStochasticRegularizer)m.Module).Generator)).ToList();
+
+    static List<LRScheduler> SchedulersOf(Trainer trainer) =>
+        trainer.Callbacks.OfType<LrSchedulerCallback>().Select(c => c.Scheduler).ToList();
+
+    static byte[] Decode(string base64, string where, string what)
+    {
+        try { return Convert.FromBase64String(base64 ?? ""); }
+        catch (FormatException) { throw new InvalidDataException($"{where}: {what} is not valid base64"); }
     }
 
     /// <summary>Restores the callbacks' own state after their OnTrainBegin reset it.</summary>
@@ -139,7 +177,7 @@ public sealed class TrainingState
             var weights = s.BestWeights?.ToDictionary(kv => kv.Key, kv =>
             {
                 var shape = shapes.TryGetValue(kv.Key, out var t) ? t.Shape : throw new ArgumentException($"Trainer.Resume: early-stopping weights name '{kv.Key}', which the model does not have");
-                var values = MemoryMarshal.Cast<byte, float>(Convert.FromBase64String(kv.Value)).ToArray();
+                var values = MemoryMarshal.Cast<byte, float>(Decode(kv.Value, Where("checkpoint"), kv.Key)).ToArray();
                 return Tensor.FromArray(values, shape);
             });
             es.LoadState(s.Wait, s.Best, s.BestEpoch, s.StoppedEpoch, weights);
@@ -163,29 +201,39 @@ public sealed class TrainingState
         }
     }
 
-    static void LoadScheduler(LRScheduler scheduler, string prefix, Dictionary<string, double> d, string where)
+    // Reads the scheduler's counters under prefix; assigns them only when apply (Check runs it first with apply false, so
+    // that a missing or out-of-range counter is found before anything changes).
+    static void LoadScheduler(LRScheduler scheduler, string prefix, Dictionary<string, double> d, string where, bool apply)
     {
-        double Get(string key) => d.TryGetValue(prefix + key, out var v) ? v
+        double Get(string key) => d != null && d.TryGetValue(prefix + key, out var v) ? v
             : throw new ArgumentException($"{where}: the state of {scheduler.GetType().Name} lacks '{prefix}{key}'");
-        int lastEpoch = checked((int)Get("last_epoch"));
+        int Count(string key)
+        {
+            double v = Get(key);
+            if (!(v >= 0 && v <= int.MaxValue) || v != Math.Floor(v))
+                throw new InvalidDataException($"{where}: {scheduler.GetType().Name}'s '{prefix}{key}' must be a whole number from 0, got {v}");
+            return (int)v;
+        }
+        int lastEpoch = Count("last_epoch");
         switch (scheduler)
         {
             case ReduceLROnPlateau p:
-                (p.Best, p.NumBadEpochs, p.CooldownCounter) = (Get("best"), (int)Get("num_bad_epochs"), (int)Get("cooldown_counter"));
+                var (best, bad, cooldown) = (Get("best"), Count("num_bad_epochs"), Count("cooldown_counter"));
+                if (apply) (p.Best, p.NumBadEpochs, p.CooldownCounter) = (best, bad, cooldown);
                 break;
             case SequentialLR s:
-                for (int i = 0; i < s.Schedulers.Count; i++) LoadScheduler(s.Schedulers[i], $"{prefix}{i}.", d, where);
+                for (int i = 0; i < s.Schedulers.Count; i++) LoadScheduler(s.Schedulers[i], $"{prefix}{i}.", d, where, apply);
                 break;
             case ChainedScheduler c:
-                for (int i = 0; i < c.Schedulers.Count; i++) LoadScheduler(c.Schedulers[i], $"{prefix}{i}.", d, where);
+                for (int i = 0; i < c.Schedulers.Count; i++) LoadScheduler(c.Schedulers[i], $"{prefix}{i}.", d, where, apply);
                 break;
             case CosineAnnealingWarmRestarts w:
                 // Its cycle counters follow from the step count alone: replay the steps (the lr is restored afterwards).
                 if (w.LastEpoch > lastEpoch)
                     throw new ArgumentException($"{where}: CosineAnnealingWarmRestarts has already stepped {w.LastEpoch} times, past the saved {lastEpoch}");
-                while (w.LastEpoch < lastEpoch) w.Step();
+                if (apply) while (w.LastEpoch < lastEpoch) w.Step();
                 break;
         }
-        scheduler.LastEpoch = lastEpoch;
+        if (apply) scheduler.LastEpoch = lastEpoch;
     }
 }

@@ -83,8 +83,14 @@ public class ResumeTests
             var run = Build("cosine");
             string plain = Path.Combine(dir, "plain.safetensors");
             Occam.IO.Checkpoint.Save(plain, run.Trainer.Model, run.Trainer.Optimizer);
+            var before = Snapshot(run.Trainer);
+            // A plain checkpoint of other weights: rejected before anything is loaded.
+            var stranger = Build("cosine");
+            stranger.Trainer.Fit(stranger.Train, stranger.Validation, epochs: 1);
+            Occam.IO.Checkpoint.Save(plain, stranger.Trainer.Model, stranger.Trainer.Optimizer);
             var e = Assert.Throws<ArgumentException>(() => run.Trainer.Resume(plain));
             Assert.Contains("not a resumable checkpoint", e.Message);
+            Assert.Equal(before, Snapshot(run.Trainer));
 
             string path = Path.Combine(dir, "run.safetensors");
             run.Trainer.SaveCheckpoint(path, 0, run.Train, run.Validation);
@@ -92,10 +98,32 @@ public class ResumeTests
             var other = Architectures.Mlp(g, hidden: [32]); // no dropout layer: the names do not line up
             var trainer = new Trainer(other, new AdamW(other.ParameterGroups(), lr: 1e-3), new CrossEntropyLoss());
             Assert.Throws<ArgumentException>(() => trainer.Resume(path));
+
+            // A resumable checkpoint of other weights whose training state does not fit (no scheduler here): the
+            // weights and optimizer stay as they were.
+            stranger.Trainer.SaveCheckpoint(path, 1, stranger.Train, stranger.Validation);
+            var model = Architectures.Mlp(new Generator(7), hidden: [32], dropout: 0.3f);
+            var noScheduler = new Trainer(model, new AdamW(model.ParameterGroups(), lr: 3e-3), new CrossEntropyLoss(),
+                [new EarlyStopping("val_loss", patience: 10, restoreBestWeights: true)]);
+            before = Snapshot(noScheduler);
+            e = Assert.Throws<ArgumentException>(() => noScheduler.Resume(path, run.Train, run.Validation));
+            Assert.Contains("scheduler", e.Message);
+            Assert.Equal(before, Snapshot(noScheduler));
         }
         finally
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    // The weights, the optimizer's state and the stochastic modules' generators, as one comparable string.
+    static string Snapshot(Trainer trainer)
+    {
+        var parts = trainer.Model.StateDict().Select(kv => $"{kv.Key}:{string.Join(",", kv.Value.ToArray())}").ToList();
+        foreach (var (index, entry) in trainer.Optimizer.StateDict().State)
+            foreach (var (key, tensor) in entry) parts.Add($"opt{index}.{key}:{string.Join(",", tensor.ToArray())}");
+        foreach (var (name, module) in trainer.Model.NamedModules())
+            if (module is IStochasticRegularizer s) parts.Add($"{name}:{Convert.ToBase64String(s.Generator.GetState())}");
+        return string.Join("|", parts);
     }
 }
