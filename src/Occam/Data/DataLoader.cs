@@ -48,7 +48,7 @@ public sealed class DataLoader : IEnumerable<Batch>
     public int BatchSize { get; }
 
     /// <summary>Batches per epoch: ⌈N / batchSize⌉, or ⌊N / batchSize⌋ with dropLast.</summary>
-    public int Count => _dropLast ? _dataset.Count / BatchSize : (_dataset.Count + BatchSize - 1) / BatchSize;
+    public int Count => _dataset.Count / BatchSize + (!_dropLast && _dataset.Count % BatchSize != 0 ? 1 : 0);
 
     /// <summary>Number of epochs started so far (enumerations begun). Setting it (to resume a run) makes the next
     /// enumeration epoch <c>value</c>, with that epoch's shuffle and transform seeds.</summary>

@@ -6,7 +6,9 @@ public static class Splits
     /// <summary>
     /// Splits off round(fraction · n) examples for validation, chosen at random with <paramref name="generator"/>.
     /// With <paramref name="stratify"/> (as scikit-learn's train_test_split(stratify=y)) each class — targets are
-    /// class indices — is split on its own in the same proportion, so both parts keep the class balance.
+    /// class indices — gives validation its share of those examples: fraction · (its size), rounded down, and the
+    /// examples left over go one each to the classes with the largest remainders (ties to the larger class, then
+    /// the lower class index), so both parts keep the class balance and the total is still round(fraction · n).
     /// Indices in each subset are ascending (dataset order); a DataLoader shuffles them.
     /// </summary>
     public static (Subset Train, Subset Validation) TrainValidation(IDataset dataset, double validationFraction, Generator generator, bool stratify = true)
@@ -17,20 +19,40 @@ public static class Splits
             throw new ArgumentException($"Splits.TrainValidation: validationFraction must be in (0, 1), got {validationFraction}", nameof(validationFraction));
         int n = dataset.Count;
         var groups = stratify ? ByClass(dataset) : [Enumerable.Range(0, n).ToArray()];
+        var takes = Shares(groups.Select(g => g.Length).ToArray(), (int)Math.Round(n * validationFraction, MidpointRounding.AwayFromZero));
         var train = new List<int>(n);
         var validation = new List<int>();
-        foreach (var group in groups)
+        for (int c = 0; c < groups.Count; c++)
         {
+            var group = groups[c];
             generator.Shuffle(group.AsSpan());
-            int take = (int)Math.Round(group.Length * validationFraction, MidpointRounding.AwayFromZero);
-            validation.AddRange(group.AsSpan(0, take));
-            train.AddRange(group.AsSpan(take));
+            validation.AddRange(group.AsSpan(0, takes[c]));
+            train.AddRange(group.AsSpan(takes[c]));
         }
         if (train.Count == 0 || validation.Count == 0)
             throw new ArgumentException($"Splits.TrainValidation: validationFraction {validationFraction} of {n} examples leaves {train.Count} for training and {validation.Count} for validation; both must be non-empty");
         train.Sort();
         validation.Sort();
         return (new Subset(dataset, train.ToArray()), new Subset(dataset, validation.ToArray()));
+    }
+
+    /// <summary>total shared out in proportion to sizes: each floor(total · size / Σ sizes), then one more each to the
+    /// largest remainders (ties to the larger size, then the lower index).</summary>
+    static int[] Shares(int[] sizes, int total)
+    {
+        long sum = sizes.Sum(s => (long)s);
+        var takes = new int[sizes.Length];
+        var remainders = new long[sizes.Length];
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            long exact = (long)total * sizes[i]; // the share is exact / sum
+            takes[i] = (int)(exact / sum);
+            remainders[i] = exact % sum;
+        }
+        int left = total - takes.Sum();
+        foreach (int i in Enumerable.Range(0, sizes.Length).OrderByDescending(i => remainders[i]).ThenByDescending(i => sizes[i]).ThenBy(i => i).Take(left))
+            takes[i]++;
+        return takes;
     }
 
     /// <summary>Example indices grouped by class, classes in ascending order.</summary>

@@ -56,6 +56,22 @@ public class DataLoaderTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new Subset(Numbers(10), [10]));
     }
 
+    [Theory]
+    [InlineData(int.MaxValue, false, 1)]
+    [InlineData(int.MaxValue - 5, false, 1)]
+    [InlineData(int.MaxValue, true, 0)]
+    [InlineData(11, false, 1)]
+    [InlineData(3, false, 4)]
+    [InlineData(3, true, 3)]
+    public void CountIsCeilingOrFloorForAnyBatchSize(int batchSize, bool dropLast, int expected)
+    {
+        var loader = new DataLoader(Numbers(10), batchSize, dropLast: dropLast);
+        Assert.Equal(expected, loader.Count);
+        var epoch = Epoch(loader);
+        Assert.Equal(expected, epoch.Count);
+        if (!dropLast) Assert.Equal(Enumerable.Range(0, 10), epoch.SelectMany(ids => ids));
+    }
+
     [Fact]
     public void BatchesInOrderWithAPartialLastBatch()
     {

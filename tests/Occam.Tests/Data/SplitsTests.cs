@@ -35,6 +35,30 @@ public class SplitsTests
         Assert.Equal(400, a.Count);
     }
 
+    static TensorDataset Classes(params int[] sizes)
+    {
+        var labels = sizes.SelectMany((size, c) => Enumerable.Repeat((float)c, size)).ToArray();
+        return new TensorDataset(Tensor.Zeros(labels.Length, 1), Tensor.FromArray(labels, labels.Length));
+    }
+
+    [Theory]
+    // classes, fraction, validation per class: round(fraction · n) in all, the leftovers to the largest remainders
+    [InlineData(new[] { 5, 5 }, 0.5, new[] { 3, 2 })]
+    [InlineData(new[] { 3, 3, 3, 3, 3, 3, 3, 3, 3, 3 }, 0.5, new[] { 2, 2, 2, 2, 2, 1, 1, 1, 1, 1 })]
+    [InlineData(new[] { 4, 4, 4, 4, 4, 4, 4, 4, 4, 4 }, 0.1, new[] { 1, 1, 1, 1, 0, 0, 0, 0, 0, 0 })]
+    [InlineData(new[] { 1, 1, 1, 1 }, 0.5, new[] { 1, 1, 0, 0 })]
+    [InlineData(new[] { 10, 1, 1, 1 }, 0.5, new[] { 5, 1, 1, 0 })]
+    [InlineData(new[] { 7, 2, 12 }, 0.3, new[] { 2, 1, 3 })]
+    public void StratifiedSplitTakesRoundFractionOfAllAndSharesItByLargestRemainder(int[] sizes, double fraction, int[] expected)
+    {
+        var data = Classes(sizes);
+        var (train, validation) = Splits.TrainValidation(data, fraction, new Generator(3));
+        int Count(Subset s, int c) => s.Indices.Count(i => data.Get(i).Target.Item() == c);
+        Assert.Equal(expected, Enumerable.Range(0, sizes.Length).Select(c => Count(validation, c)));
+        Assert.Equal((int)Math.Round(sizes.Sum() * fraction, MidpointRounding.AwayFromZero), validation.Count);
+        Assert.Equal(sizes.Sum() - validation.Count, train.Count);
+    }
+
     [Fact]
     public void SplitIsSeededAndRandom()
     {
