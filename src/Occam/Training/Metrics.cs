@@ -4,19 +4,25 @@ namespace Occam.Training;
 public static class Metrics
 {
     /// <summary>Number of rows whose true class is among the <paramref name="k"/> largest logits
-    /// (k = 1: plain accuracy; the true class of a soft target is its argmax).</summary>
-    public static int CorrectTopK(Tensor logits, Tensor targets, int k = 1)
+    /// (k = 1: plain accuracy; the true class of a soft target is its argmax). Rows whose class-index target is
+    /// <paramref name="ignoreIndex"/> (as a loss's ignoreIndex) are skipped: <see cref="Scored"/> counts the rest.</summary>
+    public static int CorrectTopK(Tensor logits, Tensor targets, int k = 1, int? ignoreIndex = null)
     {
         if (logits.Rank != 2) throw new ArgumentException($"Metrics: logits must be [N, C], got {Shape.Format(logits.Shape)}");
         int n = logits.Dim(0), c = logits.Dim(1);
         if (k < 1 || k > c) throw new ArgumentException($"Metrics: k must be in [1, {c}], got {k}");
-        var truth = targets.Rank == 2 ? targets.Argmax(1).ToArray() : targets.ToArray();
+        bool soft = targets.Rank == 2;
+        var truth = soft ? targets.Argmax(1).ToArray() : targets.ToArray();
         if (truth.Length != n) throw new ArgumentException($"Metrics: {n} predictions but {truth.Length} targets");
         var scores = logits.ToArray();
         int correct = 0;
         for (int i = 0; i < n; i++)
         {
+            if (!soft && truth[i] == ignoreIndex) continue;
             int t = (int)truth[i];
+            if (!(truth[i] >= 0 && truth[i] < c) || truth[i] != t)
+                throw new ArgumentException($"Metrics: target {truth[i]} of row {i} is not a class index in [0, {c})" +
+                    (ignoreIndex == null ? "" : $" nor the ignored index {ignoreIndex}"));
             float score = scores[i * c + t];
             int above = 0;
             for (int j = 0; j < c; j++)
@@ -27,5 +33,17 @@ public static class Metrics
             if (above < k) correct++;
         }
         return correct;
+    }
+
+    /// <summary>The rows <see cref="CorrectTopK"/> scores: all but those whose class-index target is
+    /// <paramref name="ignoreIndex"/>.</summary>
+    public static int Scored(Tensor targets, int? ignoreIndex = null)
+    {
+        if (targets.Rank == 0) return 1;
+        int n = targets.Dim(0);
+        if (targets.Rank != 1 || ignoreIndex == null) return n;
+        int ignored = 0;
+        foreach (float t in targets.Span) if (t == ignoreIndex) ignored++;
+        return n - ignored;
     }
 }

@@ -129,7 +129,7 @@ public sealed class Trainer : ITrainingContext
     Dictionary<string, double> TrainEpoch(IEnumerable<Batch> train)
     {
         Model.Train();
-        var totals = new Accumulator(TopK);
+        var totals = new Accumulator(TopK, IgnoredTarget);
         int index = 0;
         foreach (var batch in train)
         {
@@ -156,7 +156,7 @@ public sealed class Trainer : ITrainingContext
     public Dictionary<string, double> Evaluate(IEnumerable<Batch> data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        var totals = new Accumulator(TopK);
+        var totals = new Accumulator(TopK, IgnoredTarget);
         double penalty;
         using (Autograd.NoGrad()) penalty = Regularizers.Regularization.Penalty(Model).Item();
         // The forwards run as Inference.Predict runs them (batches side by side); the loss and the metrics are taken
@@ -188,11 +188,14 @@ public sealed class Trainer : ITrainingContext
         return new() { ["weight_l1"] = l1, ["weight_l2"] = Math.Sqrt(l2), ["zero_weight_fraction"] = count == 0 ? 0 : zeros / (double)count };
     }
 
-    // Sample-weighted running means of the epoch's losses and accuracies.
-    sealed class Accumulator(int topK)
+    // The target the loss skips (its ignoreIndex), which the accuracies skip too.
+    int? IgnoredTarget => Loss switch { CrossEntropyLoss ce => ce.IgnoreIndex, NLLLoss nll => nll.IgnoreIndex, _ => null };
+
+    // Sample-weighted running means of the epoch's losses, and accuracies over the samples whose targets are not ignored.
+    sealed class Accumulator(int topK, int? ignoreIndex)
     {
         double _loss, _dataLoss;
-        long _samples, _correct, _correctTopK;
+        long _samples, _scored, _correct, _correctTopK;
         bool _classification = true;
 
         public double LastLoss { get; private set; }
@@ -206,8 +209,9 @@ public sealed class Trainer : ITrainingContext
             LastLoss = loss;
             _classification &= output.Rank == 2 && output.Dim(1) > 1 && (targets.Rank == 1 || (targets.Rank == 2 && targets.Dim(1) == output.Dim(1)));
             if (!_classification) return;
-            _correct += Metrics.CorrectTopK(output, targets);
-            if (topK > 1) _correctTopK += Metrics.CorrectTopK(output, targets, Math.Min(topK, output.Dim(1)));
+            _scored += Metrics.Scored(targets, ignoreIndex);
+            _correct += Metrics.CorrectTopK(output, targets, ignoreIndex: ignoreIndex);
+            if (topK > 1) _correctTopK += Metrics.CorrectTopK(output, targets, Math.Min(topK, output.Dim(1)), ignoreIndex);
         }
 
         public Dictionary<string, double> Logs()
@@ -217,10 +221,10 @@ public sealed class Trainer : ITrainingContext
                 ["loss"] = _samples == 0 ? double.NaN : _loss / _samples,
                 ["data_loss"] = _samples == 0 ? double.NaN : _dataLoss / _samples,
             };
-            if (_classification && _samples > 0)
+            if (_classification && _scored > 0)
             {
-                logs["accuracy"] = _correct / (double)_samples;
-                if (topK > 1) logs[$"top{topK}_accuracy"] = _correctTopK / (double)_samples;
+                logs["accuracy"] = _correct / (double)_scored;
+                if (topK > 1) logs[$"top{topK}_accuracy"] = _correctTopK / (double)_scored;
             }
             return logs;
         }

@@ -29,6 +29,36 @@ public class TrainerTests
     static Sequential Model(ulong seed, Regularizer? kernel = null) =>
         new(new Linear(8, 16, generator: new Generator(seed), kernelRegularizer: kernel), new ReLU(), new Linear(16, 4, generator: new Generator(seed + 1)));
 
+    [Theory]
+    [InlineData(-100)]
+    [InlineData(-1)]
+    [InlineData(2)] // an ignored class inside [0, C): those rows are not scored either
+    public void AccuracySkipsTheTargetsTheLossIgnores(int ignore)
+    {
+        // Batch 0 targets 0, 1, ignored, 3; batch 1 ignored twice, 1, 0. The model predicts class 3 for every row but
+        // the fourth and the last, which it gets right (3 and 0): 2 of the 5 scored rows are right, whatever the
+        // ignored rows' logits say.
+        Batch Make(float[] targets, int[] predicted)
+        {
+            var logits = new float[4 * 4];
+            for (int i = 0; i < 4; i++) logits[i * 4 + predicted[i]] = 5f;
+            return new Batch(Tensor.FromArray(logits, 4, 4), Tensor.FromArray(targets, 4));
+        }
+        var batches = new List<Batch>
+        {
+            Make([0, 1, ignore, 3], [3, 3, 3, 3]),
+            Make([ignore, ignore, 1, 0], [3, 3, 3, 0]),
+        };
+        var trainer = new Trainer(new Sequential(new Identity()), new SGD(new Linear(1, 1).Parameters(), lr: 0.1), new CrossEntropyLoss(ignoreIndex: ignore), topK: 2);
+        var logs = trainer.Evaluate(batches);
+        Assert.Equal(2 / 5.0, logs["accuracy"], 12);
+        // Top 2: class 3 and then, of the tied zeros, the lowest index: rows with target 0 or 3 (3 of the 5).
+        Assert.Equal(3 / 5.0, logs["top2_accuracy"], 12);
+        Assert.Equal(2, Metrics.Scored(batches[1].Targets, ignore));
+        var e = Assert.Throws<ArgumentException>(() => Metrics.CorrectTopK(batches[0].Inputs, Tensor.FromArray([0f, 1, 7, 3], 4)));
+        Assert.Contains("target 7 of row 2", e.Message);
+    }
+
     [Fact]
     public void FitLearnsAndLogsEverythingPerEpoch()
     {
