@@ -5,13 +5,17 @@ namespace Occam;
 public static partial class Functional
 {
     /// <summary>Rows of <paramref name="weight"/> [num, dim] at integer <paramref name="indices"/> (stored as floats):
-    /// output [..., dim]. The row at <paramref name="paddingIndex"/> receives no gradient (torch.nn.functional.embedding).</summary>
+    /// output [..., dim]. The row at <paramref name="paddingIndex"/> receives no gradient (torch.nn.functional.embedding);
+    /// a negative one counts from the end (−1 is the last row).</summary>
     public static Tensor Embedding(Tensor indices, Tensor weight, int? paddingIndex = null)
     {
         ArgumentNullException.ThrowIfNull(indices);
         ArgumentNullException.ThrowIfNull(weight);
         if (weight.Rank != 2) throw new ArgumentException($"Embedding: weight must be 2-D [num, dim], got shape {Shape.Format(weight.ShapeRef)}");
         int num = weight.ShapeRef[0], dim = weight.ShapeRef[1];
+        if (paddingIndex is int p && (p < -num || p >= num))
+            throw new ArgumentException($"Embedding: paddingIndex {p} is out of range for {num} embeddings");
+        int? padding = paddingIndex < 0 ? paddingIndex + num : paddingIndex;
         var src = indices.Span;
         var rows = new int[src.Length];
         for (int i = 0; i < rows.Length; i++)
@@ -30,7 +34,7 @@ public static partial class Functional
         {
             var gw = weight.GradSpan();
             for (int i = 0; i < rows.Length; i++)
-                if (rows[i] != paddingIndex) Layout.Copy(g.Slice(i * dim, dim), gw.Slice(rows[i] * dim, dim), accumulate: true);
+                if (rows[i] != padding) Layout.Copy(g.Slice(i * dim, dim), gw.Slice(rows[i] * dim, dim), accumulate: true);
         }, [weight]);
     }
 

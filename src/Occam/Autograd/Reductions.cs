@@ -73,8 +73,26 @@ public partial class Tensor
         }, [x]);
     }
 
-    /// <summary>Maximum of all elements (0-d).</summary>
-    public Tensor Max() => Reshape(Size).Max(0);
+    /// <summary>Maximum of all elements (0-d); the gradient is shared evenly between the maximal elements, as torch.max(x)
+    /// (NaN is the maximum when there is one).</summary>
+    public Tensor Max()
+    {
+        var values = Reshape(Size).Detach().Max(0);
+        if (!Tracks) return values;
+        var x = this;
+        float max = values.Item();
+        return Record(values, "Max", g =>
+        {
+            var xs = x.Span;
+            bool nan = float.IsNaN(max);
+            int ties = 0;
+            foreach (float v in xs) if (v == max || (nan && float.IsNaN(v))) ties++;
+            var gx = x.GradSpan();
+            float share = g[0] / ties;
+            for (int i = 0; i < xs.Length; i++)
+                if (xs[i] == max || (nan && float.IsNaN(xs[i]))) gx[i] += share;
+        }, [x]);
+    }
 
     /// <summary>Index of the first maximum along <paramref name="dim"/>, as floats; over all elements (flat index) when null.</summary>
     public Tensor Argmax(int? dim = null, bool keepDim = false)

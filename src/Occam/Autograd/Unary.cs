@@ -41,7 +41,7 @@ public partial class Tensor
     /// <summary>sign(x) ∈ {−1, 0, 1}; its gradient is zero.</summary>
     public Tensor Sign() => Map("Sign", new SignOp(), new ScaleGradOp { Scale = 0 });
 
-    /// <summary>x^exponent; gradient exponent·x^(exponent−1).</summary>
+    /// <summary>x^exponent; gradient exponent·x^(exponent−1), and 0 for exponent 0 (as PyTorch, also at x = 0).</summary>
     public Tensor Pow(float exponent)
     {
         var y = Empty(_shape);
@@ -50,8 +50,39 @@ public partial class Tensor
         return RecordUnary(y, "Pow", new PowGradOp { Exponent = exponent });
     }
 
-    /// <summary>Element-wise power with a tensor exponent: exp(e·log x), defined for x &gt; 0.</summary>
-    public Tensor Pow(Tensor exponent) => exponent.Mul(Log()).Exp();
+    /// <summary>Element-wise power with a tensor exponent (broadcasting), as torch.pow: a negative base with a whole
+    /// exponent is real ((−2)² = 4), with any other exponent NaN. Gradients as PyTorch's: e·x^(e−1) for x (0 where
+    /// e = 0), x^e·ln x for e (0 where x = 0 and e ≥ 0).</summary>
+    public Tensor Pow(Tensor exponent)
+    {
+        ArgumentNullException.ThrowIfNull(exponent);
+        Tensor x = this, e = exponent;
+        if (!Occam.Shape.Equal(x._shape, e._shape))
+        {
+            var shape = Occam.Shape.Broadcast(x._shape, e._shape, "Pow");
+            x = x.ExpandTo(shape);
+            e = e.ExpandTo(shape);
+        }
+        var y = Empty(x._shape);
+        ReadOnlySpan<float> xs = x.Span, es = e.Span;
+        var ys = y.Span;
+        for (int i = 0; i < ys.Length; i++) ys[i] = MathF.Pow(xs[i], es[i]);
+        if (!x.Tracks && !e.Tracks) return y;
+        return Record(y, "Pow", g =>
+        {
+            ReadOnlySpan<float> xs = x.Span, es = e.Span, ys = y.Span;
+            if (x.RequiresGrad)
+            {
+                var gx = x.GradSpan();
+                for (int i = 0; i < gx.Length; i++) gx[i] += es[i] == 0 ? 0f : g[i] * es[i] * MathF.Pow(xs[i], es[i] - 1);
+            }
+            if (e.RequiresGrad)
+            {
+                var ge = e.GradSpan();
+                for (int i = 0; i < ge.Length; i++) ge[i] += xs[i] == 0 && es[i] >= 0 ? 0f : g[i] * ys[i] * MathF.Log(xs[i]);
+            }
+        }, [x, e]);
+    }
 
     /// <summary>Limits values to [min, max] (either bound may be omitted); the gradient passes where min ≤ x ≤ max.</summary>
     public Tensor Clamp(float? min = null, float? max = null)

@@ -321,12 +321,12 @@ public struct AbsGradOp : ITernaryOperator
     public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), g, Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), -g, Vector512<float>.Zero));
 }
 
-/// <summary>g·e·x^{e−1}</summary>
+/// <summary>g·e·x^{e−1}; 0 when e = 0 (x⁰ is constant, also at x = 0 where x^{−1} is infinite).</summary>
 public struct PowGradOp : ITernaryOperator
 {
     public float Exponent;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly float Invoke(float x, float y, float g) => g * Exponent * MathF.Pow(x, Exponent - 1);
+    public readonly float Invoke(float x, float y, float g) => Exponent == 0 ? 0f : g * Exponent * MathF.Pow(x, Exponent - 1);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g)
     {

@@ -54,6 +54,40 @@ public class GradCheckTests
         Check(x => x[0].Clamp(min: 0.2f), Away([3, 4], 18, 0.05f, 0.2f));
     }
 
+    // Values and gradients PyTorch 1.13 gives (torch.pow, torch.max) where the plain formulas break down.
+    [Fact]
+    public void PowAndMaxFollowPyTorchAtTheirEdges()
+    {
+        static Tensor Leaf(params float[] v) => new(v, [v.Length]) { RequiresGrad = true };
+
+        // torch.pow(tensor([-2., 0., 3.]), tensor([2., 2., 2.])): [4, 0, 9], grads x [-4, 0, 6], e [nan, 0, 9·ln 3]
+        var x = Leaf(-2f, 0f, 3f);
+        var e = Leaf(2f, 2f, 2f);
+        var y = x.Pow(e);
+        Assert.Equal([4f, 0f, 9f], y.ToArray());
+        y.Sum().Backward();
+        Assert.Equal([-4f, 0f, 6f], x.Grad!.ToArray());
+        var ge = e.Grad!.ToArray();
+        Assert.True(float.IsNaN(ge[0]));
+        Assert.Equal(0f, ge[1]);
+        Assert.Equal(9f * MathF.Log(3f), ge[2], 5);
+        Assert.True(float.IsNaN(Tensor.FromArray([-2f], 1).Pow(Tensor.FromArray([0.5f], 1)).Item()));
+        // broadcast: [2, 1] ^ [3]
+        Assert.Equal([1f, 2f, 4f, 1f, 3f, 9f], Tensor.FromArray([2f, 3f], 2, 1).Pow(Tensor.FromArray([0f, 1f, 2f], 3)).ToArray());
+
+        // x.pow(0).sum().backward() at x = [0, 2]: [0, 0] (not 0·0⁻¹ = NaN)
+        var z = Leaf(0f, 2f);
+        z.Pow(0f).Sum().Backward();
+        Assert.Equal([0f, 0f], z.Grad!.ToArray());
+
+        // tensor([2., 1., 2.]).max().backward(): the tie shares the gradient, [0.5, 0, 0.5]
+        var m = Leaf(2f, 1f, 2f);
+        var max = m.Max();
+        Assert.Equal(2f, max.Item());
+        (max * 3f).Backward();
+        Assert.Equal([1.5f, 0f, 1.5f], m.Grad!.ToArray());
+    }
+
     [Fact]
     public void Activations()
     {

@@ -136,6 +136,18 @@ public class ModuleTests
         Assert.Equal([1f, 1f, 1f], g[12..15]);
         Assert.Contains("Embedding: index 5", Assert.Throws<ArgumentException>(() => emb.Forward(Tensor.FromArray([5f], 1))).Message);
     }
+
+    [Fact]
+    public void FunctionalEmbeddingCountsANegativePaddingIndexFromTheEndAndRejectsOneOutOfRange()
+    {
+        // torch.nn.functional.embedding(tensor([2, 0]), w, padding_idx=-1): row 2 (the last) gets no gradient
+        var w = new Parameter(Tensor.Zeros(3, 2));
+        Functional.Embedding(Tensor.FromArray([2f, 0f], 2), w, paddingIndex: -1).Sum().Backward();
+        Assert.Equal([1f, 1f, 0f, 0f, 0f, 0f], w.Grad!.ToArray());
+        foreach (int bad in new[] { 3, 7, -4 })
+            Assert.Contains($"paddingIndex {bad} is out of range for 3",
+                Assert.Throws<ArgumentException>(() => Functional.Embedding(Tensor.FromArray([0f], 1), w, paddingIndex: bad)).Message);
+    }
 }
 
 public class PyTorchStateDictTests
