@@ -140,15 +140,33 @@ public struct TanhOp : IUnaryOperator
     public readonly Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One - Vector512.Create(2f) / (Vector512.Exp(x + x) + Vector512<float>.One);
 }
 
-/// <summary>log(1 + eˣ)</summary>
+/// <summary>log(1 + eˣ), or x above 20; accurate for very negative x too (≈ eˣ, not 0): with u = eˣ and w = 1 + u
+/// rounded, log1p(u) = log(w)·u/(w − 1), and u itself where w rounds to 1 (Goldberg's log1p).</summary>
 public struct Log1pExpOp : IUnaryOperator
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly float Invoke(float x) => x > 20 ? x : MathF.Log(1 + MathF.Exp(x));
+    public readonly float Invoke(float x)
+    {
+        if (x > 20) return x;
+        float u = MathF.Exp(x), w = 1 + u;
+        return w == 1 ? u : MathF.Log(w) * (u / (w - 1));
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(20f)), x, Vector256.Log(Vector256<float>.One + Vector256.Exp(Vector256.Min(x, Vector256.Create(20f)))));
+    public readonly Vector256<float> Invoke(Vector256<float> x)
+    {
+        var u = Vector256.Exp(Vector256.Min(x, Vector256.Create(20f)));
+        var w = Vector256<float>.One + u;
+        var log1p = Vector256.ConditionalSelect(Vector256.Equals(w, Vector256<float>.One), u, Vector256.Log(w) * (u / (w - Vector256<float>.One)));
+        return Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(20f)), x, log1p);
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(20f)), x, Vector512.Log(Vector512<float>.One + Vector512.Exp(Vector512.Min(x, Vector512.Create(20f)))));
+    public readonly Vector512<float> Invoke(Vector512<float> x)
+    {
+        var u = Vector512.Exp(Vector512.Min(x, Vector512.Create(20f)));
+        var w = Vector512<float>.One + u;
+        var log1p = Vector512.ConditionalSelect(Vector512.Equals(w, Vector512<float>.One), u, Vector512.Log(w) * (u / (w - Vector512<float>.One)));
+        return Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(20f)), x, log1p);
+    }
 }
 
 /// <summary>g where the ReLU output y is positive, else 0: the ReLU derivative from its output</summary>

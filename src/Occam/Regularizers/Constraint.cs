@@ -44,7 +44,13 @@ public abstract class Constraint
     };
 
     /// <summary>‖w‖₂ over <paramref name="axis"/> (see the remarks for the default), kept as size-1 dims.</summary>
-    private protected static Tensor Norms(Tensor w, int[]? axis) => (w * w).Sum(Axes(w, axis), keepDim: true).Sqrt();
+    private protected Tensor Norms(Tensor w, int[]? axis)
+    {
+        foreach (int a in axis ?? [])
+            if (a < -w.Rank || a >= w.Rank)
+                throw new ArgumentException($"{GetType().Name}: axis {a} is out of range for a weight of shape {Shape.Format(w.ShapeRef)}");
+        return (w * w).Sum(Axes(w, axis), keepDim: true).Sqrt();
+    }
 
     static int[]? Axes(Tensor w, int[]? axis) =>
         axis ?? (w.Rank >= 2 ? Enumerable.Range(1, w.Rank - 1).ToArray() : null);

@@ -80,6 +80,15 @@ public class GradCheckTests
         z.Pow(0f).Sum().Backward();
         Assert.Equal([0f, 0f], z.Grad!.ToArray());
 
+        // F.softplus(tensor([-30., -90., 0., 19.])): e^x where 1 + e^x rounds to 1, not 0; odd lengths take both the
+        // vector and the scalar paths
+        var soft = Tensor.FromArray([-30f, -90f, 0f, 19f, -30f, -30f, -30f, -30f, -30f, -30f, -30f, -30f, -30f, -30f, -30f, -30f, -30f, -30f], 18).Softplus().ToArray();
+        Assert.Equal(9.357623e-14f, soft[0], 1e-19f);
+        Assert.Equal(MathF.Exp(-90f), soft[1]);
+        Assert.Equal(MathF.Log(2f), soft[2], 6);
+        Assert.Equal(19f, soft[3], 5);
+        Assert.All(soft[4..], v => Assert.Equal(9.357623e-14f, v, 1e-19f));
+
         // tensor([2., 1., 2.]).max().backward(): the tie shares the gradient, [0.5, 0, 0.5]
         var m = Leaf(2f, 1f, 2f);
         var max = m.Max();

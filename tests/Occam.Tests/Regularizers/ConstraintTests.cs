@@ -109,6 +109,9 @@ public class ConstraintTests
         Assert.Equal("MaxNorm: maxValue must be non-negative, got -1", Assert.Throws<ArgumentException>(() => new MaxNorm(-1)).Message);
         Assert.Contains("minValue 2, maxValue 1", Assert.Throws<ArgumentException>(() => new MinMaxNorm(2, 1)).Message);
         Assert.Contains("rate must be in [0, 1], got 1.5", Assert.Throws<ArgumentException>(() => new MinMaxNorm(rate: 1.5)).Message);
+        var w = Tensor.Ones(3, 4);
+        Assert.Equal("MaxNorm: axis 5 is out of range for a weight of shape [3, 4]", Assert.Throws<ArgumentException>(() => new MaxNorm(1, axis: [5]).Apply(w)).Message);
+        Assert.Contains("UnitNorm: axis -3", Assert.Throws<ArgumentException>(() => new UnitNorm(axis: [-3]).Apply(w)).Message);
     }
 
     [Fact]
