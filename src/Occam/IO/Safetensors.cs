@@ -46,7 +46,7 @@ public static class Safetensors
             stream.Write(length);
             stream.Write(header);
             foreach (var name in names) WriteData(stream, tensors[name].Span);
-        });
+        }, "Safetensors.Save");
     }
 
     /// <summary>Reads every tensor (converted to float32) and the metadata of <paramref name="path"/>.

@@ -237,6 +237,33 @@ public sealed class SafetensorsTests : IDisposable
     }
 
     [Fact]
+    public void SaveNamesItselfAndTheBadDestination()
+    {
+        var tensors = new Dictionary<string, Tensor> { ["w"] = Tensor.Ones(2) };
+        string missing = Path.Combine(_dir, "nope");
+        var e = Assert.Throws<DirectoryNotFoundException>(() => Safetensors.Save(Path.Combine(missing, "x.safetensors"), tensors));
+        Assert.Equal($"Safetensors.Save: the directory '{missing}' of '{Path.Combine(missing, "x.safetensors")}' does not exist", e.Message);
+        Assert.Contains("Safetensors.Save: '" + _dir + "' is a directory", Assert.Throws<ArgumentException>(() => Safetensors.Save(_dir, tensors)).Message);
+        Assert.Contains("names a directory, not a file", Assert.Throws<ArgumentException>(() => Safetensors.Save(_dir + "/", tensors)).Message);
+        Assert.Empty(Directory.GetFileSystemEntries(_dir));
+    }
+
+    [Fact]
+    public void AtomicFileReplacesWhatALinkPointsToAndKeepsPermissions()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        string real = PathOf("real.bin"), link = PathOf("link.bin");
+        File.WriteAllBytes(real, [1]);
+        File.SetUnixFileMode(real, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.CreateSymbolicLink(link, real);
+        AtomicFile.Write(link, s => s.Write([2, 3]));
+        Assert.NotNull(new FileInfo(link).LinkTarget);
+        Assert.Equal([2, 3], File.ReadAllBytes(real));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(real));
+        Assert.Equal(2, Directory.GetFileSystemEntries(_dir).Length);
+    }
+
+    [Fact]
     public void SaveRejectsTheReservedName() =>
         Assert.Throws<ArgumentException>(() => Safetensors.Save(PathOf("x.safetensors"), new Dictionary<string, Tensor> { ["__metadata__"] = Tensor.Ones(1) }));
 }

@@ -29,6 +29,6 @@ public sealed class CsvLogger(string path, char separator = ',') : Callback
                 sb.Append(separator).Append(row.TryGetValue(k, out var v) ? v.ToString("R", CultureInfo.InvariantCulture) : "");
             sb.Append('\n');
         }
-        IO.AtomicFile.Write(Path, stream => stream.Write(Encoding.UTF8.GetBytes(sb.ToString())));
+        IO.AtomicFile.Write(Path, stream => stream.Write(Encoding.UTF8.GetBytes(sb.ToString())), "CsvLogger");
     }
 }
