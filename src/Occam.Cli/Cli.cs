@@ -12,7 +12,11 @@ internal static class Cli
 
     public static Option<int> Threads() => new("--threads") { Description = "Engine threads (default: processor count).", DefaultValueFactory = _ => Environment.ProcessorCount };
 
-    public static Option<string> Out(string defaultDirectory) => new("--out") { Description = $"Output directory (default: {defaultDirectory}).", DefaultValueFactory = _ => defaultDirectory };
+    public static Option<string> Out(string defaultDirectory) => new("--out")
+    {
+        Description = $"Output folder (default: {defaultDirectory}). Made if new; an earlier occam report there is replaced, and a folder holding other files is refused.",
+        DefaultValueFactory = _ => defaultDirectory,
+    };
 
     public static Option<bool> Json() => new("--json") { Description = "Print the result as JSON instead of tables." };
 
@@ -41,26 +45,77 @@ internal static class Cli
         });
     }
 
-    /// <summary>Writes a report into a temporary sibling folder and moves it into place only when complete, so a crash
-    /// never leaves a half-written report; an existing report at <paramref name="directory"/> is replaced.</summary>
-    public static void WriteDirectoryAtomically(string directory, Action<string> write)
+    /// <summary>The file every report folder holds, which marks it as occam's own: only such a folder (or an empty one)
+    /// is ever replaced.</summary>
+    internal const string ReportMarker = ".occam-report";
+
+    const string MarkerText = "A report folder of the occam tool, which replaces it when it writes a report here.\n";
+
+    /// <summary>Checks an output folder before any work starts, so that a bad one costs nothing and nothing of the
+    /// user's is ever replaced: it must not be a file, and a folder already there must be empty or hold an earlier
+    /// report (its <see cref="ReportMarker"/>). Returns the full path.</summary>
+    public static string CheckOut(string? directory, string option = "--out")
     {
+        if (string.IsNullOrWhiteSpace(directory)) throw new ArgumentException($"{option} must name a folder, got '{directory}'");
         var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        if (File.Exists(full)) throw new ArgumentException($"{option} '{directory}' is a file; name a folder for the report");
+        if (Directory.Exists(full) && !Replaceable(full))
+            throw new ArgumentException($"{option} '{directory}' is a folder with files that occam did not write; name a new or empty folder (occam replaces only its own reports)");
+        return full;
+    }
+
+    /// <summary>Rejects an <paramref name="inner"/> path (a file or folder the run keeps) inside or equal to the output
+    /// folder <paramref name="output"/>, which the report replaces.</summary>
+    public static void CheckOutside(string inner, string innerOption, string output, string outputOption = "--out")
+    {
+        string a = Path.TrimEndingDirectorySeparator(Path.GetFullPath(inner)), o = Path.TrimEndingDirectorySeparator(Path.GetFullPath(output));
+        bool within(string x, string folder) => x == folder || x.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        if (within(a, o) || within(o, a))
+            throw new ArgumentException($"{innerOption} '{inner}' and {outputOption} '{output}' overlap, and the report replaces {outputOption} when it is written; keep them apart");
+    }
+
+    static bool Replaceable(string folder) =>
+        File.Exists(Path.Combine(folder, ReportMarker)) || !Directory.EnumerateFileSystemEntries(folder).Any();
+
+    /// <summary>Makes <paramref name="directory"/> (checked by <see cref="CheckOut"/>) and marks it as a report folder, for a
+    /// run that writes into it as it goes (a checkpoint) before its report replaces it.</summary>
+    public static void CreateReportFolder(string directory)
+    {
+        var full = CheckOut(directory);
+        Directory.CreateDirectory(full);
+        File.WriteAllText(Path.Combine(full, ReportMarker), MarkerText);
+    }
+
+    /// <summary>Writes a report into a temporary sibling folder and moves it into place only when complete, so a crash
+    /// never leaves a half-written report; an earlier report at <paramref name="directory"/> (or an empty folder) is
+    /// replaced, and anything else there is refused (<see cref="CheckOut"/>).</summary>
+    public static void WriteDirectoryAtomically(string directory, Action<string> write, string option = "--out")
+    {
+        var full = CheckOut(directory, option);
         var parent = Path.GetDirectoryName(full) ?? ".";
         Directory.CreateDirectory(parent);
         var temp = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         Directory.CreateDirectory(temp);
+        string? old = null;
         try
         {
             write(temp);
-            if (Directory.Exists(full)) Directory.Delete(full, recursive: true);
+            File.WriteAllText(Path.Combine(temp, ReportMarker), MarkerText);
+            if (Directory.Exists(full))
+            {
+                CheckOut(directory, option); // still only occam's own
+                old = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.old");
+                Directory.Move(full, old);
+            }
             Directory.Move(temp, full);
         }
         catch
         {
+            if (old != null && !Directory.Exists(full)) Directory.Move(old, full); // put the earlier report back
             if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
             throw;
         }
+        if (old != null) Directory.Delete(old, recursive: true);
     }
 
     /// <summary>A console for tables and progress on the current <see cref="Console.Out"/> (made per call, so in-process

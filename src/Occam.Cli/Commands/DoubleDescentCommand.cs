@@ -34,6 +34,7 @@ internal static class DoubleDescentCommand
         Cli.SetAction(command, parse =>
         {
             bool asJson = parse.GetValue(json);
+            Cli.CheckOut(parse.GetValue(outDir));
             int[]? grid = ParseSizes(parse.GetValue(sizes));
             var clock = Stopwatch.StartNew();
             void Report(DoubleDescentPoint p)

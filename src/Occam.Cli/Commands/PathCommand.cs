@@ -52,6 +52,12 @@ internal static class PathCommand
             """) { data, csv, label, task, penalty, l1Ratio, lambdas, minRatio, grid, validation, trainSize, tolerance, raw, exportData, seed, threads, outDir, json };
         Cli.SetAction(command, parse =>
         {
+            Cli.CheckOut(parse.GetValue(outDir));
+            if (parse.GetValue(exportData) is { } exportTo)
+            {
+                Cli.CheckOut(exportTo, "--export-data");
+                Cli.CheckOutside(exportTo, "--export-data", parse.GetValue(outDir)!);
+            }
             bool classification = parse.GetValue(task) == "classification";
             var chosen = parse.GetValue(penalty) switch { "l1" => PathPenalty.L1, "l2" => PathPenalty.L2, _ => PathPenalty.ElasticNet };
             double? ratio = parse.GetValue(l1Ratio);
@@ -77,7 +83,7 @@ internal static class PathCommand
                 PathPlots.Validation(Path.Combine(dir, "validation.png"), result);
             });
             if (parse.GetValue(exportData) is { } export)
-                Cli.WriteDirectoryAtomically(export, dir => Export(Path.Combine(dir, "data.safetensors"), path, set, result));
+                Cli.WriteDirectoryAtomically(export, dir => Export(Path.Combine(dir, "data.safetensors"), path, set, result), "--export-data");
             if (asJson) Console.WriteLine(metrics);
             else Print(result, set.Description, Path.GetFullPath(parse.GetValue(outDir)!), seconds);
             return 0;

@@ -111,7 +111,7 @@ internal static class StudyCommand
 
     static int Run(StudyOptions options, string output, bool json)
     {
-        output = Path.TrimEndingDirectorySeparator(Path.GetFullPath(output)); // "occam-study/" names the folder, not its contents
+        output = Cli.CheckOut(output); // "occam-study/" names the folder, not its contents
         // A console bound to the current stdout (not a process-wide one), so in-process runs print where they are told.
         var console = Cli.Terminal();
         var result = json ? Study.Run(options) : RunWithProgress(options, console);

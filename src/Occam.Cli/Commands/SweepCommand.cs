@@ -53,6 +53,8 @@ internal static class SweepCommand
                 parse.GetValue(repeats), parse.GetValue(epochs), parse.GetValue(trainSize), parse.GetValue(validationSize),
                 parse.GetValue(model)!, parse.GetValue(lr), parse.GetValue(batch), parse.GetValue(eta), parse.GetValue(seed));
             settings.Validate();
+            Cli.CheckOut(parse.GetValue(outDir));
+            Cli.CheckOutside(parse.GetValue(storage)!, "--storage", parse.GetValue(outDir)!);
             bool asJson = parse.GetValue(json);
             var clock = Stopwatch.StartNew();
             using var store = SweepStore.Open(parse.GetValue(storage)!, settings);

@@ -117,6 +117,7 @@ internal static class TrainCommand
 
     static int Run(RunConfig run, string output, string? resumePath, bool asJson)
     {
+        output = Cli.CheckOut(output);
         var g = new Generator((ulong)run.Seed);
         var (trainAll, test) = run.Data == "embedded" ? FashionMnist.LoadEmbedded() : FashionMnist.Load(run.DataRoot);
         IDataset pool = trainAll;
@@ -176,7 +177,7 @@ internal static class TrainCommand
                 throw new ArgumentException($"--resume: the checkpoint has already trained {start} of {run.Epochs} epochs; pass --epochs above {start} to train more");
         }
 
-        Directory.CreateDirectory(output);
+        Cli.CreateReportFolder(output);
         string checkpoint = Path.Combine(output, CheckpointFile);
         History history = Train(trainer, trainLoader, valLoader, run, start, checkpoint, asJson);
         if (nan.Message != null) throw new InvalidOperationException(nan.Message);

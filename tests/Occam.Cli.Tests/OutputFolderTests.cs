@@ -1,0 +1,86 @@
+namespace Occam.Cli.Tests;
+
+/// <summary>--out never costs the user a file: a folder with files occam did not write is refused before any work, and
+/// only occam's own earlier report is replaced.</summary>
+public class OutputFolderTests
+{
+    static void InTempDir(Action<string> test)
+    {
+        string dir = CliRunner.TempDir();
+        try { test(dir); }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    public static TheoryData<string[]> Commands() => new()
+    {
+        { new[] { "train", "--epochs", "1", "--train-size", "200" } },
+        { new[] { "study", "--only", "none", "--epochs", "1", "--train-size", "200" } },
+        { new[] { "double-descent", "--sizes", "10,20" } },
+        { new[] { "sweep", "--param", "l2=0,1e-3", "--repeats", "1", "--epochs", "1", "--train-size", "100", "--validation-size", "100" } },
+        { new[] { "path", "--lambdas", "3", "--train-size", "200" } },
+    };
+
+    [Theory]
+    [MemberData(nameof(Commands))]
+    public void AFolderOfOtherFilesOrAFileIsRefusedBeforeAnyWork(string[] command)
+    {
+        InTempDir(dir =>
+        {
+            string precious = Path.Combine(dir, "precious");
+            Directory.CreateDirectory(precious);
+            File.WriteAllText(Path.Combine(precious, "thesis.txt"), "years of work");
+            var extra = command[0] == "sweep" ? new[] { "--storage", Path.Combine(dir, "trials.db") } : [];
+            var (code, _, error) = CliRunner.Run([.. command, .. extra, "--out", precious]);
+            Assert.Equal(2, code);
+            Assert.Contains($"{command[0]}: --out '{precious}' is a folder with files that occam did not write", error);
+            Assert.Equal(["thesis.txt"], Directory.GetFileSystemEntries(precious).Select(Path.GetFileName));
+            Assert.Equal("years of work", File.ReadAllText(Path.Combine(precious, "thesis.txt")));
+
+            string file = Path.Combine(dir, "afile");
+            File.WriteAllText(file, "x");
+            (code, _, error) = CliRunner.Run([.. command, .. extra, "--out", file]);
+            Assert.Equal(2, code);
+            Assert.Contains($"--out '{file}' is a file", error);
+            Assert.Equal("x", File.ReadAllText(file));
+        });
+    }
+
+    [Fact]
+    public void AnEarlierReportIsReplacedAndAnEmptyFolderFilled()
+    {
+        InTempDir(dir =>
+        {
+            string output = Path.Combine(dir, "dd");
+            Directory.CreateDirectory(output);
+            var (code, _, error) = CliRunner.Run("double-descent", "--sizes", "10,20", "--out", output);
+            Assert.True(code == 0, error);
+            Assert.True(File.Exists(Path.Combine(output, ".occam-report")));
+            File.WriteAllText(Path.Combine(output, "stale.txt"), "from the earlier run");
+            (code, _, error) = CliRunner.Run("double-descent", "--sizes", "10,30", "--out", output);
+            Assert.True(code == 0, error);
+            Assert.False(File.Exists(Path.Combine(output, "stale.txt")));
+            Assert.Contains("30", File.ReadAllText(Path.Combine(output, "metrics.json")));
+            Assert.Equal(["dd"], Directory.GetFileSystemEntries(dir).Select(Path.GetFileName)); // no temporary folders left
+        });
+    }
+
+    [Fact]
+    public void WhatTheRunKeepsMustLieOutsideTheReport()
+    {
+        InTempDir(dir =>
+        {
+            string sweep = Path.Combine(dir, "sw");
+            var (code, _, error) = CliRunner.Run("sweep", "--param", "l2=0,1e-3", "--repeats", "1", "--epochs", "1", "--train-size", "100",
+                "--validation-size", "100", "--storage", Path.Combine(sweep, "trials.db"), "--out", sweep);
+            Assert.Equal(2, code);
+            Assert.Contains("--storage", error);
+            Assert.Contains("overlap", error);
+
+            string path = Path.Combine(dir, "pe");
+            (code, _, error) = CliRunner.Run("path", "--lambdas", "3", "--train-size", "200", "--out", path, "--export-data", path);
+            Assert.Equal(2, code);
+            Assert.Contains("--export-data", error);
+            Assert.Empty(Directory.GetFileSystemEntries(dir));
+        });
+    }
+}
