@@ -5,7 +5,8 @@ public static class Metrics
 {
     /// <summary>Number of rows whose true class is among the <paramref name="k"/> largest logits
     /// (k = 1: plain accuracy; the true class of a soft target is its argmax). Rows whose class-index target is
-    /// <paramref name="ignoreIndex"/> (as a loss's ignoreIndex) are skipped: <see cref="Scored"/> counts the rest.</summary>
+    /// <paramref name="ignoreIndex"/> (as a loss's ignoreIndex) are skipped: <see cref="Scored"/> counts the rest. A row
+    /// with a NaN logit is never counted correct.</summary>
     public static int CorrectTopK(Tensor logits, Tensor targets, int k = 1, int? ignoreIndex = null)
     {
         if (logits.Rank != 2) throw new ArgumentException($"Metrics: logits must be [N, C], got {Shape.Format(logits.Shape)}");
@@ -25,12 +26,14 @@ public static class Metrics
                     (ignoreIndex == null ? "" : $" nor the ignored index {ignoreIndex}"));
             float score = scores[i * c + t];
             int above = 0;
+            bool nan = false;
             for (int j = 0; j < c; j++)
             {
                 float s = scores[i * c + j];
+                nan |= float.IsNaN(s);
                 if (s > score || (s == score && j < t)) above++;
             }
-            if (above < k) correct++;
+            if (above < k && !nan) correct++; // a row with a NaN logit is never right
         }
         return correct;
     }

@@ -57,6 +57,10 @@ public class TrainerTests
         Assert.Equal(2, Metrics.Scored(batches[1].Targets, ignore));
         var e = Assert.Throws<ArgumentException>(() => Metrics.CorrectTopK(batches[0].Inputs, Tensor.FromArray([0f, 1, 7, 3], 4)));
         Assert.Contains("target 7 of row 2", e.Message);
+        // NaN logits (a diverged model) are never right, wherever the NaN is
+        var nan = Tensor.FromArray([float.NaN, float.NaN, 0, 1, 0, float.NaN, 1, 0, 0], 3, 3);
+        Assert.Equal(1, Metrics.CorrectTopK(nan, Tensor.FromArray([0f, 1, 0], 3))); // only the last row, which has no NaN
+        Assert.Equal(1, Metrics.CorrectTopK(nan, Tensor.FromArray([0f, 1, 0], 3), k: 3));
     }
 
     [Fact]
