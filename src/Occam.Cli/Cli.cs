@@ -20,6 +20,9 @@ internal static class Cli
 
     public static Option<bool> Json() => new("--json") { Description = "Print the result as JSON instead of tables." };
 
+    /// <summary>The most engine threads a command takes (more than this many would only wait on each other).</summary>
+    public const int MaxThreads = 256;
+
     /// <summary>Runs a command body: sets the thread count when given, and maps any exception to one sentence on
     /// stderr with exit code 1 (2 for bad arguments), adding the stack trace with --verbose.</summary>
     public static void SetAction(Command command, Func<ParseResult, int> body, Option<int>? threads = null)
@@ -31,14 +34,16 @@ internal static class Cli
                 if (threads != null)
                 {
                     int t = parse.GetValue(threads);
-                    if (t < 1) throw new ArgumentException($"--threads must be at least 1, got {t}");
+                    if (t < 1 || t > MaxThreads) throw new ArgumentException($"--threads must be in [1, {MaxThreads}], got {t}");
                     Occam.Threads.Count = t;
                 }
                 return body(parse);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                Console.Error.WriteLine($"{command.Name}: {e.Message}");
+                // a subcommand names its parent too ("bench gemm: ...")
+                string name = command.Parents.OfType<Command>().FirstOrDefault() is { } parent and not RootCommand ? $"{parent.Name} {command.Name}" : command.Name;
+                Console.Error.WriteLine($"{name}: {e.Message}");
                 if (parse.GetValue(Verbose)) Console.Error.WriteLine(e.ToString());
                 return e is ArgumentException or FormatException ? 2 : 1;
             }

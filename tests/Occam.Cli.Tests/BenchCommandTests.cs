@@ -45,14 +45,16 @@ public sealed class BenchCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("peak", "--threads", "0", "--threads must be at least 1, got 0")]
+    [InlineData("peak", "--threads", "0", "--threads must be in [1, 256], got 0")]
+    [InlineData("peak", "--threads", "100000", "--threads must be in [1, 256], got 100000")]
+    [InlineData("gemm", "--n", "46341", "m·k = 2,147,488,281 elements is more than a matrix may hold here")]
     [InlineData("mlp", "--samples", "100", "--samples must be at least 128, got 100")]
     [InlineData("cnn", "--warmup", "-1", "--warmup must be non-negative, got -1")]
     [InlineData("gemm", "--m", "0", "sizes must be positive, got m=0")]
     public void BadInputIsAnErrorNamingTheValue(string bench, string option, string value, string message)
     {
         var (code, _, error) = CliRunner.Run("bench", bench, option, value);
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains($"bench {bench}: {message}", error);
     }
 

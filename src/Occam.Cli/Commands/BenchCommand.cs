@@ -78,17 +78,12 @@ internal static partial class BenchCommand
             "(the widest vectors the CPU runs), no memory traffic; best of five batches of at least 0.2 s. The ceiling for any " +
             "float32 engine on this machine: bench/compare_models.sh prints what it allows against PyTorch. Example: occam bench peak --threads 2");
         command.Options.Add(threads);
-        command.SetAction(parse => Peak(parse.GetValue(threads)));
+        Cli.SetAction(command, parse => Peak(parse.GetValue(threads)), threads);
         return command;
     }
 
     static int Peak(int threads)
     {
-        if (threads < 1)
-        {
-            Console.Error.WriteLine($"bench peak: --threads must be at least 1, got {threads}");
-            return 1;
-        }
         const int Iterations = 1 << 26;
         int lanes = Vector512.IsHardwareAccelerated ? 16 : Vector<float>.Count;
         var sink = new float[threads];
@@ -170,28 +165,23 @@ internal static partial class BenchCommand
         command.Options.Add(k);
         command.Options.Add(variant);
         command.Options.Add(threads);
-        command.SetAction(parse =>
+        Cli.SetAction(command, parse =>
         {
             int nv = parse.GetValue(n);
             return Gemm(parse.GetValue(m) ?? nv, nv, parse.GetValue(k) ?? nv, parse.GetValue(variant)!, parse.GetValue(threads),
                 square: parse.GetValue(m) is null && parse.GetValue(k) is null && parse.GetValue(variant) == "nn");
-        });
+        }, threads);
         return command;
     }
 
     static int Gemm(int m, int n, int k, string variant, int threads, bool square)
     {
-        if (m < 1 || n < 1 || k < 1)
-        {
-            Console.Error.WriteLine($"bench gemm: sizes must be positive, got m={m}, n={n}, k={k}");
-            return 1;
-        }
-        if (threads < 1)
-        {
-            Console.Error.WriteLine($"bench gemm: --threads must be at least 1, got {threads}");
-            return 1;
-        }
-        Threads.Count = threads;
+        if (m < 1 || n < 1 || k < 1) throw new ArgumentException($"sizes must be positive, got m={m}, n={n}, k={k}");
+        const long MaxElements = 1L << 28; // 1 GiB of floats a matrix
+        foreach (var (name, size) in new[] { ("m·k", (long)m * k), ("k·n", (long)k * n), ("m·n", (long)m * n) })
+            if (size > MaxElements)
+                throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{name} = {size:N0} elements is more than a matrix may hold here ({MaxElements:N0}, 1 GiB), with m={m}, n={n}, k={k}"));
         bool transA = variant == "tn", transB = variant == "nt";
         var random = new Random(1);
         float[] a = new float[m * k], b = new float[k * n], c = new float[m * n];
@@ -225,7 +215,7 @@ internal static partial class BenchCommand
         command.Options.Add(samples);
         command.Options.Add(warmup);
         command.Options.Add(profile);
-        command.SetAction(parse => Model(name, parse.GetValue(threads), parse.GetValue(samples), parse.GetValue(warmup), parse.GetValue(profile)));
+        Cli.SetAction(command, parse => Model(name, parse.GetValue(threads), parse.GetValue(samples), parse.GetValue(warmup), parse.GetValue(profile)), threads);
         return command;
     }
 
@@ -236,10 +226,8 @@ internal static partial class BenchCommand
     /// </summary>
     static int Model(string name, int threads, int samples, int warmup, bool profile)
     {
-        if (threads < 1) { Console.Error.WriteLine($"bench {name}: --threads must be at least 1, got {threads}"); return 1; }
-        if (samples < BatchSize) { Console.Error.WriteLine($"bench {name}: --samples must be at least {BatchSize}, got {samples}"); return 1; }
-        if (warmup < 0) { Console.Error.WriteLine($"bench {name}: --warmup must be non-negative, got {warmup}"); return 1; }
-        Threads.Count = threads;
+        if (samples < BatchSize) throw new ArgumentException($"--samples must be at least {BatchSize}, got {samples}");
+        if (warmup < 0) throw new ArgumentException($"--warmup must be non-negative, got {warmup}");
         var generator = new Generator(0);
         var model = name == "mlp" ? Architectures.BenchMlp(generator) : Architectures.BenchCnn(generator);
         var optimizer = new AdamW(model.Parameters(), lr: 1e-3, weightDecay: 0.01);

@@ -22,17 +22,14 @@ internal static partial class BenchCommand
             "hundreds across chiplets), and the time two threads take for a pass over the column halves and over the row halves " +
             "of a [128, 512] float matrix (a kernel split by columns shares every 4 KB page between the cores). Median of seven " +
             "batches. Example: occam bench cores");
-        command.SetAction(_ => Cores());
+        Cli.SetAction(command, _ => Cores());
         return command;
     }
 
     static int Cores()
     {
         if (Environment.ProcessorCount < 2)
-        {
-            Console.Error.WriteLine($"bench cores: needs two processors, this machine has {Environment.ProcessorCount}");
-            return 1;
-        }
+            throw new InvalidOperationException($"needs two processors, this machine has {Environment.ProcessorCount}");
         double roundTrip = Median(7, () => RoundTripNanoseconds(100_000));
         using var matrix = new SplitMatrix();
         double columns = Median(7, () => matrix.PassMicroseconds(byColumns: true, threads: 2, passes: 4000));
