@@ -20,10 +20,11 @@ internal static class AdviseCommand
         };
         var json = Cli.Json();
         var command = new Command("advise", """
-            Diagnoses overfitting, underfitting or a good fit from training and validation curves, and recommends
-            concrete changes (weight decay, dropout, augmentation, early stopping at the best epoch, ...) with values
-            and the reason for each. best_epoch is 0-based, as Keras numbers epochs; early_stopping's value is the
-            number of epochs to train (best_epoch + 1).
+            Diagnoses overfitting, underfitting or a good fit (or a diverged run, whose last loss is NaN) from training
+            and validation curves, and recommends concrete changes (weight decay, dropout, augmentation, early stopping
+            at the best epoch, ...) with values and the reason for each. The text counts epochs from 1; --json's
+            best_epoch is 0-based, as Keras numbers epochs, and early_stopping's value is the number of epochs to train
+            (best_epoch + 1).
             Example: occam advise runs/mlp/history.csv    occam advise runs/mlp --json
             """) { history, json };
         Cli.SetAction(command, parse =>
@@ -64,8 +65,8 @@ internal static class AdviseCommand
     static void Print(Advice advice, string path)
     {
         var console = Cli.Terminal();
-        string color = advice.Diagnosis switch { "overfitting" => "red", "underfitting" => "yellow", _ => "green" };
-        console.MarkupLine($"[bold]{Markup.Escape(path)}[/]: [bold {color}]{advice.Diagnosis}[/] (best epoch {advice.BestEpoch}, 0-based)");
+        string color = advice.Diagnosis switch { "overfitting" or "diverged" => "red", "underfitting" => "yellow", _ => "green" };
+        console.MarkupLine($"[bold]{Markup.Escape(path)}[/]: [bold {color}]{advice.Diagnosis}[/] (best epoch {advice.BestEpoch + 1}, counting from 1)");
         console.WriteLine(advice.Reading);
         if (advice.Recommendations.Count == 0)
         {

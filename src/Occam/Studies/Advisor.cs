@@ -22,14 +22,17 @@ namespace Occam.Studies;
 /// improving (best validation epoch is the last, training loss fell by more than <see cref="StillFallingChange"/> = 2%
 /// over the last quarter).</item>
 /// <item><b>good-fit</b> otherwise.</item>
+/// <item><b>diverged</b>, before any of these: the last epoch's training or validation loss is NaN or infinite.</item>
 /// </list>
 /// Recommendation values: <c>weight_decay</c> is the decoupled (AdamW) λ; <c>dropout</c> the drop probability p;
 /// <c>label_smoothing</c> ε; <c>early_stopping</c> the number of epochs to train, i.e. the best epoch counted from 1
-/// (the advice's <see cref="Advice.BestEpoch"/> is 0-based, as Keras numbers epochs in CSVLogger files);
+/// (the advice's <see cref="Advice.BestEpoch"/> is 0-based, as Keras numbers epochs in CSVLogger files; the reading
+/// counts epochs from 1, as people do);
 /// <c>more_data</c> and <c>increase_capacity</c> a growth factor (of the training set, of the hidden widths);
 /// <c>reduce_regularization</c> and <c>lower_learning_rate</c> the factor to multiply the current strengths or
 /// learning rate by; <c>train_longer</c> the suggested total number of epochs. Overfitting strengths scale with the
-/// severity: mild (gap up to 10 points), moderate (up to 20), severe (above).
+/// severity: mild (gap up to 10 points), moderate (up to 20), severe (above). The validation loss "has risen" only after
+/// its best epoch: the mean of the epochs after it (the last <see cref="SmoothingEpochs"/> at most) against the minimum.
 /// </summary>
 public static class Advisor
 {
@@ -71,9 +74,10 @@ public static class Advisor
     }
 
     /// <summary>Reads an Occam history CSV or any Keras <c>CSVLogger</c> file (separator ',', ';' or tab; header row;
-    /// columns such as <c>epoch, loss, accuracy, val_loss, val_accuracy</c>, others kept, empty or non-numeric cells
-    /// skipped) into one dictionary per row, without the "epoch" column. Throws when the file is missing, empty, or
-    /// has no validation column (val_loss or val_accuracy), naming the file and the columns it has.</summary>
+    /// columns such as <c>epoch, loss, accuracy, val_loss, val_accuracy</c>, others kept; empty cells, and non-numeric
+    /// cells of columns the advisor does not read, skipped) into one dictionary per row, without the "epoch" column.
+    /// Throws when the file is missing, empty, has no validation column (val_loss or val_accuracy), or has a cell of a
+    /// loss or accuracy column that is not a number, naming the file, the row and the column.</summary>
     public static List<IReadOnlyDictionary<string, double>> ReadHistoryCsv(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -84,14 +88,18 @@ public static class Advisor
         char separator = headerLine.Contains(',') ? ',' : headerLine.Contains(';') ? ';' : headerLine.Contains('\t') ? '\t' : ',';
         var header = SplitCsv(headerLine, separator).Select(h => h.Trim()).ToArray();
         var epochs = new List<IReadOnlyDictionary<string, double>>();
-        foreach (var line in lines.Skip(1))
+        foreach (var (line, index) in lines.Skip(1).Select((l, i) => (l, i)))
         {
             var cells = SplitCsv(line, separator);
             var row = new Dictionary<string, double>();
             for (int c = 0; c < header.Length && c < cells.Count; c++)
-                if (header[c] != "epoch" && header[c].Length > 0
-                    && double.TryParse(cells[c].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
-                    row[header[c]] = v;
+            {
+                if (header[c] == "epoch" || header[c].Length == 0) continue;
+                string cell = cells[c].Trim();
+                if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double v)) row[header[c]] = v;
+                else if (cell.Length > 0 && IsCurve(header[c]))
+                    throw new InvalidDataException($"Advisor: '{path}', row {index + 1}: the {header[c]} cell '{cell}' is not a number");
+            }
             epochs.Add(row);
         }
         if (epochs.Count == 0) throw new InvalidDataException($"Advisor: '{path}' has a header but no epoch rows");
@@ -100,6 +108,10 @@ public static class Advisor
             throw new InvalidDataException($"Advisor: '{path}': {missing} (it has {string.Join(", ", header)})");
         return epochs;
     }
+
+    // The columns the advisor reads.
+    static bool IsCurve(string column) =>
+        column is "loss" or "val_loss" || AccuracyKeys.Contains(column) || AccuracyKeys.Any(k => column == "val_" + k);
 
     /// <summary>What the advisor cannot do without, or null when the columns suffice.</summary>
     static string? MissingColumns(HashSet<string> keys)
@@ -144,6 +156,7 @@ public static class Advisor
         readonly int _n;
         readonly double[] _loss, _valLoss, _acc, _valAcc;
         readonly bool _hasLoss, _hasValLoss, _hasAcc;
+        readonly string? _diverged; // the loss whose last value is NaN or infinite
 
         public Curves(IReadOnlyList<IReadOnlyDictionary<string, double>> epochs)
         {
@@ -161,6 +174,8 @@ public static class Advisor
             _hasValLoss = _valLoss.Any(double.IsFinite);
             // Accuracy decides only when both sides have it.
             _hasAcc = _acc.Any(double.IsFinite) && _valAcc.Any(double.IsFinite);
+            foreach (var key in new[] { "loss", "val_loss" })
+                if (epochs[^1].TryGetValue(key, out var last) && !double.IsFinite(last)) { _diverged ??= key; }
         }
 
         static double[] Series(IReadOnlyList<IReadOnlyDictionary<string, double>> epochs, params string[] keys)
@@ -219,21 +234,32 @@ public static class Advisor
             double gap = _hasAcc ? trainAcc - valAcc : double.NaN;
             double ratio = _hasLoss && _hasValLoss && trainLoss > 0 ? valLoss / trainLoss : double.NaN;
             double minValLoss = _hasValLoss ? _valLoss.Where(double.IsFinite).Min() : double.NaN;
-            double rise = _hasValLoss && minValLoss > 0 ? (valLoss - minValLoss) / minValLoss : double.NaN;
+            // How far the validation loss came back up after its best epoch (the epochs after it, the last few at most).
+            double afterBest = best < _n - 1 ? Mean(_valLoss, Math.Max(best + 1, _n - SmoothingEpochs), _n) : minValLoss;
+            double rise = _hasValLoss && minValLoss > 0 ? (afterBest - minValLoss) / minValLoss : double.NaN;
             // The rise counts only when training kept improving past the best epoch (not a blow-up of both curves).
             bool trainKeptFalling = !_hasLoss || Final(_loss) < _loss[best] || !double.IsFinite(_loss[best]);
             bool rising = rise > ValLossRiseThreshold && best < _n - 1 && trainKeptFalling;
 
-            // The reading quotes the last epoch; the decisions use the smoothed final values.
             var reading = new StringBuilder();
+            if (_diverged != null)
+            {
+                reading.Append(CultureInfo.InvariantCulture,
+                    $"The last epoch's {(_diverged == "loss" ? "training" : "validation")} loss is not a number: training diverged");
+                if (_hasValLoss) reading.Append(CultureInfo.InvariantCulture, $" (validation loss was lowest, {Num(minValLoss)}, at epoch {best + 1} of {_n})");
+                reading.Append(". The curves say nothing about over- or underfitting until training is stable.");
+                return new Advice("diverged", best, Diverged(), reading.ToString());
+            }
+
+            // The reading quotes the last epoch; the decisions use the smoothed final values.
             if (_hasAcc)
                 reading.Append(CultureInfo.InvariantCulture,
                     $"Last epoch: training accuracy {Pct(Last(_acc))}, validation {Pct(Last(_valAcc))} (gap {Num((Last(_acc) - Last(_valAcc)) * 100)} points). ");
             if (_hasLoss && _hasValLoss) reading.Append(CultureInfo.InvariantCulture, $"Last epoch: training loss {Num(Last(_loss))}, validation {Num(Last(_valLoss))}. ");
             if (_hasValLoss)
-                reading.Append(CultureInfo.InvariantCulture, $"Validation loss was lowest ({Num(minValLoss)}) at epoch {best} of {_n} (0-based)")
+                reading.Append(CultureInfo.InvariantCulture, $"Validation loss was lowest ({Num(minValLoss)}) at epoch {best + 1} of {_n}")
                     .Append(rise > 0.005 ? $" and has since risen {Pct(rise)}. " : ". ");
-            else reading.Append(CultureInfo.InvariantCulture, $"Validation accuracy was highest at epoch {best} of {_n} (0-based). ");
+            else reading.Append(CultureInfo.InvariantCulture, $"Validation accuracy was highest at epoch {best + 1} of {_n}. ");
 
             bool overfit = _hasAcc ? gap > GapThreshold || rising : ratio > LossRatioThreshold || rising;
             if (overfit)
@@ -268,9 +294,15 @@ public static class Advisor
             var recs = new List<Recommendation>();
             if (best < _n - 1)
                 recs.Add(new Recommendation("early_stopping", best + 1,
-                    $"validation loss was best at epoch {best} (0-based); stop there (EarlyStopping(patience: 5, restoreBestWeights: true)) to keep the best weights and save {_n - 1 - best} epochs"));
+                    $"validation loss was best at epoch {best + 1} of {_n}; stop there (EarlyStopping(patience: 5, restoreBestWeights: true)) to keep the best weights and save {_n - 1 - best} epochs"));
             return new Advice("good-fit", best, recs, reading.ToString());
         }
+
+        static List<Recommendation> Diverged() =>
+        [
+            new("lower_learning_rate", 0.1, "the loss became NaN or infinite: multiply the learning rate by the value (or warm it up over the first epochs) so the updates stay finite"),
+            new("gradient_clipping", 1.0, "clip the gradients' global norm to the value (ClipGradNorm) so one bad batch cannot blow up the weights"),
+        ];
 
         List<Recommendation> Overfitting(int best, Severity severity, double gap, double ratio, double rise)
         {
@@ -281,8 +313,8 @@ public static class Advisor
             var recs = new List<Recommendation>
             {
                 new("early_stopping", best + 1, best < _n - 1
-                    ? $"validation loss was best at epoch {best} (0-based) and rose {Pct(Math.Max(rise, 0))} after it while training kept improving; train {best + 1} epochs, or monitor val_loss with patience 5 and restore the best weights"
-                    : $"validation is still at its best at the last epoch ({best}, 0-based); monitor val_loss with patience 5 and restore the best weights so training stops when it turns"),
+                    ? $"validation loss was best at epoch {best + 1} of {_n} and rose {Pct(Math.Max(rise, 0))} after it while training kept improving; train {best + 1} epochs, or monitor val_loss with patience 5 and restore the best weights"
+                    : $"validation is still at its best at the last epoch ({best + 1}); monitor val_loss with patience 5 and restore the best weights so training stops when it turns"),
                 new("weight_decay", new[] { 0.01, 0.05, 0.1 }[s],
                     $"{symptom}; decoupled weight decay (AdamW λ) shrinks every weight each step and limits how sharply the model can fit individual examples (coupled SGD/Adam: about 5e-4; fine-tuning: decay toward the pretrained weights)"),
                 new("dropout", new[] { 0.2, 0.3, 0.5 }[s],
@@ -306,7 +338,7 @@ public static class Advisor
             var recs = new List<Recommendation>();
             if (stillImproving)
                 recs.Add(new("train_longer", Math.Max(2 * _n, _n + 10),
-                    $"training and validation loss were both still falling at epoch {_n - 1}; train for more epochs (value: total) with early stopping on val_loss"));
+                    $"training and validation loss were both still falling at the last epoch ({_n}); train for more epochs (value: total) with early stopping on val_loss"));
             if (lowFit)
             {
                 recs.Add(new("reduce_regularization", 0.5,

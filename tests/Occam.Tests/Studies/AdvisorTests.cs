@@ -24,7 +24,7 @@ public sealed class AdvisorTests : IDisposable
     static readonly HashSet<string> Vocabulary =
     [
         "weight_decay", "l2", "l1", "dropout", "augmentation", "early_stopping", "label_smoothing", "batch_norm",
-        "more_data", "reduce_regularization", "increase_capacity", "train_longer", "lower_learning_rate",
+        "more_data", "reduce_regularization", "increase_capacity", "train_longer", "lower_learning_rate", "gradient_clipping",
     ];
 
     [Fact]
@@ -184,5 +184,44 @@ public sealed class AdvisorTests : IDisposable
         var a = Assert.Throws<ArgumentException>(() => Advisor.Diagnose([new Dictionary<string, double> { ["loss"] = 1 }]));
         Assert.Contains("val_loss", a.Message);
         Assert.Throws<FileNotFoundException>(() => Advisor.ReadHistoryCsv(Path.Combine(_dir, "nope.csv")));
+    }
+
+    [Fact]
+    public void AValidationLossFallingToTheLastEpochHasNotRisen()
+    {
+        // val_loss falls every epoch; the smoothed final value is above the minimum, but nothing came after the best epoch
+        double[] val = [0.805, 0.62, 0.52, 0.47, 0.433];
+        var epochs = val.Select((v, e) => Epoch(loss: v - 0.05, acc: 0.70 + 0.05 * e, valLoss: v, valAcc: 0.69 + 0.05 * e)).ToList();
+        var advice = Advisor.Diagnose(epochs);
+        Assert.Equal(4, advice.BestEpoch);
+        Assert.Contains("Validation loss was lowest (0.433) at epoch 5 of 5. ", advice.Reading);
+        Assert.DoesNotContain("risen", advice.Reading);
+    }
+
+    [Fact]
+    public void ANaNLossAtTheEndIsADivergedRun()
+    {
+        var epochs = new List<IReadOnlyDictionary<string, double>>
+        {
+            Epoch(1.2, 0.6, 1.1, 0.62), Epoch(0.9, 0.7, 0.95, 0.68), Epoch(double.NaN, double.NaN, double.NaN, double.NaN),
+        };
+        var advice = Advisor.Diagnose(epochs);
+        Assert.Equal("diverged", advice.Diagnosis);
+        Assert.Contains("not a number", advice.Reading);
+        Assert.Equal(["lower_learning_rate", "gradient_clipping"], advice.Recommendations.Select(r => r.Technique));
+        Assert.Subset(Vocabulary, Techniques(advice));
+
+        var path = Path.Combine(_dir, "nan.csv");
+        File.WriteAllLines(path, ["epoch,loss,val_loss", "0,1.2,1.1", "1,NaN,NaN"]);
+        Assert.Equal("diverged", Advisor.Diagnose(Advisor.ReadHistoryCsv(path)).Diagnosis);
+    }
+
+    [Fact]
+    public void ANonNumericLossOrAccuracyCellIsAnError()
+    {
+        var path = Path.Combine(_dir, "bad.csv");
+        File.WriteAllLines(path, ["epoch,loss,val_loss,note", "0,1.2,1.1,warm-up", "1,0.9,abc,"]);
+        var e = Assert.Throws<InvalidDataException>(() => Advisor.ReadHistoryCsv(path));
+        Assert.Contains("bad.csv', row 2: the val_loss cell 'abc' is not a number", e.Message);
     }
 }
