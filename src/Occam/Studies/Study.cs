@@ -304,7 +304,9 @@ public static class Study
             var bestTest = others.MaxBy(r => r.TestAccuracy)!;
             sentence += none == null
                 ? F($" The best test accuracy was {bestTest.Name}'s, {Pct(bestTest.TestAccuracy)}.")
-                : F($" The best test accuracy was {bestTest.Name}'s, {Pct(bestTest.TestAccuracy)} against {Pct(none.TestAccuracy)} without regularization ({Signed(bestTest.TestAccuracy - none.TestAccuracy, " points")}).");
+                : bestTest.TestAccuracy > none.TestAccuracy
+                    ? F($" The best test accuracy was {bestTest.Name}'s, {Pct(bestTest.TestAccuracy)} against {Pct(none.TestAccuracy)} without regularization ({Signed(bestTest.TestAccuracy - none.TestAccuracy, " points")}).")
+                    : F($" No technique beat the test accuracy without regularization ({Pct(none.TestAccuracy)}); the best of them was {bestTest.Name}'s, {Pct(bestTest.TestAccuracy)} ({Signed(bestTest.TestAccuracy - none.TestAccuracy, " points")}).");
             if (none != null)
             {
                 var worse = others.Where(r => r.TestAccuracy < none.TestAccuracy - 0.005).OrderBy(r => r.TestAccuracy).Select(r => F($"{r.Name} ({Pct(r.TestAccuracy)})")).ToList();

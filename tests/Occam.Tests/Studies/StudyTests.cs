@@ -60,6 +60,12 @@ public class StudyTests
         var reading = string.Join("\n", Study.Reading(result));
         Assert.Contains("generalization gap", reading);
         Assert.Contains(F($"{l1.ZeroWeightFraction * 100:F1}%"), reading);
+
+        // When no technique beats the baseline on the test set, the reading says so instead of calling one "the best"
+        var baselineBest = result with { Runs = result.Runs.Select(r => r with { TestAccuracy = r.Name == "none" ? 0.429 : r.Name == "l2" ? 0.412 : 0.40 }).ToList() };
+        reading = string.Join("\n", Study.Reading(baselineBest));
+        Assert.Contains("No technique beat the test accuracy without regularization (42.9%); the best of them was l2's, 41.2% (−1.7 points)", reading);
+        Assert.DoesNotContain("The best test accuracy was", reading);
     }
 
     [Fact]
