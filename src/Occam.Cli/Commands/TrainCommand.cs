@@ -38,24 +38,24 @@ internal static class TrainCommand
         var preset = new Option<string?>("--preset") { Description = $"Start from a recipe: {string.Join(", ", RunConfig.PresetNames)}." };
         var config = new Option<string?>("--config") { Description = "JSON or YAML file (.json, .yaml, .yml) with the run's settings (keys as the flags in camelCase: batchSize, labelSmoothing, …)." };
         var resume = new Option<string?>("--resume") { Description = "Continue the interrupted run saved in this checkpoint (its settings come with it; flags such as --epochs still apply)." };
-        var data = new Option<string?>("--data") { Description = "embedded (6,000/2,000 subset, no files) or fashion-mnist (60,000/10,000)." };
+        var data = new Option<string?>("--data") { Description = "embedded (6,000/2,000 subset, no files; the default) or fashion-mnist (60,000/10,000)." };
         var dataRoot = new Option<string?>("--data-root") { Description = "Directory of the Fashion-MNIST files (default: $OCCAM_DATA, then /usr/share/datasets/fashion-mnist)." };
-        var trainSize = new Option<int?>("--train-size") { Description = "Train on a random subset of this many examples." };
-        var model = new Option<string?>("--model") { Description = "mlp or cnn." };
-        var epochs = new Option<int?>("--epochs") { Description = "Epochs in total (a resumed run trains the rest)." };
-        var batchSize = new Option<int?>("--batch-size") { Description = "Examples per batch." };
-        var lr = new Option<double?>("--lr") { Description = "Learning rate (the peak for onecycle)." };
-        var optimizer = new Option<string?>("--optimizer") { Description = "adamw, adam or sgd." };
-        var weightDecay = new Option<double?>("--weight-decay") { Description = "Weight decay (decoupled for adamw), not on biases or norm layers." };
-        var l1 = new Option<double?>("--l1") { Description = "L1 penalty on every kernel: l1·Σ|w|." };
-        var l2 = new Option<double?>("--l2") { Description = "L2 penalty on every kernel: l2·Σw²." };
-        var dropout = new Option<double?>("--dropout") { Description = "Dropout rate (the CNN uses half of it before its dense layer)." };
-        var labelSmoothing = new Option<double?>("--label-smoothing") { Description = "Label smoothing ε of the cross-entropy." };
-        var batchNorm = new Option<bool?>("--batch-norm") { Description = "Batch normalization after each hidden layer (true/false)." };
-        var augment = new Option<bool?>("--augment") { Description = "Random flips and padded random crops (true/false)." };
+        var trainSize = new Option<int?>("--train-size") { Description = "Draw this many examples at random from the training set (default 0: all of it); 10% of them are then held out, stratified, for validation." };
+        var model = new Option<string?>("--model") { Description = "mlp (784-256-128-10) or cnn (default: mlp)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs in total (default: 10; a resumed run trains the rest)." };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Examples per batch (default: 128)." };
+        var lr = new Option<double?>("--lr") { Description = "Learning rate (default: 1e-3; the peak for onecycle)." };
+        var optimizer = new Option<string?>("--optimizer") { Description = "adamw, adam or sgd (default: adamw; sgd is SGD with Nesterov momentum 0.9)." };
+        var weightDecay = new Option<double?>("--weight-decay") { Description = "Weight decay (default: 0; decoupled for adamw, coupled for adam and sgd), not on biases or norm layers." };
+        var l1 = new Option<double?>("--l1") { Description = "L1 penalty on every kernel: l1·Σ|w| (default: 0)." };
+        var l2 = new Option<double?>("--l2") { Description = "L2 penalty on every kernel: l2·Σw² (default: 0)." };
+        var dropout = new Option<double?>("--dropout") { Description = "Dropout rate (default: 0; the CNN uses half of it before its dense layer)." };
+        var labelSmoothing = new Option<double?>("--label-smoothing") { Description = "Label smoothing ε of the cross-entropy (default: 0)." };
+        var batchNorm = new Option<bool?>("--batch-norm") { Description = "Batch normalization after each hidden layer (true/false; default: false)." };
+        var augment = new Option<bool?>("--augment") { Description = "Random flips and padded random crops (true/false; default: false)." };
         var earlyStopping = new Option<int?>("--early-stopping") { Description = "Stop after PATIENCE epochs without a better val_loss, restoring the best weights (0 = off)." };
-        var schedule = new Option<string?>("--schedule") { Description = "cosine, step, onecycle or none." };
-        var seed = new Option<int?>("--seed") { Description = "Random seed (all randomness derives from it)." };
+        var schedule = new Option<string?>("--schedule") { Description = "cosine, step, onecycle or none (default: none)." };
+        var seed = new Option<int?>("--seed") { Description = "Random seed (default: 1; all randomness derives from it)." };
         var threads = Cli.Threads();
         var outDir = Cli.Out("train");
         var json = Cli.Json();
@@ -76,7 +76,10 @@ internal static class TrainCommand
             var flags = new JsonObject();
             void Flag<T>(string key, Option<T> option)
             {
-                if (parse.GetValue(option) is { } value) flags[key] = JsonValue.Create(value);
+                if (parse.GetValue(option) is not { } value) return;
+                if (value is double d && !double.IsFinite(d))
+                    throw new ArgumentException($"{option.Name} must be a finite number, got {d.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+                flags[key] = JsonValue.Create(value);
             }
             Flag("data", data); Flag("dataRoot", dataRoot); Flag("trainSize", trainSize); Flag("model", model); Flag("epochs", epochs);
             Flag("batchSize", batchSize); Flag("lr", lr); Flag("optimizer", optimizer); Flag("weightDecay", weightDecay); Flag("l1", l1);
@@ -121,6 +124,8 @@ internal static class TrainCommand
         var g = new Generator((ulong)run.Seed);
         var (trainAll, test) = run.Data == "embedded" ? FashionMnist.LoadEmbedded() : FashionMnist.Load(run.DataRoot);
         IDataset pool = trainAll;
+        if (run.TrainSize > trainAll.Count)
+            throw new ArgumentException($"--train-size {run.TrainSize} is more than the {trainAll.Count:N0} training examples of --data {run.Data}");
         if (run.TrainSize > 0 && run.TrainSize < trainAll.Count)
         {
             var picked = new Generator((ulong)run.Seed ^ 0x5EED).Permutation(trainAll.Count)[..run.TrainSize];
@@ -129,7 +134,13 @@ internal static class TrainCommand
         }
         IDataset fit = pool;
         IDataset? validation = null;
-        if (run.Validation > 0) (fit, validation) = Splits.TrainValidation(pool, run.Validation, g);
+        if (run.Validation > 0)
+        {
+            int held = (int)Math.Round(pool.Count * run.Validation, MidpointRounding.AwayFromZero);
+            if (held == 0 || held == pool.Count)
+                throw new ArgumentException($"--train-size {pool.Count}: holding out {run.Validation:P0} of it for validation leaves {held} validation and {pool.Count - held} training examples; both need at least one");
+            (fit, validation) = Splits.TrainValidation(pool, run.Validation, g);
+        }
 
         Regularizer? kernel = (run.L1, run.L2) switch
         {
