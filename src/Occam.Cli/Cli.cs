@@ -50,6 +50,20 @@ internal static class Cli
         });
     }
 
+    /// <summary>Runs <paramref name="build"/> (a library call that checks its arguments) and restates an argument error
+    /// in the command's flag names: "Sweep: points must be …" becomes "--points must be …".</summary>
+    public static T InFlagNames<T>(Func<T> build, string prefix, params (string Name, string Flag)[] names)
+    {
+        try { return build(); }
+        catch (ArgumentException e) when (e.Message.StartsWith(prefix + ": ", StringComparison.Ordinal))
+        {
+            string message = e.Message[(prefix.Length + 2)..];
+            foreach (var (name, flag) in names)
+                if (message.StartsWith(name + " ", StringComparison.Ordinal)) { message = flag + message[name.Length..]; break; }
+            throw new ArgumentException(message, e);
+        }
+    }
+
     /// <summary>The file every report folder holds, which marks it as occam's own: only such a folder (or an empty one)
     /// is ever replaced.</summary>
     internal const string ReportMarker = ".occam-report";

@@ -84,3 +84,46 @@ public class OutputFolderTests
         });
     }
 }
+
+/// <summary>Bad flags are named as the user typed them, with the bad value, before any work.</summary>
+public class FlagErrorTests
+{
+    [Theory]
+    [InlineData("train: --lr must be a finite number, got NaN", "train", "--lr", "NaN")]
+    [InlineData("train: --dropout must be a finite number, got Infinity", "train", "--dropout", "Infinity")]
+    [InlineData("train: --train-size 100000 is more than the 6,000 training examples of --data embedded", "train", "--train-size", "100000")]
+    [InlineData("path: --lambda-min-ratio must be in (0, 1), got 0", "path", "--lambda-min-ratio", "0")]
+    [InlineData("path: --lambdas must be at least 2, got 1", "path", "--lambdas", "1")]
+    [InlineData("path: --lambda-grid gives the λ values itself", "path", "--lambda-grid", "0.01", "--lambdas", "50")]
+    [InlineData("sweep: --points must be at least 1, got 0", "sweep", "--points", "0")]
+    [InlineData("sweep: --eta must be at least 2, got 1", "sweep", "--eta", "1")]
+    public void AreNamedAsTyped(string message, params string[] args)
+    {
+        string dir = CliRunner.TempDir();
+        try
+        {
+            var (code, _, error) = CliRunner.Run([.. args, "--out", Path.Combine(dir, "out")]);
+            Assert.Equal(2, code);
+            Assert.Contains(message, error);
+            Assert.Empty(Directory.GetFileSystemEntries(dir));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public void ASweepStorageThatIsNotADatabaseIsNamed()
+    {
+        string dir = CliRunner.TempDir();
+        try
+        {
+            string storage = Path.Combine(dir, "notes.txt");
+            File.WriteAllText(storage, "not a database, and not to be lost");
+            var (code, _, error) = CliRunner.Run("sweep", "--param", "l2=0,1e-3", "--repeats", "1", "--epochs", "1", "--train-size", "100",
+                "--validation-size", "100", "--storage", storage, "--out", Path.Combine(dir, "out"));
+            Assert.NotEqual(0, code);
+            Assert.Contains($"--storage '{storage}' is not a sweep database occam can use", error);
+            Assert.Equal("not a database, and not to be lost", File.ReadAllText(storage));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+}

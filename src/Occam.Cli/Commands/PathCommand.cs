@@ -63,8 +63,12 @@ internal static class PathCommand
             double? ratio = parse.GetValue(l1Ratio);
             if (ratio != null && chosen != PathPenalty.ElasticNet)
                 throw new ArgumentException($"--l1-ratio applies only to --penalty elastic-net (got --penalty {parse.GetValue(penalty)})");
-            var path = new RegularizationPath(classification ? PathTask.Classification : PathTask.Regression, chosen, ratio ?? 0.5,
-                parse.GetValue(lambdas), parse.GetValue(minRatio), ParseGrid(parse.GetValue(grid)), standardize: !parse.GetValue(raw), tolerance: parse.GetValue(tolerance));
+            if (parse.GetValue(grid) != null && (parse.GetResult(lambdas) is { Implicit: false } || parse.GetResult(minRatio) is { Implicit: false }))
+                throw new ArgumentException("--lambda-grid gives the λ values itself; drop --lambdas and --lambda-min-ratio, which shape the log grid");
+            var path = Cli.InFlagNames(() => new RegularizationPath(classification ? PathTask.Classification : PathTask.Regression, chosen, ratio ?? 0.5,
+                parse.GetValue(lambdas), parse.GetValue(minRatio), ParseGrid(parse.GetValue(grid)), standardize: !parse.GetValue(raw), tolerance: parse.GetValue(tolerance)),
+                "RegularizationPath", ("lambdas", "--lambdas"), ("minRatio", "--lambda-min-ratio"), ("l1Ratio", "--l1-ratio"), ("the λ grid", "--lambda-grid"),
+                ("every λ in the grid", "every λ of --lambda-grid"), ("tolerance", "--tolerance"));
             var set = Load(parse.GetValue(data)!, parse.GetValue(csv), parse.GetValue(label), classification,
                 parse.GetValue(validation), parse.GetValue(trainSize), parse.GetValue(seed));
             bool asJson = parse.GetValue(json);

@@ -52,7 +52,9 @@ internal static class SweepCommand
                 Enum.Parse<SweepMethod>(parse.GetValue(method)!, ignoreCase: true), parse.GetValue(points), parse.GetValue(trials),
                 parse.GetValue(repeats), parse.GetValue(epochs), parse.GetValue(trainSize), parse.GetValue(validationSize),
                 parse.GetValue(model)!, parse.GetValue(lr), parse.GetValue(batch), parse.GetValue(eta), parse.GetValue(seed));
-            settings.Validate();
+            Cli.InFlagNames(() => { settings.Validate(); return 0; }, "Sweep", ("points", "--points"), ("trials", "--trials"), ("repeats", "--repeats"),
+                ("epochs", "--epochs"), ("train size", "--train-size"), ("validation size", "--validation-size"), ("batch size", "--batch-size"),
+                ("model", "--model"), ("lr", "--lr"), ("eta", "--eta"));
             Cli.CheckOut(parse.GetValue(outDir));
             Cli.CheckOutside(parse.GetValue(storage)!, "--storage", parse.GetValue(outDir)!);
             bool asJson = parse.GetValue(json);

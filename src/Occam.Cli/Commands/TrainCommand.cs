@@ -125,7 +125,7 @@ internal static class TrainCommand
         var (trainAll, test) = run.Data == "embedded" ? FashionMnist.LoadEmbedded() : FashionMnist.Load(run.DataRoot);
         IDataset pool = trainAll;
         if (run.TrainSize > trainAll.Count)
-            throw new ArgumentException($"--train-size {run.TrainSize} is more than the {trainAll.Count:N0} training examples of --data {run.Data}");
+            throw new ArgumentException($"--train-size {run.TrainSize} is more than the {trainAll.Count.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} training examples of --data {run.Data}");
         if (run.TrainSize > 0 && run.TrainSize < trainAll.Count)
         {
             var picked = new Generator((ulong)run.Seed ^ 0x5EED).Permutation(trainAll.Count)[..run.TrainSize];
@@ -138,7 +138,7 @@ internal static class TrainCommand
         {
             int held = (int)Math.Round(pool.Count * run.Validation, MidpointRounding.AwayFromZero);
             if (held == 0 || held == pool.Count)
-                throw new ArgumentException($"--train-size {pool.Count}: holding out {run.Validation:P0} of it for validation leaves {held} validation and {pool.Count - held} training examples; both need at least one");
+                throw new ArgumentException($"--train-size {pool.Count}: holding out {(run.Validation * 100).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)}% of it for validation leaves {held} validation and {pool.Count - held} training examples; both need at least one");
             (fit, validation) = Splits.TrainValidation(pool, run.Validation, g);
         }
 

@@ -43,6 +43,7 @@ internal sealed class SweepStore : IDisposable
     {
         settings.Validate();
         var full = Path.GetFullPath(path);
+        if (Directory.Exists(full)) throw new ArgumentException($"--storage '{path}' is a folder; name a database file");
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false, DefaultTimeout = 60 }.ToString());
         try
@@ -93,6 +94,11 @@ internal sealed class SweepStore : IDisposable
             }
             tx.Commit();
             return new SweepStore(db, settings, id, configurations);
+        }
+        catch (SqliteException e)
+        {
+            db.Dispose();
+            throw new InvalidDataException($"--storage '{path}' is not a sweep database occam can use: {e.Message}", e);
         }
         catch
         {

@@ -40,6 +40,7 @@ public sealed class WeightReport
     public static WeightReport Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (Directory.Exists(path)) throw new ArgumentException($"WeightReport: '{path}' is a folder; name a checkpoint file (.safetensors) in it");
         if (!File.Exists(path)) throw new FileNotFoundException($"WeightReport: '{path}' does not exist", path);
         return Of(Safetensors.Load(path).Tensors, path);
     }
