@@ -125,6 +125,21 @@ public sealed class ReaderTests : IDisposable
         string plain = Write("plain.csv", Encoding.UTF8.GetBytes("1,2,7\n3,4,8\n"));
         Assert.Equal([7f, 8], Csv.Read(plain, "-1", header: false).Targets.ToArray());
         Assert.Equal([2f, 7, 4, 8], Csv.Read(plain, "0", header: false).Inputs.ToArray());
+        // with a header, a number that names no column is a column number
+        Assert.Equal([0f, 2], Csv.Read(path, "1").Targets.ToArray());
+        Assert.Equal([2f, 4], Csv.Read(path, "-1").Targets.ToArray());
+    }
+
+    [Theory]
+    [InlineData("NaN")]
+    [InlineData("Infinity")]
+    [InlineData("1e40")]
+    [InlineData("-1e39")]
+    public void CsvRejectsValuesThatAreNotFiniteFloats(string cell)
+    {
+        string path = Write("inf.csv", Encoding.UTF8.GetBytes($"a,b,label\n1,2,0\n3,{cell},1\n"));
+        var e = Assert.Throws<InvalidDataException>(() => Csv.Read(path, "label"));
+        Assert.Contains($"row 2 (line 3), column 2 'b': '{cell}' is not a finite float", e.Message);
     }
 
     [Fact]

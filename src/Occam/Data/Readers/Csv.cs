@@ -8,8 +8,10 @@ namespace Occam.Data.Readers;
 /// targets [N]. Blank lines are skipped.</summary>
 public static class Csv
 {
-    /// <summary>Reads <paramref name="path"/>. <paramref name="labelColumn"/> is a column name when the file has a
-    /// header row, otherwise a zero-based column number (negative counts from the end: "-1" is the last).</summary>
+    /// <summary>Reads <paramref name="path"/>. <paramref name="labelColumn"/> is a column name, or a zero-based column
+    /// number (negative counts from the end: "-1" is the last) when the file has no header row or no column of that
+    /// name. Every value must be a finite number (NaN, infinities and values beyond float's range are errors naming the
+    /// row and column).</summary>
     public static TensorDataset Read(string path, string labelColumn, bool header = true)
     {
         ArgumentNullException.ThrowIfNull(labelColumn);
@@ -37,6 +39,8 @@ public static class Csv
             {
                 if (!float.TryParse(cells[c], NumberStyles.Float, CultureInfo.InvariantCulture, out float value))
                     throw new InvalidDataException($"{path}: row {row} (line {line}), column {c + 1}{(names != null ? $" '{names[c]}'" : "")}: '{cells[c]}' is not a number");
+                if (!float.IsFinite(value))
+                    throw new InvalidDataException($"{path}: row {row} (line {line}), column {c + 1}{(names != null ? $" '{names[c]}'" : "")}: '{cells[c]}' is not a finite float (NaN, infinite, or beyond ±3.4e38)");
                 (c == label ? labels : features).Add(value);
             }
         }
@@ -47,14 +51,15 @@ public static class Csv
 
     static int LabelIndex(string labelColumn, List<string>? names, int width, string path)
     {
+        bool isNumber = int.TryParse(labelColumn, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int index);
         if (names != null)
         {
             int found = names.FindIndex(name => name.Trim() == labelColumn);
-            if (found < 0) throw new ArgumentException($"Csv.Read: {path} has no column named '{labelColumn}' (columns: {string.Join(", ", names)})", nameof(labelColumn));
-            return found;
+            if (found >= 0) return found;
+            if (!isNumber) throw new ArgumentException($"Csv.Read: {path} has no column named '{labelColumn}' (columns: {string.Join(", ", names)})", nameof(labelColumn));
         }
-        if (!int.TryParse(labelColumn, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int index) || index >= width || index < -width)
-            throw new ArgumentException($"Csv.Read: without a header, labelColumn must be a column number in [{-width}, {width - 1}], got '{labelColumn}'", nameof(labelColumn));
+        if (!isNumber || index >= width || index < -width)
+            throw new ArgumentException($"Csv.Read: {path}: the label column must be {(names != null ? "a column name or " : "")}a column number in [{-width}, {width - 1}], got '{labelColumn}'", nameof(labelColumn));
         return index < 0 ? width + index : index;
     }
 
