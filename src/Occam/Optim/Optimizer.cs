@@ -154,6 +154,9 @@ public abstract class Optimizer
             foreach (var (key, t) in entry)
                 if (key != "step" && t.Size != all[i].Size)
                     throw new ArgumentException($"{name}.LoadStateDict: '{key}' of parameter {i} has shape {Shape.Format(t.Shape)}, the parameter {Shape.Format(all[i].Shape)}");
+            // The step is stored as a float32 (exact up to 2^24 steps, and Adam's bias correction has long saturated by then).
+            if (!entry.TryGetValue("step", out var step) || step.Size != 1 || step.Item() is var v && !(v >= 0 && v <= long.MaxValue && v == MathF.Floor(v)))
+                throw new ArgumentException($"{name}.LoadStateDict: the step of parameter {i} must be one whole number from 0, got {(entry.TryGetValue("step", out var bad) ? string.Join(", ", bad.ToArray()) : "none")}");
         }
         States.Clear();
         foreach (var (i, entry) in saved.State)

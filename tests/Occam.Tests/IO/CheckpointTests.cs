@@ -146,6 +146,18 @@ public sealed class CheckpointTests : IDisposable
         e = Assert.Throws<ArgumentException>(() => Checkpoint.Load(plain, target, new SGD(target.Parameters(), lr: 0.1)));
         Assert.Contains("holds no optimizer state", e.Message);
         Assert.Equal(before, Weights(target));
+
+        // A corrupt step count (NaN, negative, fractional) is caught before the weights are written
+        foreach (float bad in new[] { float.NaN, -1f, 2.5f })
+        {
+            var (tensors, metadata) = Safetensors.Load(path);
+            tensors["optimizer.state.0.step"] = Tensor.Scalar(bad);
+            string corrupt = PathOf("corrupt.safetensors");
+            Safetensors.Save(corrupt, tensors, metadata);
+            var c = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(corrupt, target, new SGD(target.Parameters(), lr: 0.1, momentum: 0.9)));
+            Assert.Contains("'optimizer.state.0.step' must be a whole number from 0", c.Message);
+            Assert.Equal(before, Weights(target));
+        }
     }
 
     [Fact]

@@ -32,7 +32,7 @@ internal static class StreamData
             if (filled == buffer.Length) Array.Resize(ref buffer, (int)Math.Min(count, (long)buffer.Length * 2));
             int read;
             try { read = stream.Read(buffer, filled, buffer.Length - filled); }
-            catch (InvalidDataException e) { throw new InvalidDataException($"{name}: the compressed data is corrupt ({e.Message})", e); }
+            catch (InvalidDataException e) { throw new InvalidDataException(Corrupt(name, e), e); }
             if (read == 0) throw Truncated(name, what, count, filled);
             filled += read;
         }
@@ -44,7 +44,7 @@ internal static class StreamData
     {
         int extra;
         try { extra = stream.ReadByte(); }
-        catch (InvalidDataException e) { throw new InvalidDataException($"{name}: the compressed data is corrupt ({e.Message})", e); }
+        catch (InvalidDataException e) { throw new InvalidDataException(Corrupt(name, e), e); }
         if (extra != -1) throw new InvalidDataException($"{name}: there are bytes after the data its {format} header describes; the file is corrupt or not {format}");
     }
 
@@ -63,6 +63,10 @@ internal static class StreamData
         stream.Position = start;
         return b0 == 0x1f && b1 == 0x8b ? new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true) : stream;
     }
+
+    // .NET reports a bad gzip checksum as "unsupported compression method"; say what it means.
+    static string Corrupt(string name, InvalidDataException e) =>
+        $"{name}: the gzip data is corrupt: its checksum or its compressed bytes are damaged (the decompressor said: {e.Message})";
 
     static InvalidDataException Truncated(string name, string what, long expected, long present) =>
         new($"{name}: the file is truncated: its {what} needs {expected} bytes but only {present} remain");
