@@ -5,9 +5,11 @@ namespace Occam.Losses;
 /// log p = log_softmax over the class dim. Two kinds of target, told apart by shape:
 /// <list type="bullet">
 /// <item>class indices [N, d1, ...] (floats holding integers): ℓ_i = (1 − ε)·w[y_i]·(−log p_{y_i}) + (ε/C)·Σ_c w_c·(−log p_c);
-/// targets equal to <see cref="IgnoreIndex"/> contribute 0; Mean divides Σℓ_i by Σ w[y_i] over kept targets.</item>
+/// targets equal to <see cref="IgnoreIndex"/> (−100 by default, as PyTorch's ignore_index; null for none) contribute 0;
+/// Mean divides Σℓ_i by Σ w[y_i] over kept targets.</item>
 /// <item>probabilities of the input's shape (MixUp, CutMix): ℓ_i = −Σ_c w_c·t'_c·log p_c with t' = (1 − ε)·t + ε/C;
-/// Mean divides by the number of samples N·d1·….</item>
+/// Mean divides by the number of samples N·d1·…; the default ignore index does not apply to them (another one is an
+/// error, as there is no class index to compare).</item>
 /// </list>
 /// Label smoothing ε follows Szegedy et al. 2016 in PyTorch's form (1 − ε)·NLL + (ε/C)·Σ_c(−log p_c).
 /// </summary>
@@ -19,7 +21,10 @@ public sealed class CrossEntropyLoss : ILoss
     /// <summary>Per-class rescaling weights of shape [C], or null for 1.</summary>
     public Tensor? Weight { get; }
 
-    public CrossEntropyLoss(float labelSmoothing = 0, Reduction reduction = Reduction.Mean, int? ignoreIndex = null, Tensor? weight = null)
+    /// <summary>PyTorch's default ignore_index: targets of this value are skipped.</summary>
+    public const int DefaultIgnoreIndex = -100;
+
+    public CrossEntropyLoss(float labelSmoothing = 0, Reduction reduction = Reduction.Mean, int? ignoreIndex = DefaultIgnoreIndex, Tensor? weight = null)
     {
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
             throw new ArgumentException($"CrossEntropyLoss: labelSmoothing must be in [0, 1], got {labelSmoothing}");
@@ -42,13 +47,13 @@ public sealed class CrossEntropyLoss : ILoss
         if (!soft && !Shape.Equal(target.ShapeRef, indexShape))
             throw new ArgumentException($"{op}: input shape {Shape.Format(input.ShapeRef)} and target shape {Shape.Format(target.ShapeRef)} do not match: " +
                                         $"expected class indices of shape {Shape.Format(indexShape)} or probabilities of shape {Shape.Format(input.ShapeRef)}");
-        // The common case, [N, C] logits with class indices and no weights or ignore index: one fused op.
-        if (!soft && input.Rank == 2 && weight == null && IgnoreIndex == null && Reduction != Reduction.None && input.Dim(0) > 0)
+        // The common case, [N, C] logits with class indices, no weights and no ignored target: one fused op.
+        if (!soft && input.Rank == 2 && weight == null && !NLLLoss.HasIgnored(target, IgnoreIndex) && Reduction != Reduction.None && input.Dim(0) > 0)
             return Functional.SoftmaxCrossEntropy(input, target, LabelSmoothing, mean: Reduction == Reduction.Mean);
         var logProbs = input.LogSoftmax(classDim);
         if (!soft) return NLLLoss.ClassIndexLoss(op, logProbs, target, LabelSmoothing, Reduction, IgnoreIndex, weight);
 
-        if (IgnoreIndex != null)
+        if (IgnoreIndex is int ignore && ignore != DefaultIgnoreIndex)
             throw new ArgumentException($"{op}: ignoreIndex {IgnoreIndex} is not supported with probability targets");
         var t = LabelSmoothing > 0 ? target * (1 - LabelSmoothing) + LabelSmoothing / classes : target;
         var product = logProbs * t;

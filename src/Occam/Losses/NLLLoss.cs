@@ -5,7 +5,8 @@ namespace Occam.Losses;
 /// <summary>
 /// Negative log-likelihood of class indices, as torch.nn.NLLLoss: input log-probabilities
 /// [N, C] or [N, C, d1, ...] (or [C]), target class indices [N] or [N, d1, ...] (or []) stored as floats;
-/// ℓ_i = −w[y_i]·x[i, y_i], ignored targets contribute 0; Mean divides Σℓ_i by Σ w[y_i] over kept targets.
+/// ℓ_i = −w[y_i]·x[i, y_i], ignored targets (−100 by default, as PyTorch's ignore_index; null for none) contribute 0;
+/// Mean divides Σℓ_i by Σ w[y_i] over kept targets.
 /// </summary>
 public sealed class NLLLoss : ILoss
 {
@@ -14,7 +15,7 @@ public sealed class NLLLoss : ILoss
     /// <summary>Per-class rescaling weights of shape [C], or null for 1.</summary>
     public Tensor? Weight { get; }
 
-    public NLLLoss(Reduction reduction = Reduction.Mean, int? ignoreIndex = null, Tensor? weight = null)
+    public NLLLoss(Reduction reduction = Reduction.Mean, int? ignoreIndex = CrossEntropyLoss.DefaultIgnoreIndex, Tensor? weight = null)
     {
         Reduction = reduction.Validate("NLLLoss");
         IgnoreIndex = ignoreIndex;
@@ -32,6 +33,14 @@ public sealed class NLLLoss : ILoss
             throw new ArgumentException($"NLLLoss: input shape {Shape.Format(input.ShapeRef)} and target shape {Shape.Format(target.ShapeRef)} do not match: " +
                                         $"expected class indices of shape {Shape.Format(IndexTargetShape(input))}");
         return ClassIndexLoss("NLLLoss", input, target, 0, Reduction, IgnoreIndex, weight);
+    }
+
+    /// <summary>Whether any class-index target equals <paramref name="ignoreIndex"/>.</summary>
+    internal static bool HasIgnored(Tensor target, int? ignoreIndex)
+    {
+        if (ignoreIndex is not int ignored) return false;
+        foreach (float v in target.Span) if (v == ignored) return true;
+        return false;
     }
 
     internal static Tensor? CheckWeight(string op, Tensor? weight)

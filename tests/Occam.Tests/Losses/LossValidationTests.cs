@@ -28,6 +28,24 @@ public class LossValidationTests
                      Throws(() => new CrossEntropyLoss().Forward(logits, Tensor.FromArray([2.5f, 0f], 2))));
         // an ignored target may lie outside [0, C)
         Assert.True(float.IsFinite(new CrossEntropyLoss(ignoreIndex: -100).Forward(logits, Tensor.FromArray([-100f, 1f], 2)).Item()));
+        // and, as PyTorch's ignore_index, -100 is ignored by default (null ignores nothing)
+        Assert.Equal("CrossEntropyLoss: target -100 is out of range for 10 classes",
+                     Throws(() => new CrossEntropyLoss(ignoreIndex: null).Forward(logits, Tensor.FromArray([-100f, 0f], 2))));
+    }
+
+    [Fact]
+    public void MinusOneHundredIsIgnoredByDefaultAsInPyTorch()
+    {
+        // F.cross_entropy(torch.zeros(2, 3), torch.tensor([1, -100])) = log 3 (the mean over the one kept target)
+        var logits = Tensor.FromArray([0f, 0, 0, 5, -2, 1], 2, 3);
+        Assert.Equal(MathF.Log(3f), new CrossEntropyLoss().Forward(logits, Tensor.FromArray([1f, -100f], 2)).Item(), 6);
+        Assert.Equal(MathF.Log(3f), new NLLLoss().Forward(logits.LogSoftmax(1), Tensor.FromArray([1f, -100f], 2)).Item(), 6);
+        // the fused path (no ignored target) and the general one agree
+        var y = Tensor.FromArray([1f, 0f], 2);
+        Assert.Equal(new CrossEntropyLoss(labelSmoothing: 0.1f, ignoreIndex: 7).Forward(logits, y).Item(),
+                     new CrossEntropyLoss(labelSmoothing: 0.1f).Forward(logits, y).Item(), 6);
+        // probability targets are not compared with the default ignore index
+        Assert.True(float.IsFinite(new CrossEntropyLoss().Forward(logits, Tensor.Full([2, 3], 1f / 3)).Item()));
     }
 
     [Fact]
