@@ -97,6 +97,9 @@ public class FlagErrorTests
     [InlineData("path: --lambda-grid gives the λ values itself", "path", "--lambda-grid", "0.01", "--lambdas", "50")]
     [InlineData("sweep: --points must be at least 1, got 0", "sweep", "--points", "0")]
     [InlineData("sweep: --eta must be at least 2, got 1", "sweep", "--eta", "1")]
+    [InlineData("double-descent: --label-noise applies to --mode mlp only", "double-descent", "--label-noise", "0.5")]
+    [InlineData("double-descent: --epochs applies to --mode mlp only", "double-descent", "--epochs", "3")]
+    [InlineData("double-descent: --sizes '100,10' must increase", "double-descent", "--sizes", "100,10")]
     public void AreNamedAsTyped(string message, params string[] args)
     {
         string dir = CliRunner.TempDir();

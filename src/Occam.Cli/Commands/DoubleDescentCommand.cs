@@ -36,6 +36,10 @@ internal static class DoubleDescentCommand
             bool asJson = parse.GetValue(json);
             Cli.CheckOut(parse.GetValue(outDir));
             int[]? grid = ParseSizes(parse.GetValue(sizes));
+            if (parse.GetValue(mode) == "rf")
+                foreach (var option in new Option[] { epochs, noise })
+                    if (parse.GetResult(option) is { Implicit: false })
+                        throw new ArgumentException($"{option.Name} applies to --mode mlp only (random features are fitted in closed form on clean labels)");
             var clock = Stopwatch.StartNew();
             void Report(DoubleDescentPoint p)
             {
@@ -77,8 +81,12 @@ internal static class DoubleDescentCommand
     static int[]? ParseSizes(string? text)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
-        return text.Split(',').Select(s => int.TryParse(s.Trim(), out int v) && v > 0 ? v
+        var sizes = text.Split(',').Select(s => int.TryParse(s.Trim(), out int v) && v > 0 ? v
             : throw new ArgumentException($"--sizes '{text}': '{s.Trim()}' is not a positive integer")).ToArray();
+        for (int i = 1; i < sizes.Length; i++)
+            if (sizes[i] <= sizes[i - 1])
+                throw new ArgumentException($"--sizes '{text}' must increase ({sizes[i]} follows {sizes[i - 1]}): the curve is drawn from small models to large");
+        return sizes;
     }
 
     static double? Finite(double v) => double.IsFinite(v) ? v : null;
