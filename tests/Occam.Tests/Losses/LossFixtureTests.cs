@@ -37,8 +37,8 @@ public class LossFixtureTests
         {
             "cross_entropy" => new CrossEntropyLoss(Has(a, "label_smoothing") ? F(a, "label_smoothing") : 0, r, ignore, Vector(a, "weight")),
             "nll_loss" => new NLLLoss(r, ignore, Vector(a, "weight")),
-            "bce_with_logits" => new BCEWithLogitsLoss(r, Vector(a, "pos_weight")),
-            "bce" => new BCELoss(r),
+            "bce_with_logits" => new BCEWithLogitsLoss(r, Vector(a, "pos_weight"), weight: Vector(a, "weight")),
+            "bce" => new BCELoss(r, Vector(a, "weight")),
             "mse" => new MSELoss(r),
             "l1" => new L1Loss(r),
             "huber" => new HuberLoss(F(a, "delta"), r),

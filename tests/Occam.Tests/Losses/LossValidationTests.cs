@@ -34,6 +34,15 @@ public class LossValidationTests
     }
 
     [Fact]
+    public void BinaryCrossEntropyWeightMustBroadcast()
+    {
+        Assert.Equal("BCEWithLogitsLoss: weight of shape [4] does not broadcast to input shape [2, 3]",
+                     Throws(() => new BCEWithLogitsLoss(weight: Tensor.Ones(4)).Forward(Tensor.Zeros(2, 3), Tensor.Zeros(2, 3))));
+        Assert.Equal("BCELoss: weight of shape [3, 1] does not broadcast to input shape [2, 3]",
+                     Throws(() => new BCELoss(weight: Tensor.Ones(3, 1)).Forward(Tensor.Full([2, 3], 0.5f), Tensor.Zeros(2, 3))));
+    }
+
+    [Fact]
     public void MinusOneHundredIsIgnoredByDefaultAsInPyTorch()
     {
         // F.cross_entropy(torch.zeros(2, 3), torch.tensor([1, -100])) = log 3 (the mean over the one kept target)
