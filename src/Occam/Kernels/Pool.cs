@@ -7,22 +7,24 @@ namespace Occam.Kernels;
 
 /// <summary>
 /// 2-D max and average pooling over NCHW planes with PyTorch's semantics
-/// (max_pool2d / avg_pool2d with dilation 1 and ceil_mode false).
+/// (max_pool2d / avg_pool2d with dilation 1). With ceilMode the output size rounds up, as ceil_mode=True: a last window
+/// may run past the input (it is clipped there, and avg's divisor counts it up to the padded edge, as PyTorch), but it
+/// always starts inside the input or its left padding.
 /// </summary>
 public static class Pool
 {
     /// <summary>max_pool2d: output[p, oh, ow] = max over the window at (oh·sH − pH, ow·sW − pW) clipped to the input (padding is −∞); argmax = ih·w + iw of the first maximum in scan order, or of the last NaN, which propagates.</summary>
     public static void MaxForward(ReadOnlySpan<float> input, int n, int c, int h, int w,
-        int kH, int kW, int sH, int sW, int pH, int pW, Span<float> output, Span<int> argmax)
+        int kH, int kW, int sH, int sW, int pH, int pW, Span<float> output, Span<int> argmax, bool ceilMode = false)
     {
         const string op = "MaxPool2d";
-        var (outH, outW) = Check(op, "input", input.Length, n, c, h, w, kH, kW, sH, sW, pH, pW);
+        var (outH, outW) = Check(op, "input", input.Length, n, c, h, w, kH, kW, sH, sW, pH, pW, ceilMode);
         long needed = (long)n * c * outH * outW;
         Im2Col.CheckLength(op, "output", output.Length, needed);
         Im2Col.CheckLength(op, "argmax", argmax.Length, needed);
 
         int planes = n * c, inPlane = h * w, outPlane = outH * outW;
-        bool fast = kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0;
+        bool fast = Whole2x2(kH, kW, sH, sW, pH, pW, h, w, outH, outW);
         for (int p = 0; p < planes; p++)
         {
             ReadOnlySpan<float> x = input.Slice(p * inPlane, inPlane);
@@ -93,14 +95,14 @@ public static class Pool
 
     /// <summary>avg_pool2d: output = Σ window ∩ input / divisor, divisor = (min(hs + kH, h + pH) − hs)·(min(ws + kW, w + pW) − ws) when countIncludePad, else the number of real input elements in the window.</summary>
     public static void AvgForward(ReadOnlySpan<float> input, int n, int c, int h, int w,
-        int kH, int kW, int sH, int sW, int pH, int pW, bool countIncludePad, Span<float> output)
+        int kH, int kW, int sH, int sW, int pH, int pW, bool countIncludePad, Span<float> output, bool ceilMode = false)
     {
         const string op = "AvgPool2d";
-        var (outH, outW) = Check(op, "input", input.Length, n, c, h, w, kH, kW, sH, sW, pH, pW);
+        var (outH, outW) = Check(op, "input", input.Length, n, c, h, w, kH, kW, sH, sW, pH, pW, ceilMode);
         Im2Col.CheckLength(op, "output", output.Length, (long)n * c * outH * outW);
 
         int planes = n * c, inPlane = h * w, outPlane = outH * outW;
-        bool fast = kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0;
+        bool fast = Whole2x2(kH, kW, sH, sW, pH, pW, h, w, outH, outW);
         for (int p = 0; p < planes; p++)
         {
             ReadOnlySpan<float> x = input.Slice(p * inPlane, inPlane);
@@ -127,14 +129,14 @@ public static class Pool
 
     /// <summary>avg_pool2d backward: inputGrad[window ∩ input] += outputGrad / divisor, with the divisor of <see cref="AvgForward"/>.</summary>
     public static void AvgBackward(ReadOnlySpan<float> outputGrad, int n, int c, int h, int w,
-        int kH, int kW, int sH, int sW, int pH, int pW, bool countIncludePad, Span<float> inputGrad)
+        int kH, int kW, int sH, int sW, int pH, int pW, bool countIncludePad, Span<float> inputGrad, bool ceilMode = false)
     {
         const string op = "AvgPool2d";
-        var (outH, outW) = Check(op, "inputGrad", inputGrad.Length, n, c, h, w, kH, kW, sH, sW, pH, pW);
+        var (outH, outW) = Check(op, "inputGrad", inputGrad.Length, n, c, h, w, kH, kW, sH, sW, pH, pW, ceilMode);
         Im2Col.CheckLength(op, "outputGrad", outputGrad.Length, (long)n * c * outH * outW);
 
         int planes = n * c, inPlane = h * w, outPlane = outH * outW;
-        bool fast = kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0;
+        bool fast = Whole2x2(kH, kW, sH, sW, pH, pW, h, w, outH, outW);
         for (int p = 0; p < planes; p++)
         {
             ref float dx = ref MemoryMarshal.GetReference(inputGrad.Slice(p * inPlane, inPlane));
@@ -321,12 +323,30 @@ public static class Pool
         }
     }
 
+    // 2×2 windows of stride 2 without padding, every one whole (with ceilMode an odd size leaves a last partial one).
+    static bool Whole2x2(int kH, int kW, int sH, int sW, int pH, int pW, int h, int w, int outH, int outW) =>
+        kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0 && 2 * outH <= h && 2 * outW <= w;
+
+    /// <summary>The pooled size: floor((size + 2p − k)/s) + 1, or with ceilMode rounded up, less one where the last window
+    /// would start past the input and its left padding (PyTorch's pooling_output_shape).</summary>
+    internal static (int OutH, int OutW) OutputShape(string op, int h, int w, int kH, int kW, int sH, int sW, int pH, int pW, bool ceilMode)
+    {
+        var floor = Im2Col.OutputShape(op, h, w, kH, kW, sH, sW, pH, pW, 1, 1);
+        if (!ceilMode) return floor;
+        static int Ceil(int size, int k, int s, int p)
+        {
+            int o = (size + 2 * p - k + s - 1) / s + 1;
+            return (o - 1) * s >= size + p ? o - 1 : o;
+        }
+        return (Ceil(h, kH, sH, pH), Ceil(w, kW, sW, pW));
+    }
+
     private static (int OutH, int OutW) Check(string op, string inputName, int inputLength, int n, int c, int h, int w,
-        int kH, int kW, int sH, int sW, int pH, int pW)
+        int kH, int kW, int sH, int sW, int pH, int pW, bool ceilMode)
     {
         if (n < 0 || c < 0)
             throw new ArgumentException($"{op}: batch and channels must be >= 0, got n={n}, c={c}");
-        var shape = Im2Col.OutputShape(op, h, w, kH, kW, sH, sW, pH, pW, 1, 1);
+        var shape = OutputShape(op, h, w, kH, kW, sH, sW, pH, pW, ceilMode);
         if (pH > kH / 2)
             throw new ArgumentException($"{op}: pad should be at most half of kernel size, got padding {pH} for kernel {kH}");
         if (pW > kW / 2)

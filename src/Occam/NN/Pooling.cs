@@ -1,28 +1,34 @@
 namespace Occam.NN;
 
 /// <summary>2-D max pooling (torch.nn.MaxPool2d); stride defaults to the kernel size.</summary>
-public sealed class MaxPool2d(int kernelSize, int? stride = null, int padding = 0) : Module
+public sealed class MaxPool2d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false) : Module
 {
     public int KernelSize { get; } = kernelSize > 0 ? kernelSize : throw new ArgumentException($"MaxPool2d: kernelSize must be positive, got {kernelSize}");
     public int Stride { get; } = stride is null or > 0 ? stride ?? kernelSize : throw new ArgumentException($"MaxPool2d: stride must be positive, got {stride}");
     public int Padding { get; } = padding >= 0 && padding * 2 <= kernelSize ? padding : throw new ArgumentException($"MaxPool2d: pad should be at most half of kernel size, got padding {padding} for kernel {kernelSize}");
 
-    public override Tensor Forward(Tensor input) => Functional.MaxPool2d(input, KernelSize, Stride, Padding);
+    /// <summary>Round the output size up (ceil_mode=True): a last, partial window covers what floor would drop.</summary>
+    public bool CeilMode { get; } = ceilMode;
 
-    protected override string Describe() => $"MaxPool2d(kernel={KernelSize}, stride={Stride}, padding={Padding})";
+    public override Tensor Forward(Tensor input) => Functional.MaxPool2d(input, KernelSize, Stride, Padding, CeilMode);
+
+    protected override string Describe() => $"MaxPool2d(kernel={KernelSize}, stride={Stride}, padding={Padding}{(CeilMode ? ", ceil_mode=True" : "")})";
 }
 
 /// <summary>2-D average pooling (torch.nn.AvgPool2d); stride defaults to the kernel size.</summary>
-public sealed class AvgPool2d(int kernelSize, int? stride = null, int padding = 0, bool countIncludePad = true) : Module
+public sealed class AvgPool2d(int kernelSize, int? stride = null, int padding = 0, bool countIncludePad = true, bool ceilMode = false) : Module
 {
     public int KernelSize { get; } = kernelSize > 0 ? kernelSize : throw new ArgumentException($"AvgPool2d: kernelSize must be positive, got {kernelSize}");
     public int Stride { get; } = stride is null or > 0 ? stride ?? kernelSize : throw new ArgumentException($"AvgPool2d: stride must be positive, got {stride}");
     public int Padding { get; } = padding >= 0 && padding * 2 <= kernelSize ? padding : throw new ArgumentException($"AvgPool2d: pad should be at most half of kernel size, got padding {padding} for kernel {kernelSize}");
     public bool CountIncludePad { get; } = countIncludePad;
 
-    public override Tensor Forward(Tensor input) => Functional.AvgPool2d(input, KernelSize, Stride, Padding, CountIncludePad);
+    /// <summary>Round the output size up (ceil_mode=True): a last, partial window covers what floor would drop.</summary>
+    public bool CeilMode { get; } = ceilMode;
 
-    protected override string Describe() => $"AvgPool2d(kernel={KernelSize}, stride={Stride}, padding={Padding})";
+    public override Tensor Forward(Tensor input) => Functional.AvgPool2d(input, KernelSize, Stride, Padding, CountIncludePad, CeilMode);
+
+    protected override string Describe() => $"AvgPool2d(kernel={KernelSize}, stride={Stride}, padding={Padding}{(CeilMode ? ", ceil_mode=True" : "")})";
 }
 
 /// <summary>Average pooling to a fixed output size (torch.nn.AdaptiveAvgPool2d); (1, 1) is global average pooling.</summary>

@@ -15,6 +15,7 @@ public class TorchFixtureTests
 
     static int[] Ints(JsonElement e) => e.ValueKind == JsonValueKind.Array ? e.EnumerateArray().Select(v => v.GetInt32()).ToArray() : [e.GetInt32()];
     static (int, int) Pair(JsonElement args, string key) { var v = Ints(args.GetProperty(key)); return (v[0], v.Length > 1 ? v[1] : v[0]); }
+    static bool Ceil(JsonElement args) => args.TryGetProperty("ceil_mode", out var v) && v.GetBoolean();
     static float F(JsonElement args, string key) => args.GetProperty(key).GetSingle();
     static bool Has(JsonElement args, string key) => Fixtures.Has(args, key);
     static int[]? Dims(JsonElement args) => Has(args, "dim") ? Ints(args.GetProperty("dim")) : null;
@@ -56,8 +57,8 @@ public class TorchFixtureTests
         "softmax" => x[0].Softmax(a.GetProperty("dim").GetInt32()),
         "log_softmax" => x[0].LogSoftmax(a.GetProperty("dim").GetInt32()),
         "conv2d" => Functional.Conv2d(x[0], x[1], x.Length > 2 ? x[2] : null, Pair(a, "stride"), Pair(a, "padding"), Pair(a, "dilation"), a.GetProperty("groups").GetInt32()),
-        "max_pool2d" => Functional.MaxPool2d(x[0], Pair(a, "kernel_size"), Pair(a, "stride"), Pair(a, "padding")),
-        "avg_pool2d" => Functional.AvgPool2d(x[0], Pair(a, "kernel_size"), Pair(a, "stride"), Pair(a, "padding"), a.GetProperty("count_include_pad").GetBoolean()),
+        "max_pool2d" => Functional.MaxPool2d(x[0], Pair(a, "kernel_size"), Pair(a, "stride"), Pair(a, "padding"), Ceil(a)),
+        "avg_pool2d" => Functional.AvgPool2d(x[0], Pair(a, "kernel_size"), Pair(a, "stride"), Pair(a, "padding"), a.GetProperty("count_include_pad").GetBoolean(), Ceil(a)),
         "cat" => Tensor.Cat(x, a.GetProperty("dim").GetInt32()),
         "one_hot" => Tensor.OneHot(x[0], a.GetProperty("num_classes").GetInt32()),
         "adaptive_avg_pool2d" => Functional.AdaptiveAvgPool2d(x[0], Pair(a, "output_size")),

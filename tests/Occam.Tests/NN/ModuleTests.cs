@@ -115,6 +115,20 @@ public class ModuleTests
     }
 
     [Fact]
+    public void CeilModeKeepsTheEdgeThatFloorDrops()
+    {
+        // nn.MaxPool2d(2, ceil_mode=True) on 5×5: 3×3, the last row and column pooled alone
+        var x = Tensor.FromArray(Enumerable.Range(0, 25).Select(i => (float)i).ToArray(), 1, 1, 5, 5);
+        var pooled = new MaxPool2d(2, ceilMode: true).Forward(x);
+        Assert.Equal([1, 1, 3, 3], pooled.Shape);
+        Assert.Equal([6f, 8, 9, 16, 18, 19, 21, 23, 24], pooled.ToArray());
+        Assert.Equal([1, 1, 2, 2], new MaxPool2d(2).Forward(x).Shape);
+        Assert.Equal([1, 1, 3, 3], new AvgPool2d(2, ceilMode: true).Forward(x).Shape);
+        Assert.Contains("ceil_mode=True", new MaxPool2d(2, ceilMode: true).ToString());
+        GradCheck.Check(t => Functional.AvgPool2d(t[0], 3, 2, 1, countIncludePad: false, ceilMode: true), Tensor.RandN([1, 2, 6, 5], new Generator(8)));
+    }
+
+    [Fact]
     public void AdaptiveAvgPoolGradient()
     {
         GradCheck.Check(t => Functional.AdaptiveAvgPool2d(t[0], (3, 2)), Tensor.RandN([1, 2, 7, 5], new Generator(5)));
