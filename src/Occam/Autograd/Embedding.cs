@@ -6,8 +6,10 @@ public static partial class Functional
 {
     /// <summary>Rows of <paramref name="weight"/> [num, dim] at integer <paramref name="indices"/> (stored as floats):
     /// output [..., dim]. The row at <paramref name="paddingIndex"/> receives no gradient (torch.nn.functional.embedding);
-    /// a negative one counts from the end (−1 is the last row).</summary>
-    public static Tensor Embedding(Tensor indices, Tensor weight, int? paddingIndex = null)
+    /// a negative one counts from the end (−1 is the last row). With <paramref name="maxNorm"/>, each looked-up row whose
+    /// <paramref name="normType"/>-norm exceeds it is first scaled in place to that norm (·maxNorm/(norm + 1e-7), as
+    /// PyTorch's max_norm), a max-norm constraint on the embeddings in use.</summary>
+    public static Tensor Embedding(Tensor indices, Tensor weight, int? paddingIndex = null, float? maxNorm = null, float normType = 2f)
     {
         ArgumentNullException.ThrowIfNull(indices);
         ArgumentNullException.ThrowIfNull(weight);
@@ -24,6 +26,24 @@ public static partial class Functional
             if (v != MathF.Floor(v) || v < 0 || v >= num)
                 throw new ArgumentException($"Embedding: index {v} is out of range for {num} embeddings");
             rows[i] = (int)v;
+        }
+        if (maxNorm is float limit)
+        {
+            if (!(limit >= 0)) throw new ArgumentException($"Embedding: maxNorm must be non-negative, got {limit}");
+            if (!(normType > 0)) throw new ArgumentException($"Embedding: normType must be positive, got {normType}");
+            var data = weight.Span;
+            foreach (int r in rows.Distinct())
+            {
+                var row = data.Slice(r * dim, dim);
+                double sum = 0;
+                foreach (float v in row) sum += Math.Pow(Math.Abs(v), normType);
+                double norm = Math.Pow(sum, 1.0 / normType);
+                if (norm > limit)
+                {
+                    float scale = (float)(limit / (norm + 1e-7));
+                    for (int j = 0; j < dim; j++) row[j] *= scale;
+                }
+            }
         }
         var y = Tensor.Empty([.. indices.ShapeRef, dim]);
         var w = weight.Span;

@@ -152,6 +152,25 @@ public class ModuleTests
     }
 
     [Fact]
+    public void EmbeddingMaxNormRescalesTheRowsItLooksUpAsPyTorch()
+    {
+        // nn.Embedding(3, 2, max_norm=1.0) with rows [3, 4], [0.3, 0.4], [2, 0], looking up [0, 1, 0]
+        var emb = new Embedding(3, 2, maxNorm: 1f);
+        using (Autograd.NoGrad()) emb.Weight.CopyFrom(Tensor.FromArray([3f, 4, 0.3f, 0.4f, 2, 0], 3, 2));
+        var y = emb.Forward(Tensor.FromArray([0f, 1, 0], 3));
+        GradCheck.Close([0.6f, 0.8f, 0.3f, 0.4f, 0.6f, 0.8f], y.ToArray());
+        GradCheck.Close([0.6f, 0.8f, 0.3f, 0.4f, 2f, 0f], emb.Weight.ToArray()); // row 2 was not looked up
+        y.Sum().Backward();
+        Assert.Equal([2f, 2, 1, 1, 0, 0], emb.Weight.Grad!.ToArray());
+        Assert.Contains("max_norm=1", emb.ToString());
+        // norm_type=1: [2, 0] → [1 − 5e-8, 0]
+        var l1 = new Embedding(3, 2, maxNorm: 1f, normType: 1f);
+        using (Autograd.NoGrad()) l1.Weight.CopyFrom(Tensor.FromArray([3f, 4, 0.3f, 0.4f, 2, 0], 3, 2));
+        GradCheck.Close([0.99999994f, 0f], l1.Forward(Tensor.FromArray([2f], 1)).ToArray());
+        Assert.Contains("maxNorm must be non-negative, got -1", Assert.Throws<ArgumentException>(() => new Embedding(3, 2, maxNorm: -1f)).Message);
+    }
+
+    [Fact]
     public void FunctionalEmbeddingCountsANegativePaddingIndexFromTheEndAndRejectsOneOutOfRange()
     {
         // torch.nn.functional.embedding(tensor([2, 0]), w, padding_idx=-1): row 2 (the last) gets no gradient
