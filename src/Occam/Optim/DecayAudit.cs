@@ -15,9 +15,10 @@ public enum DecayCoupling
 }
 
 /// <summary>One parameter in a <see cref="DecayAudit"/>. <see cref="Group"/> is null when the optimizer does not hold
-/// the parameter; <see cref="Decay"/> is the λ that actually acts (0 when frozen or not held).</summary>
+/// the parameter; <see cref="Decay"/> is the λ that actually acts (0 when frozen or not held), and
+/// <see cref="L1Proximal"/> the λ of the proximal L1 step after each update (likewise).</summary>
 public sealed record DecayAuditRow(string Name, int[] Shape, string? Group, double Decay, DecayCoupling Coupling,
-    bool Trainable, string? Regularizer, string? Constraint);
+    bool Trainable, string? Regularizer, string? Constraint, double L1Proximal = 0);
 
 /// <summary>
 /// What weight decay (and which penalty and constraint) acts on every parameter of a model under an optimizer:
@@ -47,8 +48,9 @@ public sealed class DecayAudit
             var (name, p) = np;
             var group = groupOf.GetValueOrDefault(p);
             double decay = group != null && p.RequiresGrad ? group.WeightDecay ?? 0 : 0;
+            double l1 = group != null && p.RequiresGrad ? group.L1Proximal ?? optimizer.L1Proximal : 0;
             return new DecayAuditRow(name, p.Shape, group == null ? null : GroupName(optimizer, group), decay, coupling,
-                p.RequiresGrad, p.Regularizer?.ToString(), p.Constraint?.ToString());
+                p.RequiresGrad, p.Regularizer?.ToString(), p.Constraint?.ToString(), l1);
         }).ToList();
         return new DecayAudit(rows, optimizer.GetType().Name);
     }
@@ -62,10 +64,10 @@ public sealed class DecayAudit
     /// <summary>The table, one row per parameter, then a summary line.</summary>
     public override string ToString()
     {
-        bool extras = Rows.Any(r => r.Regularizer != null || r.Constraint != null);
-        string[] header = extras
-            ? ["parameter", "shape", "group", "decay", "mode", "trainable", "regularizer", "constraint"]
-            : ["parameter", "shape", "group", "decay", "mode", "trainable"];
+        bool extras = Rows.Any(r => r.Regularizer != null || r.Constraint != null), proximal = Rows.Any(r => r.L1Proximal > 0);
+        string[] header = ["parameter", "shape", "group", "decay", "mode", "trainable"];
+        if (proximal) header = [.. header, "l1 prox"];
+        if (extras) header = [.. header, "regularizer", "constraint"];
         var table = new List<string[]> { header };
         foreach (var r in Rows)
         {
@@ -75,6 +77,7 @@ public sealed class DecayAudit
                 r.Decay.ToString("G4", CultureInfo.InvariantCulture), r.Coupling == DecayCoupling.Coupled ? "coupled" : "decoupled",
                 r.Trainable ? "yes" : "frozen",
             ];
+            if (proximal) cells = [.. cells, r.L1Proximal.ToString("G4", CultureInfo.InvariantCulture)];
             table.Add(extras ? [.. cells, r.Regularizer ?? "-", r.Constraint ?? "-"] : cells);
         }
         var widths = Enumerable.Range(0, header.Length).Select(c => table.Max(row => row[c].Length)).ToArray();

@@ -9,9 +9,10 @@ public enum DecayPolicy
     /// <summary>One group "all": every parameter decays.</summary>
     All,
 
-    /// <summary>Two groups: "decay" (weights) and "no_decay" (weight decay 0) holding biases, every parameter of a
-    /// normalization layer and embedding tables — the usual recipe (BERT, GPT-2, timm), since shrinking a shift, a
-    /// scale that the next layer undoes, or a rare token's row buys no generalization.</summary>
+    /// <summary>Two groups: "decay" (weights) and "no_decay" (weight decay 0, and no proximal L1 step) holding biases,
+    /// every parameter of a normalization layer and embedding tables — the usual recipe (BERT and timm exempt biases and
+    /// normalization parameters; minGPT embeddings too), since shrinking a shift, a scale that the next layer undoes,
+    /// or a rare token's row buys no generalization.</summary>
     ExcludeBiasAndNorm,
 }
 
@@ -19,7 +20,8 @@ public static partial class DecayPolicyExtensions
 {
     /// <summary>Parameter groups for an optimizer: <c>new AdamW(model.ParameterGroups(DecayPolicy.ExcludeBiasAndNorm), lr: 1e-3)</c>.
     /// The "decay" (or "all") group gets <paramref name="weightDecay"/> (null: the optimizer's default); "no_decay"
-    /// gets 0. Both groups are always returned (possibly empty), so optimizer state dicts line up across models.
+    /// gets 0, and a proximal L1 strength of 0 (soft-thresholding a batch norm's scale to zero would switch the layer
+    /// off). Both groups are always returned (possibly empty), so optimizer state dicts line up across models.
     /// A parameter goes to "no_decay" when it is named "bias", belongs to a normalization layer (one that implements
     /// <see cref="INormalization"/> or whose type name ends in Norm, Norm1d/2d/3d or NormBase) or to an embedding.</summary>
     public static ParameterGroup[] ParameterGroups(this Module model, DecayPolicy policy = DecayPolicy.ExcludeBiasAndNorm, double? weightDecay = null)
@@ -33,7 +35,7 @@ public static partial class DecayPolicyExtensions
         var noDecay = new List<Parameter>();
         foreach (var (name, p, owner) in Owned(model))
             (ExemptFromDecay(name, owner) ? noDecay : decay).Add(p);
-        return [new ParameterGroup(decay, "decay", weightDecay: weightDecay), new ParameterGroup(noDecay, "no_decay", weightDecay: 0)];
+        return [new ParameterGroup(decay, "decay", weightDecay: weightDecay), new ParameterGroup(noDecay, "no_decay", weightDecay: 0, l1Proximal: 0)];
     }
 
     /// <summary>Every parameter of the tree with its dotted name and the module that registered it (each once).</summary>

@@ -3,9 +3,11 @@ using Occam.NN;
 namespace Occam.Optim;
 
 /// <summary>
-/// Exponential moving average of a model's weights (Polyak averaging; as timm's ModelEmaV2):
+/// Exponential moving average of a model's weights (Polyak averaging; timm's ModelEmaV2 for the parameters):
 /// after each optimizer step, θ̄ ← d·θ̄ + (1 − d)·θ for every parameter, and buffers (running statistics)
-/// are copied. Evaluate with the averaged weights through <see cref="CopyTo"/>. With
+/// are copied from the live model, not averaged as ModelEmaV2 averages its whole state dict (torch's AveragedModel
+/// with use_buffers=False keeps them apart too; <see cref="Swa.UpdateBatchNorm"/> recomputes them for the averaged
+/// weights). Evaluate with the averaged weights through <see cref="CopyTo"/>. With
 /// <c>warmup: true</c> the decay is min(d, (1 + t)/(10 + t)) at update t, as TensorFlow's ExponentialMovingAverage
 /// with num_updates, so early averages are not dominated by the initial weights.
 /// </summary>

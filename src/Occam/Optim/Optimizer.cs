@@ -7,8 +7,8 @@ namespace Occam.Optim;
 /// <summary>
 /// Base of the optimizers: parameter groups with per-group hyperparameters, per-parameter state,
 /// <see cref="ZeroGrad"/> and <see cref="Step"/>. After each update it applies the proximal L1 step
-/// (soft-thresholding θ ← sign(θ)·max(|θ| − lr·λ, 0), which yields exact zeros) when
-/// <see cref="L1Proximal"/> is set, then the parameter's <see cref="Parameter.Constraint"/> (Keras constraints:
+/// (soft-thresholding θ ← sign(θ)·max(|θ| − lr·λ, 0), which yields exact zeros) when the group's
+/// <see cref="ParameterGroup.L1Proximal"/> (by default <see cref="L1Proximal"/>) is set, then the parameter's <see cref="Parameter.Constraint"/> (Keras constraints:
 /// max-norm, unit-norm, non-negativity) when it has one.
 /// </summary>
 public abstract class Optimizer
@@ -34,8 +34,10 @@ public abstract class Optimizer
                 if (!seen.Add(p)) throw new ArgumentException($"{name}: a parameter of shape {Shape.Format(p.Shape)} appears in more than one group (group '{g.Name}')");
             g.Lr ??= lr;
             g.WeightDecay ??= weightDecay;
+            g.L1Proximal ??= l1Proximal;
             CheckNonNegative(name, $"lr of group '{g.Name}'", g.Lr.Value);
             CheckNonNegative(name, $"weightDecay of group '{g.Name}'", g.WeightDecay.Value);
+            CheckNonNegative(name, $"l1Proximal of group '{g.Name}'", g.L1Proximal.Value);
             g.InitialLr = g.Lr.Value;
         }
     }
@@ -45,7 +47,8 @@ public abstract class Optimizer
 
     public IReadOnlyList<ParameterGroup> Groups => _groups;
 
-    /// <summary>λ of the proximal L1 step after each update (0 = off).</summary>
+    /// <summary>λ of the proximal L1 step after each update (0 = off), for the groups that do not set their own
+    /// (<see cref="DecayPolicy.ExcludeBiasAndNorm"/>'s "no_decay" group sets 0).</summary>
     public double L1Proximal { get; }
 
     /// <summary>Clears every parameter's gradient in place, so no allocation. Lazily: a gradient reads as zeros, and the
@@ -62,14 +65,14 @@ public abstract class Optimizer
     {
         foreach (var group in _groups)
         {
-            double lr = group.LrValue;
+            double lr = group.LrValue, l1 = group.L1Proximal ?? L1Proximal;
             foreach (var p in group.Parameters)
             {
                 if (p.Grad == null || !p.RequiresGrad) continue;
                 if (!States.TryGetValue(p, out var state)) States[p] = state = new ParameterState();
                 state.Step++;
                 Update(group, p.Span, p.Grad.Span, state);
-                if (L1Proximal > 0) SoftThreshold(p.Span, (float)(lr * L1Proximal));
+                if (l1 > 0) SoftThreshold(p.Span, (float)(lr * l1));
                 p.Constraint?.Apply(p);
             }
         }

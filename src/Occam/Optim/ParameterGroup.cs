@@ -9,8 +9,9 @@ namespace Occam.Optim;
 public sealed class ParameterGroup
 {
     public ParameterGroup(IEnumerable<Parameter> parameters, string name = "", double? lr = null, double? weightDecay = null,
-        double? momentum = null, (double Beta1, double Beta2)? betas = null)
+        double? momentum = null, (double Beta1, double Beta2)? betas = null, double? l1Proximal = null)
     {
+        L1Proximal = l1Proximal;
         ArgumentNullException.ThrowIfNull(parameters);
         Parameters = parameters.ToList();
         Name = name;
@@ -31,6 +32,10 @@ public sealed class ParameterGroup
 
     public double? WeightDecay { get; set; }
     public double? Momentum { get; set; }
+
+    /// <summary>λ of the proximal L1 step after each update of this group's parameters (0 = off); the optimizer's
+    /// l1Proximal when null.</summary>
+    public double? L1Proximal { get; set; }
     public (double Beta1, double Beta2)? Betas { get; set; }
 
     /// <summary>Resolved learning rate.</summary>

@@ -19,7 +19,11 @@ public sealed class RMSprop : Optimizer
         CheckNonNegative("RMSprop", "eps", eps);
         CheckNonNegative("RMSprop", "momentum", momentum);
         (Alpha, Eps, Centered) = (alpha, eps, centered);
-        foreach (var g in Groups) g.Momentum ??= momentum;
+        foreach (var g in Groups)
+        {
+            g.Momentum ??= momentum;
+            CheckNonNegative("RMSprop", $"momentum of group '{g.Name}'", g.Momentum.Value);
+        }
     }
 
     public double Alpha { get; }

@@ -1,8 +1,9 @@
 namespace Occam.Regularizers;
 
 /// <summary>Elastic-net penalty l1·Σ|w| + l2·Σw² (keras.regularizers.L1L2; Zou &amp; Hastie 2005). A zero
-/// strength drops its term.</summary>
-public sealed class ElasticNet(double l1 = 0.01, double l2 = 0.01) : Regularizer
+/// strength drops its term; both default to 0, as Keras's L1L2 (so <c>new ElasticNet(l2: 5e-4)</c> has no L1 term; the
+/// registry's "l1_l2" means 0.01 and 0.01, as Keras's string).</summary>
+public sealed class ElasticNet(double l1 = 0, double l2 = 0) : Regularizer
 {
     public double L1Strength { get; } = Check("ElasticNet", "l1", l1);
     public double L2Strength { get; } = Check("ElasticNet", "l2", l2);

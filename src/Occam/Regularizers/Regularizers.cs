@@ -46,7 +46,7 @@ public static class Regularizers
                 if (config != null) CheckKeys(config, "l2");
                 return new L2(config?.GetValueOrDefault("l2", 0.01) ?? 0.01);
             case "l1l2" or "elasticnet":
-                if (config == null) return new ElasticNet();
+                if (config == null) return new ElasticNet(0.01, 0.01); // the string "l1_l2", as Keras
                 CheckKeys(config, "l1", "l2");
                 return new ElasticNet(config.GetValueOrDefault("l1"), config.GetValueOrDefault("l2")); // missing → 0, as Keras's L1L2
             default:

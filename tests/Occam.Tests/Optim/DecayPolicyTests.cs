@@ -69,6 +69,18 @@ public class DecayPolicyTests
             Assert.Throws<ArgumentException>(() => Model().ParameterGroups(weightDecay: -0.1)).Message);
 
     [Fact]
+    public void BadPerGroupAndEnumSettingsAreRejected()
+    {
+        var group = new ParameterGroup(Model().Parameters(), "g", momentum: -0.5);
+        Assert.Equal("RMSprop: momentum of group 'g' must be non-negative, got -0.5", Assert.Throws<ArgumentException>(() => new RMSprop([group])).Message);
+        var negative = new ParameterGroup(Model().Parameters(), "h", l1Proximal: -1);
+        Assert.Contains("l1Proximal of group 'h' must be non-negative", Assert.Throws<ArgumentException>(() => new SGD([negative], lr: 0.1)).Message);
+        Assert.Contains("StochasticDepth: mode must be Row or Batch", Assert.Throws<ArgumentException>(() => new StochasticDepth(0.1f, (StochasticDepthMode)5)).Message);
+        var sgd = new SGD(Model().Parameters(), lr: 0.1);
+        Assert.Contains("SwaLR: annealStrategy must be Cos or Linear", Assert.Throws<ArgumentException>(() => new Occam.Optim.Schedulers.SwaLR(sgd, 0.01, annealStrategy: (Occam.Optim.Schedulers.AnnealStrategy)9)).Message);
+    }
+
+    [Fact]
     public void AuditListsEveryParameterWithItsEffectiveDecay()
     {
         var model = new Sequential(new Linear(3, 4, generator: new Generator(1), kernelRegularizer: new L2(0.001)),

@@ -54,7 +54,10 @@ public class AttachTests
         var x = Tensor.RandN([4, 3], new Generator(6));
 
         var y = model.Forward(x);
-        double expected = 0.1 * SumSq(y);
+        double expected = 0.1 * SumSq(y) / 4; // Keras divides by the batch size
+        Assert.Equal(expected, Regularization.Penalty(model).Item(), 5);
+        // so a batch of the same rows repeated has the same penalty
+        model.Forward(Tensor.Cat([x, x, x]));
         Assert.Equal(expected, Regularization.Penalty(model).Item(), 5);
         Assert.Equal(0f, Regularization.Penalty(model).Item()); // cleared
 
@@ -77,7 +80,7 @@ public class AttachTests
         var x = Tensor.RandN([2, 1, 4, 4], new Generator(8));
         x.RequiresGrad = true;
         var y = conv.Forward(x);
-        double expected = 0.01 * SumAbs(y);
+        double expected = 0.01 * SumAbs(y) / 2;
         var loss = y.Sum() * 0f + Regularization.Penalty(conv);
         Assert.Equal(expected, loss.Item(), 5);
         loss.Backward();

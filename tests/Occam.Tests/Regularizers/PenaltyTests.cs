@@ -35,7 +35,12 @@ public class PenaltyTests
     {
         Assert.Equal(0.01, new L1().Strength);
         Assert.Equal(0.01, new L2().Strength);
-        Assert.Equal((0.01, 0.01), (new ElasticNet().L1Strength, new ElasticNet().L2Strength));
+        // keras.regularizers.L1L2() defaults to 0 and 0 ("L1L2(l2=0.1) will only have l2 and no l1 penalty"); the string
+        // "l1_l2" means 0.01 and 0.01
+        Assert.Equal((0.0, 0.0), (new ElasticNet().L1Strength, new ElasticNet().L2Strength));
+        Assert.Equal(0.0, new ElasticNet(l2: 5e-4).L1Strength);
+        var named = Assert.IsType<ElasticNet>(Regularizers.Get("l1_l2"));
+        Assert.Equal((0.01, 0.01), (named.L1Strength, named.L2Strength));
     }
 
     [Fact]

@@ -42,6 +42,29 @@ public class ProximalL1Tests
     }
 
     [Fact]
+    public void TheNoDecayGroupIsExemptFromTheProximalStep()
+    {
+        // AdamW + ExcludeBiasAndNorm + l1Proximal: the weights are thresholded, biases and the batch norm's γ and β are not
+        var model = new Sequential(new Linear(4, 4, generator: new Generator(1)), new BatchNorm1d(4));
+        var opt = new AdamW(model.ParameterGroups(DecayPolicy.ExcludeBiasAndNorm), lr: 0.1, l1Proximal: 10);
+        model.Train();
+        opt.ZeroGrad();
+        model.Forward(Tensor.RandN([8, 4], new Generator(2))).Sum().Backward();
+        opt.Step();
+        var p = model.NamedParameters().ToDictionary(np => np.Name, np => np.Parameter.ToArray());
+        Assert.All(p["0.weight"], v => Assert.Equal(0f, v));            // |w| < lr·λ = 1: all exactly zero
+        Assert.Contains(p["1.weight"], v => v != 0);                     // γ kept
+        Assert.Contains(p["0.bias"], v => v != 0);
+        var audit = DecayAudit.Of(opt, model);
+        Assert.Equal(10, audit.Rows.Single(r => r.Name == "0.weight").L1Proximal);
+        Assert.Equal(0, audit.Rows.Single(r => r.Name == "1.weight").L1Proximal);
+        Assert.Contains("l1 prox", audit.ToString());
+        // a group may set its own strength
+        var group = new ParameterGroup(new Linear(2, 2).Parameters(), "g", l1Proximal: 0.5);
+        Assert.Equal(0.5, new SGD([group], lr: 0.1, l1Proximal: 3).Groups[0].L1Proximal);
+    }
+
+    [Fact]
     public void SubgradientL1OnlyHoversNearZero()
     {
         var w = Train(proximal: false);

@@ -221,6 +221,7 @@ public sealed class StochasticDepth : Module, IStochasticRegularizer
     public StochasticDepth(float p, StochasticDepthMode mode = StochasticDepthMode.Row, Generator? generator = null)
     {
         P = Masks.CheckP(p, "StochasticDepth");
+        if (!Enum.IsDefined(mode)) throw new ArgumentException($"StochasticDepth: mode must be Row or Batch, got {mode}");
         Mode = mode;
         _generator = generator ?? Init.DefaultGenerator();
     }

@@ -11,6 +11,7 @@ public sealed class SwaLR : LRScheduler
     {
         CheckPositive("SwaLR", "swaLr", swaLr);
         if (annealEpochs < 0) throw new ArgumentException($"SwaLR: annealEpochs must be non-negative, got {annealEpochs}");
+        if (!Enum.IsDefined(annealStrategy)) throw new ArgumentException($"SwaLR: annealStrategy must be Cos or Linear, got {annealStrategy}");
         (SwaLr, AnnealEpochs, Strategy) = (swaLr, annealEpochs, annealStrategy);
         Apply();
     }

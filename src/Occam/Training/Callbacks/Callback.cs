@@ -39,8 +39,11 @@ public abstract class MonitorCallback : Callback
     private protected MonitorCallback(string monitor, MonitorMode mode)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(monitor);
+        if (!Enum.IsDefined(mode)) throw new ArgumentException($"{GetType().Name}: unknown mode {(int)mode}; use Auto, Min or Max");
         Monitor = monitor;
-        Mode = mode == MonitorMode.Auto ? InferMode(monitor) : mode;
+        Mode = mode == MonitorMode.Auto
+            ? InferMode(monitor) ?? throw new ArgumentException($"{GetType().Name}: cannot tell whether '{monitor}' should fall or rise; pass mode: MonitorMode.Min or MonitorMode.Max")
+            : mode;
     }
 
     public string Monitor { get; }
@@ -48,19 +51,29 @@ public abstract class MonitorCallback : Callback
     /// <summary>Resolved mode (Auto is resolved from the name: accuracy-like metrics are maximized, losses minimized).</summary>
     public MonitorMode Mode { get; }
 
-    /// <summary>As Keras: "loss" and error-like names are minimized; accuracy, AUC, precision, recall, F1 maximized.</summary>
-    public static MonitorMode InferMode(string monitor)
+    /// <summary>As Keras: accuracy, AUC, precision, recall and F1 are maximized; losses and error-like names
+    /// minimized; null for a name that is neither (Keras then asks for the mode, and so do the callbacks).</summary>
+    public static MonitorMode? InferMode(string monitor)
     {
+        ArgumentNullException.ThrowIfNull(monitor);
         string name = monitor.StartsWith("val_", StringComparison.Ordinal) ? monitor[4..] : monitor;
-        string[] up = ["acc", "accuracy", "auc", "precision", "recall", "f1", "top_k"];
-        return up.Any(u => name.Contains(u, StringComparison.OrdinalIgnoreCase)) ? MonitorMode.Max : MonitorMode.Min;
+        string[] up = ["acc", "accuracy", "auc", "precision", "recall", "f1", "top_k", "top"];
+        string[] down = ["loss", "error", "mse", "mae", "mape", "msle", "crossentropy", "hinge", "divergence", "gap"];
+        if (up.Any(u => name.Contains(u, StringComparison.OrdinalIgnoreCase))) return MonitorMode.Max;
+        if (down.Any(d => name.Contains(d, StringComparison.OrdinalIgnoreCase))) return MonitorMode.Min;
+        return null;
     }
 
     /// <summary>True when <paramref name="value"/> beats <paramref name="reference"/> by more than <paramref name="minDelta"/>
-    /// (Keras: less(value + δ, reference) in min mode, greater(value − δ, reference) in max mode).</summary>
+    /// (Keras: less(value + δ, reference) in min mode, greater(value − δ, reference) in max mode).
+    /// A NaN never improves (Keras starts from ±∞, which no NaN beats).</summary>
     private protected bool IsImprovement(double value, double? reference, double minDelta = 0) =>
-        reference is not double r || (Mode == MonitorMode.Min ? value + minDelta < r : value - minDelta > r);
+        !double.IsNaN(value) && (reference is not double r || (Mode == MonitorMode.Min ? value + minDelta < r : value - minDelta > r));
 
-    private protected double? Current(IReadOnlyDictionary<string, double> logs) =>
-        logs.TryGetValue(Monitor, out var v) ? v : null;
+    /// <summary>The monitored value of this epoch; throws, naming the logs there are, when the epoch did not log it (a
+    /// misspelt name, or val_* without validation data), rather than silently never acting.</summary>
+    private protected double Current(IReadOnlyDictionary<string, double> logs) =>
+        logs.TryGetValue(Monitor, out var v) ? v
+            : throw new InvalidOperationException($"{GetType().Name}: the monitored '{Monitor}' is not in the epoch's logs ({string.Join(", ", logs.Keys)})" +
+                (Monitor.StartsWith("val_", StringComparison.Ordinal) ? "; val_* values need validation data in Fit" : ""));
 }

@@ -18,6 +18,8 @@ public sealed class EarlyStopping : MonitorCallback
     {
         if (patience < 0) throw new ArgumentException($"EarlyStopping: patience must be non-negative, got {patience}");
         if (startFromEpoch < 0) throw new ArgumentException($"EarlyStopping: startFromEpoch must be non-negative, got {startFromEpoch}");
+        if (double.IsNaN(minDelta)) throw new ArgumentException("EarlyStopping: minDelta must be a number, got NaN");
+        if (baseline is double b && double.IsNaN(b)) throw new ArgumentException("EarlyStopping: baseline must be a number, got NaN");
         MinDelta = Math.Abs(minDelta);
         Patience = patience;
         Baseline = baseline;
@@ -51,8 +53,8 @@ public sealed class EarlyStopping : MonitorCallback
 
     public override void OnEpochEnd(int epoch, IReadOnlyDictionary<string, double> logs)
     {
-        double? current = Current(logs);
-        if (current is not double value || epoch < StartFromEpoch) return;
+        double value = Current(logs);
+        if (epoch < StartFromEpoch) return;
         if (RestoreBestWeights && _bestWeights == null)
         {
             _bestWeights = Snapshot();

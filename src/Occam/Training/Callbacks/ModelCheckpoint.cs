@@ -35,7 +35,8 @@ public sealed class ModelCheckpoint : MonitorCallback
         if (logs.TryGetValue("loss", out var loss) && !double.IsFinite(loss)) return;
         if (SaveBestOnly)
         {
-            if (Current(logs) is not double value || !IsImprovement(value, _best)) return;
+            double value = Current(logs);
+            if (!IsImprovement(value, _best)) return;
             _best = value;
         }
         string file = Path.Replace("{epoch}", (epoch + 1).ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);

@@ -45,7 +45,6 @@ public class EarlyStoppingTests
         { "a met baseline resets the wait", new EarlyStopping(patience: 2, baseline: 0.85), "val_loss", [0.9, 0.8, 0.85], -1 },
         { "an improving epoch never stops, even past patience", new EarlyStopping(patience: 1, baseline: 0.1), "val_loss", [0.9, 0.8, 0.7, 0.6], -1 },
         { "epochs before startFromEpoch are ignored", new EarlyStopping(patience: 0, startFromEpoch: 2), "val_loss", [1.0, 2.0, 3.0, 3.5], 3 },
-        { "a missing monitor never stops", new EarlyStopping("val_auc", patience: 0), "val_loss", [1.0, 2.0, 3.0], -1 },
         { "never stops at epoch 0", new EarlyStopping(patience: 0, baseline: 0.1), "val_loss", [1.0, 2.0], 1 },
     };
 
@@ -55,6 +54,33 @@ public class EarlyStoppingTests
         var (stoppedAt, _, callback) = Run(es, key, values);
         Assert.True(expectedStop == stoppedAt, $"{because}: stopped at {stoppedAt}, expected {expectedStop}");
         Assert.Equal(Math.Max(expectedStop, 0), callback.StoppedEpoch);
+    }
+
+    [Fact]
+    public void AMissingMonitorIsAnErrorNamingTheLogs()
+    {
+        // Keras only warns and then never stops; a misspelt monitor (or val_* without validation data) is a bug to report
+        var e = Assert.Throws<InvalidOperationException>(() => Run(new EarlyStopping("val_acc", patience: 0), "val_accuracy", 0.5, 0.6));
+        Assert.Contains("EarlyStopping: the monitored 'val_acc' is not in the epoch's logs (val_accuracy)", e.Message);
+    }
+
+    [Fact]
+    public void ANaNNeverBecomesTheBest()
+    {
+        var (stoppedAt, weight, es) = Run(new EarlyStopping(patience: 2, restoreBestWeights: true), "val_loss", double.NaN, 0.9, 0.8, double.NaN);
+        Assert.Equal(-1, stoppedAt);
+        Assert.Equal(0.8, es.Best);
+        Assert.Equal(2, es.BestEpoch);
+        Assert.Equal(2f, weight);
+    }
+
+    [Fact]
+    public void SettingsThatCannotWorkAreRejected()
+    {
+        Assert.Contains("cannot tell whether 'weight_l2' should fall or rise", Assert.Throws<ArgumentException>(() => new EarlyStopping("weight_l2")).Message);
+        Assert.Equal(MonitorMode.Min, new EarlyStopping("weight_l2", mode: MonitorMode.Min).Mode);
+        Assert.Contains("unknown mode 7", Assert.Throws<ArgumentException>(() => new EarlyStopping(mode: (MonitorMode)7)).Message);
+        Assert.Contains("minDelta must be a number, got NaN", Assert.Throws<ArgumentException>(() => new EarlyStopping(minDelta: double.NaN)).Message);
     }
 
     [Fact]
