@@ -132,7 +132,9 @@ internal static class SweepCommand
         }
         Console.WriteLine();
         Console.WriteLine($"Best: {Describe(result.Best.Parameters)} ({Sweep.Metric} {result.Best.Mean:0.0000} ± {result.Best.StandardError:0.0000}).");
-        Console.WriteLine($"One-SE choice (most regularized within one SE of the best): {Describe(result.OneStandardError.Parameters)} ({result.OneStandardError.Mean:0.0000}).");
+        var oneSe = result.OneStandardError;
+        Console.WriteLine($"One-SE choice (most regularized within one SE of the best): {Describe(oneSe.Parameters)} ({oneSe.Mean:0.0000}" +
+            (oneSe.Epochs != result.Best.Epochs ? $" at {oneSe.Epochs} epochs, the last rung that compared several configurations)." : ")."));
         foreach (var p in settings.Space.Parameters)
         {
             var (over, under) = Sweep.Regions(result, p);

@@ -160,8 +160,10 @@ public static class Sweep
             .SelectMany(c => Enumerable.Range(0, settings.Repeats).Select(r => new SweepTrial(c.Config, r, next, epochs, c.Parameters))).ToList();
     }
 
-    /// <summary>Mean and standard error (sample sd / √k) of each configuration at the highest rung it reached.</summary>
-    public static List<ConfigSummary> Summarize(IEnumerable<TrialResult> results) => results
+    /// <summary>Mean and standard error (sample sd / √k) of each configuration at the highest rung it reached, or at
+    /// <paramref name="atRung"/> (the configurations that ran it).</summary>
+    public static List<ConfigSummary> Summarize(IEnumerable<TrialResult> results, int? atRung = null) => results
+        .Where(r => atRung == null || r.Trial.Rung == atRung)
         .GroupBy(r => r.Trial.Config)
         .Select(g =>
         {
@@ -220,26 +222,41 @@ public static class Sweep
 
     /// <summary>The ranges of a regularizing parameter where the mean falls below best − SE(best): on the weak side of
     /// the best value, too little regularization (overfitting, from the lowest value tried up to the last such value);
-    /// on the strong side, too much (underfitting, from the first such value up to the highest tried). Null where no
-    /// value falls below, and both null for lr (neither side regularizes).</summary>
+    /// on the strong side, too much (underfitting, from the first such value up to the highest tried). Only
+    /// configurations comparable with the best count: trained for as many epochs, with every other parameter at the
+    /// best's value (a slice through the best, which a grid has and random draws do not). Null where no value falls
+    /// below, and both null for lr (neither side regularizes).</summary>
     public static ((double Low, double High)? Overfitting, (double Low, double High)? Underfitting) Regions(SweepResult result, SweepParameter parameter)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(parameter);
         if (Directions.GetValueOrDefault(parameter.Name) <= 0 || !result.Best.Parameters.TryGetValue(parameter.Name, out double at)) return (null, null);
         double floor = result.Best.Mean - result.Best.StandardError;
-        var xs = result.Configurations.Where(c => c.Parameters.ContainsKey(parameter.Name)).Select(c => (X: c.Parameters[parameter.Name], c.Mean)).ToList();
+        var best = result.Best;
+        bool Comparable(ConfigSummary c) => c.Epochs == best.Epochs && c.Parameters.ContainsKey(parameter.Name)
+            && best.Parameters.All(kv => kv.Key == parameter.Name || (c.Parameters.TryGetValue(kv.Key, out var v) && v == kv.Value));
+        var xs = result.Configurations.Where(Comparable).Select(c => (X: c.Parameters[parameter.Name], c.Mean)).ToList();
         double lo = xs.Min(p => p.X), hi = xs.Max(p => p.X);
         var weak = xs.Where(p => p.X < at && p.Mean < floor).Select(p => p.X).ToList();
         var strong = xs.Where(p => p.X > at && p.Mean < floor).Select(p => p.X).ToList();
         return (weak.Count > 0 ? (lo, weak.Max()) : null, strong.Count > 0 ? (strong.Min(), hi) : null);
     }
 
-    /// <summary>Summarizes finished trials into the result.</summary>
+    /// <summary>Summarizes finished trials into the result. Successive halving ends with one configuration, where the
+    /// one-SE rule has nothing to choose from: its one-SE choice comes from the last rung that compared two or more
+    /// configurations at the same number of epochs (its <see cref="ConfigSummary.Epochs"/> says which).</summary>
     public static SweepResult Result(IEnumerable<TrialResult> results, SweepSpace space)
     {
-        var summaries = Summarize(results);
+        var all = results.ToList();
+        var summaries = Summarize(all);
         var (best, oneSe) = Choose(summaries, space);
+        if (summaries.Count(c => c.Rung == best.Rung) < 2)
+            for (int rung = best.Rung - 1; rung >= 0; rung--)
+                if (Summarize(all, rung) is { Count: >= 2 } compared)
+                {
+                    oneSe = Choose(compared, space).OneStandardError;
+                    break;
+                }
         return new SweepResult(summaries, best, oneSe);
     }
 

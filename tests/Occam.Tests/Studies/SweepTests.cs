@@ -146,6 +146,44 @@ public class SweepTests
     }
 
     [Fact]
+    public void RegionsCompareOnlyASliceThroughTheBest()
+    {
+        // A grid of weight decay × dropout whose score ignores weight decay; dropout 0.9 scores far lower. Only the
+        // dropout = 0 slice through the best compares weight decays: no region at all.
+        var space = SweepSpace.Parse(["weight-decay=1e-4,1e-3,1e-2", "dropout=0,0.9"]);
+        var configs = space.Grid(2).Select((p, i) => new ConfigSummary(i, p, 0, 9, p["dropout"] > 0 ? 0.60 : 0.85 - 0.001 * i, 0.01, 3)).ToList();
+        var result = new SweepResult(configs, configs.MaxBy(c => c.Mean)!, configs.MaxBy(c => c.Mean)!);
+        Assert.Equal((null, null), Sweep.Regions(result, space.Parameters.Single(p => p.Name == "weight-decay")));
+        var (_, under) = Sweep.Regions(result, space.Parameters.Single(p => p.Name == "dropout"));
+        Assert.Equal((0.9, 0.9), under); // along dropout, with weight decay at the best's, 0.9 does underfit
+        // a configuration trained for fewer epochs is not compared either
+        var shorter = configs.Select(c => c.Parameters["dropout"] > 0 ? c with { Epochs = 3 } : c).ToList();
+        Assert.Equal((null, null), Sweep.Regions(new SweepResult(shorter, result.Best, result.Best), space.Parameters.Single(p => p.Name == "dropout")));
+    }
+
+    [Fact]
+    public void HalvingTakesItsOneSeChoiceFromTheLastRungThatComparedSeveral()
+    {
+        // 9 configurations, η = 3: rungs of 9, 3 and 1. The last rung holds one configuration, so the one-SE rule runs on
+        // the rung of 3, where the most regularized within one SE of that rung's best is chosen.
+        var settings = Settings(["l2=1e-5..1e-1:log"], SweepMethod.Halving, trials: 9, repeats: 2, epochs: 27);
+        var first = Sweep.FirstRung(settings);
+        var results = first.Select(t => new TrialResult(t, 0.5 + 0.01 * t.Config + 0.001 * t.Repeat, [0])).ToList();
+        var second = Sweep.NextRung(settings, 9, results);
+        Assert.Equal(6, second.Count);
+        double Score(SweepTrial t) => 0.80 + (t.Repeat == 0 ? 0.01 : -0.01) - 0.005 * Sweep.Regularization(t.Parameters, settings.Space);
+        results.AddRange(second.Select(t => new TrialResult(t, Score(t), [0])));
+        var third = Sweep.NextRung(settings, 9, results);
+        results.AddRange(third.Select(t => new TrialResult(t, 0.9, [0])));
+        var result = Sweep.Result(results, settings.Space);
+        Assert.Equal(2, result.Best.Rung);
+        Assert.Equal(1, result.OneStandardError.Rung);
+        Assert.Equal(9, result.OneStandardError.Epochs);
+        var rung1 = Sweep.Summarize(results, 1);
+        Assert.Equal(rung1.MaxBy(c => Sweep.Regularization(c.Parameters, settings.Space))!.Config, result.OneStandardError.Config);
+    }
+
+    [Fact]
     public void OneStandardErrorRuleOnParallelLists()
     {
         // A regularization path from the strongest λ down: the best is index 3, its floor 0.80 − 0.02; index 1 is the
