@@ -207,8 +207,9 @@ internal static class FineTuneStudy
     /// <summary>Which configurations closed the gap and which gave the best test accuracy, with the noise level.</summary>
     static string Comparison(StudyResult result, StudyRun? full, StudyRun? scratch, List<StudyRun> others)
     {
-        var closers = others.OrderBy(r => r.Gap).Take(3).Select(r => full == null ? F($"{r.Name} ({Points(r.Gap)})") : F($"{r.Name} ({Points(r.Gap)}, {Points(full.Gap - r.Gap)} less)"));
-        string s = F($"The gap closed most under {Join(closers)}.");
+        var narrower = others.Where(r => full == null || r.Gap < full.Gap).OrderBy(r => r.Gap).ToList();
+        var closers = narrower.Take(3).Select(r => full == null ? F($"{r.Name} ({Points(r.Gap)})") : F($"{r.Name} ({Points(r.Gap)}, {Points(full.Gap - r.Gap)} less)"));
+        string s = narrower.Count > 0 ? F($"The gap closed most under {Join(closers)}.") : "No technique narrowed full fine-tuning's gap.";
         var best = others.MaxBy(r => r.TestAccuracy)!;
         s += full != null && best.TestAccuracy <= full.TestAccuracy
             ? F($" No technique beat full fine-tuning's test accuracy ({Pct(full.TestAccuracy)}); the best of them was {best.Name}'s, {Pct(best.TestAccuracy)}")

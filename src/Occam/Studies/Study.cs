@@ -298,9 +298,10 @@ public static class Study
                     : " Its validation loss was still falling at the last epoch."));
         if (others.Count > 0)
         {
-            var byGap = others.OrderBy(r => r.Gap).ToList();
+            // Only what narrowed the gap counts as closing it.
+            var byGap = others.Where(r => none == null || r.Gap < none.Gap).OrderBy(r => r.Gap).ToList();
             var closers = byGap.Take(3).Select(r => none == null ? F($"{r.Name} ({Points(r.Gap)})") : F($"{r.Name} ({Points(r.Gap)}, {Points(none.Gap - r.Gap)} less)"));
-            string sentence = F($"The gap closed most under {Join(closers)}.");
+            string sentence = byGap.Count > 0 ? F($"The gap closed most under {Join(closers)}.") : "No technique narrowed the gap.";
             var bestTest = others.MaxBy(r => r.TestAccuracy)!;
             sentence += none == null
                 ? F($" The best test accuracy was {bestTest.Name}'s, {Pct(bestTest.TestAccuracy)}.")

@@ -66,6 +66,12 @@ public class StudyTests
         reading = string.Join("\n", Study.Reading(baselineBest));
         Assert.Contains("No technique beat the test accuracy without regularization (42.9%); the best of them was l2's, 41.2% (−1.7 points)", reading);
         Assert.DoesNotContain("The best test accuracy was", reading);
+
+        // A technique whose gap is wider than the baseline's did not close it
+        var wider = result with { Runs = result.Runs.Select(r => r.Name == "none" ? r with { TrainAccuracy = 0.99, TestAccuracy = 0.84 } : r with { TrainAccuracy = 1.0, TestAccuracy = 0.83 }).ToList() };
+        reading = string.Join("\n", Study.Reading(wider));
+        Assert.Contains("No technique narrowed the gap.", reading);
+        Assert.DoesNotContain("closed most", reading);
     }
 
     [Fact]
