@@ -11,8 +11,8 @@ namespace Occam.Studies;
 /// cross-entropy).</summary>
 public sealed record DoubleDescentPoint(int Features, long Parameters, double TrainError, double TestError, double TrainMse, double TestMse);
 
-/// <summary>A double-descent curve: the points and the interpolation threshold (training examples for random
-/// features; for the MLP also the parameter count n·classes at which it can first fit every label).</summary>
+/// <summary>A double-descent curve: the points and the interpolation threshold: n training examples (random features:
+/// p = n features), and the parameter count n·classes at which the model can first fit every label.</summary>
 public sealed record DoubleDescentResult(string Mode, int TrainSize, int TestSize, long ThresholdParameters, IReadOnlyList<DoubleDescentPoint> Points);
 
 /// <summary>
@@ -41,35 +41,90 @@ public static class DoubleDescent
 
     /// <summary>
     /// The minimum-norm least-squares solution β [p, k] of Φβ ≈ Y (Φ [n, p], Y [n, k]) with a tiny ridge for stability:
-    /// for p ≥ n, β = Φᵀ(ΦΦᵀ + λI)⁻¹Y; for p &lt; n, β = (ΦᵀΦ + λI)⁻¹ΦᵀY. The smaller Gram matrix comes from the
-    /// engine's SGEMM; the solve is a Cholesky factorization in double. λ = <paramref name="ridge"/>·trace(G)/size,
-    /// raised tenfold while the factorization fails (a float Gram matrix at the threshold can be indefinite by
+    /// for p ≥ n, β = Φᵀ(ΦΦᵀ + λI)⁻¹Y; for p &lt; n, β = (ΦᵀΦ + λI)⁻¹ΦᵀY; the solve is a Cholesky factorization in
+    /// double. Near the threshold (n/2 ≤ p ≤ 2n), where Φ is worst conditioned (condition numbers of 10⁴–10⁵, so 10⁹ for
+    /// the Gram matrix), the smaller Gram matrix is accumulated in double and λ starts at 1e-12·trace(G)/size; elsewhere
+    /// it comes from the engine's float SGEMM and λ starts at 1e-8·trace(G)/size. <paramref name="ridge"/>, when given,
+    /// replaces that factor. λ is raised tenfold while the factorization fails (a float Gram matrix can be indefinite by
     /// rounding); the λ used is returned.
     /// </summary>
-    public static (Tensor Beta, double Lambda) MinNormLeastSquares(Tensor phi, Tensor targets, double ridge = 1e-8)
+    public static (Tensor Beta, double Lambda) MinNormLeastSquares(Tensor phi, Tensor targets, double? ridge = null)
     {
         ArgumentNullException.ThrowIfNull(phi);
         ArgumentNullException.ThrowIfNull(targets);
         if (phi.Rank != 2 || targets.Rank != 2 || targets.Dim(0) != phi.Dim(0))
             throw new ArgumentException($"DoubleDescent.MinNormLeastSquares: needs Φ [n, p] and Y [n, k], got {Shape.Format(phi.ShapeRef)} and {Shape.Format(targets.ShapeRef)}");
-        if (!(ridge >= 0)) throw new ArgumentException($"DoubleDescent.MinNormLeastSquares: ridge must be non-negative, got {ridge}");
+        if (ridge is double r && !(r >= 0)) throw new ArgumentException($"DoubleDescent.MinNormLeastSquares: ridge must be non-negative, got {r}");
         using var _ = Autograd.NoGrad();
         int n = phi.Dim(0), p = phi.Dim(1);
+        bool exact = 2L * p >= n && p <= 2L * n;
+        double factor = ridge ?? (exact ? 1e-12 : 1e-8);
+        int k = targets.Dim(1);
+        if (!exact)
+        {
+            if (p >= n)
+            {
+                var (alpha, lambda) = SolveGram(ToDouble(Functional.Linear(phi, phi)), n, ToDouble(targets), k, factor);  // ΦΦᵀ
+                return (phi.Transpose(0, 1).MatMul(ToTensor(alpha, n, k)), lambda);
+            }
+            var phiT = phi.Transpose(0, 1);
+            var (beta, lambda2) = SolveGram(ToDouble(Functional.Linear(phiT, phiT)), p, ToDouble(phiT.MatMul(targets)), k, factor);  // ΦᵀΦ
+            return (ToTensor(beta, p, k), lambda2);
+        }
+        // Near the threshold everything stays in double until β: its entries are large (‖β‖ ~ ‖Y‖/σ_min), and a float
+        // α or ΦᵀY would lose the interpolation that the double solve gains.
+        var x = ToDouble(phi);
+        var y = ToDouble(targets);
         if (p >= n)
         {
-            var (alpha, lambda) = SolveGram(Functional.Linear(phi, phi), ToDouble(targets), targets.Dim(1), ridge);  // ΦΦᵀ
-            return (phi.Transpose(0, 1).MatMul(alpha), lambda);
+            var (alpha, lambda) = SolveGram(Gram(x, n, p, rows: true), n, y, k, factor);  // ΦΦᵀ
+            return (ToTensor(TransposeTimes(x, n, p, alpha, k), p, k), lambda);            // Φᵀα
         }
-        var phiT = phi.Transpose(0, 1);
-        var (beta, lambda2) = SolveGram(Functional.Linear(phiT, phiT), ToDouble(phiT.MatMul(targets)), targets.Dim(1), ridge);  // ΦᵀΦ
-        return (beta, lambda2);
+        var (b2, lambda3) = SolveGram(Gram(x, n, p, rows: false), p, TransposeTimes(x, n, p, y, k), k, factor);  // ΦᵀΦ, ΦᵀY
+        return (ToTensor(b2, p, k), lambda3);
     }
 
-    // (G + λI)⁻¹·B for a symmetric positive semi-definite G [m, m] and B [m, k]: Cholesky in double.
-    static (Tensor X, double Lambda) SolveGram(Tensor gram, double[] b, int k, double ridge)
+    // The Gram matrix of X [n, p] in double: X·Xᵀ [n, n] (rows) or Xᵀ·X [p, p]; every product and sum in double (a
+    // float product is exact in double).
+    static double[] Gram(double[] x, int n, int p, bool rows)
     {
-        int m = gram.Dim(0);
-        var g = ToDouble(gram);
+        int m = rows ? n : p, d = rows ? p : n;
+        var a = rows ? x : Transposed(x, n, p);
+        var g = new double[m * m];
+        for (int i = 0; i < m; i++)
+        {
+            var ai = a.AsSpan(i * d, d);
+            for (int j = 0; j <= i; j++) g[i * m + j] = g[j * m + i] = TensorPrimitives.Dot<double>(ai, a.AsSpan(j * d, d));
+        }
+        return g;
+    }
+
+    static double[] Transposed(double[] x, int n, int p)
+    {
+        var t = new double[x.Length];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < p; j++) t[j * n + i] = x[i * p + j];
+        return t;
+    }
+
+    // Xᵀ·B [p, k] for X [n, p] and B [n, k], in double.
+    static double[] TransposeTimes(double[] x, int n, int p, double[] b, int k)
+    {
+        var r = new double[p * k];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < p; j++)
+            {
+                double v = x[i * p + j];
+                for (int c = 0; c < k; c++) r[j * k + c] += v * b[i * k + c];
+            }
+        return r;
+    }
+
+    static Tensor ToTensor(double[] values, int rows, int cols) => Tensor.FromArray(values.Select(v => (float)v).ToArray(), rows, cols);
+
+    // (G + λI)⁻¹·B for a symmetric positive semi-definite G [m, m] and B [m, k]: Cholesky in double.
+    static (double[] X, double Lambda) SolveGram(double[] g, int m, double[] b, int k, double ridge)
+    {
         double trace = 0;
         for (int i = 0; i < m; i++) trace += g[i * m + i];
         double lambda = ridge * Math.Max(trace / m, double.Epsilon);
@@ -95,7 +150,7 @@ public static class DoubleDescent
                 x[i * k + c] = s / l[i * m + i];
             }
         }
-        return (Tensor.FromArray(x.Select(v => (float)v).ToArray(), m, k), lambda);
+        return (x, lambda);
     }
 
     // Row-oriented Cholesky G + λI = L·Lᵀ (lower triangle of g read); false when a pivot is not positive.
@@ -132,7 +187,7 @@ public static class DoubleDescent
     /// pixels / 255 centred on the training mean; feature counts default to <see cref="FeatureGrid"/>; the features
     /// of a smaller model are the first columns of a larger one's, so the curve varies only in size.</summary>
     public static DoubleDescentResult RandomFeatures(int trainSize = 1000, int testSize = 2000, int[]? features = null, int seed = 1,
-        double ridge = 1e-8, Action<DoubleDescentPoint>? progress = null)
+        double? ridge = null, Action<DoubleDescentPoint>? progress = null)
     {
         features ??= FeatureGrid(trainSize);
         if (features.Length == 0 || features.Any(f => f < 1)) throw new ArgumentException($"DoubleDescent: feature counts must be positive, got [{string.Join(", ", features)}]");
@@ -170,7 +225,7 @@ public static class DoubleDescent
                 for (; reported < points.Length && points[reported] is { } next; reported++) progress?.Invoke(next);
             }
         });
-        return new DoubleDescentResult("random-features", trainSize, testSize, trainSize, [.. points.Select(p => p!)]);
+        return new DoubleDescentResult("random-features", trainSize, testSize, (long)trainSize * Classes, [.. points.Select(p => p!)]);
     }
 
     /// <summary>The MLP curve: Flatten → Linear(784, h) → ReLU → Linear(h, 10) for each hidden width, trained with Adam

@@ -73,6 +73,26 @@ public class DoubleDescentTests
     }
 
     [Fact]
+    public void AnIllConditionedSquareSystemIsStillInterpolated()
+    {
+        // p = n = 80 with column scales from 1 down to 1e-4 (a condition number near 10⁶): the solve must still fit Y,
+        // which a float Gram matrix with a 1e-8 ridge did not (it lost the small directions).
+        int n = 80;
+        var g = new Generator(11);
+        var a = Tensor.RandN([n, n], g).ToArray();
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) a[i * n + j] *= MathF.Pow(10f, -4f * j / (n - 1));
+        var phi = Tensor.FromArray(a, n, n);
+        var y = Tensor.RandN([n, 3], g);
+        var (beta, lambda) = DoubleDescent.MinNormLeastSquares(phi, y);
+        var fit = Product(phi, beta);
+        double residual = 0, total = 0;
+        for (int i = 0; i < n; i++)
+            for (int c = 0; c < 3; c++) { residual += Math.Pow(y[i, c] - fit[i, c], 2); total += Math.Pow(y[i, c], 2); }
+        Assert.True(residual / total < 1e-4, $"relative residual {residual / total:G3} with λ {lambda:G3}");
+    }
+
+    [Fact]
     public void FeatureGridSpansTheThresholdDensely()
     {
         var grid = DoubleDescent.FeatureGrid(1000);
@@ -97,7 +117,7 @@ public class DoubleDescentTests
             Assert.Equal(0, p.TrainError);
             Assert.True(p.TrainMse < 1e-3, $"train MSE {p.TrainMse} at p = {p.Features}");
         }
-        Assert.Equal(n, (int)result.ThresholdParameters);
+        Assert.Equal(n * 10, (int)result.ThresholdParameters); // p = n features of 10 outputs each, as each point's parameters
     }
 
     [Fact]
