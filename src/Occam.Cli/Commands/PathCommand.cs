@@ -65,7 +65,7 @@ internal static class PathCommand
                 throw new ArgumentException($"--l1-ratio applies only to --penalty elastic-net (got --penalty {parse.GetValue(penalty)})");
             if (parse.GetValue(grid) != null && (parse.GetResult(lambdas) is { Implicit: false } || parse.GetResult(minRatio) is { Implicit: false }))
                 throw new ArgumentException("--lambda-grid gives the λ values itself; drop --lambdas and --lambda-min-ratio, which shape the log grid");
-            var path = Cli.InFlagNames(() => new RegularizationPath(classification ? PathTask.Classification : PathTask.Regression, chosen, ratio ?? 0.5,
+            var path = Cli.InFlagNames(() => new RegularizationPath(classification ? PathTask.Classification : PathTask.Regression, chosen, ratio,
                 parse.GetValue(lambdas), parse.GetValue(minRatio), ParseGrid(parse.GetValue(grid)), standardize: !parse.GetValue(raw), tolerance: parse.GetValue(tolerance)),
                 "RegularizationPath", ("lambdas", "--lambdas"), ("minRatio", "--lambda-min-ratio"), ("l1Ratio", "--l1-ratio"), ("the λ grid", "--lambda-grid"),
                 ("every λ in the grid", "every λ of --lambda-grid"), ("tolerance", "--tolerance"));

@@ -61,13 +61,15 @@ public sealed class RegularizationPath
     /// <summary>The l1 ratio whose λ_max starts a ridge path (glmnet's choice).</summary>
     public const double RidgeStartL1Ratio = 1e-3;
 
-    public RegularizationPath(PathTask task = PathTask.Classification, PathPenalty penalty = PathPenalty.L1, double l1Ratio = 0.5,
+    public RegularizationPath(PathTask task = PathTask.Classification, PathPenalty penalty = PathPenalty.L1, double? l1Ratio = null,
         int lambdas = 20, double? minRatio = null, IReadOnlyList<double>? grid = null, bool standardize = true,
         int maxIterations = 5000, double tolerance = 1e-3)
     {
         if (!Enum.IsDefined(task)) throw new ArgumentException($"RegularizationPath: unknown task {task}");
         if (!Enum.IsDefined(penalty)) throw new ArgumentException($"RegularizationPath: unknown penalty {penalty}");
-        if (penalty == PathPenalty.ElasticNet && !(l1Ratio > 0 && l1Ratio <= 1))
+        if (penalty != PathPenalty.ElasticNet && l1Ratio != null)
+            throw new ArgumentException($"RegularizationPath: l1Ratio applies to the elastic-net penalty only, got l1Ratio {l1Ratio} with {penalty}");
+        if (penalty == PathPenalty.ElasticNet && !(l1Ratio is null || (l1Ratio > 0 && l1Ratio <= 1)))
             throw new ArgumentException($"RegularizationPath: l1Ratio must be in (0, 1], got {l1Ratio}");
         if (grid == null && lambdas < 2) throw new ArgumentException($"RegularizationPath: lambdas must be at least 2, got {lambdas}");
         double ratio = minRatio ?? (penalty == PathPenalty.L2 ? 1e-6 : 1e-3);
@@ -82,7 +84,7 @@ public sealed class RegularizationPath
         if (!(tolerance > 0)) throw new ArgumentException($"RegularizationPath: tolerance must be positive, got {tolerance}");
         Task = task;
         Penalty = penalty;
-        L1Ratio = penalty switch { PathPenalty.L1 => 1, PathPenalty.L2 => 0, _ => l1Ratio };
+        L1Ratio = penalty switch { PathPenalty.L1 => 1, PathPenalty.L2 => 0, _ => l1Ratio ?? 0.5 };
         Lambdas = grid?.Count ?? lambdas;
         MinRatio = ratio;
         Grid = grid?.OrderDescending().ToArray();

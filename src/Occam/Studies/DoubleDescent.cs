@@ -32,6 +32,9 @@ public static class DoubleDescent
     public static int[] FeatureGrid(int trainSize, int min = 50, double maxFactor = 10, int logPoints = 12)
     {
         if (trainSize < 2) throw new ArgumentException($"DoubleDescent.FeatureGrid: trainSize must be at least 2, got {trainSize}");
+        if (logPoints < 2) throw new ArgumentException($"DoubleDescent.FeatureGrid: logPoints must be at least 2, got {logPoints}");
+        if (!(maxFactor > 1)) throw new ArgumentException($"DoubleDescent.FeatureGrid: maxFactor must be above 1 (the grid crosses p = n), got {maxFactor}");
+        if (min < 1) throw new ArgumentException($"DoubleDescent.FeatureGrid: min must be at least 1, got {min}");
         min = Math.Clamp(min, 1, trainSize);
         double max = Math.Max(min + 1, maxFactor * trainSize);
         var grid = Enumerable.Range(0, logPoints).Select(i => min * Math.Pow(max / min, i / (double)(logPoints - 1)))

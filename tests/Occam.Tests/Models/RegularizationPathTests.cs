@@ -130,7 +130,11 @@ public class RegularizationPathTests
         (l1, l2) = regression.Penalties(0.4);  // doubled against the mean squared error
         Assert.Equal(0.2, l1, 12);
         Assert.Equal(0.3, l2, 12);
-        Assert.Equal(1.0, new RegularizationPath(penalty: PathPenalty.L1, l1Ratio: 0.3).L1Ratio);
+        Assert.Equal(1.0, new RegularizationPath(penalty: PathPenalty.L1).L1Ratio);
+        Assert.Equal(0.5, new RegularizationPath(penalty: PathPenalty.ElasticNet).L1Ratio);
+        // an l1Ratio the penalty would ignore is an error, not silently dropped
+        Assert.Contains("l1Ratio applies to the elastic-net penalty only, got l1Ratio 0.3 with L1",
+            Assert.Throws<ArgumentException>(() => new RegularizationPath(penalty: PathPenalty.L1, l1Ratio: 0.3)).Message);
     }
 
     [Fact]

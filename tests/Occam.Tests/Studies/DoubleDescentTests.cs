@@ -93,6 +93,13 @@ public class DoubleDescentTests
     }
 
     [Fact]
+    public void FeatureGridRejectsAGridThatCannotCrossTheThreshold()
+    {
+        Assert.Contains("logPoints must be at least 2, got 1", Assert.Throws<ArgumentException>(() => DoubleDescent.FeatureGrid(1000, logPoints: 1)).Message);
+        Assert.Contains("maxFactor must be above 1", Assert.Throws<ArgumentException>(() => DoubleDescent.FeatureGrid(1000, maxFactor: -5)).Message);
+    }
+
+    [Fact]
     public void FeatureGridSpansTheThresholdDensely()
     {
         var grid = DoubleDescent.FeatureGrid(1000);

@@ -43,6 +43,7 @@ public sealed class CutMix : IBatchTransform
     /// <summary>The box [x1, x2) × [y1, y2) and the adjusted λ for an H × W batch, as torchvision's make_params.</summary>
     public (int X1, int Y1, int X2, int Y2, double Lambda) Box(int height, int width, Generator generator)
     {
+        if (height < 1 || width < 1) throw new ArgumentException($"CutMix: images must be at least 1×1, got {height}×{width}");
         double lambda = RandomSampling.Beta(generator, Alpha, Alpha);
         int rx = generator.NextInt(width), ry = generator.NextInt(height);
         double r = 0.5 * Math.Sqrt(1 - lambda);

@@ -142,6 +142,7 @@ public class BatchTransformTests
     {
         Assert.Contains("MixUp: alpha must be positive and finite, got 0", Assert.ThrowsAny<ArgumentException>(() => new MixUp(0, 10)).Message);
         Assert.Contains("CutMix: numClasses must be positive, got 0", Assert.ThrowsAny<ArgumentException>(() => new CutMix(1, 0)).Message);
+        Assert.Contains("CutMix: images must be at least 1×1, got 0×4", Assert.Throws<ArgumentException>(() => new CutMix(1, 2).Box(0, 4, new Generator(1))).Message);
         var batch = ConstantBatch(2, 1, 2, 2, 3);
         Assert.Contains("MixUp: class index 7 is not an integer in [0, 3)",
             Assert.Throws<ArgumentException>(() => new MixUp(1, 3).Apply(batch with { Targets = Tensor.FromArray([0, 7], 2) }, new Generator(1))).Message);
