@@ -100,6 +100,7 @@ public class FlagErrorTests
     [InlineData("double-descent: --label-noise applies to --mode mlp only", "double-descent", "--label-noise", "0.5")]
     [InlineData("double-descent: --epochs applies to --mode mlp only", "double-descent", "--epochs", "3")]
     [InlineData("double-descent: --sizes '100,10' must increase", "double-descent", "--sizes", "100,10")]
+    [InlineData("train: --data-root '/nowhere' applies to --data fashion-mnist only", "train", "--data-root", "/nowhere")]
     public void AreNamedAsTyped(string message, params string[] args)
     {
         string dir = CliRunner.TempDir();

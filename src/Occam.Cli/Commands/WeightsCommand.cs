@@ -43,6 +43,8 @@ internal static class WeightsCommand
             if (parse.GetValue(checkpoint) is string first) files.Add(first);
             files.AddRange(parse.GetValue(compare) ?? []);
             if (files.Count == 0) throw new ArgumentException("give a CHECKPOINT file (and optionally --compare FILE …)");
+            if (parse.GetValue(perLayer) && parse.GetValue(output) == null)
+                throw new ArgumentException("--per-layer writes one histogram per weight tensor into --out; give --out DIR");
             var reports = files.Select(WeightReport.Load).ToList();
             var labels = Labels(files);
             string text = Json(reports, labels);

@@ -168,6 +168,7 @@ internal sealed record RunConfig
             if (!ok) throw new ArgumentException(message);
         }
         Check(Data is "embedded" or "fashion-mnist", $"--data must be embedded or fashion-mnist, got '{Data}'");
+        Check(DataRoot == null || Data == "fashion-mnist", $"--data-root '{DataRoot}' applies to --data fashion-mnist only (the embedded subset needs no files)");
         Check(Model is "mlp" or "cnn", $"--model must be mlp or cnn, got '{Model}'");
         Check(Optimizer is "adamw" or "adam" or "sgd", $"--optimizer must be adamw, adam or sgd, got '{Optimizer}'");
         Check(Schedule is "cosine" or "step" or "onecycle" or "none", $"--schedule must be cosine, step, onecycle or none, got '{Schedule}'");
