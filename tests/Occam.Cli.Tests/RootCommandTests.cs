@@ -15,7 +15,20 @@ public class RootCommandTests
     public void UnknownOptionFailsWithAMessage()
     {
         var (code, _, error) = CliRunner.Run("study", "--no-such-option");
-        Assert.NotEqual(0, code);
-        Assert.Contains("--no-such-option", error);
+        Assert.Equal(2, code);
+        Assert.Contains("study: Unrecognized command or argument '--no-such-option'", error);
+        Assert.Contains("See `occam study --help`.", error);
+    }
+
+    [Fact]
+    public void AValueThatDoesNotParseIsNamedInWords()
+    {
+        var (code, _, error) = CliRunner.Run("train", "--epochs", "abc");
+        Assert.Equal(2, code);
+        Assert.Contains("train: Cannot parse argument 'abc' for option '--epochs' as a whole number.", error);
+        Assert.DoesNotContain("System.", error);
+        (code, _, error) = CliRunner.Run("bench", "gemm", "--n", "x");
+        Assert.Equal(2, code);
+        Assert.Contains("bench gemm: Cannot parse argument 'x' for option '--n' as a whole number.", error);
     }
 }
