@@ -114,6 +114,25 @@ public class FlagErrorTests
         finally { Directory.Delete(dir, recursive: true); }
     }
 
+    [Theory]
+    [InlineData("run.yaml", "preset: fmnist-mlp\nlr: .nan\nepochs: 2\n", "'lr' must be a finite number, got \"NaN\"")]
+    [InlineData("run.yaml", "epochs: abc\n", "'epochs' must be a whole number, got \"abc\"")]
+    [InlineData("run.json", "{\"hidden\": [\"wide\"]}", "'hidden[0]' must be a whole number, got \"wide\"")]
+    public void AConfigFileValueIsNamedByItsKey(string file, string text, string message)
+    {
+        string dir = CliRunner.TempDir();
+        try
+        {
+            string config = Path.Combine(dir, file);
+            File.WriteAllText(config, text);
+            var (code, _, error) = CliRunner.Run("train", "--config", config, "--out", Path.Combine(dir, "out"));
+            Assert.Equal(2, code);
+            Assert.Contains($"train: {config}: {message}", error);
+            Assert.DoesNotContain("LineNumber", error);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
     [Fact]
     public void ASweepStorageThatIsNotADatabaseIsNamed()
     {

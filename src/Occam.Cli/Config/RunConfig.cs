@@ -154,12 +154,37 @@ internal sealed record RunConfig
         }
         catch (JsonException e)
         {
-            throw new ArgumentException($"{source}: {e.Message}");
+            // The merged settings are not the user's file: name the key and what it needs, not a line of the merge.
+            string key = e.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "";
+            string needs = e.Message.Contains("System.Int32[]", StringComparison.Ordinal) ? "a list of whole numbers"
+                : e.Message.Contains("System.Int32", StringComparison.Ordinal) ? "a whole number"
+                : e.Message.Contains("System.Double", StringComparison.Ordinal) || e.Message.Contains("System.Single", StringComparison.Ordinal) ? "a finite number"
+                : e.Message.Contains("System.Boolean", StringComparison.Ordinal) ? "true or false"
+                : e.Message.Contains("System.String", StringComparison.Ordinal) ? "text" : "";
+            throw new ArgumentException(key.Length > 0 && needs.Length > 0
+                ? $"{source}: '{key}' must be {needs}, got {Value(json, key)}"
+                : $"{source}: {e.Message}");
         }
         return (config ?? throw new ArgumentException($"{source}: empty config")).Validated();
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, Options);
+
+    // The value at a top-level key of the merged JSON, or an element of it ("hidden[0]"), as written there.
+    static string Value(string json, string key)
+    {
+        try
+        {
+            int bracket = key.IndexOf('[');
+            string name = bracket < 0 ? key : key[..bracket];
+            var node = JsonNode.Parse(json) as JsonObject;
+            var value = node?.FirstOrDefault(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
+            if (bracket >= 0 && value is JsonArray array && int.TryParse(key[(bracket + 1)..^1], out int index) && index < array.Count)
+                value = array[index];
+            return value?.ToJsonString() ?? "null";
+        }
+        catch (JsonException) { return "?"; }
+    }
 
     RunConfig Validated()
     {
