@@ -46,6 +46,9 @@ public sealed class Conv2d : WeightedLayer
 
     private protected override Tensor Compute(Tensor input) => Functional.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
 
+    /// <summary>An unbatched [C, H, W] input gives [O, H', W'], as PyTorch.</summary>
+    private protected override int? UnbatchedRank => 3;
+
     protected override string Describe() =>
         $"Conv2d({InChannels}, {OutChannels}, kernel={KernelSize}, stride={Stride}, padding={Padding}, dilation={Dilation}, groups={Groups}, bias={Bias != null})";
 }

@@ -10,7 +10,7 @@ public sealed class MaxPool2d(int kernelSize, int? stride = null, int padding = 
     /// <summary>Round the output size up (ceil_mode=True): a last, partial window covers what floor would drop.</summary>
     public bool CeilMode { get; } = ceilMode;
 
-    public override Tensor Forward(Tensor input) => Functional.MaxPool2d(input, KernelSize, Stride, Padding, CeilMode);
+    public override Tensor Forward(Tensor input) => Unbatched(input, x => Functional.MaxPool2d(x, KernelSize, Stride, Padding, CeilMode));
 
     protected override string Describe() => $"MaxPool2d(kernel={KernelSize}, stride={Stride}, padding={Padding}{(CeilMode ? ", ceil_mode=True" : "")})";
 }
@@ -26,7 +26,7 @@ public sealed class AvgPool2d(int kernelSize, int? stride = null, int padding = 
     /// <summary>Round the output size up (ceil_mode=True): a last, partial window covers what floor would drop.</summary>
     public bool CeilMode { get; } = ceilMode;
 
-    public override Tensor Forward(Tensor input) => Functional.AvgPool2d(input, KernelSize, Stride, Padding, CountIncludePad, CeilMode);
+    public override Tensor Forward(Tensor input) => Unbatched(input, x => Functional.AvgPool2d(x, KernelSize, Stride, Padding, CountIncludePad, CeilMode));
 
     protected override string Describe() => $"AvgPool2d(kernel={KernelSize}, stride={Stride}, padding={Padding}{(CeilMode ? ", ceil_mode=True" : "")})";
 }
@@ -44,7 +44,7 @@ public sealed class AdaptiveAvgPool2d : Module
 
     public (int H, int W) OutputSize { get; }
 
-    public override Tensor Forward(Tensor input) => Functional.AdaptiveAvgPool2d(input, OutputSize);
+    public override Tensor Forward(Tensor input) => Unbatched(input, x => Functional.AdaptiveAvgPool2d(x, OutputSize));
 
     protected override string Describe() => $"AdaptiveAvgPool2d({OutputSize})";
 }

@@ -44,7 +44,16 @@ public abstract class WeightedLayer : Module
     /// <summary>The layer's computation without the activity penalty.</summary>
     private protected abstract Tensor Compute(Tensor input);
 
-    public sealed override Tensor Forward(Tensor input) => RecordActivity(Compute(input), ActivityRegularizer);
+    /// <summary>The rank of an unbatched input the layer also takes (PyTorch: [C, H, W] for Conv2d), run as a batch of
+    /// one and returned without the batch dimension; null when it takes only batches.</summary>
+    private protected virtual int? UnbatchedRank => null;
+
+    public sealed override Tensor Forward(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank == UnbatchedRank) return Forward(input.Unsqueeze(0)).Squeeze(0);
+        return RecordActivity(Compute(input), ActivityRegularizer);
+    }
 }
 
 /// <summary>The regularization arguments a <see cref="WeightedLayer"/> passes through.</summary>

@@ -129,6 +129,26 @@ public class ModuleTests
     }
 
     [Fact]
+    public void ConvolutionAndPoolingTakeAnUnbatchedImage()
+    {
+        // PyTorch's Conv2d and pools take [C, H, W] as well as [N, C, H, W]: the same values, without the batch dimension
+        var x = Tensor.RandN([2, 6, 6], new Generator(9));
+        var batch = x.Unsqueeze(0);
+        Module[] layers = [new Conv2d(2, 3, 3, generator: new Generator(10)), new MaxPool2d(2), new AvgPool2d(3, 1, 1), new AdaptiveAvgPool2d(2)];
+        foreach (var layer in layers)
+        {
+            var single = layer.Forward(x);
+            var batched = layer.Forward(batch);
+            Assert.Equal(batched.Shape[1..], single.Shape);
+            Assert.Equal(batched.ToArray(), single.ToArray());
+        }
+        var leaf = Tensor.RandN([2, 5, 5], new Generator(11));
+        leaf.RequiresGrad = true;
+        new Conv2d(2, 1, 3, generator: new Generator(12)).Forward(leaf).Sum().Backward();
+        Assert.Equal([2, 5, 5], leaf.Grad!.Shape);
+    }
+
+    [Fact]
     public void AdaptiveAvgPoolGradient()
     {
         GradCheck.Check(t => Functional.AdaptiveAvgPool2d(t[0], (3, 2)), Tensor.RandN([1, 2, 7, 5], new Generator(5)));
