@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Occam.NN;
@@ -51,6 +52,10 @@ public abstract class Optimizer
     /// (<see cref="DecayPolicy.ExcludeBiasAndNorm"/>'s "no_decay" group sets 0).</summary>
     public double L1Proximal { get; }
 
+    /// <summary>Maximize the objective instead of minimizing it (PyTorch's maximize=True): each step follows +gradient,
+    /// with momentum, adaptive scaling and weight decay as for the negated objective. <c>new SGD(ps, lr: 0.1) { Maximize = true }</c>.</summary>
+    public bool Maximize { get; init; }
+
     /// <summary>Clears every parameter's gradient in place, so no allocation. Lazily: a gradient reads as zeros, and the
     /// next backward overwrites it where an op can (the weight gradient of a linear layer) instead of adding to zeros.</summary>
     public void ZeroGrad()
@@ -71,7 +76,10 @@ public abstract class Optimizer
                 if (p.Grad == null || !p.RequiresGrad) continue;
                 if (!States.TryGetValue(p, out var state)) States[p] = state = new ParameterState();
                 state.Step++;
-                Update(group, p.Span, p.Grad.Span, state);
+                var grad = p.Grad.Span;
+                if (Maximize) TensorPrimitives.Negate(grad, grad); // the step of −objective; the gradient is restored below
+                Update(group, p.Span, grad, state);
+                if (Maximize) TensorPrimitives.Negate(grad, grad);
                 if (l1 > 0) SoftThreshold(p.Span, (float)(lr * l1));
                 p.Constraint?.Apply(p);
             }

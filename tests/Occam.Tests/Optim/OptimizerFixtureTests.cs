@@ -21,14 +21,26 @@ public class OptimizerFixtureTests
         double D(string key, double fallback) => k.TryGetProperty(key, out var v) ? v.GetDouble() : fallback;
         bool B(string key) => k.TryGetProperty(key, out var v) && v.GetBoolean();
         (double, double)? betas = k.TryGetProperty("betas", out var bs) ? (bs[0].GetDouble(), bs[1].GetDouble()) : null;
+        bool maximize = B("maximize");
         return name.Split('_')[0] switch
         {
-            "sgd" => new SGD(groups, lr, D("momentum", 0), D("dampening", 0), D("weight_decay", 0), B("nesterov")),
-            "adam" => new Adam(groups, lr, betas, 1e-8, D("weight_decay", 0), B("amsgrad")),
-            "adamw" => new AdamW(groups, lr, betas, 1e-8, D("weight_decay", 0.01), B("amsgrad")),
-            "rmsprop" => new RMSprop(groups, lr, D("alpha", 0.99), 1e-8, D("weight_decay", 0), D("momentum", 0), B("centered")),
+            "sgd" => new SGD(groups, lr, D("momentum", 0), D("dampening", 0), D("weight_decay", 0), B("nesterov")) { Maximize = maximize },
+            "adam" => new Adam(groups, lr, betas, 1e-8, D("weight_decay", 0), B("amsgrad")) { Maximize = maximize },
+            "adamw" => new AdamW(groups, lr, betas, 1e-8, D("weight_decay", 0.01), B("amsgrad")) { Maximize = maximize },
+            "rmsprop" => new RMSprop(groups, lr, D("alpha", 0.99), 1e-8, D("weight_decay", 0), D("momentum", 0), B("centered")) { Maximize = maximize },
             _ => throw new NotSupportedException(name),
         };
+    }
+
+    [Fact]
+    public void MaximizeLeavesTheGradientAsItWas()
+    {
+        var w = new Parameter(Tensor.FromArray([1f, -2f], 2));
+        w.Grad = Tensor.FromArray([0.5f, 0.25f], 2);
+        var opt = new SGD([w], lr: 0.1) { Maximize = true };
+        opt.Step();
+        Assert.Equal([1.05f, -1.975f], w.ToArray());   // w + lr·g
+        Assert.Equal([0.5f, 0.25f], w.Grad.ToArray());
     }
 
     [Theory, MemberData(nameof(Names))]
