@@ -78,6 +78,9 @@ internal static class Cli
         if (string.IsNullOrWhiteSpace(directory)) throw new ArgumentException($"{option} must name a folder, got '{directory}'");
         var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
         if (File.Exists(full)) throw new ArgumentException($"{option} '{directory}' is a file; name a folder for the report");
+        string here = Path.TrimEndingDirectorySeparator(Environment.CurrentDirectory);
+        if (here == full || here.StartsWith(full + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new ArgumentException($"{option} '{directory}' holds the current folder, which a report replaces whole; name a folder inside it, such as '{Path.Combine(directory, "report")}'");
         if (Directory.Exists(full) && !Replaceable(full))
             throw new ArgumentException($"{option} '{directory}' is a folder with files that occam did not write; name a new or empty folder (occam replaces only its own reports)");
         return full;

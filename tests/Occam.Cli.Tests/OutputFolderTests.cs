@@ -65,6 +65,24 @@ public class OutputFolderTests
     }
 
     [Fact]
+    public void TheCurrentFolderIsNeverTheReport()
+    {
+        InTempDir(dir =>
+        {
+            string before = Environment.CurrentDirectory;
+            try
+            {
+                Environment.CurrentDirectory = dir;
+                var (code, _, error) = CliRunner.Run("double-descent", "--sizes", "10,20", "--out", ".");
+                Assert.Equal(2, code);
+                Assert.Contains("--out '.' holds the current folder", error);
+                Assert.True(Directory.Exists(dir));
+            }
+            finally { Environment.CurrentDirectory = before; }
+        });
+    }
+
+    [Fact]
     public void WhatTheRunKeepsMustLieOutsideTheReport()
     {
         InTempDir(dir =>
