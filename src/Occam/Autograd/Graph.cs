@@ -11,9 +11,18 @@ internal sealed class Node(string op, Tensor[] inputs, BackwardFn backward)
     public Tensor[] Inputs = inputs;
     public BackwardFn? Backward = backward;
     public int Stamp;
+    /// <summary>Σ of the inputs' storage versions when the op ran (versions only grow, so any change shows).</summary>
+    public long InputVersions = Versions(inputs);
     /// <summary>A pooled buffer the backward reads (a dropout mask, argmax indices); returned to the pool with the graph.</summary>
     public float[]? Saved;
     public bool Released => Backward == null;
+
+    public static long Versions(Tensor[] inputs)
+    {
+        long sum = 0;
+        foreach (var t in inputs) sum += t.Storage.Version;
+        return sum;
+    }
 }
 
 /// <summary>Gradient recording mode.</summary>
@@ -123,10 +132,19 @@ public partial class Tensor
             throw new InvalidOperationException("Backward: this graph was already released by an earlier Backward(); pass retainGraph: true to the first call to differentiate twice");
         if (gradient == null && Size != 1)
             throw new InvalidOperationException($"Backward: a gradient can be created implicitly only for a one-element output, got shape {Occam.Shape.Format(_shape)}; pass Backward(gradient)");
-        if (gradient != null && gradient.Size != Size)
+        if (gradient != null && !Occam.Shape.Equal(gradient._shape, _shape))
             throw new ArgumentException($"Backward: gradient of shape {Occam.Shape.Format(gradient._shape)} does not match the output's shape {Occam.Shape.Format(_shape)}");
 
         var order = GradFn == null ? null : TopologicalOrder();
+        if (order != null)
+            foreach (var t in order)
+                if (Node.Versions(t.GradFn!.Inputs) != t.GradFn.InputVersions)
+                {
+                    order.Clear();
+                    throw new InvalidOperationException($"Backward: an input of '{t.GradFn.Op}' was changed in place after the forward pass " +
+                        "(CopyFrom, an optimizer step or LoadStateDict), so the gradient would be taken at the new values; " +
+                        "call Backward before changing the weights, or change a Clone()");
+                }
         var seed = GradSpan();
         if (gradient == null) seed[0] += 1f;
         else System.Numerics.Tensors.TensorPrimitives.Add(seed, gradient.Span, seed);

@@ -5,11 +5,12 @@ namespace Occam;
 // Sum is a primitive (SumTo); mean and variance are composed from it.
 public partial class Tensor
 {
-    // The kept-dim shape, the squeezed shape and the element count of a reduction over dims (null = all).
+    // The kept-dim shape, the squeezed shape and the element count of a reduction over dims (null or empty = all, as
+    // PyTorch's x.sum([])).
     (int[] Keep, int[] Squeezed, int Count) ReductionShapes(int[]? dims, string op)
     {
         var reduce = new bool[Rank];
-        if (dims == null) Array.Fill(reduce, true);
+        if (dims == null || dims.Length == 0) Array.Fill(reduce, true);
         else
             foreach (int dim in dims)
             {
@@ -29,7 +30,7 @@ public partial class Tensor
         return (keep, [.. squeezed], count);
     }
 
-    /// <summary>Sum over <paramref name="dims"/> (all when null).</summary>
+    /// <summary>Sum over <paramref name="dims"/> (all when null or empty, as PyTorch).</summary>
     public Tensor Sum(int[]? dims = null, bool keepDim = false)
     {
         var (keep, squeezed, _) = ReductionShapes(dims, "Sum");
@@ -112,7 +113,7 @@ public partial class Tensor
 
     (Tensor Values, int[] Indices, int Outer, int Length, int Inner) MaxAlong(int dim, bool keepDim, string op)
     {
-        if (Rank == 0) return MaxAlongScalar(keepDim);
+        if (Rank == 0) return dim is 0 or -1 ? MaxAlongScalar(keepDim) : throw new ArgumentException($"{op}: dim {dim} is out of range for a 0-d tensor (expected -1 or 0)");
         int d = Occam.Shape.Dim(dim, Rank, op);
         int outer = 1, inner = 1, length = _shape[d];
         if (length == 0) throw new ArgumentException($"{op}: cannot reduce over dim {dim} of size 0");

@@ -87,6 +87,7 @@ public partial class Tensor
     {
         var perm = Enumerable.Range(0, Rank).ToArray();
         int a = Occam.Shape.Dim(dim0, Rank, "Transpose"), b = Occam.Shape.Dim(dim1, Rank, "Transpose");
+        if (Rank == 0) return Permute(); // a 0-d tensor has one "dim" for indexing (0 or −1), as PyTorch
         (perm[a], perm[b]) = (perm[b], perm[a]);
         return Permute(perm);
     }
@@ -143,6 +144,8 @@ public partial class Tensor
         ArgumentNullException.ThrowIfNull(tensors);
         if (tensors.Length == 0) throw new ArgumentException("Cat: needs at least one tensor");
         var first = tensors[0]._shape;
+        for (int i = 0; i < tensors.Length; i++)
+            if (tensors[i].Rank == 0) throw new ArgumentException($"Cat: tensor {i} is 0-d, which cannot be concatenated (Unsqueeze it first)");
         int d = Occam.Shape.Dim(dim, first.Length, "Cat");
         var shape = (int[])first.Clone();
         shape[d] = 0;

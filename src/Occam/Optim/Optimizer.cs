@@ -82,6 +82,7 @@ public abstract class Optimizer
                 if (Maximize) TensorPrimitives.Negate(grad, grad);
                 if (l1 > 0) SoftThreshold(p.Span, (float)(lr * l1));
                 p.Constraint?.Apply(p);
+                p.Storage.Version++; // a graph recorded from the old weights can no longer be differentiated
             }
         }
     }

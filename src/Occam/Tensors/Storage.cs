@@ -11,6 +11,9 @@ internal sealed class Storage(float[] array, bool graphOwned = false)
     public bool GraphOwned = graphOwned;
     public bool Pinned;
     public bool Released;
+    /// <summary>Counts in-place changes made outside the graph (CopyFrom, an optimizer step, LoadStateDict): a backward
+    /// whose inputs changed since the forward would differentiate at the new values, so it refuses.</summary>
+    public long Version;
     /// <summary>Rented from <see cref="BufferPool"/> by an op (<see cref="Tensor.Empty"/>), so it may go back there.</summary>
     public bool Pooled;
 

@@ -207,11 +207,13 @@ public partial class Tensor
     /// <summary>A copy with its own storage, cut from the graph.</summary>
     public Tensor Clone() => new(ToArray(), (int[])_shape.Clone());
 
-    /// <summary>Overwrites this tensor's values with <paramref name="source"/>'s (same size), outside the graph.</summary>
+    /// <summary>Overwrites this tensor's values with <paramref name="source"/>'s (same size), outside the graph. A graph
+    /// recorded from the old values can no longer be differentiated (its Backward says so, as PyTorch's version check).</summary>
     public void CopyFrom(Tensor source)
     {
         if (source.Size != Size) throw new ArgumentException($"CopyFrom: source has {source.Size} elements, destination {Size}");
         source.Span.CopyTo(Span);
+        Storage.Version++;
     }
 
     public override string ToString()

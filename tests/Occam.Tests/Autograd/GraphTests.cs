@@ -123,4 +123,57 @@ public class GraphTests
         var y = x + 1f;
         Assert.Throws<InvalidOperationException>(() => y.RequiresGrad = false);
     }
+
+    [Fact]
+    public void BackwardRefusesInputsChangedInPlaceSinceTheForward()
+    {
+        // PyTorch: "one of the variables needed for gradient computation has been modified by an inplace operation"
+        var x = Tensor.FromArray([1f, 2f, 3f], 3);
+        x.RequiresGrad = true;
+        var y = (x * x).Sum();
+        x.CopyFrom(Tensor.FromArray([10f, 20f, 30f], 3));
+        var e = Assert.Throws<InvalidOperationException>(() => y.Backward());
+        Assert.Contains("an input of 'Mul' was changed in place after the forward pass", e.Message);
+        Assert.Null(x.Grad);
+
+        // An optimizer step between a forward and its backward (two losses, a GAN loop) is caught the same way
+        var w = new Occam.NN.Parameter(Tensor.FromArray([1f, 2f], 1, 2));
+        var opt = new Occam.Optim.SGD([w], lr: 0.1);
+        var input = Tensor.FromArray([3f, 4f], 1, 2);
+        var first = Functional.Linear(input, w).Sum();
+        var second = Functional.Linear(input, w).Sum();
+        first.Backward();
+        opt.Step();
+        Assert.Throws<InvalidOperationException>(() => second.Backward());
+        // while the usual forward, backward, step loop never trips it
+        for (int i = 0; i < 3; i++)
+        {
+            opt.ZeroGrad();
+            Functional.Linear(input, w).Sum().Backward();
+            opt.Step();
+        }
+    }
+
+    [Fact]
+    public void AnExplicitGradientMustHaveTheOutputsShape()
+    {
+        var x = Tensor.FromArray([1f, 2f, 3f], 3);
+        x.RequiresGrad = true;
+        var y = x.Reshape(3, 1) * x.Reshape(1, 3);
+        var e = Assert.Throws<ArgumentException>(() => y.Backward(Tensor.Ones(9)));
+        Assert.Contains("gradient of shape [9] does not match the output's shape [3, 3]", e.Message);
+    }
+
+    [Fact]
+    public void ReductionsAndShapeOpsOnEdgeShapesFollowPyTorch()
+    {
+        var a = Tensor.FromArray([0f, 1, 2, 3, 4, 5], 2, 3);
+        Assert.Equal(15f, a.Sum(Array.Empty<int>()).Item());          // x.sum([]) sums everything
+        Assert.Equal(2.5f, a.Mean(Array.Empty<int>()).Item());
+        var scalar = Tensor.Scalar(3f);
+        Assert.Contains("dim 5 is out of range for a 0-d tensor", Assert.Throws<ArgumentException>(() => scalar.Max(5)).Message);
+        Assert.Equal(3f, scalar.Max(0).Item());
+        Assert.Equal(3f, scalar.Transpose(0, 0).Item());
+        Assert.Contains("Cat: tensor 0 is 0-d", Assert.Throws<ArgumentException>(() => Tensor.Cat([scalar, scalar])).Message);
+    }
 }
