@@ -15,6 +15,9 @@ internal sealed class Node(string op, Tensor[] inputs, BackwardFn backward)
     public long InputVersions = Versions(inputs);
     /// <summary>A pooled buffer the backward reads (a dropout mask, argmax indices); returned to the pool with the graph.</summary>
     public float[]? Saved;
+    /// <summary>A view of its input (Reshape, Flatten, Squeeze): it saves nothing, so, as in PyTorch, Backward may pass
+    /// through it again after the graph was released.</summary>
+    public bool View;
     public bool Released => Backward == null;
 
     public static long Versions(Tensor[] inputs)
@@ -64,7 +67,7 @@ public partial class Tensor
     internal static Tensor Record(Tensor output, string op, BackwardFn backward, Tensor[] inputs, bool view = false, float[]? saved = null)
     {
         if (OpProfiler.Enabled) OpProfiler.Lap(op + " fwd");
-        output.GradFn = new Node(op, inputs, backward) { Saved = saved };
+        output.GradFn = new Node(op, inputs, backward) { Saved = saved, View = view };
         output._requiresGrad = true;
         if (!view) output.Storage.GraphOwned = true;
         return output;
@@ -165,6 +168,7 @@ public partial class Tensor
             Storage.Pinned = true;
             foreach (var t in order)
             {
+                if (t.GradFn!.View) continue; // nothing saved to free; a later Backward may pass through it
                 t.GradFn!.Backward = null;
                 t.GradFn.Inputs = [];
                 t.Storage.Release();

@@ -155,6 +155,22 @@ public class GraphTests
     }
 
     [Fact]
+    public void AViewOfALeafCanBeDifferentiatedThroughAgain()
+    {
+        // A parameter view built once (outside a training loop) works step after step, as in PyTorch
+        var x = Tensor.FromArray([1f, 2f, 3f, 4f], 4);
+        x.RequiresGrad = true;
+        var v = x.Reshape(2, 2);
+        v.Sum().Backward();
+        v.Sum().Backward();
+        Assert.Equal([2f, 2f, 2f, 2f], x.Grad!.ToArray());
+        // but not through an op that saved what its backward reads
+        var e = x.Exp();
+        e.Sum().Backward();
+        Assert.Throws<InvalidOperationException>(() => e.Reshape(2, 2).Sum().Backward());
+    }
+
+    [Fact]
     public void AnExplicitGradientMustHaveTheOutputsShape()
     {
         var x = Tensor.FromArray([1f, 2f, 3f], 3);
