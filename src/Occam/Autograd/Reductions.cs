@@ -59,6 +59,34 @@ public partial class Tensor
         return centered.Pow(2f).Sum(dims, keepDim).Mul(1f / (unbiased ? count - 1 : count));
     }
 
+    /// <summary>Standard deviation over <paramref name="dims"/>: √<see cref="Var"/> (unbiased by default, as torch.std).</summary>
+    public Tensor Std(int[]? dims = null, bool unbiased = true, bool keepDim = false) => Var(dims, unbiased, keepDim).Sqrt();
+
+    /// <summary>log Σ exp over <paramref name="dims"/> (all when null or empty), computed as m + log Σ exp(x − m) with m the
+    /// maximum, so large inputs do not overflow (torch.logsumexp); the gradient is softmax(x).</summary>
+    public Tensor LogSumExp(int[]? dims = null, bool keepDim = false)
+    {
+        var (keep, squeezed, _) = ReductionShapes(dims, "LogSumExp");
+        // the shift m is a constant for the gradient (it cancels), taken per reduced group; ±∞ maxima shift by 0
+        var shift = Detach();
+        var all = dims == null || dims.Length == 0 ? Enumerable.Range(0, Rank).ToArray() : dims;
+        foreach (int d in all.Select(d => Occam.Shape.Dim(d, Rank, "LogSumExp")).OrderDescending()) shift = shift.Max(d, keepDim: true);
+        shift = shift.Clone(); // its own storage, which the next lines may change
+        var finite = shift.Span;
+        for (int i = 0; i < finite.Length; i++) if (!float.IsFinite(finite[i])) finite[i] = 0;
+        var result = (this - shift).Exp().Sum(dims, keepDim: true).Log() + shift;
+        return keepDim ? result : result.Reshape(squeezed);
+    }
+
+    /// <summary>Minimum values along <paramref name="dim"/>; the gradient goes to the first minimal element.</summary>
+    public Tensor Min(int dim, bool keepDim = false) => Neg().Max(dim, keepDim).Neg();
+
+    /// <summary>Minimum of all elements (0-d); the gradient is shared evenly between the minimal elements, as torch.min(x).</summary>
+    public Tensor Min() => Neg().Max().Neg();
+
+    /// <summary>Index of the first minimum along <paramref name="dim"/>, as floats; over all elements (flat index) when null.</summary>
+    public Tensor Argmin(int? dim = null, bool keepDim = false) => Detach().Neg().Argmax(dim, keepDim);
+
     /// <summary>Maximum values along <paramref name="dim"/>; the gradient goes to the first maximal element.</summary>
     public Tensor Max(int dim, bool keepDim = false)
     {

@@ -138,6 +138,20 @@ public partial class Tensor
         }, [x]);
     }
 
+    /// <summary>Joins tensors of one shape along a new dim <paramref name="dim"/> (torch.stack): Cat of each
+    /// unsqueezed at that dim.</summary>
+    public static Tensor Stack(Tensor[] tensors, int dim = 0)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        if (tensors.Length == 0) throw new ArgumentException("Stack: needs at least one tensor");
+        var first = tensors[0]._shape;
+        for (int i = 1; i < tensors.Length; i++)
+            if (!Occam.Shape.Equal(tensors[i]._shape, first))
+                throw new ArgumentException($"Stack: tensor {i} has shape {Occam.Shape.Format(tensors[i]._shape)}, tensor 0 {Occam.Shape.Format(first)}; all must match");
+        int d = Occam.Shape.Dim(dim, first.Length + 1, "Stack");
+        return Cat(tensors.Select(t => t.Unsqueeze(d)).ToArray(), d);
+    }
+
     /// <summary>Concatenates tensors along <paramref name="dim"/>; all other dims must match.</summary>
     public static Tensor Cat(Tensor[] tensors, int dim = 0)
     {

@@ -126,6 +126,21 @@ public class GradCheckTests
         Check(t => t[0].Var([0, 2], unbiased: false, keepDim: true), x);
         Check(t => t[0].Var(), x);
         Check(t => t[0].Sum([1], keepDim: true) * t[0], R(31, 3, 1, 2)); // size-1 dims
+        Check(t => t[0].Std([1]), x);
+        Check(t => t[0].Std(unbiased: false), x);
+        Check(t => t[0].LogSumExp([1]), x);
+        Check(t => t[0].LogSumExp([0, 2], keepDim: true), x);
+        Check(t => t[0].LogSumExp(), x);
+        Check(t => Tensor.Stack([t[0], t[1] * 2f], 1), R(33, 2, 3), R(34, 2, 3));
+    }
+
+    [Fact]
+    public void LogSumExpDoesNotOverflow()
+    {
+        // torch.logsumexp(tensor([1000., 1000.])) = 1000 + log 2; of −∞ everywhere, −∞
+        Assert.Equal(1000f + MathF.Log(2f), Tensor.FromArray([1000f, 1000f], 2).LogSumExp().Item(), 3);
+        Assert.Equal(float.NegativeInfinity, Tensor.FromArray([float.NegativeInfinity, float.NegativeInfinity], 2).LogSumExp().Item());
+        Assert.Contains("Stack: tensor 1 has shape [3], tensor 0 [2]", Assert.Throws<ArgumentException>(() => Tensor.Stack([Tensor.Ones(2), Tensor.Ones(3)])).Message);
     }
 
     [Fact]
@@ -137,6 +152,9 @@ public class GradCheckTests
         Check(t => t[0].Max(1), 1e-2f, 2e-2, x);
         Check(t => t[0].Max(-1, keepDim: true), 1e-2f, 2e-2, x);
         Check(t => t[0].Max(), 1e-2f, 2e-2, x);
+        Check(t => t[0].Min(1), 1e-2f, 2e-2, x);
+        Check(t => t[0].Min(), 1e-2f, 2e-2, x);
+        Assert.Equal(x.Neg().Argmax(2).ToArray(), x.Argmin(2).ToArray());
     }
 
     [Fact]
