@@ -41,14 +41,29 @@ internal static class Cli
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                // a subcommand names its parent too ("bench gemm: ...")
-                string name = command.Parents.OfType<Command>().FirstOrDefault() is { } parent and not RootCommand ? $"{parent.Name} {command.Name}" : command.Name;
-                Console.Error.WriteLine($"{name}: {e.Message}");
+                Console.Error.WriteLine($"{CommandName(command)}: {e.Message}");
                 if (parse.GetValue(Verbose)) Console.Error.WriteLine(e.ToString());
                 return e is ArgumentException or FormatException ? 2 : 1;
             }
         });
     }
+
+    /// <summary>How errors name a command: "occam" for the root, "train", and a subcommand with its parent ("bench gemm").</summary>
+    public static string CommandName(Command command) =>
+        command is RootCommand ? "occam"
+            : command.Parents.OfType<Command>().FirstOrDefault() is { } parent and not RootCommand ? $"{parent.Name} {command.Name}" : command.Name;
+
+    /// <summary>What a .NET type name means to a user of the tool ("System.Nullable`1[System.Int32]" → "a whole number"),
+    /// or null for a type it has no words for.</summary>
+    public static string? TypeInWords(string type) => type.Replace("System.Nullable`1[", "").TrimEnd(']') switch
+    {
+        "System.Int32[" => "a list of whole numbers",
+        "System.Int32" or "System.Int64" => "a whole number",
+        "System.Double" or "System.Single" => "a number",
+        "System.Boolean" => "true or false",
+        "System.String" => "text",
+        _ => null,
+    };
 
     /// <summary>Runs <paramref name="build"/> (a library call that checks its arguments) and restates an argument error
     /// in the command's flag names: "Sweep: points must be …" becomes "--points must be …".</summary>

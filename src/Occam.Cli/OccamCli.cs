@@ -29,8 +29,7 @@ internal static class OccamCli
         var parse = Build().Parse(args);
         if (parse.Errors.Count == 0 || IsHelp(args) || args.Length == 0) return parse.Invoke(); // no arguments: the help
         var command = parse.CommandResult.Command;
-        string name = command is RootCommand ? "occam"
-            : command.Parents.OfType<Command>().FirstOrDefault() is { } parent and not RootCommand ? $"{parent.Name} {command.Name}" : command.Name;
+        string name = Cli.CommandName(command);
         foreach (var error in parse.Errors) Console.Error.WriteLine($"{name}: {Readable(error.Message)}");
         Console.Error.WriteLine($"See `{(command is RootCommand ? "occam" : "occam " + name)} --help`.");
         return 2;
@@ -39,16 +38,7 @@ internal static class OccamCli
     static bool IsHelp(string[] args) => args.Any(a => a is "--help" or "-h" or "-?");
 
     // "as expected type 'System.Nullable`1[System.Int32]'" → "as a whole number"
-    static string Readable(string message)
-    {
-        foreach (var (type, words) in new[]
-                 {
-                     ("System.Nullable`1[System.Int32]", "a whole number"), ("System.Int32", "a whole number"),
-                     ("System.Nullable`1[System.Double]", "a number"), ("System.Double", "a number"),
-                     ("System.Nullable`1[System.Boolean]", "true or false"), ("System.Boolean", "true or false"),
-                     ("System.Nullable`1[System.Single]", "a number"), ("System.Single", "a number"),
-                 })
-            message = message.Replace($"as expected type '{type}'", $"as {words}", StringComparison.Ordinal);
-        return message;
-    }
+    static string Readable(string message) =>
+        System.Text.RegularExpressions.Regex.Replace(message, @"as expected type '([^']+)'",
+            m => Cli.TypeInWords(m.Groups[1].Value) is { } words ? $"as {words}" : m.Value);
 }

@@ -26,4 +26,12 @@ public static class CliRunner
 
     /// <summary>A fresh temporary directory, deleted by the caller.</summary>
     public static string TempDir() => Directory.CreateTempSubdirectory("occam-cli-test").FullName;
+
+    /// <summary>Runs <paramref name="test"/> in a fresh temporary directory, deleted afterwards.</summary>
+    public static void InTempDir(Action<string> test)
+    {
+        string dir = TempDir();
+        try { test(dir); }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
 }

@@ -4,13 +4,6 @@ namespace Occam.Cli.Tests;
 /// only occam's own earlier report is replaced.</summary>
 public class OutputFolderTests
 {
-    static void InTempDir(Action<string> test)
-    {
-        string dir = CliRunner.TempDir();
-        try { test(dir); }
-        finally { Directory.Delete(dir, recursive: true); }
-    }
-
     public static TheoryData<string[]> Commands() => new()
     {
         { new[] { "train", "--epochs", "1", "--train-size", "200" } },
@@ -24,7 +17,7 @@ public class OutputFolderTests
     [MemberData(nameof(Commands))]
     public void AFolderOfOtherFilesOrAFileIsRefusedBeforeAnyWork(string[] command)
     {
-        InTempDir(dir =>
+        CliRunner.InTempDir(dir =>
         {
             string precious = Path.Combine(dir, "precious");
             Directory.CreateDirectory(precious);
@@ -48,7 +41,7 @@ public class OutputFolderTests
     [Fact]
     public void AnEarlierReportIsReplacedAndAnEmptyFolderFilled()
     {
-        InTempDir(dir =>
+        CliRunner.InTempDir(dir =>
         {
             string output = Path.Combine(dir, "dd");
             Directory.CreateDirectory(output);
@@ -67,7 +60,7 @@ public class OutputFolderTests
     [Fact]
     public void TheCurrentFolderIsNeverTheReport()
     {
-        InTempDir(dir =>
+        CliRunner.InTempDir(dir =>
         {
             string before = Environment.CurrentDirectory;
             try
@@ -85,7 +78,7 @@ public class OutputFolderTests
     [Fact]
     public void WhatTheRunKeepsMustLieOutsideTheReport()
     {
-        InTempDir(dir =>
+        CliRunner.InTempDir(dir =>
         {
             string sweep = Path.Combine(dir, "sw");
             var (code, _, error) = CliRunner.Run("sweep", "--param", "l2=0,1e-3", "--repeats", "1", "--epochs", "1", "--train-size", "100",
@@ -121,15 +114,13 @@ public class FlagErrorTests
     [InlineData("train: --data-root '/nowhere' applies to --data fashion-mnist only", "train", "--data-root", "/nowhere")]
     public void AreNamedAsTyped(string message, params string[] args)
     {
-        string dir = CliRunner.TempDir();
-        try
+        CliRunner.InTempDir(dir =>
         {
             var (code, _, error) = CliRunner.Run([.. args, "--out", Path.Combine(dir, "out")]);
             Assert.Equal(2, code);
             Assert.Contains(message, error);
             Assert.Empty(Directory.GetFileSystemEntries(dir));
-        }
-        finally { Directory.Delete(dir, recursive: true); }
+        });
     }
 
     [Theory]
@@ -138,8 +129,7 @@ public class FlagErrorTests
     [InlineData("run.json", "{\"hidden\": [\"wide\"]}", "'hidden[0]' must be a whole number, got \"wide\"")]
     public void AConfigFileValueIsNamedByItsKey(string file, string text, string message)
     {
-        string dir = CliRunner.TempDir();
-        try
+        CliRunner.InTempDir(dir =>
         {
             string config = Path.Combine(dir, file);
             File.WriteAllText(config, text);
@@ -147,15 +137,13 @@ public class FlagErrorTests
             Assert.Equal(2, code);
             Assert.Contains($"train: {config}: {message}", error);
             Assert.DoesNotContain("LineNumber", error);
-        }
-        finally { Directory.Delete(dir, recursive: true); }
+        });
     }
 
     [Fact]
     public void ASweepStorageThatIsNotADatabaseIsNamed()
     {
-        string dir = CliRunner.TempDir();
-        try
+        CliRunner.InTempDir(dir =>
         {
             string storage = Path.Combine(dir, "notes.txt");
             File.WriteAllText(storage, "not a database, and not to be lost");
@@ -164,7 +152,6 @@ public class FlagErrorTests
             Assert.NotEqual(0, code);
             Assert.Contains($"--storage '{storage}' is not a sweep database occam can use", error);
             Assert.Equal("not a database, and not to be lost", File.ReadAllText(storage));
-        }
-        finally { Directory.Delete(dir, recursive: true); }
+        });
     }
 }

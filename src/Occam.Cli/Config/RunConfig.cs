@@ -156,11 +156,9 @@ internal sealed record RunConfig
         {
             // The merged settings are not the user's file: name the key and what it needs, not a line of the merge.
             string key = e.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "";
-            string needs = e.Message.Contains("System.Int32[]", StringComparison.Ordinal) ? "a list of whole numbers"
-                : e.Message.Contains("System.Int32", StringComparison.Ordinal) ? "a whole number"
-                : e.Message.Contains("System.Double", StringComparison.Ordinal) || e.Message.Contains("System.Single", StringComparison.Ordinal) ? "a finite number"
-                : e.Message.Contains("System.Boolean", StringComparison.Ordinal) ? "true or false"
-                : e.Message.Contains("System.String", StringComparison.Ordinal) ? "text" : "";
+            var type = System.Text.RegularExpressions.Regex.Match(e.Message, @"converted to ([^ ]+?)\.? Path");
+            string needs = type.Success ? Cli.TypeInWords(type.Groups[1].Value) ?? "" : "";
+            if (needs == "a number") needs = "a finite number";
             throw new ArgumentException(key.Length > 0 && needs.Length > 0
                 ? $"{source}: '{key}' must be {needs}, got {Value(json, key)}"
                 : $"{source}: {e.Message}");
