@@ -12,7 +12,8 @@ namespace Occam.IO;
 /// <c>{"__metadata__": {"k": "v"}, "name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ...}</c>
 /// padded with spaces to a multiple of 8, then the raw little-endian data, every tensor's bytes contiguous,
 /// in header order, covering the data section exactly. Occam writes F32; it reads F32, F64, F16, BF16, I64,
-/// I32, I16, I8, U8 and BOOL, converting to float32 (PyTorch state dicts hold I64 <c>num_batches_tracked</c>).
+/// I32, I16, I8, U8 and BOOL, converting to float32 (PyTorch state dicts hold I64 <c>num_batches_tracked</c>); an
+/// F64 value beyond float32's range is an error, not an infinity.
 /// A file is validated completely before any tensor is allocated, so a load either returns everything or throws.
 /// </summary>
 public static class Safetensors
@@ -81,7 +82,8 @@ public static class Safetensors
                     int count = Math.Min(perChunk, data.Length - done);
                     var bytes = buffer.AsSpan(0, count * e.Type.Size);
                     stream.ReadExactly(bytes);
-                    e.Type.Convert(bytes, data.AsSpan(done, count));
+                    try { e.Type.Convert(bytes, data.AsSpan(done, count)); }
+                    catch (OverflowException o) { throw Bad(path, $"tensor '{e.Name}' ({e.Type.Name}) holds {o.Message}, beyond float32's range (±3.4e38)"); }
                 }
                 tensors[e.Name] = new Tensor(data, e.Shape);
             }
@@ -162,7 +164,15 @@ public static class Safetensors
             if (BitConverter.IsLittleEndian) MemoryMarshal.Cast<byte, float>(s).CopyTo(d);
             else for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadSingleLittleEndian(s[(4 * i)..]);
         }),
-        new("F64", 8, (s, d) => { for (int i = 0; i < d.Length; i++) d[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(s[(8 * i)..]); }),
+        new("F64", 8, (s, d) =>
+        {
+            for (int i = 0; i < d.Length; i++)
+            {
+                double v = BinaryPrimitives.ReadDoubleLittleEndian(s[(8 * i)..]);
+                if (double.IsFinite(v) && Math.Abs(v) > float.MaxValue) throw new OverflowException(v.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+                d[i] = (float)v;
+            }
+        }),
         new("F16", 2, (s, d) => { for (int i = 0; i < d.Length; i++) d[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(s[(2 * i)..]); }),
         // bfloat16 is the upper half of a float32's bits.
         new("BF16", 2, (s, d) => { for (int i = 0; i < d.Length; i++) d[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(s[(2 * i)..]) << 16); }),

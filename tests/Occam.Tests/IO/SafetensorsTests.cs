@@ -113,6 +113,21 @@ public sealed class SafetensorsTests : IDisposable
     const string W = "\"w\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}";
 
     [Fact]
+    public void AnF64ValueBeyondFloatRangeIsAnErrorNotAnInfinity()
+    {
+        string path = Raw("{\"d\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[0,16]}}", 16);
+        var bytes = File.ReadAllBytes(path);
+        int start = bytes.Length - 16;
+        BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(start), 1.5);
+        BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(start + 8), 1e300);
+        File.WriteAllBytes(path, bytes);
+        Rejects(path, "tensor 'd' (F64) holds 1E+300, beyond float32's range");
+        BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(start + 8), double.PositiveInfinity); // an infinity stays one
+        File.WriteAllBytes(path, bytes);
+        Assert.Equal([1.5f, float.PositiveInfinity], Safetensors.Load(path).Tensors["d"].ToArray());
+    }
+
+    [Fact]
     public void RejectsTruncatedData()
     {
         string path = PathOf("t.safetensors");
