@@ -79,11 +79,11 @@ internal static class Cli
         }
     }
 
-    /// <summary>The file every report folder holds, which marks it as occam's own: only such a folder (or an empty one)
-    /// is ever replaced.</summary>
+    /// <summary>The file every report folder holds, which marks it as occam's own and lists the files its report wrote:
+    /// only such a folder (or an empty one) is ever written into, and only the listed files are ever replaced or removed.</summary>
     internal const string ReportMarker = ".occam-report";
 
-    const string MarkerText = "A report folder of the occam tool, which replaces it when it writes a report here.\n";
+    const string MarkerHeader = "A report folder of the occam tool. The next report written here replaces these files of the last one:";
 
     /// <summary>Checks an output folder before any work starts, so that a bad one costs nothing and nothing of the
     /// user's is ever replaced: it must not be a file, and a folder already there must be empty or hold an earlier
@@ -93,39 +93,55 @@ internal static class Cli
         if (string.IsNullOrWhiteSpace(directory)) throw new ArgumentException($"{option} must name a folder, got '{directory}'");
         var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
         if (File.Exists(full)) throw new ArgumentException($"{option} '{directory}' is a file; name a folder for the report");
-        string here = Path.TrimEndingDirectorySeparator(Environment.CurrentDirectory);
-        if (here == full || here.StartsWith(full + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            throw new ArgumentException($"{option} '{directory}' holds the current folder, which a report replaces whole; name a folder inside it, such as '{Path.Combine(directory, "report")}'");
         if (Directory.Exists(full) && !Replaceable(full))
-            throw new ArgumentException($"{option} '{directory}' is a folder with files that occam did not write; name a new or empty folder (occam replaces only its own reports)");
+            throw new ArgumentException($"{option} '{directory}' is a folder with files that occam did not write; name a new or empty folder (occam writes only into its own report folders)");
         return full;
     }
 
-    /// <summary>Rejects an <paramref name="inner"/> path (a file or folder the run keeps) inside or equal to the output
-    /// folder <paramref name="output"/>, which the report replaces.</summary>
+    /// <summary>Rejects an <paramref name="inner"/> path (a file or folder the run reads or keeps) inside or equal to
+    /// the output folder <paramref name="output"/>, whose report files a run replaces, or holding it.</summary>
     public static void CheckOutside(string inner, string innerOption, string output, string outputOption = "--out")
     {
         string a = Path.TrimEndingDirectorySeparator(Path.GetFullPath(inner)), o = Path.TrimEndingDirectorySeparator(Path.GetFullPath(output));
         bool within(string x, string folder) => x == folder || x.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal);
         if (within(a, o) || within(o, a))
-            throw new ArgumentException($"{innerOption} '{inner}' and {outputOption} '{output}' overlap, and the report replaces {outputOption} when it is written; keep them apart");
+            throw new ArgumentException($"{innerOption} '{inner}' and {outputOption} '{output}' overlap, and a report replaces what is in {outputOption}; keep them apart");
     }
 
     static bool Replaceable(string folder) =>
         File.Exists(Path.Combine(folder, ReportMarker)) || !Directory.EnumerateFileSystemEntries(folder).Any();
 
+    // The files the report in folder wrote, as its marker lists them (relative paths).
+    static List<string> ReportFiles(string folder)
+    {
+        string marker = Path.Combine(folder, ReportMarker);
+        return File.Exists(marker) ? File.ReadAllLines(marker).Skip(1).Where(l => l.Length > 0).ToList() : [];
+    }
+
+    static void WriteMarker(string folder, IEnumerable<string> files) =>
+        File.WriteAllLines(Path.Combine(folder, ReportMarker), [MarkerHeader, .. files]);
+
     /// <summary>Makes <paramref name="directory"/> (checked by <see cref="CheckOut"/>) and marks it as a report folder, for a
-    /// run that writes into it as it goes (a checkpoint) before its report replaces it.</summary>
+    /// run that writes into it as it goes (a checkpoint) before its report is written there.</summary>
     public static void CreateReportFolder(string directory)
     {
         var full = CheckOut(directory);
         Directory.CreateDirectory(full);
-        File.WriteAllText(Path.Combine(full, ReportMarker), MarkerText);
+        if (!File.Exists(Path.Combine(full, ReportMarker))) WriteMarker(full, []);
     }
 
-    /// <summary>Writes a report into a temporary sibling folder and moves it into place only when complete, so a crash
-    /// never leaves a half-written report; an earlier report at <paramref name="directory"/> (or an empty folder) is
-    /// replaced, and anything else there is refused (<see cref="CheckOut"/>).</summary>
+    /// <summary>Marks a folder a run of occam wrote before reports carried a marker (a checkpoint's folder given to
+    /// --resume), so the resumed run may write its report there.</summary>
+    public static void AdoptReportFolder(string directory)
+    {
+        if (Directory.Exists(directory) && !File.Exists(Path.Combine(directory, ReportMarker))) WriteMarker(directory, []);
+    }
+
+    /// <summary>Writes a report into a temporary sibling folder, then puts it in place. A new folder is moved into place
+    /// whole, so a crash never leaves a half-written report there. Into an earlier report's folder (or an empty one)
+    /// the files are moved one by one, each replacing its namesake, and the earlier report's other files are removed;
+    /// files it did not write are left alone, and no folder is ever moved away (it may be the current one). Anything
+    /// else at <paramref name="directory"/> is refused (<see cref="CheckOut"/>).</summary>
     public static void WriteDirectoryAtomically(string directory, Action<string> write, string option = "--out")
     {
         var full = CheckOut(directory, option);
@@ -133,26 +149,35 @@ internal static class Cli
         Directory.CreateDirectory(parent);
         var temp = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         Directory.CreateDirectory(temp);
-        string? old = null;
         try
         {
             write(temp);
-            File.WriteAllText(Path.Combine(temp, ReportMarker), MarkerText);
-            if (Directory.Exists(full))
+            var files = Directory.EnumerateFiles(temp, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(temp, f)).Order(StringComparer.Ordinal).ToList();
+            if (!Directory.Exists(full))
             {
-                CheckOut(directory, option); // still only occam's own
-                old = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.old");
-                Directory.Move(full, old);
+                WriteMarker(temp, files);
+                Directory.Move(temp, full);
+                return;
             }
-            Directory.Move(temp, full);
+            CheckOut(directory, option); // still empty or occam's own
+            var earlier = ReportFiles(full);
+            foreach (var file in files)
+            {
+                string to = Path.Combine(full, file);
+                Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+                File.Move(Path.Combine(temp, file), to, overwrite: true);
+            }
+            foreach (var stale in earlier.Except(files))
+            {
+                string path = Path.GetFullPath(Path.Combine(full, stale));
+                if (path.StartsWith(full + Path.DirectorySeparatorChar, StringComparison.Ordinal) && File.Exists(path)) File.Delete(path);
+            }
+            WriteMarker(full, files);
         }
-        catch
+        finally
         {
-            if (old != null && !Directory.Exists(full)) Directory.Move(old, full); // put the earlier report back
             if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-            throw;
         }
-        if (old != null) Directory.Delete(old, recursive: true);
     }
 
     /// <summary>A console for tables and progress on the current <see cref="Console.Out"/> (made per call, so in-process

@@ -39,26 +39,28 @@ public class OutputFolderTests
     }
 
     [Fact]
-    public void AnEarlierReportIsReplacedAndAnEmptyFolderFilled()
+    public void AnEarlierReportIsReplacedAndOtherFilesAreLeftAlone()
     {
         CliRunner.InTempDir(dir =>
         {
-            string output = Path.Combine(dir, "dd");
+            string output = Path.Combine(dir, "report");
             Directory.CreateDirectory(output);
-            var (code, _, error) = CliRunner.Run("double-descent", "--sizes", "10,20", "--out", output);
+            var (code, _, error) = CliRunner.Run("path", "--lambdas", "3", "--train-size", "200", "--out", output);
             Assert.True(code == 0, error);
-            Assert.True(File.Exists(Path.Combine(output, ".occam-report")));
-            File.WriteAllText(Path.Combine(output, "stale.txt"), "from the earlier run");
+            Assert.True(File.Exists(Path.Combine(output, "path.csv")));
+            File.WriteAllText(Path.Combine(output, "notes.txt"), "mine");
+            // another report into the same folder: the earlier report's files go, the user's note stays
             (code, _, error) = CliRunner.Run("double-descent", "--sizes", "10,30", "--out", output);
             Assert.True(code == 0, error);
-            Assert.False(File.Exists(Path.Combine(output, "stale.txt")));
+            Assert.False(File.Exists(Path.Combine(output, "path.csv")));
             Assert.Contains("30", File.ReadAllText(Path.Combine(output, "metrics.json")));
-            Assert.Equal(["dd"], Directory.GetFileSystemEntries(dir).Select(Path.GetFileName)); // no temporary folders left
+            Assert.Equal("mine", File.ReadAllText(Path.Combine(output, "notes.txt")));
+            Assert.Equal(["report"], Directory.GetFileSystemEntries(dir).Select(Path.GetFileName)); // no temporary folders left
         });
     }
 
     [Fact]
-    public void TheCurrentFolderIsNeverTheReport()
+    public void TheCurrentFolderCanHoldTheReport()
     {
         CliRunner.InTempDir(dir =>
         {
@@ -67,11 +69,28 @@ public class OutputFolderTests
             {
                 Environment.CurrentDirectory = dir;
                 var (code, _, error) = CliRunner.Run("double-descent", "--sizes", "10,20", "--out", ".");
-                Assert.Equal(2, code);
-                Assert.Contains("--out '.' holds the current folder", error);
+                Assert.True(code == 0, error);
+                (code, _, error) = CliRunner.Run("double-descent", "--sizes", "10,30", "--out", ".");
+                Assert.True(code == 0, error);
+                Assert.True(File.Exists(Path.Combine(dir, "metrics.json")));
                 Assert.True(Directory.Exists(dir));
             }
             finally { Environment.CurrentDirectory = before; }
+        });
+    }
+
+    [Fact]
+    public void AResumedRunWritesIntoItsFolderEvenWithoutAMarker()
+    {
+        CliRunner.InTempDir(dir =>
+        {
+            string run = Path.Combine(dir, "run");
+            var (code, _, error) = CliRunner.Run("train", "--epochs", "1", "--train-size", "300", "--out", run);
+            Assert.True(code == 0, error);
+            File.Delete(Path.Combine(run, ".occam-report")); // as a folder written before reports carried a marker
+            (code, _, error) = CliRunner.Run("train", "--resume", Path.Combine(run, "checkpoint.safetensors"), "--epochs", "2");
+            Assert.True(code == 0, error);
+            Assert.Equal(3, File.ReadAllLines(Path.Combine(run, "history.csv")).Length);
         });
     }
 

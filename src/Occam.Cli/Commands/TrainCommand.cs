@@ -94,7 +94,11 @@ internal static class TrainCommand
                 if (parse.GetValue(preset) != null || parse.GetValue(config) != null)
                     throw new ArgumentException("--resume takes the run's settings from the checkpoint; change them with flags, not --preset or --config");
                 run = RunConfig.Build(null, null, Merge(SavedConfig(resumePath), flags));
-                if (parse.GetResult(outDir) is null or { Implicit: true }) output = Path.GetDirectoryName(Path.GetFullPath(resumePath))!;
+                string runFolder = Path.GetDirectoryName(Path.GetFullPath(resumePath))!;
+                if (parse.GetResult(outDir) is null or { Implicit: true }) output = runFolder;
+                // the checkpoint is occam train's (SavedConfig checked), so its folder is a report folder even if written
+                // before reports carried a marker
+                if (Path.TrimEndingDirectorySeparator(Path.GetFullPath(output)) == runFolder) Cli.AdoptReportFolder(runFolder);
             }
             else run = RunConfig.Build(parse.GetValue(preset), parse.GetValue(config), flags);
             return Run(run, output, resumePath, parse.GetValue(json));

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Occam.Kernels;
 
 namespace Occam;
@@ -32,18 +33,26 @@ public static partial class Functional
             if (!(limit >= 0)) throw new ArgumentException($"Embedding: maxNorm must be non-negative, got {limit}");
             if (!(normType > 0)) throw new ArgumentException($"Embedding: normType must be positive, got {normType}");
             var data = weight.Span;
+            bool changed = false;
             foreach (int r in rows.Distinct())
             {
                 var row = data.Slice(r * dim, dim);
-                double sum = 0;
-                foreach (float v in row) sum += Math.Pow(Math.Abs(v), normType);
-                double norm = Math.Pow(sum, 1.0 / normType);
+                double norm;
+                if (float.IsPositiveInfinity(normType)) norm = TensorPrimitives.MaxMagnitude<float>(row) is var m ? Math.Abs(m) : 0;
+                else
+                {
+                    double sum = 0;
+                    foreach (float v in row) sum += Math.Pow(Math.Abs(v), normType);
+                    norm = Math.Pow(sum, 1.0 / normType);
+                }
                 if (norm > limit)
                 {
                     float scale = (float)(limit / (norm + 1e-7));
                     for (int j = 0; j < dim; j++) row[j] *= scale;
+                    changed = true;
                 }
             }
+            if (changed) weight.Storage.Version++; // a graph that used these rows before can no longer be differentiated
         }
         var y = Tensor.Empty([.. indices.ShapeRef, dim]);
         var w = weight.Span;

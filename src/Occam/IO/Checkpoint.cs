@@ -129,7 +129,7 @@ public static class Checkpoint
             bool fits = key == "step" ? tensor.Size == 1 : tensor.ShapeRef.SequenceEqual(parameters[index].ShapeRef);
             if (!fits)
                 throw new ArgumentException($"Checkpoint: '{path}': '{name}' has shape {Shape.Format(tensor.ShapeRef)}, parameter {index} {Shape.Format(parameters[index].ShapeRef)}");
-            if (key == "step" && tensor.Item() is var step && !(step >= 0 && step == MathF.Floor(step) && float.IsFinite(step)))
+            if (key == "step" && tensor.Item() is var step && !(step >= 0 && step == MathF.Floor(step) && step <= long.MaxValue))
                 throw new InvalidDataException($"Checkpoint: '{path}': '{name}' must be a whole number from 0, got {step.ToString(CultureInfo.InvariantCulture)}");
             if (!state.TryGetValue(index, out var entry)) state[index] = entry = [];
             entry[key] = tensor;

@@ -23,5 +23,8 @@ public sealed class Linear : WeightedLayer
 
     private protected override Tensor Compute(Tensor input) => Functional.Linear(input, Weight, Bias);
 
+    /// <summary>A single sample [in] gives [out], as PyTorch (its activity penalty counted as a batch of one).</summary>
+    private protected override int? UnbatchedRank => 1;
+
     protected override string Describe() => $"Linear(in={InFeatures}, out={OutFeatures}, bias={Bias != null})";
 }

@@ -109,8 +109,8 @@ public sealed class TrainingState
         if (Groups.Count != trainer.Optimizer.Groups.Count)
             throw new ArgumentException($"{where} holds {Groups.Count} parameter groups, the optimizer has {trainer.Optimizer.Groups.Count}");
         for (int i = 0; i < Groups.Count; i++)
-            if (Groups[i] == null || !Groups[i].ContainsKey("lr"))
-                throw new InvalidDataException($"{where}: parameter group {i} has no 'lr'");
+            if (Groups[i] == null || !Groups[i].TryGetValue("lr", out var lr) || !(lr >= 0 && double.IsFinite(lr)))
+                throw new InvalidDataException($"{where}: parameter group {i} needs a finite, non-negative 'lr'");
         int stoppers = trainer.Callbacks.OfType<Callbacks.EarlyStopping>().Count();
         if (stoppers != EarlyStopping.Count)
             throw new ArgumentException($"{where} holds {EarlyStopping.Count} early-stopping states, the trainer has {stoppers} EarlyStopping callbacks");
@@ -126,8 +126,8 @@ public sealed class TrainingState
             }
         var loaders = new[] { train as DataLoader, validation as DataLoader };
         for (int i = 0; i < 2; i++)
-            if (loaders[i] != null && (Loaders.Count <= i || Loaders[i] == null))
-                throw new ArgumentException($"{where} holds no epoch counter for the {(i == 0 ? "training" : "validation")} loader");
+            if (loaders[i] != null && (Loaders.Count <= i || Loaders[i] is not >= 0))
+                throw new ArgumentException($"{where} holds no valid epoch counter for the {(i == 0 ? "training" : "validation")} loader ({(Loaders.Count > i ? Loaders[i]?.ToString() ?? "null" : "none")})");
     }
 
     /// <summary>Restores generators, schedulers, group hyperparameters and loader counters into <paramref name="trainer"/>

@@ -188,6 +188,10 @@ public class ModuleTests
         using (Autograd.NoGrad()) l1.Weight.CopyFrom(Tensor.FromArray([3f, 4, 0.3f, 0.4f, 2, 0], 3, 2));
         GradCheck.Close([0.99999994f, 0f], l1.Forward(Tensor.FromArray([2f], 1)).ToArray());
         Assert.Contains("maxNorm must be non-negative, got -1", Assert.Throws<ArgumentException>(() => new Embedding(3, 2, maxNorm: -1f)).Message);
+        // norm_type=inf: the largest magnitude, [3, 4] → [0.75, 1]
+        var inf = new Embedding(3, 2, maxNorm: 1f, normType: float.PositiveInfinity);
+        using (Autograd.NoGrad()) inf.Weight.CopyFrom(Tensor.FromArray([3f, 4, 0.3f, 0.4f, 2, 0], 3, 2));
+        GradCheck.Close([0.75f, 1f], inf.Forward(Tensor.FromArray([0f], 1)).ToArray());
     }
 
     [Fact]

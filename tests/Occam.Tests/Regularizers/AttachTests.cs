@@ -59,6 +59,11 @@ public class AttachTests
         // so a batch of the same rows repeated has the same penalty
         model.Forward(Tensor.Cat([x, x, x]));
         Assert.Equal(expected, Regularization.Penalty(model).Item(), 5);
+        // and a single sample [3] counts as a batch of one, as [1, 3] does
+        model.Forward(Tensor.FromArray(x.ToArray()[..3], 3));
+        double single = Regularization.Penalty(model).Item();
+        model.Forward(Tensor.FromArray(x.ToArray()[..3], 1, 3));
+        Assert.Equal(Regularization.Penalty(model).Item(), single, 6);
         Assert.Equal(0f, Regularization.Penalty(model).Item()); // cleared
 
         model.Forward(x); model.Forward(x);                      // two calls since the last sum: both count

@@ -59,8 +59,9 @@ public abstract class MonitorCallback : Callback
         string name = monitor.StartsWith("val_", StringComparison.Ordinal) ? monitor[4..] : monitor;
         string[] up = ["acc", "accuracy", "auc", "precision", "recall", "f1", "top_k", "top"];
         string[] down = ["loss", "error", "mse", "mae", "mape", "msle", "crossentropy", "hinge", "divergence", "gap"];
-        if (up.Any(u => name.Contains(u, StringComparison.OrdinalIgnoreCase))) return MonitorMode.Max;
+        // losses and errors first: "top5_error" falls
         if (down.Any(d => name.Contains(d, StringComparison.OrdinalIgnoreCase))) return MonitorMode.Min;
+        if (up.Any(u => name.Contains(u, StringComparison.OrdinalIgnoreCase))) return MonitorMode.Max;
         return null;
     }
 

@@ -79,6 +79,8 @@ public class EarlyStoppingTests
     {
         Assert.Contains("cannot tell whether 'weight_l2' should fall or rise", Assert.Throws<ArgumentException>(() => new EarlyStopping("weight_l2")).Message);
         Assert.Equal(MonitorMode.Min, new EarlyStopping("weight_l2", mode: MonitorMode.Min).Mode);
+        Assert.Equal(MonitorMode.Min, new EarlyStopping("val_top5_error").Mode); // an error falls, "top" or not
+        Assert.Equal(MonitorMode.Max, new EarlyStopping("val_top5_accuracy").Mode);
         Assert.Contains("unknown mode 7", Assert.Throws<ArgumentException>(() => new EarlyStopping(mode: (MonitorMode)7)).Message);
         Assert.Contains("minDelta must be a number, got NaN", Assert.Throws<ArgumentException>(() => new EarlyStopping(minDelta: double.NaN)).Message);
     }
