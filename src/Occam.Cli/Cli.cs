@@ -14,7 +14,7 @@ internal static class Cli
 
     public static Option<string> Out(string defaultDirectory) => new("--out")
     {
-        Description = $"Output folder (default: {defaultDirectory}). Made if new; an earlier occam report there is replaced, and a folder holding other files is refused.",
+        Description = $"Output folder (default: {defaultDirectory}). Made if new; in an earlier occam report's folder the report's files are replaced and yours left alone; a folder of other files is refused.",
         DefaultValueFactory = _ => defaultDirectory,
     };
 
