@@ -46,12 +46,13 @@ public abstract class Module
     /// <summary>Called after the mode changed (for modules whose behaviour depends on it beyond IsTraining).</summary>
     protected virtual void OnModeChanged() { }
 
-    /// <summary>A 2-D layer's forward on [N, C, H, W], or on an unbatched [C, H, W] as a batch of one with the batch
-    /// dimension dropped again, as PyTorch's pooling and convolution layers take both.</summary>
-    private protected static Tensor Unbatched(Tensor input, Func<Tensor, Tensor> forward)
+    /// <summary>A layer's forward on a batch, or on an unbatched input of rank <paramref name="unbatchedRank"/> (a
+    /// [C, H, W] image for 2-D layers, an [in] sample for Linear) as a batch of one with the batch dimension dropped
+    /// again, as PyTorch's layers take both.</summary>
+    private protected static Tensor Unbatched(Tensor input, Func<Tensor, Tensor> forward, int unbatchedRank = 3)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return input.Rank == 3 ? forward(input.Unsqueeze(0)).Squeeze(0) : forward(input);
+        return input.Rank == unbatchedRank ? forward(input.Unsqueeze(0)).Squeeze(0) : forward(input);
     }
 
     // ------------------------------------------------------------ activity penalties

@@ -48,12 +48,9 @@ public abstract class WeightedLayer : Module
     /// one and returned without the batch dimension; null when it takes only batches.</summary>
     private protected virtual int? UnbatchedRank => null;
 
-    public sealed override Tensor Forward(Tensor input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        if (input.Rank == UnbatchedRank) return Forward(input.Unsqueeze(0)).Squeeze(0);
-        return RecordActivity(Compute(input), ActivityRegularizer);
-    }
+    public sealed override Tensor Forward(Tensor input) => UnbatchedRank is int rank
+        ? Unbatched(input, x => RecordActivity(Compute(x), ActivityRegularizer), rank)
+        : RecordActivity(Compute(input ?? throw new ArgumentNullException(nameof(input))), ActivityRegularizer);
 }
 
 /// <summary>The regularization arguments a <see cref="WeightedLayer"/> passes through.</summary>
