@@ -50,8 +50,14 @@ internal static class Cli
 
     /// <summary>How errors name a command: "occam" for the root, "train", and a subcommand with its parent ("bench gemm").</summary>
     public static string CommandName(Command command) =>
-        command is RootCommand ? "occam"
-            : command.Parents.OfType<Command>().FirstOrDefault() is { } parent and not RootCommand ? $"{parent.Name} {command.Name}" : command.Name;
+        IsRoot(command) ? ToolName
+            : command.Parents.OfType<Command>().FirstOrDefault() is { } parent && !IsRoot(parent) ? $"{parent.Name} {command.Name}" : command.Name;
+
+    /// <summary>The tool's name, as help and errors spell it.</summary>
+    public const string ToolName = "occam";
+
+    /// <summary>Whether a command is the root of the tree (it has no parent command).</summary>
+    public static bool IsRoot(Command command) => !command.Parents.OfType<Command>().Any();
 
     /// <summary>What a .NET type name means to a user of the tool ("System.Nullable`1[System.Int32]" → "a whole number"),
     /// or null for a type it has no words for.</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Occam.Cli.Commands;
 
 namespace Occam.Cli;
@@ -6,9 +7,13 @@ namespace Occam.Cli;
 /// <summary>The `occam` command tree (built here so tests can run every command in-process).</summary>
 internal static class OccamCli
 {
-    public static RootCommand Build()
+    /// <summary>The root is a plain command named "occam" rather than a <see cref="RootCommand"/>, whose name is the
+    /// executable's ("Usage: Occam.Cli ..." in every help text); it gets the help and version options a root has.</summary>
+    public static Command Build()
     {
-        var root = new RootCommand("occam — train neural networks that generalize: regularization studies, training, tuning and benchmarks on a pure-C# engine.");
+        var root = new Command(Cli.ToolName, "occam — train neural networks that generalize: regularization studies, training, tuning and benchmarks on a pure-C# engine.");
+        root.Options.Add(new HelpOption());
+        root.Options.Add(new VersionOption());
         root.Options.Add(Cli.Verbose);
         root.Subcommands.Add(StudyCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
@@ -31,7 +36,7 @@ internal static class OccamCli
         var command = parse.CommandResult.Command;
         string name = Cli.CommandName(command);
         foreach (var error in parse.Errors) Console.Error.WriteLine($"{name}: {Readable(error.Message)}");
-        Console.Error.WriteLine($"See `{(command is RootCommand ? "occam" : "occam " + name)} --help`.");
+        Console.Error.WriteLine($"See `{(Cli.IsRoot(command) ? Cli.ToolName : Cli.ToolName + " " + name)} --help`.");
         return 2;
     }
 

@@ -9,6 +9,19 @@ public class RootCommandTests
         Assert.Equal(0, code);
         foreach (var name in new[] { "study", "train", "sweep", "double-descent", "path", "advise", "weights", "audit", "bench" })
             Assert.Contains(name, output);
+        Assert.Contains("occam [command] [options]", output);
+    }
+
+    [Fact]
+    public void HelpNamesTheToolNotTheAssembly()
+    {
+        var (code, output, _) = CliRunner.Run("bench", "mlp", "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("occam bench mlp [options]", output);
+        Assert.DoesNotContain("Occam.Cli", output);
+        (code, output, _) = CliRunner.Run("--version");
+        Assert.Equal(0, code);
+        Assert.Matches(@"^\d+\.\d+\.\d+", output);
     }
 
     [Fact]
