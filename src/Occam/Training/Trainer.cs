@@ -12,11 +12,13 @@ namespace Occam.Training;
 /// attached penalty (<c>Regularization.Penalty</c>), backward, optimizer step (which also applies proximal L1
 /// and constraints), then the EMA update. Each epoch logs train and validation loss and accuracy (top-k too when
 /// asked), the learning rate, the weights' L1/L2 norms and fraction of exact zeros, and the epoch time.
-/// "loss" includes the penalties, as in Keras; "data_loss" is the loss alone.
+/// "loss" includes the penalties, as in Keras; "data_loss" is the loss alone. With <see cref="Sam"/>, each batch
+/// takes a second forward and backward at the perturbed weights before the step; the logged loss and accuracy are
+/// the first pass's, and every buffer (batch-norm running statistics) keeps the value the first pass left.
 /// </summary>
 public sealed class Trainer : ITrainingContext
 {
-    public Trainer(Module model, Optimizer optimizer, ILoss loss, IEnumerable<Callback>? callbacks = null, Ema? ema = null, int topK = 0)
+    public Trainer(Module model, Optimizer optimizer, ILoss loss, IEnumerable<Callback>? callbacks = null, Ema? ema = null, int topK = 0, Sam? sam = null)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
         Optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
@@ -25,6 +27,9 @@ public sealed class Trainer : ITrainingContext
         Ema = ema;
         if (topK < 0) throw new ArgumentException($"Trainer: topK must be non-negative, got {topK}");
         TopK = topK;
+        if (sam != null && sam.Optimizer != optimizer)
+            throw new ArgumentException("Trainer: the Sam wraps another optimizer than the trainer's; build it as new Sam(optimizer, rho)");
+        Sam = sam;
     }
 
     public Module Model { get; }
@@ -32,6 +37,9 @@ public sealed class Trainer : ITrainingContext
     public ILoss Loss { get; }
     public List<Callback> Callbacks { get; }
     public Ema? Ema { get; }
+
+    /// <summary>Sharpness-aware minimization around <see cref="Optimizer"/>, or null for plain steps.</summary>
+    public Sam? Sam { get; }
 
     /// <summary>Also log "top{k}_accuracy" when k &gt; 1.</summary>
     public int TopK { get; }
@@ -130,6 +138,7 @@ public sealed class Trainer : ITrainingContext
     {
         Model.Train();
         var totals = new Accumulator(TopK, IgnoredTarget);
+        var buffers = Sam != null ? new BufferSnapshot(Model) : null;
         int index = 0;
         foreach (var batch in train)
         {
@@ -141,7 +150,8 @@ public sealed class Trainer : ITrainingContext
             var total = dataLoss + Regularizers.Regularization.Penalty(Model);
             totals.Add(output, batch.Targets, dataLoss.Item(), total.Item());
             total.Backward();
-            Optimizer.Step();
+            if (buffers != null) SharpnessAwareStep(batch, buffers);
+            else Optimizer.Step();
             Ema?.Update();
             batchLogs["loss"] = totals.LastLoss;
             batchLogs["batch_size"] = batch.Count;
@@ -150,6 +160,42 @@ public sealed class Trainer : ITrainingContext
             if (StopTraining) break;
         }
         return totals.Logs();
+    }
+
+    /// <summary>SAM's second pass: the loss and its gradient at the perturbed weights, then the step from the weights
+    /// as they were. The first pass's buffers are put back, so the running statistics move once per batch.</summary>
+    void SharpnessAwareStep(Batch batch, BufferSnapshot buffers)
+    {
+        Sam!.FirstStep();
+        buffers.Save();
+        try { (Loss.Forward(Model.Forward(batch.Inputs), batch.Targets) + Regularizers.Regularization.Penalty(Model)).Backward(); }
+        catch
+        {
+            Sam.Restore();
+            throw;
+        }
+        finally { buffers.Restore(); }
+        Sam.SecondStep();
+    }
+
+    /// <summary>Copies of a model's buffers, kept from batch to batch.</summary>
+    sealed class BufferSnapshot(Module model)
+    {
+        readonly (Tensor Buffer, float[] Copy)[] _buffers = [.. model.NamedBuffers().Select(b => (b.Buffer, new float[b.Buffer.Size]))];
+
+        public void Save()
+        {
+            foreach (var (buffer, copy) in _buffers) buffer.Span.CopyTo(copy);
+        }
+
+        public void Restore()
+        {
+            foreach (var (buffer, copy) in _buffers)
+            {
+                copy.CopyTo(buffer.Span);
+                buffer.Storage.Version++;
+            }
+        }
     }
 
     /// <summary>Loss (with penalties, as Keras), data loss and accuracy over <paramref name="data"/> in evaluation mode.</summary>
