@@ -44,6 +44,10 @@ public sealed class TrainingState
     /// <summary>Per <see cref="Callbacks.EarlyStopping"/>, in callback order.</summary>
     public List<EarlyStoppingState> EarlyStopping { get; set; } = [];
 
+    /// <summary>Per <see cref="ModelCheckpoint"/>, in callback order: its best monitored value (null in checkpoints
+    /// written before it was kept, which leave the callbacks' values as they are).</summary>
+    public List<double>? CheckpointBests { get; set; }
+
     /// <summary>One early-stopping callback's counters, and its best weights (name → base64 of little-endian float32).</summary>
     public sealed record EarlyStoppingState(int Wait, double? Best, int BestEpoch, int StoppedEpoch, Dictionary<string, string>? BestWeights);
 
@@ -88,6 +92,7 @@ public sealed class TrainingState
             state.EarlyStopping.Add(new EarlyStoppingState(wait, best, bestEpoch, stopped,
                 weights?.ToDictionary(kv => kv.Key, kv => Convert.ToBase64String(MemoryMarshal.AsBytes(kv.Value.Span)))));
         }
+        state.CheckpointBests = [.. trainer.Callbacks.OfType<ModelCheckpoint>().Select(c => c.Best)];
         return state;
     }
 
@@ -114,6 +119,9 @@ public sealed class TrainingState
         int stoppers = trainer.Callbacks.OfType<Callbacks.EarlyStopping>().Count();
         if (stoppers != EarlyStopping.Count)
             throw new ArgumentException($"{where} holds {EarlyStopping.Count} early-stopping states, the trainer has {stoppers} EarlyStopping callbacks");
+        int checkpoints = trainer.Callbacks.OfType<ModelCheckpoint>().Count();
+        if (CheckpointBests != null && (CheckpointBests.Count != checkpoints || CheckpointBests.Any(double.IsNaN)))
+            throw new ArgumentException($"{where} holds {CheckpointBests.Count} ModelCheckpoint best values ({string.Join(", ", CheckpointBests)}), the trainer has {checkpoints} ModelCheckpoint callbacks");
         var shapes = trainer.Model.StateDict();
         foreach (var s in EarlyStopping)
             foreach (var (name, encoded) in (s ?? throw new InvalidDataException($"{where}: an early-stopping state is null")).BestWeights ?? [])
@@ -182,6 +190,11 @@ public sealed class TrainingState
             });
             es.LoadState(s.Wait, s.Best, s.BestEpoch, s.StoppedEpoch, weights);
         }
+        if (CheckpointBests != null)
+        {
+            int c = 0;
+            foreach (var checkpoint in trainer.Callbacks.OfType<ModelCheckpoint>()) checkpoint.Best = CheckpointBests[c++];
+        }
     }
 
     static void SaveScheduler(LRScheduler scheduler, string prefix, Dictionary<string, double> d)
@@ -207,14 +220,15 @@ public sealed class TrainingState
     {
         double Get(string key) => d != null && d.TryGetValue(prefix + key, out var v) ? v
             : throw new ArgumentException($"{where}: the state of {scheduler.GetType().Name} lacks '{prefix}{key}'");
-        int Count(string key)
+        int Count(string key, int from = 0)
         {
             double v = Get(key);
-            if (!(v >= 0 && v <= int.MaxValue) || v != Math.Floor(v))
-                throw new InvalidDataException($"{where}: {scheduler.GetType().Name}'s '{prefix}{key}' must be a whole number from 0, got {v}");
+            if (!(v >= from && v <= int.MaxValue) || v != Math.Floor(v))
+                throw new InvalidDataException($"{where}: {scheduler.GetType().Name}'s '{prefix}{key}' must be a whole number from {from}, got {v}");
             return (int)v;
         }
-        int lastEpoch = Count("last_epoch");
+        // −1: a SequentialLR's scheduler whose milestone has not come yet (as PyTorch's last_epoch).
+        int lastEpoch = Count("last_epoch", from: -1);
         switch (scheduler)
         {
             case ReduceLROnPlateau p:

@@ -14,9 +14,9 @@ namespace Occam.Tests.Training;
 public class ResumeTests
 {
     // Everything a run needs, built from the seed alone, as a restarted process would build it.
-    sealed record Run(Trainer Trainer, DataLoader Train, DataLoader Validation, EarlyStopping Stopper);
+    sealed record Run(Trainer Trainer, DataLoader Train, DataLoader Validation, EarlyStopping Stopper, ModelCheckpoint Best, CsvLogger Log);
 
-    static Run Build(string schedule)
+    static Run Build(string schedule, string dir)
     {
         var g = new Generator(7);
         var (all, _) = FashionMnist.LoadEmbedded();
@@ -30,31 +30,37 @@ public class ResumeTests
         {
             "cosine" => new CosineAnnealingLR(optimizer, tMax: 4),
             "onecycle" => new OneCycleLR(optimizer, maxLr: 5e-3, totalSteps: 4 * train.Count),
+            // saved at epoch 2, before the milestone: the exponential part has not started (its last_epoch is −1)
+            "warmup" => new SequentialLR(optimizer, [new LinearLR(optimizer, 0.25, totalIters: 3), new ExponentialLR(optimizer, 0.9)], [3]),
             _ => new ReduceLROnPlateau(optimizer, patience: 0, factor: 0.5),
         };
         var stopper = new EarlyStopping("val_loss", patience: 10, restoreBestWeights: true);
+        var best = new ModelCheckpoint(Path.Combine(dir, "best.safetensors"), saveBestOnly: true);
+        var log = new CsvLogger(Path.Combine(dir, "history.csv"));
         var trainer = new Trainer(model, optimizer, new CrossEntropyLoss(labelSmoothing: 0.1f),
-            [new LrSchedulerCallback(scheduler, perBatch: schedule == "onecycle"), stopper]);
-        return new Run(trainer, train, val, stopper);
+            [new LrSchedulerCallback(scheduler, perBatch: schedule == "onecycle"), stopper, best, log]);
+        return new Run(trainer, train, val, stopper, best, log);
     }
 
     [Theory]
     [InlineData("cosine")]
     [InlineData("onecycle")]
     [InlineData("plateau")]
+    [InlineData("warmup")]
     public void ResumeEqualsUninterrupted(string schedule)
     {
-        var whole = Build(schedule);
-        var expected = whole.Trainer.Fit(whole.Train, whole.Validation, epochs: 4);
-
         string dir = Directory.CreateTempSubdirectory("occam-resume").FullName;
         try
         {
+            string wholeDir = Directory.CreateDirectory(Path.Combine(dir, "whole")).FullName;
+            var whole = Build(schedule, wholeDir);
+            var expected = whole.Trainer.Fit(whole.Train, whole.Validation, epochs: 4);
+
             string path = Path.Combine(dir, "run.safetensors");
-            var first = Build(schedule);
+            var first = Build(schedule, dir);
             first.Trainer.Fit(first.Train, first.Validation, epochs: 2, checkpointPath: path);
 
-            var second = Build(schedule);
+            var second = Build(schedule, dir);
             int epoch = second.Trainer.Resume(path, second.Train, second.Validation);
             Assert.Equal(2, epoch);
             var resumed = second.Trainer.Fit(second.Train, second.Validation, epochs: 4 - epoch);
@@ -67,6 +73,12 @@ public class ResumeTests
             foreach (var (name, tensor) in a) Assert.Equal(tensor.ToArray(), b[name].ToArray());
             Assert.Equal(whole.Stopper.BestEpoch, second.Stopper.BestEpoch);
             Assert.Equal(whole.Stopper.Best, second.Stopper.Best);
+            // the best-only checkpoint kept its best across the resume, and the CSV has every epoch
+            Assert.Equal(whole.Best.Best, second.Best.Best);
+            string ValLosses(string file) => string.Join("|", File.ReadAllLines(file).Select(line => line.Split(',')[0] + ":" +
+                line.Split(',')[Array.IndexOf(File.ReadAllLines(file)[0].Split(','), "val_loss")]));
+            Assert.Equal(ValLosses(whole.Log.Path), ValLosses(second.Log.Path));
+            Assert.Equal(5, File.ReadAllLines(second.Log.Path).Length);
         }
         finally
         {
@@ -80,12 +92,12 @@ public class ResumeTests
         string dir = Directory.CreateTempSubdirectory("occam-resume").FullName;
         try
         {
-            var run = Build("cosine");
+            var run = Build("cosine", dir);
             string plain = Path.Combine(dir, "plain.safetensors");
             Occam.IO.Checkpoint.Save(plain, run.Trainer.Model, run.Trainer.Optimizer);
             var before = Snapshot(run.Trainer);
             // A plain checkpoint of other weights: rejected before anything is loaded.
-            var stranger = Build("cosine");
+            var stranger = Build("cosine", dir);
             stranger.Trainer.Fit(stranger.Train, stranger.Validation, epochs: 1);
             Occam.IO.Checkpoint.Save(plain, stranger.Trainer.Model, stranger.Trainer.Optimizer);
             var e = Assert.Throws<ArgumentException>(() => run.Trainer.Resume(plain));

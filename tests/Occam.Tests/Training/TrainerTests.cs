@@ -151,6 +151,34 @@ public class TrainerTests
     }
 
     [Fact]
+    public void ModelCheckpointKeepsItsBestFromOneFitToTheNextAndNeverSavesAnInfiniteValue()
+    {
+        var dir = Directory.CreateTempSubdirectory("occam-best").FullName;
+        try
+        {
+            var model = Model(6);
+            var ckpt = new ModelCheckpoint(Path.Combine(dir, "best.safetensors"), saveBestOnly: true);
+            Assert.Equal(double.PositiveInfinity, ckpt.Best);
+            var opt = new AdamW(model.Parameters(), lr: 1e-2);
+            var trainer = new Trainer(model, opt, new CrossEntropyLoss(), [ckpt]);
+            var first = trainer.Fit(Blobs(11, 4), Blobs(12, 2), epochs: 3);
+            Assert.Equal(first["val_loss"].Min(), ckpt.Best);
+            var saved = File.ReadAllBytes(ckpt.LastSaved!);
+            opt.Groups[0].Lr = 50; // a second Fit that makes the model worse: its first epoch is no "best"
+            var second = trainer.Fit(Blobs(11, 4), Blobs(12, 2), epochs: 1);
+            Assert.True(second["val_loss"][0] > ckpt.Best);
+            Assert.Equal(saved, File.ReadAllBytes(ckpt.LastSaved!));
+
+            var never = new ModelCheckpoint(Path.Combine(dir, "never.safetensors"), saveBestOnly: true, initialValueThreshold: 1e-9);
+            new Trainer(Model(7), new AdamW(Model(7).Parameters()), new CrossEntropyLoss(), [never]).Fit(Blobs(11, 4), Blobs(12, 2), epochs: 1);
+            Assert.Null(never.LastSaved);
+            Assert.Contains("initialValueThreshold", Assert.Throws<ArgumentException>(() =>
+                new ModelCheckpoint("x.safetensors", initialValueThreshold: double.NaN)).Message);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
     public void SameSeedsGiveBitIdenticalWeights()
     {
         float[] Run()

@@ -20,6 +20,14 @@ public sealed class SwaLR : LRScheduler
     public int AnnealEpochs { get; }
     public AnnealStrategy Strategy { get; }
 
+    /// <summary>At a SequentialLR milestone the first annealing step is taken at once: PyTorch's SWALR counts its
+    /// calls to step (_step_count), and the milestone's step(0) is one of them.</summary>
+    internal override void Restart()
+    {
+        LastEpoch = 1;
+        Apply();
+    }
+
     double Anneal(double t) => Strategy == AnnealStrategy.Cos ? (1 - Math.Cos(Math.PI * t)) / 2 : t;
 
     private protected override double LrAt(int epoch, int group, double lr)

@@ -2,10 +2,13 @@ using Occam.NN;
 
 namespace Occam.Training.Callbacks;
 
-/// <summary>What a callback can see and steer: the model and the stop flag (the trainer implements it).</summary>
+/// <summary>What a callback can see and steer: the model, the history and the stop flag (the trainer implements it).</summary>
 public interface ITrainingContext
 {
     Module Model { get; }
+
+    /// <summary>The epochs logged so far, those before a resume included.</summary>
+    History History { get; }
 
     /// <summary>Set to stop training at the end of the current epoch (or batch).</summary>
     bool StopTraining { get; set; }

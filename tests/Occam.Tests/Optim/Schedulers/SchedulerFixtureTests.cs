@@ -42,6 +42,7 @@ public class SchedulerFixtureTests
             "ReduceLROnPlateau" => new ReduceLROnPlateau(opt, S("mode", "min") == "min" ? PlateauMode.Min : PlateauMode.Max, D("factor", 0.1),
                 I("patience", 10), D("threshold", 1e-4), S("threshold_mode", "rel") == "rel" ? ThresholdMode.Rel : ThresholdMode.Abs,
                 I("cooldown", 0), D("min_lr", 0), D("eps", 1e-8)),
+            "SWALR" => new SwaLR(opt, D("swa_lr", 0), I("anneal_epochs", 10), S("anneal_strategy", "cos") == "cos" ? AnnealStrategy.Cos : AnnealStrategy.Linear),
             "SequentialLR" => new SequentialLR(opt, Children(), Ints(spec.GetProperty("milestones"))),
             "ChainedScheduler" => new ChainedScheduler(Children()),
             _ => throw new NotSupportedException(type),

@@ -10,6 +10,7 @@ public class CallbackTests
     sealed class Context : ITrainingContext
     {
         public Module Model { get; } = new Linear(1, 1);
+        public Occam.Training.History History { get; } = new();
         public bool StopTraining { get; set; }
     }
 

@@ -9,6 +9,7 @@ public class EarlyStoppingTests
     sealed class Context : ITrainingContext
     {
         public Module Model { get; } = new Linear(1, 1, bias: false, generator: new Generator(1));
+        public Occam.Training.History History { get; } = new();
         public bool StopTraining { get; set; }
     }
 
