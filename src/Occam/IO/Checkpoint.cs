@@ -81,6 +81,8 @@ public static class Checkpoint
         {
             if (!hasOptimizer) throw new ArgumentException($"Checkpoint: '{path}' holds no optimizer state ('{OptimizerKey}' is not in its metadata)");
             optimizerState = ReadOptimizer(path, optimizer, optimizerJson!, tensors);
+            try { optimizer.CheckStateDict(optimizerState); }
+            catch (ArgumentException e) { throw new InvalidDataException($"Checkpoint: '{path}': {e.Message}", e); }
         }
 
         check?.Invoke(metadata);
@@ -110,7 +112,7 @@ public static class Checkpoint
             throw new ArgumentException($"Checkpoint: '{path}' holds {saved.Groups.Count} parameter groups, the optimizer has {current.Count}");
         for (int g = 0; g < current.Count; g++)
         {
-            var lacking = current[g].Keys.Where(k => !saved.Groups[g].ContainsKey(k)).ToList();
+            var lacking = Optimizer.RequiredGroupKeys.Where(k => !saved.Groups[g].ContainsKey(k)).ToList();
             if (lacking.Count > 0) throw new InvalidDataException($"Checkpoint: '{path}': group {g} lacks [{string.Join(", ", lacking)}]");
         }
 

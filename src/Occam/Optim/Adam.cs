@@ -140,6 +140,10 @@ public sealed class AdamW : Adam
         : base(groups, lr, betas, eps, weightDecay, amsgrad, l1Proximal)
     {
         DecayScaledByLr = decayScaledByLr;
+        if (!decayScaledByLr)
+            foreach (var g in Groups)
+                if (g.WeightDecay > 1)
+                    throw new ArgumentException($"AdamW: weightDecay of group '{g.Name}' must be at most 1 when the decay is not scaled by lr (θ ← θ(1 − λ)), got {g.WeightDecay}");
     }
 
     /// <summary>True (PyTorch): θ ← θ(1 − lr·λ). False (the paper's form): θ ← θ(1 − λ).</summary>

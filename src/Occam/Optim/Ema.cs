@@ -50,7 +50,7 @@ public sealed class Ema
 
     /// <summary>Writes the averaged weights (and copied buffers) into <paramref name="target"/>, a module of the same
     /// architecture — the tracked model itself, or a second instance kept for evaluation.</summary>
-    public void CopyTo(Module target) => target.LoadStateDict(StateDict());
+    public void CopyTo(Module target) => (target ?? throw new ArgumentNullException(nameof(target))).LoadStateDict(StateDict());
 
     /// <summary>The averaged weights and buffers by dotted name.</summary>
     public Dictionary<string, Tensor> StateDict()

@@ -16,7 +16,7 @@ public static class GradientClipping
         ArgumentNullException.ThrowIfNull(parameters);
         if (!(maxNorm >= 0)) throw new ArgumentException($"ClipGradNorm: maxNorm must be non-negative, got {maxNorm}");
         if (!(normType >= 1)) throw new ArgumentException($"ClipGradNorm: normType must be at least 1 (or infinity), got {normType}");
-        var grads = parameters.Where(p => p.Grad != null).Select(p => p.Grad!).ToList();
+        var grads = parameters.Select(p => p ?? throw new ArgumentException("ClipGradNorm: a parameter is null")).Where(p => p.Grad != null).Select(p => p.Grad!).ToList();
         double total = 0;
         foreach (var g in grads)
         {
@@ -26,8 +26,10 @@ public static class GradientClipping
             else foreach (float v in s) total += Math.Pow(Math.Abs(v), normType);
         }
         if (!double.IsPositiveInfinity(normType)) total = normType == 2 ? Math.Sqrt(total) : Math.Pow(total, 1 / normType);
+        if (double.IsInfinity(maxNorm)) throw new ArgumentException($"ClipGradNorm: maxNorm must be finite, got {maxNorm}");
         double coefficient = maxNorm / (total + 1e-6);
-        if (coefficient < 1)
+        // As torch's clamp(coefficient, max=1): a NaN norm makes every gradient NaN rather than leaving them unscaled.
+        if (!(coefficient >= 1))
             foreach (var g in grads) TensorPrimitives.Multiply(g.Span, (float)coefficient, g.Span);
         return total;
     }
@@ -39,6 +41,6 @@ public static class GradientClipping
         if (!(clipValue >= 0)) throw new ArgumentException($"ClipGradValue: clipValue must be non-negative, got {clipValue}");
         float c = (float)clipValue;
         foreach (var p in parameters)
-            if (p.Grad != null) TensorPrimitives.Clamp(p.Grad.Span, -c, c, p.Grad.Span);
+            if ((p ?? throw new ArgumentException("ClipGradValue: a parameter is null")).Grad is { } grad) TensorPrimitives.Clamp(grad.Span, -c, c, grad.Span);
     }
 }

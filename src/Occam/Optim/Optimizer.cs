@@ -118,6 +118,7 @@ public abstract class Optimizer
     private protected static void CheckNonNegative(string op, string what, double value)
     {
         if (!(value >= 0)) throw new ArgumentException($"{op}: {what} must be non-negative, got {value}");
+        if (double.IsInfinity(value)) throw new ArgumentException($"{op}: {what} must be finite, got {value}");
     }
 
     private protected static void CheckBetas(string op, (double Beta1, double Beta2) betas)
@@ -127,6 +128,10 @@ public abstract class Optimizer
     }
 
     // ------------------------------------------------------------ state
+
+    /// <summary>The group hyperparameters every saved state has; "momentum", "beta1"/"beta2" and "l1_proximal" are saved
+    /// where a group has them (schedulers such as OneCycleLR move the first two) and restored when present.</summary>
+    internal static readonly string[] RequiredGroupKeys = ["lr", "initial_lr", "weight_decay"];
 
     /// <summary>Per-parameter state (by parameter index across groups, as PyTorch) and group hyperparameters.</summary>
     public OptimizerState StateDict()
@@ -144,9 +149,13 @@ public abstract class Optimizer
                 }
                 index++;
             }
-        var groups = _groups.Select(g => new Dictionary<string, double>
+        var groups = _groups.Select(g =>
         {
-            ["lr"] = g.LrValue, ["initial_lr"] = g.InitialLr, ["weight_decay"] = g.WeightDecay ?? 0,
+            var d = new Dictionary<string, double> { ["lr"] = g.LrValue, ["initial_lr"] = g.InitialLr, ["weight_decay"] = g.WeightDecay ?? 0 };
+            if (g.Momentum is double m) d["momentum"] = m;
+            if (g.Betas is { } betas) (d["beta1"], d["beta2"]) = betas;
+            if (g.L1Proximal is double l1) d["l1_proximal"] = l1;
+            return d;
         }).ToList();
         return new OptimizerState(state, groups);
     }
@@ -155,10 +164,46 @@ public abstract class Optimizer
     /// Checks everything before changing anything.</summary>
     public void LoadStateDict(OptimizerState saved)
     {
+        CheckStateDict(saved);
+        var all = _groups.SelectMany(g => g.Parameters).ToList();
+        States.Clear();
+        foreach (var (i, entry) in saved.State)
+        {
+            var s = new ParameterState { Step = (long)entry["step"].Item() };
+            foreach (var (key, t) in entry) if (key != "step") s.Buffers[key] = t.ToArray();
+            States[all[i]] = s;
+        }
+        for (int g = 0; g < _groups.Count; g++)
+        {
+            var d = saved.Groups[g];
+            _groups[g].Lr = d["lr"];
+            _groups[g].InitialLr = d["initial_lr"];
+            _groups[g].WeightDecay = d["weight_decay"];
+            if (d.TryGetValue("momentum", out var m)) _groups[g].Momentum = m;
+            if (d.TryGetValue("beta1", out var b1)) _groups[g].Betas = (b1, d["beta2"]);
+            if (d.TryGetValue("l1_proximal", out var l1)) _groups[g].L1Proximal = l1;
+        }
+    }
+
+    /// <summary>Throws, naming the problem, unless <see cref="LoadStateDict"/> can restore <paramref name="saved"/>;
+    /// changes nothing.</summary>
+    internal void CheckStateDict(OptimizerState saved)
+    {
         ArgumentNullException.ThrowIfNull(saved);
         string name = GetType().Name;
+        if (saved.Groups == null || saved.State == null) throw new ArgumentException($"{name}.LoadStateDict: the saved state needs its groups and its per-parameter state");
         if (saved.Groups.Count != _groups.Count)
             throw new ArgumentException($"{name}.LoadStateDict: saved state has {saved.Groups.Count} parameter groups, this optimizer {_groups.Count}");
+        for (int g = 0; g < saved.Groups.Count; g++)
+        {
+            var d = saved.Groups[g] ?? throw new ArgumentException($"{name}.LoadStateDict: group {g} is null");
+            foreach (var key in RequiredGroupKeys)
+                if (!d.ContainsKey(key)) throw new ArgumentException($"{name}.LoadStateDict: group {g} lacks '{key}'");
+            foreach (var (key, value) in d)
+                if (!(value >= 0 && double.IsFinite(value)) || key.StartsWith("beta", StringComparison.Ordinal) && !(value < 1))
+                    throw new ArgumentException($"{name}.LoadStateDict: group {g}'s '{key}' must be finite and non-negative{(key.StartsWith("beta", StringComparison.Ordinal) ? " and below 1" : "")}, got {value}");
+            if (d.ContainsKey("beta1") != d.ContainsKey("beta2")) throw new ArgumentException($"{name}.LoadStateDict: group {g} has one of 'beta1' and 'beta2' without the other");
+        }
         var all = _groups.SelectMany(g => g.Parameters).ToList();
         foreach (var (i, entry) in saved.State)
         {
@@ -169,19 +214,6 @@ public abstract class Optimizer
             // The step is stored as a float32 (exact up to 2^24 steps, and Adam's bias correction has long saturated by then).
             if (!entry.TryGetValue("step", out var step) || step.Size != 1 || step.Item() is var v && !(v >= 0 && v <= long.MaxValue && v == MathF.Floor(v)))
                 throw new ArgumentException($"{name}.LoadStateDict: the step of parameter {i} must be one whole number from 0, got {(entry.TryGetValue("step", out var bad) ? string.Join(", ", bad.ToArray()) : "none")}");
-        }
-        States.Clear();
-        foreach (var (i, entry) in saved.State)
-        {
-            var s = new ParameterState { Step = (long)entry["step"].Item() };
-            foreach (var (key, t) in entry) if (key != "step") s.Buffers[key] = t.ToArray();
-            States[all[i]] = s;
-        }
-        for (int g = 0; g < _groups.Count; g++)
-        {
-            _groups[g].Lr = saved.Groups[g]["lr"];
-            _groups[g].InitialLr = saved.Groups[g]["initial_lr"];
-            _groups[g].WeightDecay = saved.Groups[g]["weight_decay"];
         }
     }
 }

@@ -14,6 +14,7 @@ public sealed class ParameterGroup
         L1Proximal = l1Proximal;
         ArgumentNullException.ThrowIfNull(parameters);
         Parameters = parameters.ToList();
+        if (Parameters.Any(p => p == null)) throw new ArgumentException($"ParameterGroup '{name}': a parameter is null");
         Name = name;
         Lr = lr;
         WeightDecay = weightDecay;

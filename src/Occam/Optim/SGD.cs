@@ -16,6 +16,7 @@ public sealed class SGD : Optimizer
         : base(groups, lr, weightDecay, l1Proximal)
     {
         CheckNonNegative("SGD", "momentum", momentum);
+        if (!(dampening >= 0 && dampening <= 1)) throw new ArgumentException($"SGD: dampening must be in [0, 1], got {dampening}");
         Dampening = dampening;
         Nesterov = nesterov;
         foreach (var g in Groups)

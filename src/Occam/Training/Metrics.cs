@@ -9,6 +9,8 @@ public static class Metrics
     /// with a NaN logit is never counted correct.</summary>
     public static int CorrectTopK(Tensor logits, Tensor targets, int k = 1, int? ignoreIndex = null)
     {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(targets);
         if (logits.Rank != 2) throw new ArgumentException($"Metrics: logits must be [N, C], got {Shape.Format(logits.Shape)}");
         int n = logits.Dim(0), c = logits.Dim(1);
         if (k < 1 || k > c) throw new ArgumentException($"Metrics: k must be in [1, {c}], got {k}");

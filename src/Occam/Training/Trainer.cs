@@ -24,6 +24,7 @@ public sealed class Trainer : ITrainingContext
         Optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
         Loss = loss ?? throw new ArgumentNullException(nameof(loss));
         Callbacks = callbacks?.ToList() ?? [];
+        if (Callbacks.Any(c => c == null)) throw new ArgumentException("Trainer: a callback is null");
         Ema = ema;
         if (topK < 0) throw new ArgumentException($"Trainer: topK must be non-negative, got {topK}");
         TopK = topK;
@@ -62,6 +63,8 @@ public sealed class Trainer : ITrainingContext
     {
         ArgumentNullException.ThrowIfNull(train);
         if (epochs < 1) throw new ArgumentException($"Trainer.Fit: epochs must be positive, got {epochs}");
+        if (initialEpoch < 0) throw new ArgumentException($"Trainer.Fit: initialEpoch must be non-negative, got {initialEpoch}");
+        if (checkpointPath != null && Ema != null) throw EmaNotResumable("Trainer.Fit");
         var resumed = _resumed;
         _resumed = null;
         int first = initialEpoch ?? resumed?.Epoch ?? 0;
@@ -101,7 +104,7 @@ public sealed class Trainer : ITrainingContext
     public void SaveCheckpoint(string path, int epoch, IEnumerable<Batch>? train = null, IEnumerable<Batch>? validation = null)
     {
         if (epoch < 0) throw new ArgumentException($"Trainer.SaveCheckpoint: epoch must be non-negative, got {epoch}");
-        if (Ema != null) throw new NotSupportedException("Trainer.SaveCheckpoint: the EMA's averaged weights are not saved yet, so a run with EMA cannot be resumed exactly");
+        if (Ema != null) throw EmaNotResumable("Trainer.SaveCheckpoint");
         var state = TrainingState.Capture(this, epoch, train, validation);
         var metadata = new Dictionary<string, string>(CheckpointMetadata)
         {
@@ -133,6 +136,9 @@ public sealed class Trainer : ITrainingContext
         _resumed = state;
         return state.Epoch;
     }
+
+    static NotSupportedException EmaNotResumable(string op) =>
+        new($"{op}: the EMA's averaged weights are not saved yet, so a run with EMA cannot be checkpointed for resuming");
 
     Dictionary<string, double> TrainEpoch(IEnumerable<Batch> train)
     {
@@ -218,6 +224,7 @@ public sealed class Trainer : ITrainingContext
     /// <summary>L1 and L2 norms and the fraction of exact zeros over the weight matrices and kernels (rank ≥ 2).</summary>
     public static Dictionary<string, double> WeightStatistics(Module model)
     {
+        ArgumentNullException.ThrowIfNull(model);
         double l1 = 0, l2 = 0;
         long zeros = 0, count = 0;
         foreach (var p in model.Parameters())

@@ -63,11 +63,13 @@ public abstract class LRScheduler
     private protected static void CheckPositive(string op, string what, double value)
     {
         if (!(value > 0)) throw new ArgumentException($"{op}: {what} must be positive, got {value}");
+        if (double.IsInfinity(value)) throw new ArgumentException($"{op}: {what} must be finite, got {value}");
     }
 
     private protected static void CheckNonNegative(string op, string what, double value)
     {
         if (!(value >= 0)) throw new ArgumentException($"{op}: {what} must be non-negative, got {value}");
+        if (double.IsInfinity(value)) throw new ArgumentException($"{op}: {what} must be finite, got {value}");
     }
 
     /// <summary>Throws unless <paramref name="milestones"/> are positive and strictly increasing.</summary>

@@ -18,7 +18,7 @@ public sealed class EarlyStopping : MonitorCallback
     {
         if (patience < 0) throw new ArgumentException($"EarlyStopping: patience must be non-negative, got {patience}");
         if (startFromEpoch < 0) throw new ArgumentException($"EarlyStopping: startFromEpoch must be non-negative, got {startFromEpoch}");
-        if (double.IsNaN(minDelta)) throw new ArgumentException("EarlyStopping: minDelta must be a number, got NaN");
+        if (!double.IsFinite(minDelta)) throw new ArgumentException($"EarlyStopping: minDelta must be a finite number, got {minDelta}");
         if (baseline is double b && double.IsNaN(b)) throw new ArgumentException("EarlyStopping: baseline must be a number, got NaN");
         MinDelta = Math.Abs(minDelta);
         Patience = patience;

@@ -6,7 +6,13 @@ namespace Occam.Training.Callbacks;
 /// such as OneCycleLR); a ReduceLROnPlateau is stepped with the monitored value.</summary>
 public sealed class LrSchedulerCallback(LRScheduler scheduler, bool perBatch = false, string monitor = "val_loss") : Callback
 {
-    public LRScheduler Scheduler { get; } = scheduler ?? throw new ArgumentNullException(nameof(scheduler));
+    public LRScheduler Scheduler { get; } = scheduler switch
+    {
+        null => throw new ArgumentNullException(nameof(scheduler)),
+        ReduceLROnPlateau when perBatch => throw new ArgumentException("LrSchedulerCallback: ReduceLROnPlateau steps once an epoch with the monitored value; perBatch must be false"),
+        ReduceLROnPlateau when string.IsNullOrWhiteSpace(monitor) => throw new ArgumentException("LrSchedulerCallback: ReduceLROnPlateau needs a monitor (a key of the epoch's logs such as val_loss)"),
+        _ => scheduler,
+    };
 
     public override void OnBatchEnd(int batch, IReadOnlyDictionary<string, double> logs)
     {

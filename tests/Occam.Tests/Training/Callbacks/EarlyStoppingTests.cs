@@ -83,7 +83,7 @@ public class EarlyStoppingTests
         Assert.Equal(MonitorMode.Min, new EarlyStopping("val_top5_error").Mode); // an error falls, "top" or not
         Assert.Equal(MonitorMode.Max, new EarlyStopping("val_top5_accuracy").Mode);
         Assert.Contains("unknown mode 7", Assert.Throws<ArgumentException>(() => new EarlyStopping(mode: (MonitorMode)7)).Message);
-        Assert.Contains("minDelta must be a number, got NaN", Assert.Throws<ArgumentException>(() => new EarlyStopping(minDelta: double.NaN)).Message);
+        Assert.Contains("minDelta must be a finite number, got NaN", Assert.Throws<ArgumentException>(() => new EarlyStopping(minDelta: double.NaN)).Message);
     }
 
     [Fact]

@@ -1,0 +1,95 @@
+using Occam.NN;
+using Occam.Optim;
+using Occam.Optim.Schedulers;
+using Occam.Training.Callbacks;
+
+namespace Occam.Tests.Optim;
+
+/// <summary>The optimizer's saved state (every group hyperparameter a scheduler moves) and the checks on what it is
+/// given: a bad state or value is refused, naming it, before anything changes.</summary>
+public class OptimizerStateTests
+{
+    static Parameter P(params float[] values) => new(Tensor.FromArray(values, values.Length));
+
+    [Fact]
+    public void StateDictCarriesTheCycledMomentumAndBetas()
+    {
+        var w = P(1f, 2f);
+        var adam = new Adam([w], lr: 1e-3);
+        var cycle = new OneCycleLR(adam, maxLr: 0.01, totalSteps: 20);
+        for (int i = 0; i < 7; i++)
+        {
+            w.Grad = Tensor.FromArray([0.1f, -0.2f], 2);
+            adam.Step();
+            cycle.Step();
+        }
+        var saved = adam.StateDict();
+        var other = P(1f, 2f);
+        var copy = new Adam([other], lr: 1e-3);
+        copy.LoadStateDict(saved);
+        Assert.Equal(adam.Groups[0].Betas, copy.Groups[0].Betas);
+        Assert.NotEqual(0.9, copy.Groups[0].Betas!.Value.Beta1);
+        Assert.Equal(adam.Groups[0].Lr, copy.Groups[0].Lr);
+
+        var sgd = new SGD([P(1f)], lr: 0.1, momentum: 0.9, l1Proximal: 0.01);
+        var state = sgd.StateDict();
+        Assert.Equal(0.9, state.Groups[0]["momentum"]);
+        Assert.Equal(0.01, state.Groups[0]["l1_proximal"]);
+    }
+
+    [Fact]
+    public void ABadSavedStateIsRefusedBeforeAnythingChanges()
+    {
+        var w = P(1f, 2f);
+        var sgd = new SGD([w], lr: 0.1, momentum: 0.9);
+        w.Grad = Tensor.FromArray([1f, 1f], 2);
+        sgd.Step();
+        var good = sgd.StateDict();
+        var before = sgd.StateDict();
+
+        OptimizerState With(Dictionary<string, double>? group) => new(good.State, [group!]);
+        var lacking = Assert.Throws<ArgumentException>(() => sgd.LoadStateDict(With(new() { ["lr"] = 7 })));
+        Assert.Contains("SGD.LoadStateDict: group 0 lacks 'initial_lr'", lacking.Message);
+        Assert.Contains("group 0's 'lr' must be finite and non-negative, got NaN", Assert.Throws<ArgumentException>(() =>
+            sgd.LoadStateDict(With(new() { ["lr"] = double.NaN, ["initial_lr"] = 0.1, ["weight_decay"] = 0 }))).Message);
+        Assert.Contains("'weight_decay' must be finite and non-negative, got -5", Assert.Throws<ArgumentException>(() =>
+            sgd.LoadStateDict(With(new() { ["lr"] = 0.1, ["initial_lr"] = 0.1, ["weight_decay"] = -5 }))).Message);
+        Assert.Contains("'beta1' must be finite and non-negative and below 1, got 1.5", Assert.Throws<ArgumentException>(() =>
+            sgd.LoadStateDict(With(new() { ["lr"] = 0.1, ["initial_lr"] = 0.1, ["weight_decay"] = 0, ["beta1"] = 1.5, ["beta2"] = 0.9 }))).Message);
+        Assert.Contains("group 0 is null", Assert.Throws<ArgumentException>(() => sgd.LoadStateDict(With(null))).Message);
+
+        Assert.Equal(0.1, sgd.Groups[0].Lr);
+        var after = sgd.StateDict();
+        Assert.Equal(before.Groups[0], after.Groups[0]);
+        Assert.Equal(before.State[0]["momentum_buffer"].ToArray(), after.State[0]["momentum_buffer"].ToArray());
+    }
+
+    [Fact]
+    public void HyperparametersMustBeFiniteAndInRange()
+    {
+        static void Throws(string message, Action build) => Assert.Contains(message, Assert.Throws<ArgumentException>(build).Message);
+        Throws("SGD: lr must be finite, got Infinity", () => new SGD([P(1f)], lr: double.PositiveInfinity));
+        Throws("Adam: eps must be finite, got Infinity", () => new Adam([P(1f)], eps: double.PositiveInfinity));
+        foreach (double d in new[] { double.NaN, -1, 2 })
+            Throws($"SGD: dampening must be in [0, 1], got {d}", () => new SGD([P(1f)], lr: 0.1, momentum: 0.9, dampening: d));
+        Throws("AdamW: weightDecay of group 'all' must be at most 1 when the decay is not scaled by lr", () =>
+            new AdamW([P(1f)], weightDecay: 2, decayScaledByLr: false));
+        var opt = new SGD([P(1f)], lr: 0.1);
+        Throws("ExponentialLR: gamma must be finite, got Infinity", () => new ExponentialLR(opt, double.PositiveInfinity));
+        Throws("OneCycleLR: maxLr must be finite", () => new OneCycleLR(opt, double.PositiveInfinity, 10));
+        Throws("EarlyStopping: minDelta must be a finite number, got Infinity", () => new EarlyStopping(minDelta: double.PositiveInfinity));
+        Throws("ClipGradNorm: maxNorm must be finite", () => GradientClipping.ClipGradNorm([P(1f)], double.PositiveInfinity));
+        Throws("ParameterGroup 'g': a parameter is null", () => new ParameterGroup([P(1f), null!], "g"));
+        Throws("perBatch must be false", () => new LrSchedulerCallback(new ReduceLROnPlateau(opt), perBatch: true));
+        Throws("ReduceLROnPlateau needs a monitor", () => new LrSchedulerCallback(new ReduceLROnPlateau(opt), monitor: ""));
+    }
+
+    [Fact]
+    public void ClipGradNormSpreadsANaNNormAsTorchDoes()
+    {
+        var w = P(0f, 0f, 0f);
+        w.Grad = Tensor.FromArray([float.NaN, 3f, 4f], 3);
+        Assert.True(double.IsNaN(GradientClipping.ClipGradNorm([w], 1.0)));
+        Assert.All(w.Grad.ToArray(), v => Assert.True(float.IsNaN(v)));
+    }
+}
