@@ -88,6 +88,32 @@ public class TrainCommandTests
         }
     }
 
+    [Fact]
+    public void SharpnessAwareMinimizationTrainsAndIsSavedInTheConfig()
+    {
+        string dir = CliRunner.TempDir();
+        try
+        {
+            var (code, stdout, error) = CliRunner.Run("train", "--data", "embedded", "--train-size", "600", "--epochs", "2",
+                "--sam", "0.05", "--json", "--out", Path.Combine(dir, "run"));
+            Assert.True(code == 0, error);
+            var metrics = JsonDocument.Parse(stdout).RootElement;
+            Assert.Equal(0.05, metrics.GetProperty("config").GetProperty("sam").GetDouble(), 1e-9);
+            Assert.True(metrics.GetProperty("test_accuracy").GetDouble() > 0.5, stdout);
+
+            (code, _, error) = CliRunner.Run("train", "--data", "embedded", "--sam-adaptive", "true", "--out", Path.Combine(dir, "bad"));
+            Assert.Equal(2, code);
+            Assert.Contains("--sam-adaptive needs --sam RHO", error);
+            (code, _, error) = CliRunner.Run("train", "--data", "embedded", "--sam", "-1", "--out", Path.Combine(dir, "bad"));
+            Assert.Equal(2, code);
+            Assert.Contains("--sam must be non-negative, got -1", error);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("--model", "rnn")]
     [InlineData("--epochs", "0")]

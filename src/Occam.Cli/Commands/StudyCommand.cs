@@ -31,7 +31,7 @@ internal static class StudyCommand
         var json = new Option<bool>("--json") { Description = "Print metrics.json to stdout instead of tables and progress." };
         var command = new Command("study", """
             Regularization study: trains one architecture with no regularization, each technique alone (l2, l1, elastic-net,
-            weight-decay, dropout, batch-norm, layer-norm, label-smoothing, augmentation, early-stopping) and a combined recipe,
+            weight-decay, dropout, batch-norm, layer-norm, label-smoothing, augmentation, early-stopping, sam) and a combined recipe,
             and compares train/validation/test accuracy, the generalization gap and the weights. Writes index.html (the report),
             PNG plots, metrics.json and each run's history CSV to --out, and ends with the advisor's reading of the
             unregularized run. Configurations train side by side, one per core (--threads sets how many).

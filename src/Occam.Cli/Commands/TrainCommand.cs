@@ -53,6 +53,8 @@ internal static class TrainCommand
         var labelSmoothing = new Option<double?>("--label-smoothing") { Description = "Label smoothing ε of the cross-entropy (default: 0)." };
         var batchNorm = new Option<bool?>("--batch-norm") { Description = "Batch normalization after each hidden layer (true/false; default: false)." };
         var augment = new Option<bool?>("--augment") { Description = "Random flips and padded random crops (true/false; default: false)." };
+        var sam = new Option<double?>("--sam") { Description = "Sharpness-aware minimization with neighbourhood radius RHO (default: 0, off; 0.05 is typical): each step takes its gradient at the worst weights within RHO, for flatter minima at twice the compute." };
+        var samAdaptive = new Option<bool?>("--sam-adaptive") { Description = "Adaptive SAM (ASAM): the neighbourhood scales with each weight; use a larger --sam, about 0.5 to 2 (true/false; default: false)." };
         var earlyStopping = new Option<int?>("--early-stopping") { Description = "Stop after PATIENCE epochs without a better val_loss, restoring the best weights (0 = off)." };
         var schedule = new Option<string?>("--schedule") { Description = "cosine, step, onecycle or none (default: none)." };
         var seed = new Option<int?>("--seed") { Description = "Random seed (default: 1; all randomness derives from it)." };
@@ -69,7 +71,7 @@ internal static class TrainCommand
             """)
         {
             preset, config, resume, data, dataRoot, trainSize, model, epochs, batchSize, lr, optimizer, weightDecay, l1, l2, dropout,
-            labelSmoothing, batchNorm, augment, earlyStopping, schedule, seed, threads, outDir, json,
+            labelSmoothing, batchNorm, augment, sam, samAdaptive, earlyStopping, schedule, seed, threads, outDir, json,
         };
         Cli.SetAction(command, parse =>
         {
@@ -84,7 +86,7 @@ internal static class TrainCommand
             Flag("data", data); Flag("dataRoot", dataRoot); Flag("trainSize", trainSize); Flag("model", model); Flag("epochs", epochs);
             Flag("batchSize", batchSize); Flag("lr", lr); Flag("optimizer", optimizer); Flag("weightDecay", weightDecay); Flag("l1", l1);
             Flag("l2", l2); Flag("dropout", dropout); Flag("labelSmoothing", labelSmoothing); Flag("batchNorm", batchNorm);
-            Flag("augment", augment); Flag("earlyStopping", earlyStopping); Flag("schedule", schedule); Flag("seed", seed);
+            Flag("augment", augment); Flag("sam", sam); Flag("samAdaptive", samAdaptive); Flag("earlyStopping", earlyStopping); Flag("schedule", schedule); Flag("seed", seed);
 
             string? resumePath = parse.GetValue(resume);
             RunConfig run;
@@ -182,7 +184,8 @@ internal static class TrainCommand
         var nan = new TerminateOnNaN();
         callbacks.Add(nan);
 
-        var trainer = new Trainer(net, opt, new CrossEntropyLoss(labelSmoothing: run.LabelSmoothing), callbacks);
+        var trainer = new Trainer(net, opt, new CrossEntropyLoss(labelSmoothing: run.LabelSmoothing), callbacks,
+            sam: run.Sam > 0 ? new Sam(opt, run.Sam, run.SamAdaptive) : null);
         trainer.CheckpointMetadata[ConfigKey] = run.ToJson();
         int start = 0;
         if (resumePath != null)

@@ -55,6 +55,13 @@ internal sealed record RunConfig
     /// <summary>Random horizontal flips and random 28×28 crops of the image padded by 2.</summary>
     public bool Augment { get; init; }
 
+    /// <summary>ρ of sharpness-aware minimization (Occam.Optim.Sam; 0 = off): each step takes its gradient at the
+    /// worst nearby weights, two forward and backward passes a batch.</summary>
+    public double Sam { get; init; }
+
+    /// <summary>Adaptive SAM (ASAM): the neighbourhood scaled by each weight; takes a larger ρ (about 10×).</summary>
+    public bool SamAdaptive { get; init; }
+
     /// <summary>Early-stopping patience on val_loss, restoring the best weights (0 = off).</summary>
     public int EarlyStopping { get; init; }
 
@@ -202,6 +209,8 @@ internal sealed record RunConfig
         Check(L1 >= 0 && L2 >= 0, $"--l1 and --l2 must be non-negative, got {L1} and {L2}");
         Check(Dropout >= 0 && Dropout < 1, $"--dropout must be in [0, 1), got {Dropout}");
         Check(LabelSmoothing >= 0 && LabelSmoothing < 1, $"--label-smoothing must be in [0, 1), got {LabelSmoothing}");
+        Check(Sam >= 0 && double.IsFinite(Sam), $"--sam must be non-negative, got {Sam}");
+        Check(!SamAdaptive || Sam > 0, "--sam-adaptive needs --sam RHO (about 0.5 to 2 for adaptive SAM)");
         Check(EarlyStopping >= 0, $"--early-stopping must be non-negative, got {EarlyStopping}");
         Check(EarlyStopping == 0 || Validation > 0, "--early-stopping needs validation data (a validation fraction above 0)");
         Check(TrainSize >= 0, $"--train-size must be non-negative, got {TrainSize}");

@@ -41,6 +41,9 @@ public sealed record StudyConfiguration(string Name, string Description)
     /// <summary>Random training-time transforms: shifted crops and flips for images, Gaussian feature noise for tables.</summary>
     public bool Augmentation { get; init; }
 
+    /// <summary>ρ of sharpness-aware minimization around the optimizer (<see cref="Sam"/>; 0 = off).</summary>
+    public double SamRho { get; init; }
+
     /// <summary>Patience of early stopping on validation loss, restoring the best weights (null = off).</summary>
     public int? EarlyStoppingPatience { get; init; }
 
@@ -72,6 +75,7 @@ public sealed record StudyConfiguration(string Name, string Description)
         new("label-smoothing", "cross-entropy with label smoothing 0.1") { LabelSmoothing = 0.1f },
         new("augmentation", "random shifts of up to 1 pixel (crop after 1-pixel padding) and horizontal flips") { Augmentation = true },
         new("early-stopping", "stop when validation loss has not improved for 5 epochs; restore the best") { EarlyStoppingPatience = 5 },
+        new("sam", "sharpness-aware minimization, ρ = 0.1: each step's gradient from the worst weights nearby") { SamRho = 0.1 },
         new("combined", "proximal L1 0.05 + dropout 0.3 + label smoothing 0.1 + early stopping (patience 5)")
         {
             L1Proximal = 0.05, Dropout = 0.3f, LabelSmoothing = 0.1f, EarlyStoppingPatience = 5,
@@ -145,6 +149,9 @@ public sealed record StudyConfiguration(string Name, string Description)
             ? new AdamW(groups, LearningRate, weightDecay: WeightDecay, l1Proximal: L1Proximal)
             : new Adam(groups, LearningRate, l1Proximal: L1Proximal);
     }
+
+    /// <summary>SAM around <paramref name="optimizer"/> when <see cref="SamRho"/> is set, else null.</summary>
+    public Sam? BuildSam(Optimizer optimizer) => SamRho > 0 ? new Sam(optimizer, SamRho) : null;
 
     public ILoss BuildLoss() => new CrossEntropyLoss(labelSmoothing: LabelSmoothing);
 

@@ -90,7 +90,7 @@ public static class Sweep
     /// <summary>The parameters a sweep can vary, and which way is "more regularization" (+1; 0 for lr: neither).</summary>
     public static IReadOnlyDictionary<string, int> Directions { get; } = new Dictionary<string, int>
     {
-        ["weight-decay"] = 1, ["l2"] = 1, ["l1"] = 1, ["dropout"] = 1, ["label-smoothing"] = 1, ["lr"] = 0,
+        ["weight-decay"] = 1, ["l2"] = 1, ["l1"] = 1, ["dropout"] = 1, ["label-smoothing"] = 1, ["sam"] = 1, ["lr"] = 0,
     };
 
     internal static void CheckParameter(SweepParameter p)
@@ -306,7 +306,9 @@ public static class Sweep
         var callbacks = new List<Callback> { new TerminateOnNaN() };
         if (onEpoch != null)
             callbacks.Add(new ProgressCallback(p => { if (p.EpochEnded) onEpoch(p.Epoch, p.Logs.GetValueOrDefault(Metric, double.NaN)); }));
-        var trainer = new Trainer(model, optimizer, new CrossEntropyLoss((float)Get("label-smoothing", 0)), callbacks);
+        double rho = Get("sam", 0);
+        var trainer = new Trainer(model, optimizer, new CrossEntropyLoss((float)Get("label-smoothing", 0)), callbacks,
+            sam: rho > 0 ? new Sam(optimizer, rho) : null);
         var history = trainer.Fit(new DataLoader(trainSet, settings.BatchSize, shuffle: true, generator: g),
             new DataLoader(validationSet, 500), trial.Epochs);
         var curve = history[Metric];

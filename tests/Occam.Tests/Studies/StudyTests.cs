@@ -14,7 +14,7 @@ public class StudyTests
     static readonly StudyOptions Tiny = new() { Epochs = 1, TrainSize = 200 };
 
     static readonly string[] Expected =
-        ["none", "l2", "l1", "elastic-net", "weight-decay", "dropout", "batch-norm", "layer-norm", "label-smoothing", "augmentation", "early-stopping", "combined"];
+        ["none", "l2", "l1", "elastic-net", "weight-decay", "dropout", "batch-norm", "layer-norm", "label-smoothing", "augmentation", "early-stopping", "sam", "combined"];
 
     [Fact]
     public void TheStudyHasTheDocumentedConfigurationsInOrder() =>
@@ -114,6 +114,10 @@ public class StudyTests
         Assert.Null(StudyConfiguration.Get("none").BuildAugmentation(images: true));
         Assert.All(Layers("l2").OfType<Linear>(), l => Assert.IsType<Occam.Regularizers.L2>(l.KernelRegularizer));
         Assert.All(Layers("elastic-net").OfType<Linear>(), l => Assert.IsType<Occam.Regularizers.ElasticNet>(l.KernelRegularizer));
+        var optimizer = StudyConfiguration.Get("sam").BuildOptimizer(model);
+        Assert.Equal(0.1, StudyConfiguration.Get("sam").BuildSam(optimizer)!.Rho);
+        Assert.Same(optimizer, StudyConfiguration.Get("sam").BuildSam(optimizer)!.Optimizer);
+        Assert.Null(StudyConfiguration.Get("none").BuildSam(optimizer));
     }
 
     [Fact]

@@ -227,4 +227,18 @@ public class SweepTests
         Assert.InRange(result.Metric, 0.3, 1.0);
         Assert.Equal(result.Metric, Sweep.RunTrial(s, trial).Metric);   // seeded: the same trial gives the same number
     }
+
+    [Fact]
+    public void SamIsASweepableStrengthThatChangesTheRun()
+    {
+        var s = new SweepSettings(SweepSpace.Parse(["sam=0,0.1"]), Repeats: 1, Epochs: 2, TrainSize: 300, ValidationSize: 500);
+        Assert.Equal(1, Sweep.Directions["sam"]);
+        var trials = Sweep.FirstRung(s);
+        var plain = Sweep.RunTrial(s, trials[0]);
+        var sam = Sweep.RunTrial(s, trials[1]);
+        Assert.Equal(0.1, trials[1].Parameters["sam"]);
+        Assert.True(sam.Metric > 0.3, $"sam {sam.Metric}, plain {plain.Metric}");
+        Assert.NotEqual(plain.Curve, sam.Curve);
+        Assert.Throws<ArgumentException>(() => new SweepSettings(SweepSpace.Parse(["sam=-1..1"])).Validate());
+    }
 }
