@@ -172,16 +172,9 @@ public sealed class Trainer : ITrainingContext
     /// as they were. The first pass's buffers are put back, so the running statistics move once per batch.</summary>
     void SharpnessAwareStep(Batch batch, BufferSnapshot buffers)
     {
-        Sam!.FirstStep();
         buffers.Save();
-        try { (Loss.Forward(Model.Forward(batch.Inputs), batch.Targets) + Regularizers.Regularization.Penalty(Model)).Backward(); }
-        catch
-        {
-            Sam.Restore();
-            throw;
-        }
+        try { Sam!.Step(() => Loss.Forward(Model.Forward(batch.Inputs), batch.Targets) + Regularizers.Regularization.Penalty(Model)); }
         finally { buffers.Restore(); }
-        Sam.SecondStep();
     }
 
     /// <summary>Copies of a model's buffers, kept from batch to batch.</summary>
