@@ -24,8 +24,8 @@ public static partial class Functional
         for (int i = 0; i < rows.Length; i++)
         {
             float v = src[i];
-            if (v != MathF.Floor(v) || v < 0 || v >= num)
-                throw new ArgumentException($"Embedding: index {v} is out of range for {num} embeddings");
+            if (v != MathF.Floor(v)) throw new ArgumentException($"Embedding: index {v} is not a whole number");
+            if (v < 0 || v >= num) throw new ArgumentException($"Embedding: index {v} is out of range for {num} embeddings");
             rows[i] = (int)v;
         }
         if (maxNorm is float limit)

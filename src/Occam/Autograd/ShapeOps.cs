@@ -45,7 +45,13 @@ public partial class Tensor
     /// <summary>Flattens dims startDim..endDim into one (view); default keeps dim 0, as nn.Flatten.</summary>
     public Tensor Flatten(int startDim = 0, int endDim = -1)
     {
-        if (Rank == 0) return View([1], "Flatten");
+        if (Rank == 0)
+        {
+            // a scalar flattens to [1] (torch.flatten); its only dims are 0 and −1
+            if (startDim is not (0 or -1) || endDim is not (0 or -1))
+                throw new ArgumentOutOfRangeException(nameof(startDim), $"Flatten: a 0-d tensor has only dims 0 and -1, got startDim {startDim} and endDim {endDim}");
+            return View([1], "Flatten");
+        }
         int s = Occam.Shape.Dim(startDim, Rank, "Flatten"), e = Occam.Shape.Dim(endDim, Rank, "Flatten");
         if (s > e) throw new ArgumentException($"Flatten: startDim {startDim} comes after endDim {endDim}");
         var shape = new int[Rank - (e - s)];

@@ -127,12 +127,17 @@ public abstract class Module
 
     public IEnumerable<Module> Children() => _children.Select(c => c.Value);
 
-    /// <summary>This module and every descendant, depth first, with dotted names ("" for this one).</summary>
-    public IEnumerable<(string Name, Module Module)> NamedModules(string prefix = "")
+    /// <summary>This module and every descendant, depth first, with dotted names ("" for this one); a module registered
+    /// under several names is listed once, under the first (as PyTorch's named_modules).</summary>
+    public IEnumerable<(string Name, Module Module)> NamedModules(string prefix = "") =>
+        Walk(prefix, new HashSet<Module>(ReferenceEqualityComparer.Instance));
+
+    IEnumerable<(string Name, Module Module)> Walk(string prefix, HashSet<Module> seen)
     {
+        if (!seen.Add(this)) yield break;
         yield return (prefix, this);
         foreach (var (name, child) in _children)
-            foreach (var m in child.NamedModules(Join(prefix, name))) yield return m;
+            foreach (var m in child.Walk(Join(prefix, name), seen)) yield return m;
     }
 
     /// <summary>Every parameter of the tree with its dotted name, each once.</summary>
@@ -146,12 +151,13 @@ public abstract class Module
 
     public IEnumerable<Parameter> Parameters() => NamedParameters().Select(p => p.Parameter);
 
-    /// <summary>Every buffer of the tree with its dotted name.</summary>
+    /// <summary>Every buffer of the tree with its dotted name, each once.</summary>
     public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers()
     {
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         foreach (var (prefix, module) in NamedModules())
             foreach (var (name, b) in module._buffers)
-                if (b != null) yield return (Join(prefix, name), b);
+                if (b != null && seen.Add(b)) yield return (Join(prefix, name), b);
     }
 
     /// <summary>Freezes every parameter of this module and its descendants: no gradient is computed for them,
@@ -178,19 +184,22 @@ public abstract class Module
     // ------------------------------------------------------------ state
 
     /// <summary>Parameters and buffers by dotted name (the tensors themselves, not copies).</summary>
-    /// <remarks>Ordered as PyTorch's state_dict: module by module, each module's parameters then its buffers.</remarks>
+    /// <remarks>As PyTorch's state_dict: module by module, each module's parameters then its buffers, and a tensor or
+    /// module registered under several names (tied weights) under every one of them.</remarks>
     public Dictionary<string, Tensor> StateDict()
     {
         var state = new Dictionary<string, Tensor>();
-        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
-        foreach (var (prefix, module) in NamedModules())
-        {
-            foreach (var (name, p) in module._parameters)
-                if (p != null && seen.Add(p)) state[Join(prefix, name)] = p;
-            foreach (var (name, b) in module._buffers)
-                if (b != null) state[Join(prefix, name)] = b;
-        }
+        AddState(state, "");
         return state;
+    }
+
+    void AddState(Dictionary<string, Tensor> state, string prefix)
+    {
+        foreach (var (name, p) in _parameters)
+            if (p != null) state[Join(prefix, name)] = p;
+        foreach (var (name, b) in _buffers)
+            if (b != null) state[Join(prefix, name)] = b;
+        foreach (var (name, child) in _children) child.AddState(state, Join(prefix, name));
     }
 
     /// <summary>Copies values from <paramref name="state"/> into this module's parameters and buffers.

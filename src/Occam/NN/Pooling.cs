@@ -5,7 +5,8 @@ public sealed class MaxPool2d(int kernelSize, int? stride = null, int padding = 
 {
     public int KernelSize { get; } = kernelSize > 0 ? kernelSize : throw new ArgumentException($"MaxPool2d: kernelSize must be positive, got {kernelSize}");
     public int Stride { get; } = stride is null or > 0 ? stride ?? kernelSize : throw new ArgumentException($"MaxPool2d: stride must be positive, got {stride}");
-    public int Padding { get; } = padding >= 0 && padding * 2 <= kernelSize ? padding : throw new ArgumentException($"MaxPool2d: pad should be at most half of kernel size, got padding {padding} for kernel {kernelSize}");
+    public int Padding { get; } = padding < 0 ? throw new ArgumentException($"MaxPool2d: padding must be non-negative, got {padding}")
+        : padding * 2 <= kernelSize ? padding : throw new ArgumentException($"MaxPool2d: pad should be at most half of kernel size, got padding {padding} for kernel {kernelSize}");
 
     /// <summary>Round the output size up (ceil_mode=True): a last, partial window covers what floor would drop.</summary>
     public bool CeilMode { get; } = ceilMode;
@@ -20,7 +21,8 @@ public sealed class AvgPool2d(int kernelSize, int? stride = null, int padding = 
 {
     public int KernelSize { get; } = kernelSize > 0 ? kernelSize : throw new ArgumentException($"AvgPool2d: kernelSize must be positive, got {kernelSize}");
     public int Stride { get; } = stride is null or > 0 ? stride ?? kernelSize : throw new ArgumentException($"AvgPool2d: stride must be positive, got {stride}");
-    public int Padding { get; } = padding >= 0 && padding * 2 <= kernelSize ? padding : throw new ArgumentException($"AvgPool2d: pad should be at most half of kernel size, got padding {padding} for kernel {kernelSize}");
+    public int Padding { get; } = padding < 0 ? throw new ArgumentException($"AvgPool2d: padding must be non-negative, got {padding}")
+        : padding * 2 <= kernelSize ? padding : throw new ArgumentException($"AvgPool2d: pad should be at most half of kernel size, got padding {padding} for kernel {kernelSize}");
     public bool CountIncludePad { get; } = countIncludePad;
 
     /// <summary>Round the output size up (ceil_mode=True): a last, partial window covers what floor would drop.</summary>

@@ -7,19 +7,29 @@ public sealed class Sequential : Module
 
     public Sequential(params Module[] layers)
     {
-        for (int i = 0; i < layers.Length; i++) Add(i.ToString(System.Globalization.CultureInfo.InvariantCulture), layers[i]);
+        ArgumentNullException.ThrowIfNull(layers);
+        for (int i = 0; i < layers.Length; i++) Add(i.ToString(System.Globalization.CultureInfo.InvariantCulture), layers[i], i);
     }
 
     public Sequential(params (string Name, Module Module)[] layers)
     {
-        foreach (var (name, module) in layers) Add(name, module);
+        ArgumentNullException.ThrowIfNull(layers);
+        for (int i = 0; i < layers.Length; i++) Add(layers[i].Name, layers[i].Module, i);
     }
 
-    void Add(string name, Module module) => _layers.Add(RegisterModule(name, module));
+    void Add(string name, Module module, int index) =>
+        _layers.Add(RegisterModule(name, module ?? throw new ArgumentException($"Sequential: layer {index} is null")));
 
     public int Count => _layers.Count;
 
-    public Module this[int index] => _layers[index];
+    /// <summary>The layer at <paramref name="index"/>; a negative index counts from the end (−1 is the last), as in PyTorch.</summary>
+    public Module this[int index] => _layers[At(index, _layers.Count, "Sequential")];
+
+    internal static int At(int index, int count, string op)
+    {
+        int i = index < 0 ? index + count : index;
+        return i >= 0 && i < count ? i : throw new ArgumentOutOfRangeException(nameof(index), $"{op}: index {index} is out of range for {count} modules");
+    }
 
     /// <summary>Runs the layers in order; a batch norm directly followed by a ReLU, and by a dropout in training, runs
     /// as one fused op (same result, one pass over the activations instead of two or three, forward and backward), and
@@ -72,7 +82,7 @@ public sealed class Sequential : Module
         try
         {
             Span<float> scale = rented.AsSpan(0, n), shift = rented.AsSpan(n, n);
-            bool norm = i + 1 < _layers.Count && _layers[i + 1] is BatchNormBase bn && bn.NumFeatures == n && bn.TryFold(scale, shift);
+            bool norm = i + 1 < _layers.Count && _layers[i + 1] is BatchNorm1d bn && bn.NumFeatures == n && bn.TryFold(scale, shift);
             if (norm) used++;
             bool relu = i + used < _layers.Count && _layers[i + used] is ReLU;
             if (relu) used++;
@@ -94,14 +104,17 @@ public sealed class ModuleList : Module
 
     public ModuleList(params Module[] modules)
     {
+        ArgumentNullException.ThrowIfNull(modules);
         foreach (var m in modules) Add(m);
     }
 
-    public void Add(Module module) => _items.Add(RegisterModule(_items.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), module));
+    public void Add(Module module) =>
+        _items.Add(RegisterModule(_items.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), module ?? throw new ArgumentException($"ModuleList: module {_items.Count} is null")));
 
     public int Count => _items.Count;
 
-    public Module this[int index] => _items[index];
+    /// <summary>The module at <paramref name="index"/>; a negative index counts from the end, as in PyTorch.</summary>
+    public Module this[int index] => _items[Sequential.At(index, _items.Count, "ModuleList")];
 
     public IEnumerator<Module> GetEnumerator() => _items.GetEnumerator();
 

@@ -58,6 +58,26 @@ public class ElementwiseTests
     }
     [Fact] public void LeakyRelu() => UnaryMatchesScalar(new LeakyReluOp { Slope = 0.1f });
     [Fact] public void Elu() => UnaryMatchesScalar(new EluOp { Alpha = 1f });
+    [Fact] public void Expm1() => UnaryMatchesScalar(new Expm1Op());
+
+    [Fact]
+    public void EluIsExactlyZeroAtZeroAndNeverPositiveBelowItInAnyLane()
+    {
+        foreach (float v in new[] { 0f, -1e-8f, -1e-4f, -0.3f, -0.49f, -0.51f, -2f, -20f })
+        {
+            var x = Enumerable.Repeat(v, 37).ToArray();
+            var elu = Tensor.FromArray(x, 37).Elu().ToArray();
+            var selu = Tensor.FromArray(x, 37).Selu().ToArray();
+            double exact = Math.Exp(v) - 1 is var e && Math.Abs(v) < 1e-3 ? v + v * (double)v / 2 : e;
+            foreach (float y in elu)
+            {
+                Assert.True(y <= 0 && (v != 0 || y == 0), $"ELU({v}) = {y}");
+                Assert.True(Math.Abs(y - exact) <= 2.5e-7 * Math.Abs(exact), $"ELU({v}) = {y}, e^x − 1 = {exact}");
+            }
+            Assert.All(selu, y => Assert.True(y <= 0 && (v != 0 || y == 0), $"SELU({v}) = {y}"));
+        }
+    }
+
     [Fact] public void Gelu() => UnaryMatchesScalar(new GeluOp());
     [Fact] public void GeluTanh() => UnaryMatchesScalar(new GeluTanhOp());
     [Fact] public void Softplus() => UnaryMatchesScalar(new SoftplusOp { Beta = 1f, Threshold = 20f });

@@ -227,3 +227,82 @@ public class PyTorchStateDictTests
         foreach (var (key, shape) in expected) Assert.Equal(shape, state[key].Shape);
     }
 }
+
+/// <summary>Tied weights and shared modules list as PyTorch lists them.</summary>
+public class SharedMemberTests
+{
+    sealed class Tied : Module
+    {
+        public Tied(Linear a, Module shared)
+        {
+            RegisterParameter("w", a.Weight);
+            RegisterModule("a", a);
+            RegisterModule("b", shared);
+            RegisterModule("c", shared);
+        }
+
+        public override Tensor Forward(Tensor input) => input;
+    }
+
+    [Fact]
+    public void StateDictHasEveryNameWhileModulesBuffersAndParametersAreListedOnce()
+    {
+        var a = new Linear(3, 2, generator: new Generator(1));
+        var norm = new BatchNorm1d(2);
+        var model = new Tied(a, norm);
+        // torch: state_dict keys w, a.weight, a.bias, b.weight, b.bias, b.running_mean, …, c.weight, …
+        Assert.Equal(["w", "a.weight", "a.bias", "b.weight", "b.bias", "b.running_mean", "b.running_var", "b.num_batches_tracked",
+            "c.weight", "c.bias", "c.running_mean", "c.running_var", "c.num_batches_tracked"], model.StateDict().Keys);
+        Assert.Same(model.StateDict()["w"], model.StateDict()["a.weight"]);
+        Assert.Equal(["", "a", "b"], model.NamedModules().Select(m => m.Name));
+        Assert.Equal(["w", "a.bias", "b.weight", "b.bias"], model.NamedParameters().Select(p => p.Name));
+        Assert.Equal(["b.running_mean", "b.running_var", "b.num_batches_tracked"], model.NamedBuffers().Select(b => b.Name));
+
+        // a state dict with every name loads strictly into another tied model
+        var copy = new Tied(new Linear(3, 2, generator: new Generator(2)), new BatchNorm1d(2));
+        copy.LoadStateDict(model.StateDict());
+        Assert.Equal(a.Weight.ToArray(), copy.StateDict()["a.weight"].ToArray());
+    }
+
+    [Fact]
+    public void ALinearFollowedByABatchNormOfImagesIsNotFoldedInInference()
+    {
+        var model = new Sequential(new Linear(4, 3, generator: new Generator(1)), new BatchNorm2d(3)).Eval();
+        var x = Tensor.FromArray(new float[8], 2, 4);
+        using (Autograd.NoGrad())
+            Assert.Contains("BatchNorm2d", Assert.Throws<ArgumentException>(() => model.Forward(x)).Message);
+        Assert.Contains("BatchNorm2d", Assert.Throws<ArgumentException>(() => model.Forward(x)).Message);
+    }
+}
+
+/// <summary>Indexing and the errors of the layers' less common inputs, named by the operation.</summary>
+public class LayerArgumentTests
+{
+    static void Throws<T>(string message, Action act) where T : Exception => Assert.Contains(message, Assert.Throws<T>(act).Message);
+
+    [Fact]
+    public void SequentialAndModuleListIndexFromTheEndAndNameAnIndexOutOfRange()
+    {
+        var relu = new ReLU();
+        var model = new Sequential(new Identity(), relu);
+        Assert.Same(relu, model[-1]);
+        Assert.Same(relu, new ModuleList(new Identity(), relu)[-1]);
+        Throws<ArgumentOutOfRangeException>("Sequential: index 5 is out of range for 2 modules", () => _ = model[5]);
+        Throws<ArgumentOutOfRangeException>("ModuleList: index -3 is out of range for 2 modules", () => _ = new ModuleList(relu, relu)[-3]);
+        Throws<ArgumentException>("Sequential: layer 1 is null", () => new Sequential(new Identity(), null!));
+        Throws<ArgumentException>("ModuleList: module 1 is null", () => new ModuleList(new Identity(), null!));
+    }
+
+    [Fact]
+    public void UncommonBadInputsAreNamed()
+    {
+        Throws<ArgumentException>("MaxPool2d: padding must be non-negative, got -1", () => new MaxPool2d(2, padding: -1));
+        Throws<ArgumentException>("AvgPool2d: padding must be non-negative, got -1", () => new AvgPool2d(2, padding: -1));
+        Throws<ArgumentException>("Embedding: index 1.5 is not a whole number", () => new Embedding(4, 2).Forward(Tensor.FromArray([1.5f], 1)));
+        Throws<ArgumentException>("GaussianNoise: std must be finite and non-negative, got Infinity", () => new GaussianNoise(float.PositiveInfinity));
+        Throws<ArgumentException>("DropConnect: inFeatures and outFeatures must be positive, got -1 and 2", () => new DropConnect(-1, 2));
+        Throws<ArgumentException>("DropConnect: input of shape [2, 3]", () => new DropConnect(4, 2).Forward(Tensor.FromArray(new float[6], 2, 3)));
+        Throws<ArgumentOutOfRangeException>("Flatten: a 0-d tensor has only dims 0 and -1, got startDim 1", () => new Flatten().Forward(Tensor.Scalar(1f)));
+        Assert.Equal([1], Tensor.Scalar(1f).Flatten().Shape);
+    }
+}

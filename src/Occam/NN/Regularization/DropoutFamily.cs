@@ -73,7 +73,8 @@ public abstract class ChannelDropout : Module, IStochasticRegularizer
 /// <summary>Drops whole channels of [N, C, L] (or [C, L]) input.</summary>
 public sealed class Dropout1d(float p = 0.5f, Generator? generator = null) : ChannelDropout(p, 1, generator);
 
-/// <summary>Drops whole channels of [N, C, H, W] (or [C, H, W]) input.</summary>
+/// <summary>Drops whole channels of [N, C, H, W] (or [C, H, W]) input. A 3-D input is one unbatched image, as in
+/// PyTorch 2 (PyTorch 1.13 warned and dropped along its last dimension instead, as Dropout1d on [N, C, L]).</summary>
 public sealed class Dropout2d(float p = 0.5f, Generator? generator = null) : ChannelDropout(p, 2, generator);
 
 /// <summary>Drops whole channels of [N, C, D, H, W] (or [C, D, H, W]) input.</summary>
@@ -158,7 +159,7 @@ public sealed class GaussianNoise : Module, IStochasticRegularizer
 
     public GaussianNoise(float std, Generator? generator = null)
     {
-        if (!(std >= 0)) throw new ArgumentException($"GaussianNoise: std must be non-negative, got {std}");
+        if (!(std >= 0 && float.IsFinite(std))) throw new ArgumentException($"GaussianNoise: std must be finite and non-negative, got {std}");
         Std = std;
         _generator = generator ?? Init.DefaultGenerator();
     }
@@ -185,6 +186,8 @@ public sealed class DropConnect : Module, IStochasticRegularizer
     public DropConnect(int inFeatures, int outFeatures, float p = 0.5f, bool bias = true, Generator? generator = null)
     {
         P = Masks.CheckP(p, "DropConnect");
+        if (inFeatures <= 0 || outFeatures <= 0)
+            throw new ArgumentException($"DropConnect: inFeatures and outFeatures must be positive, got {inFeatures} and {outFeatures}");
         _generator = generator ?? Init.DefaultGenerator();
         var linear = new Linear(inFeatures, outFeatures, bias, _generator);
         Weight = RegisterParameter("weight", linear.Weight)!;
@@ -199,6 +202,9 @@ public sealed class DropConnect : Module, IStochasticRegularizer
 
     public override Tensor Forward(Tensor input)
     {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank == 0 || input.ShapeRef[^1] != Weight.Dim(1))
+            throw new ArgumentException($"DropConnect: input of shape {Shape.Format(input.ShapeRef)} does not end in its {Weight.Dim(1)} input features");
         var w = IsTraining && P > 0 ? Weight * Masks.Bernoulli(Weight.Shape, P, _generator) : Weight;
         return Functional.Linear(input, w, Bias);
     }
