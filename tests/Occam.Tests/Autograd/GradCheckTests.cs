@@ -35,6 +35,34 @@ public class GradCheckTests
     }
 
     [Fact]
+    public void PadInEveryMode()
+    {
+        foreach (var mode in Enum.GetValues<PaddingMode>())
+        {
+            Check(x => x[0].Pad([2, 1, 1, 2], mode) * x[1], R(1, [2, 3, 4]), R(2, [2, 6, 7]));
+            Check(x => x[0].Pad([1, 2], mode).Pad([0, 1, 1, 0], mode).Sum(), R(3, [2, 5]));
+        }
+    }
+
+    [Fact]
+    public void PadRefusesWhatItCannotMakeUp()
+    {
+        var x = Tensor.FromArray(new float[12], 3, 4);
+        Assert.Contains("Reflect padding of dim 1 (size 4) must be at most 3, got 4 and 0", Assert.Throws<ArgumentException>(() => x.Pad([4, 0], PaddingMode.Reflect)).Message);
+        Assert.Contains("Circular padding of dim 0 (size 3) must be at most 3", Assert.Throws<ArgumentException>(() => x.Pad([0, 0, 4, 0], PaddingMode.Circular)).Message);
+        Assert.Contains("only constant padding takes a value", Assert.Throws<ArgumentException>(() => x.Pad([1, 1], PaddingMode.Replicate, 2f)).Message);
+        Assert.Contains("padding must be non-negative", Assert.Throws<ArgumentException>(() => x.Pad([-1, 1])).Message);
+        Assert.Contains("3 dims to pad", Assert.Throws<ArgumentException>(() => x.Pad([1, 1, 1, 1, 1, 1])).Message);
+        Assert.Contains("(before, after) pairs", Assert.Throws<ArgumentException>(() => x.Pad([1])).Message);
+        // reflect 2 1 | 0 1 2 3 | 2 1, replicate 0 0 | … | 3 3, circular 2 3 | … | 0 1
+        var row = Tensor.FromArray([0f, 1f, 2f, 3f], 4);
+        Assert.Equal([2f, 1f, 0f, 1f, 2f, 3f, 2f, 1f], row.Pad([2, 2], PaddingMode.Reflect).ToArray());
+        Assert.Equal([0f, 0f, 0f, 1f, 2f, 3f, 3f, 3f], row.Pad([2, 2], PaddingMode.Replicate).ToArray());
+        Assert.Equal([2f, 3f, 0f, 1f, 2f, 3f, 0f, 1f], row.Pad([2, 2], PaddingMode.Circular).ToArray());
+        Assert.Equal([9f, 0f, 1f, 2f, 3f, 9f], row.Pad([1, 1], value: 9f).ToArray());
+    }
+
+    [Fact]
     public void ScalarArithmetic() => Check(x => (2f - x[0]) * 3f + x[0] / 4f - 1f + 5f / (x[0] + 3f), Positive([3, 4], 5));
 
     [Fact]

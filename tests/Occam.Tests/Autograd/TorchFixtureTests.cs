@@ -71,6 +71,7 @@ public class TorchFixtureTests
         "transpose" => x[0].Transpose(a.GetProperty("dim0").GetInt32(), a.GetProperty("dim1").GetInt32()),
         "permute" => x[0].Permute(Ints(a.GetProperty("dims"))),
         "reshape" => x[0].Reshape(Ints(a.GetProperty("shape"))),
+        "pad" => x[0].Pad(Ints(a.GetProperty("pad")), Enum.Parse<PaddingMode>(a.GetProperty("mode").GetString()!, ignoreCase: true), F(a, "value")),
         _ => throw new NotSupportedException(op),
     };
 
