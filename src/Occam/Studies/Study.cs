@@ -298,10 +298,11 @@ public static class Study
                     : " Its validation loss was still falling at the last epoch."));
         if (others.Count > 0)
         {
-            // Only what narrowed the gap counts as closing it.
-            var byGap = others.Where(r => none == null || r.Gap < none.Gap).OrderBy(r => r.Gap).ToList();
+            // Only what narrowed the gap by more than a point counts as closing it; within a point it "barely moved".
+            var byGap = others.Where(r => none == null || r.Gap < none.Gap - 0.01).OrderBy(r => r.Gap).ToList();
             var closers = byGap.Take(3).Select(r => none == null ? F($"{r.Name} ({Points(r.Gap)})") : F($"{r.Name} ({Points(r.Gap)}, {Points(none.Gap - r.Gap)} less)"));
-            string sentence = byGap.Count > 0 ? F($"The gap closed most under {Join(closers)}.") : "No technique narrowed the gap.";
+            string sentence = byGap.Count > 0 ? F($"The gap closed most under {Join(closers)}.")
+                : none == null ? "No technique narrowed the gap." : "No technique narrowed the gap by more than a point.";
             var bestTest = others.MaxBy(r => r.TestAccuracy)!;
             sentence += none == null
                 ? F($" The best test accuracy was {bestTest.Name}'s, {Pct(bestTest.TestAccuracy)}.")
@@ -315,7 +316,7 @@ public static class Study
                 var widened = others.Where(r => r.Gap > none.Gap + 0.01).Select(r => F($"{r.Name} ({Points(r.Gap)})")).ToList();
                 var unchanged = others.Where(r => Math.Abs(r.Gap - none.Gap) <= 0.01).Select(r => r.Name).ToList();
                 if (widened.Count > 0) sentence += F($" The gap widened under {Join(widened)}: these help the model fit faster, not generalize.");
-                if (unchanged.Count > 0) sentence += F($" It barely moved (within 1 point) under {Join(unchanged)}.");
+                if (unchanged.Count > 0) sentence += F($" The gap barely moved (within 1 point) under {Join(unchanged)}.");
                 if (worse.Count > 0) sentence += F($" Test accuracy fell below the baseline under {Join(worse)}.");
                 if (narrowBut.Count > 0) sentence += F($" A smaller gap is not by itself better: {Join(narrowBut)} narrowed it partly by fitting the training set less.");
             }

@@ -133,6 +133,20 @@ public class FineTuneStudyTests
         Assert.Contains("Full fine-tuning", reading);
         Assert.Contains("scratch", reading);
         Assert.Contains(FormattableString.Invariant($"{result.Find("full")!.TestAccuracy * 100:F1}%"), reading);
+
+        // Anchored runs with mixed outcomes are judged one by one, not summed up as "did not change"
+        var mixed = result with { Runs = result.Runs.Select(r => r.Name switch
+        {
+            "full" => r with { TestAccuracy = 0.929 },
+            "frozen-backbone" => r with { TestAccuracy = 0.594 },
+            "backbone-lr" => r with { TestAccuracy = 0.881 },
+            "l2-sp" => r with { TestAccuracy = 0.932 },
+            _ => r,
+        }).ToList() };
+        reading = string.Join("\n", Study.Reading(mixed));
+        Assert.Contains("Against full fine-tuning's 92.9%, that cost accuracy under frozen-backbone 59.4% and backbone-lr 88.1% and left it within half a point under l2-sp 93.2%.", reading);
+        Assert.DoesNotContain("did not change", reading);
+        Assert.DoesNotContain("exercise", reading);
     }
 
     [Fact]

@@ -70,7 +70,14 @@ public class StudyTests
         // A technique whose gap is wider than the baseline's did not close it
         var wider = result with { Runs = result.Runs.Select(r => r.Name == "none" ? r with { TrainAccuracy = 0.99, TestAccuracy = 0.84 } : r with { TrainAccuracy = 1.0, TestAccuracy = 0.83 }).ToList() };
         reading = string.Join("\n", Study.Reading(wider));
-        Assert.Contains("No technique narrowed the gap.", reading);
+        Assert.Contains("No technique narrowed the gap by more than a point.", reading);
+        Assert.DoesNotContain("closed most", reading);
+
+        // A gap narrowed by less than a point barely moved: it is not among those that closed it most
+        var within = result with { Runs = result.Runs.Select(r => r.Name == "none" ? r with { TrainAccuracy = 0.90, TestAccuracy = 0.85 }
+            : r.Name == "l1" ? r with { TrainAccuracy = 0.896, TestAccuracy = 0.85 } : r with { TrainAccuracy = 0.95, TestAccuracy = 0.80 }).ToList() };
+        reading = string.Join("\n", Study.Reading(within));
+        Assert.Contains("The gap barely moved (within 1 point) under l1.", reading);
         Assert.DoesNotContain("closed most", reading);
     }
 
