@@ -80,6 +80,11 @@ public class StudyCommandTests
                 Assert.Equal(2, File.ReadAllLines(Path.Combine(dir, $"history-{run.GetProperty("name").GetString()}.csv")).Length);
             }
             Assert.Equal("pretrain", pretrain.GetProperty("name").GetString());
+            // how far each backbone moved, as the report's table shows it: 0 when frozen, none for scratch or the pretraining
+            Assert.Equal(0, runs[1].GetProperty("moved").GetDouble());
+            Assert.True(runs[0].GetProperty("moved").GetDouble() > 0);
+            Assert.Equal(JsonValueKind.Null, runs[2].GetProperty("moved").ValueKind);
+            Assert.False(pretrain.TryGetProperty("moved", out _));
             var settings = metrics.RootElement.GetProperty("settings");
             Assert.Equal("fine-tune", settings.GetProperty("scenario").GetString());
             Assert.Equal("cnn", settings.GetProperty("model").GetString());

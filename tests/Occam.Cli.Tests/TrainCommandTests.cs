@@ -13,8 +13,9 @@ public class TrainCommandTests
         try
         {
             string output = Path.Combine(dir, "run");
+            // no schedule, so that the resumed run may train longer than the first planned
             var (code, _, error) = CliRunner.Run("train", "--preset", "fmnist-cnn", "--data", "embedded", "--train-size", "600",
-                "--epochs", "1", "--threads", "2", "--out", output);
+                "--epochs", "1", "--schedule", "none", "--threads", "2", "--out", output);
             Assert.True(code == 0, error);
             foreach (var file in new[] { "checkpoint.safetensors", "model.safetensors", "history.csv", "metrics.json", "config.json", "loss.png", "accuracy.png" })
                 Assert.True(File.Exists(Path.Combine(output, file)), $"{file} is missing");
@@ -32,6 +33,35 @@ public class TrainCommandTests
             Assert.Equal(3, history.Length);
             Assert.StartsWith("0,", history[1]);
             Assert.StartsWith("1,", history[2]);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void AScheduledRunCannotBeResumedForMoreEpochsAndMetricsDescribeTheSavedModel()
+    {
+        string dir = CliRunner.TempDir();
+        try
+        {
+            string output = Path.Combine(dir, "run");
+            var (code, _, error) = CliRunner.Run("train", "--data", "embedded", "--train-size", "600", "--epochs", "3", "--lr", "0.02",
+                "--schedule", "cosine", "--early-stopping", "1", "--out", output);
+            Assert.True(code == 0, error);
+            var metrics = Metrics(output);
+            // the saved model's accuracies, not the last epoch's running figures
+            var history = File.ReadAllLines(Path.Combine(output, "history.csv"));
+            int column = Array.IndexOf(history[0].Split(','), "val_accuracy");
+            int best = metrics.GetProperty("best_epoch").GetInt32();
+            Assert.Equal(double.Parse(history[best].Split(',')[column], System.Globalization.CultureInfo.InvariantCulture),
+                metrics.GetProperty("val_accuracy").GetDouble(), 6);
+            Assert.InRange(metrics.GetProperty("train_accuracy").GetDouble(), 0.1, 1.0);
+
+            (code, _, error) = CliRunner.Run("train", "--resume", Path.Combine(output, "checkpoint.safetensors"), "--epochs", "5");
+            Assert.Equal(2, code);
+            Assert.Contains("--epochs 5: the checkpoint's cosine schedule is laid out over 3 epochs", error);
         }
         finally
         {

@@ -64,6 +64,9 @@ internal static class TrainCommand
         var command = new Command("train", """
             Trains one model on Fashion-MNIST and writes a report: model.safetensors, a resumable checkpoint.safetensors
             (kept up to date after every epoch), history.csv, loss.png, accuracy.png, config.json and metrics.json.
+            metrics.json holds the saved model's test, train and validation accuracy in evaluation mode (with early
+            stopping, the restored best epoch's weights) and best_epoch counted from 1; history.csv has each epoch's
+            running figures, its epoch column counted from 0 as Keras's CSVLogger.
             Settings come from --preset, then --config run.json, then the flags.
             Example: occam train --preset fmnist-cnn --out runs/cnn
                      occam train --preset fmnist-mlp --data embedded --epochs 3
@@ -95,7 +98,12 @@ internal static class TrainCommand
             {
                 if (parse.GetValue(preset) != null || parse.GetValue(config) != null)
                     throw new ArgumentException("--resume takes the run's settings from the checkpoint; change them with flags, not --preset or --config");
-                run = RunConfig.Build(null, null, Merge(SavedConfig(resumePath), flags));
+                var saved = SavedConfig(resumePath);
+                run = RunConfig.Build(null, null, Merge(saved.DeepClone().AsObject(), flags));
+                var before = RunConfig.Build(null, null, saved);
+                // a schedule is laid out over the run's epochs: a resumed run with more epochs would continue it past its end
+                if (run.Epochs != before.Epochs && before.Schedule != "none")
+                    throw new ArgumentException($"--epochs {run.Epochs}: the checkpoint's {before.Schedule} schedule is laid out over {before.Epochs} epochs, so the run cannot be resumed for a different number; start a new run for {run.Epochs} epochs");
                 string runFolder = Path.GetDirectoryName(Path.GetFullPath(resumePath))!;
                 if (parse.GetResult(outDir) is null or { Implicit: true }) output = runFolder;
                 // the checkpoint is occam train's (SavedConfig checked), so its folder is a report folder even if written
@@ -200,8 +208,12 @@ internal static class TrainCommand
         History history = Train(trainer, trainLoader, valLoader, run, start, checkpoint, asJson);
         if (nan.Message != null) throw new InvalidOperationException(nan.Message);
         var result = trainer.Evaluate(testLoader);
+        // The saved model's own accuracies (the best epoch's weights when early stopping restored them), in
+        // evaluation mode, as the study reports them; history.csv keeps the running figures of each epoch.
+        var trainAccuracy = trainer.Evaluate(new DataLoader(fit, 500))["accuracy"];
+        double? valAccuracy = valLoader == null ? null : trainer.Evaluate(valLoader)["accuracy"];
 
-        var metrics = Metrics(run, history, result, stopper);
+        var metrics = Metrics(run, history, result, trainAccuracy, valAccuracy, stopper);
         Cli.WriteDirectoryAtomically(output, dir =>
         {
             if (File.Exists(checkpoint)) File.Copy(checkpoint, Path.Combine(dir, CheckpointFile));
@@ -268,15 +280,14 @@ internal static class TrainCommand
         return sb.ToString();
     }
 
-    static string Metrics(RunConfig run, History history, Dictionary<string, double> test, EarlyStopping? stopper)
+    static string Metrics(RunConfig run, History history, Dictionary<string, double> test, double trainAccuracy, double? valAccuracy, EarlyStopping? stopper)
     {
-        double Last(string key) => history.Epochs.Count > 0 && history.Epochs[^1].TryGetValue(key, out var v) ? v : double.NaN;
         var o = new JsonObject
         {
             ["test_accuracy"] = test.GetValueOrDefault("accuracy", double.NaN),
             ["test_loss"] = test.GetValueOrDefault("data_loss", double.NaN),
-            ["train_accuracy"] = Last("accuracy"),
-            ["val_accuracy"] = Last("val_accuracy"),
+            ["train_accuracy"] = trainAccuracy,
+            ["val_accuracy"] = valAccuracy ?? double.NaN,
             ["epochs"] = history.Epochs.Count,
             ["seconds_per_epoch"] = history.Epochs.Count == 0 ? double.NaN : history["seconds"].Average(),
         };

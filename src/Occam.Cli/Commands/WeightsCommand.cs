@@ -114,7 +114,7 @@ internal static class WeightsCommand
     static void Write(string dir, List<WeightReport> reports, List<string> labels, string json, bool perLayer)
     {
         Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "weights.json"), json + "\n", Encoding.UTF8);
+        File.WriteAllText(Path.Combine(dir, "weights.json"), json + "\n"); // UTF-8 without a byte-order mark, as every other JSON
         var samples = reports.Select((r, i) => (labels[i], r.Values())).ToList();
         // Symmetric about 0 with an odd bin count, so exact zeros (L1) fill the centre bin.
         double m = reports.Max(r => r.Total.MaxAbs);

@@ -39,12 +39,12 @@ internal static class StudyReport
         {
             w.WriteStartObject();
             w.WriteStartArray("runs");
-            foreach (var r in result.Runs) Run(w, r);
+            foreach (var r in result.Runs) Run(w, r, result);
             w.WriteEndArray();
             if (result.Pretraining is { } pre)
             {
                 w.WritePropertyName("pretrain");
-                Run(w, pre);
+                Run(w, pre, result);
             }
             w.WriteStartObject("settings");
             w.WriteString("scenario", result.Options.Scenario == StudyScenario.FineTune ? "fine-tune" : "regularization");
@@ -67,7 +67,7 @@ internal static class StudyReport
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    static void Run(Utf8JsonWriter w, StudyRun r)
+    static void Run(Utf8JsonWriter w, StudyRun r, StudyResult result)
     {
         w.WriteStartObject();
         w.WriteString("name", r.Name);
@@ -85,6 +85,12 @@ internal static class StudyReport
         Number(w, "l2_norm", r.L2Norm);
         Number(w, "zero_weight_fraction", r.ZeroWeightFraction);
         Number(w, "seconds", r.Seconds);
+        // fine-tuning: how far the backbone moved from its pretrained weights (a fraction of their norm; null for scratch)
+        if (result.Pretraining != null && !ReferenceEquals(r, result.Pretraining))
+        {
+            if (FineTuneStudy.Drift(result, r) is double moved) Number(w, "moved", moved);
+            else w.WriteNull("moved");
+        }
         w.WriteString("history", HistoryFile(r));
         w.WriteEndObject();
     }
