@@ -47,7 +47,7 @@ internal static class DoubleDescentCommand
             }
             bool mlp = parse.GetValue(mode) == "mlp";
             if (!asJson)
-                Console.WriteLine($"{(mlp ? "width" : "features"),8} {"params",10} {"train err",10} {"test err",10} {"seconds",8}");
+                Console.WriteLine($"{(mlp ? "width" : "features"),8} {"params",10} {"train err",10} {"test err",10} {"elapsed",8}");
             var result = mlp
                 ? DoubleDescent.Mlp(parse.GetValue(trainSize), parse.GetValue(testSize), grid, parse.GetValue(noise), parse.GetValue(epochs), parse.GetValue(seed), Report)
                 : DoubleDescent.RandomFeatures(parse.GetValue(trainSize), parse.GetValue(testSize), grid, parse.GetValue(seed), progress: Report);
@@ -60,17 +60,21 @@ internal static class DoubleDescentCommand
             if (asJson) Console.WriteLine(metrics);
             else
             {
-                // The classical minimum, then the peak after it (the second descent follows the peak).
+                // The classical minimum (below the interpolation threshold), then the peak after it, if the error rises
+                // there at all (the second descent follows the peak).
                 var points = result.Points;
-                int low = Enumerable.Range(0, points.Count).MinBy(i => points[i].TestError);
-                var first = points.Take(Math.Max(1, points.Count / 2)).MinBy(p => p.TestError)!;
-                var peak = points.SkipWhile(p => p != first).MaxBy(p => p.TestError)!;
-                var last = points[^1];
                 string size = mlp ? "width" : "p";
+                var below = points.Where(p => p.Parameters < result.ThresholdParameters).ToList();
+                var first = below.Count > 0 ? below.MinBy(p => p.TestError) : null;
+                var peak = first == null ? null : points.SkipWhile(p => p != first).MaxBy(p => p.TestError);
+                var low = points.MinBy(p => p.TestError)!;
+                var last = points[^1];
                 Console.WriteLine();
                 Console.WriteLine($"Interpolation threshold: {(mlp ? $"{result.ThresholdParameters} parameters (n·classes)" : $"p = n = {result.TrainSize}")}.");
-                Console.WriteLine($"Test error: {first.TestError:P1} at {size} = {first.Features} (classical minimum), peak {peak.TestError:P1} at {size} = {peak.Features}, " +
-                    $"{last.TestError:P1} at the largest {size} = {last.Features}; lowest overall {points[low].TestError:P1} at {size} = {points[low].Features}.");
+                string shape = first == null ? "no size below the threshold"
+                    : $"{first.TestError:P1} at {size} = {first.Features} (the classical minimum, below the threshold), " +
+                      (peak!.TestError > first.TestError ? $"peak {peak.TestError:P1} at {size} = {peak.Features}" : "no peak above it");
+                Console.WriteLine($"Test error: {shape}, {last.TestError:P1} at the largest {size} = {last.Features}; lowest overall {low.TestError:P1} at {size} = {low.Features}.");
                 Console.WriteLine($"Wrote {Path.GetFullPath(parse.GetValue(outDir)!)} in {clock.Elapsed.TotalSeconds:F1} s.");
             }
             return 0;
