@@ -132,6 +132,9 @@ public class SweepCommandTests
             Assert.Equal(4, trials.Count);   // 3 configurations for 1 epoch, then the best for 3
             Assert.Equal([1, 1, 1, 3], trials.Select(t => t.GetProperty("epochs").GetInt32()));
             Assert.Equal(1, json.RootElement.GetProperty("best").GetProperty("rung").GetInt32());
+            // one repeat gives no standard error, hence no one-SE choice
+            Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("best").GetProperty("se").ValueKind);
+            Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("one_se").ValueKind);
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

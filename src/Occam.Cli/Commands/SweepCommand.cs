@@ -128,13 +128,23 @@ internal static class SweepCommand
         foreach (var c in result.Configurations.OrderBy(c => c.Rung).ThenBy(c => c.Config))
         {
             string mark = (c == result.Best ? " best" : "") + (c == result.OneStandardError ? " one-SE" : "");
-            Console.WriteLine($"{Describe(c.Parameters),-40} {c.Epochs,6} {c.Mean,8:0.0000} {c.StandardError,8:0.0000}{mark}");
+            string se = c.Repeats > 1 ? c.StandardError.ToString("0.0000", CultureInfo.InvariantCulture) : "–";
+            Console.WriteLine($"{Describe(c.Parameters),-40} {c.Epochs,6} {c.Mean,8:0.0000} {se,8}{mark}");
         }
         Console.WriteLine();
-        Console.WriteLine($"Best: {Describe(result.Best.Parameters)} ({Sweep.Metric} {result.Best.Mean:0.0000} ± {result.Best.StandardError:0.0000}).");
         var oneSe = result.OneStandardError;
-        Console.WriteLine($"One-SE choice (most regularized within one SE of the best): {Describe(oneSe.Parameters)} ({oneSe.Mean:0.0000}" +
+        if (result.Best.Repeats < 2)
+        {
+            // one draw per configuration: no standard error, so no one-SE choice beyond the best itself
+            Console.WriteLine($"Best: {Describe(result.Best.Parameters)} ({Sweep.Metric} {result.Best.Mean:0.0000}, one repeat: no standard error).");
+            Console.WriteLine("One-SE choice: needs a standard error; run --repeats 3 or more to get one.");
+        }
+        else
+        {
+            Console.WriteLine($"Best: {Describe(result.Best.Parameters)} ({Sweep.Metric} {result.Best.Mean:0.0000} ± {result.Best.StandardError:0.0000}).");
+            Console.WriteLine($"One-SE choice (most regularized within one SE of the best): {Describe(oneSe.Parameters)} ({oneSe.Mean:0.0000}" +
             (oneSe.Epochs != result.Best.Epochs ? $" at {oneSe.Epochs} epochs, the last rung that compared several configurations)." : ")."));
+        }
         foreach (var p in settings.Space.Parameters)
         {
             var (over, under) = Sweep.Regions(result, p);
@@ -147,7 +157,7 @@ internal static class SweepCommand
     static object Summary(ConfigSummary c) => new Dictionary<string, object>
     {
         ["config"] = c.Config, ["params"] = c.Parameters, ["rung"] = c.Rung, ["epochs"] = c.Epochs,
-        ["mean"] = c.Mean, ["se"] = c.StandardError, ["repeats"] = c.Repeats,
+        ["mean"] = c.Mean, ["se"] = c.Repeats > 1 ? c.StandardError : null!, ["repeats"] = c.Repeats, // no SE from one repeat
     };
 
     static object? Span((double Low, double High)? span) => span is var (lo, hi) ? new[] { lo, hi } : null;
@@ -169,7 +179,7 @@ internal static class SweepCommand
         }).ToArray(),
         ["configurations"] = result.Configurations.Select(Summary).ToArray(),
         ["best"] = Summary(result.Best),
-        ["one_se"] = Summary(result.OneStandardError),
+        ["one_se"] = result.Best.Repeats > 1 ? Summary(result.OneStandardError) : null, // needs a standard error
         ["regions"] = settings.Space.Parameters.ToDictionary(p => p.Name, p =>
         {
             var (over, under) = Sweep.Regions(result, p);

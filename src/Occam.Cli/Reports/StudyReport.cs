@@ -156,7 +156,7 @@ internal static class StudyReport
         int n = labels.Count;
         var bars = labels.Select((label, i) => new ScottPlot.Bar
         {
-            Position = n - 1 - i, ValueBase = from, Value = values[i], Label = F($"{values[i]:0.0}"),
+            Position = n - 1 - i, ValueBase = from, Value = values[i], Label = F($"{values[i]:F1}"), // "F1" as the table's numbers, so a bar and its row agree
             FillColor = label == baseline ? ScottPlot.Colors.Gray : ScottPlot.Colors.C0, LineWidth = 0,
         }).ToList();
         var plottable = plot.Add.Bars(bars);
@@ -181,8 +181,8 @@ internal static class StudyReport
         string title = pre == null ? "Occam regularization study" : "Occam study: the fine-tuning scenario";
         string lr = StudyConfiguration.LearningRate.ToString(CultureInfo.InvariantCulture);
         string meta = pre == null
-            ? F($"{E(o.Model.ToString().ToUpperInvariant())} on {E(result.DataDescription)}: {result.TrainCount:N0} training, {result.ValidationCount:N0} validation and {result.TestCount:N0} test examples;\nup to {o.Epochs} epochs, batch size {o.BatchSize}, Adam (lr {lr}), seed {o.Seed}. Every configuration starts from the same weights and sees the same batches.")
-            : F($"A CNN pretrained on classes 0–4 ({result.PretrainCount:N0} examples, {pre.EpochsRun} epochs: {Pct(pre.TestAccuracy)} test accuracy on those classes), then given a new 5-way head and fine-tuned on {E(result.DataDescription)}: {result.TrainCount:N0} training, {result.ValidationCount:N0} validation and {result.TestCount:N0} test examples;\nup to {o.Epochs} epochs, batch size {o.BatchSize}, Adam (lr {lr}), seed {o.Seed}. Every configuration starts from the same pretrained weights (<code>scratch</code>: from random ones) and the same new head, and sees the same batches.");
+            ? F($"{E(o.Model.ToString().ToUpperInvariant())} on {E(result.DataDescription)}: {result.TrainCount:N0} training, {result.ValidationCount:N0} validation and {result.TestCount:N0} test examples;\nup to {o.Epochs} epochs, batch size {o.BatchSize}, Adam (lr {lr}, annealed to 0 on a cosine over the epochs; AdamW for weight decay), seed {o.Seed}. Every configuration starts from the same weights and sees the same batches.")
+            : F($"A CNN pretrained on classes 0–4 ({result.PretrainCount:N0} examples, {pre.EpochsRun} epochs: {Pct(pre.TestAccuracy)} test accuracy on those classes), then given a new 5-way head and fine-tuned on {E(result.DataDescription)}: {result.TrainCount:N0} training, {result.ValidationCount:N0} validation and {result.TestCount:N0} test examples;\nup to {o.Epochs} epochs, batch size {o.BatchSize}, Adam (lr {lr}, annealed to 0 on a cosine over the epochs; AdamW for weight decay), seed {o.Seed}. Every configuration starts from the same pretrained weights (<code>scratch</code>: from random ones) and the same new head, and sees the same batches.");
         var h = new StringBuilder();
         h.Append($$"""
             <!DOCTYPE html>
@@ -232,11 +232,11 @@ internal static class StudyReport
         {
             string gapClass = none == null || r == none ? "" : r.Gap < none.Gap - 0.01 ? " class=\"better\"" : r.Gap > none.Gap + 0.01 ? " class=\"worse\"" : "";
             string testClass = none == null || r == none ? "" : r.TestAccuracy > none.TestAccuracy + 0.005 ? " class=\"better\"" : r.TestAccuracy < none.TestAccuracy - 0.005 ? " class=\"worse\"" : "";
-            h.Append(F($"<tr><td><a href=\"#run-{r.Name}\">{E(r.Name)}</a></td><td>{Pct(r.TrainAccuracy)}</td><td>{Pct(r.ValAccuracy)}</td><td{testClass}>{Pct(r.TestAccuracy)}</td><td{gapClass}>{r.Gap * 100:0.0}</td>"));
+            h.Append(F($"<tr><td><a href=\"#run-{r.Name}\">{E(r.Name)}</a></td><td>{Pct(r.TrainAccuracy)}</td><td>{Pct(r.ValAccuracy)}</td><td{testClass}>{Pct(r.TestAccuracy)}</td><td{gapClass}>{r.Gap * 100:F1}</td>"));
             h.Append(F($"<td>{r.TrainLoss:0.000}</td><td>{r.ValLoss:0.000}</td><td>{r.TestLoss:0.000}</td><td>{r.BestEpoch} of {r.EpochsRun}</td><td>{r.L1Norm:N0}</td><td>{r.L2Norm:N1}</td>{(pre == null ? "" : $"<td>{(FineTuneStudy.Drift(result, r) is double moved ? Pct(moved) : "–")}</td>")}<td>{Pct(r.ZeroWeightFraction)}</td><td>{r.Seconds:0.0}</td>"));
             h.Append($"<td class=\"desc\">{E(r.Configuration.Description)}</td></tr>\n");
         }
-        h.Append($"</tbody>\n</table></div>\n<p class=\"meta\">Accuracies and losses are measured after training, in evaluation mode (no dropout or augmentation; early stopping's best weights restored). Gap = train − test accuracy in percentage points; green: smaller gap or higher test accuracy than <code>{result.BaselineName}</code>, red: the opposite. Best epoch = lowest validation loss. Norms and zeros cover the weight matrices, not biases{(pre == null ? "" : "; moved = ‖w − w₀‖/‖w₀‖, how far the backbone's weight matrices and kernels ended from their pretrained values w₀")}.</p>\n");
+        h.Append($"</tbody>\n</table></div>\n<p class=\"meta\">Accuracies and losses are measured after training, in evaluation mode (no dropout or augmentation; early stopping's best weights restored). Gap = train − test accuracy in percentage points; green: a gap more than 1 point narrower, or a test accuracy more than 0.5 point higher, than <code>{result.BaselineName}</code>'s; red: the opposite. Best epoch = lowest validation loss. Norms and zeros cover the weight matrices, not biases{(pre == null ? "" : "; moved = ‖w − w₀‖/‖w₀‖, how far the backbone's weight matrices and kernels ended from their pretrained values w₀")}.</p>\n");
 
         h.Append("<h2>Test accuracy and generalization gap</h2>\n<div class=\"grid\">\n");
         h.Append($"<figure>{Img("test-accuracy", "Bar chart of test accuracy per configuration")}<figcaption>The accuracy axis starts just below the lowest result, so small differences show; gray: {(pre == null ? "no regularization" : "full fine-tuning without regularization")}.</figcaption></figure>\n");

@@ -332,9 +332,9 @@ public static class Study
         return paragraphs;
     }
 
-    internal static string Points(double fraction) => F($"{fraction * 100:0.0} points");
+    internal static string Points(double fraction) => F($"{fraction * 100:F1} points");
 
-    internal static string Signed(double fraction, string unit = "%") => F($"{(fraction >= 0 ? "+" : "−")}{Math.Abs(fraction) * 100:0.0}{unit}");
+    internal static string Signed(double fraction, string unit = "%") => F($"{(fraction >= 0 ? "+" : "−")}{Math.Abs(fraction) * 100:F1}{unit}");
 
     internal static string Join(IEnumerable<string> items)
     {
