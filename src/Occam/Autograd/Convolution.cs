@@ -3,8 +3,59 @@ using Occam.Kernels;
 
 namespace Occam;
 
+/// <summary>A convolution's padding, as PyTorch's padding argument: explicit zeros on each side of the height and width
+/// (an int or an (H, W) pair converts to it), <see cref="Same"/> (the output as large as the input; stride 1 only; an
+/// odd total goes one more after than before, as PyTorch) or <see cref="Valid"/> (none).</summary>
+public readonly record struct ConvPadding(int H, int W)
+{
+    /// <summary>Pads so that the output has the input's height and width (stride 1).</summary>
+    public static ConvPadding Same { get; } = new(0, 0) { IsSame = true };
+
+    /// <summary>No padding.</summary>
+    public static ConvPadding Valid => new(0, 0);
+
+    public bool IsSame { get; private init; }
+
+    public static implicit operator ConvPadding(int padding) => new(padding, padding);
+    public static implicit operator ConvPadding((int H, int W) padding) => new(padding.H, padding.W);
+
+    /// <summary>(top, bottom, left, right) for a kernel of <paramref name="kernel"/> × <paramref name="dilation"/>.</summary>
+    internal (int Top, int Bottom, int Left, int Right) Sides((int H, int W) kernel, (int H, int W) stride, (int H, int W) dilation, string op)
+    {
+        if (!IsSame)
+        {
+            if (H < 0 || W < 0) throw new ArgumentException($"{op}: padding must be non-negative, got [{H}, {W}]");
+            return (H, H, W, W);
+        }
+        if (stride != (1, 1)) throw new ArgumentException($"{op}: padding 'same' needs stride 1, got [{stride.H}, {stride.W}]");
+        int h = dilation.H * (kernel.H - 1), w = dilation.W * (kernel.W - 1);
+        return (h / 2, h - h / 2, w / 2, w - w / 2);
+    }
+
+    public override string ToString() => IsSame ? "same" : $"({H}, {W})";
+}
+
 public static partial class Functional
 {
+    /// <summary>
+    /// The 2-D convolution with
+    /// <paramref name="padding"/> as PyTorch takes it (amounts, or <see cref="ConvPadding.Same"/>) and the values it adds
+    /// made as <paramref name="mode"/> says (nn.Conv2d's padding_mode: zeros as <see cref="PaddingMode.Constant"/>,
+    /// reflect, replicate, circular). Zeros on equal sides go to the convolution itself; anything else pads first
+    /// (<see cref="Tensor.Pad"/>).
+    /// </summary>
+    public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, (int H, int W) stride, ConvPadding padding, (int H, int W) dilation,
+        int groups = 1, PaddingMode mode = PaddingMode.Constant)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.Rank != 4) throw new ArgumentException($"Conv2d: weight must be 4-D [out, in/groups, kH, kW], got shape {Shape.Format(weight.ShapeRef)}");
+        var (top, bottom, left, right) = padding.Sides((weight.ShapeRef[2], weight.ShapeRef[3]), stride, dilation, "Conv2d");
+        if (mode == PaddingMode.Constant && top == bottom && left == right)
+            return Conv2d(input, weight, bias, stride, (top, left), dilation, groups);
+        return Conv2d(input.Pad([left, right, top, bottom], mode), weight, bias, stride, (0, 0), dilation, groups);
+    }
+
     /// <summary>2-D convolution (cross-correlation, as PyTorch) of NCHW <paramref name="input"/> with
     /// <paramref name="weight"/> [out, in/groups, kH, kW]: im2col per image and group, then SGEMM.</summary>
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int dilation = 1, int groups = 1)

@@ -306,3 +306,42 @@ public class LayerArgumentTests
         Assert.Equal([1], Tensor.Scalar(1f).Flatten().Shape);
     }
 }
+
+/// <summary>Conv2d's padding as PyTorch takes it: 'same' and the padding modes, in training and eval mode.</summary>
+public class ConvPaddingTests
+{
+    [Theory]
+    [InlineData(3, 1)]
+    [InlineData(4, 1)]
+    [InlineData(3, 2)]
+    public void SamePaddingKeepsTheSizeForAnyKernel(int kernel, int dilation)
+    {
+        var conv = new Conv2d(2, 3, kernel, padding: ConvPadding.Same, dilation: dilation, generator: new Generator(1));
+        var x = Tensor.RandN([2, 2, 7, 6], new Generator(2));
+        Assert.Equal([2, 3, 7, 6], conv.Forward(x).Shape);
+        Assert.Equal([3, 7, 6], conv.Forward(Tensor.RandN([2, 7, 6], new Generator(3))).Shape); // unbatched
+        conv.Eval();
+        Assert.Equal([2, 3, 7, 6], conv.Forward(x).Shape);
+        Assert.Contains("padding=same", conv.ToString());
+        Assert.Contains("Conv2d: padding 'same' needs stride 1, got [2, 2]", Assert.Throws<ArgumentException>(() =>
+            new Conv2d(2, 3, 3, stride: 2, padding: ConvPadding.Same)).Message);
+    }
+
+    [Fact]
+    public void APaddingModePadsTheInputBeforeTheConvolution()
+    {
+        foreach (var mode in new[] { PaddingMode.Reflect, PaddingMode.Replicate, PaddingMode.Circular })
+        {
+            var conv = new Conv2d(2, 3, 3, padding: (2, 1), generator: new Generator(4), paddingMode: mode);
+            var x = Tensor.RandN([2, 2, 5, 6], new Generator(5));
+            x.RequiresGrad = true;
+            var y = conv.Forward(x);
+            var expected = Functional.Conv2d(x.Detach().Pad([1, 1, 2, 2], mode), conv.Weight.Detach(), conv.Bias!.Detach(), (1, 1), (0, 0), (1, 1));
+            Assert.Equal(expected.ToArray(), y.ToArray());
+            y.Sum().Backward();
+            Assert.NotNull(x.Grad);
+            Assert.Contains($"padding_mode={mode.ToString().ToLowerInvariant()}", conv.ToString());
+        }
+        Assert.Contains("Conv2d: padding must be non-negative", Assert.Throws<ArgumentException>(() => new Conv2d(1, 1, 3, padding: -1)).Message);
+    }
+}
