@@ -345,3 +345,29 @@ public class ConvPaddingTests
         Assert.Contains("Conv2d: padding must be non-negative", Assert.Throws<ArgumentException>(() => new Conv2d(1, 1, 3, padding: -1)).Message);
     }
 }
+
+/// <summary>The *Pad2d modules: Tensor.Pad on the last two dims, alike in training and eval.</summary>
+public class PaddingModuleTests
+{
+    [Fact]
+    public void PadModulesPadTheImageAsTheirModeSays()
+    {
+        var x = Tensor.RandN([2, 3, 4, 5], new Generator(1));
+        (Module Module, PaddingMode Mode, float Value)[] cases =
+        [
+            (new ZeroPad2d(2), PaddingMode.Constant, 0f), (new ConstantPad2d((1, 0, 2, 3), 0.5f), PaddingMode.Constant, 0.5f),
+            (new ReflectionPad2d(3), PaddingMode.Reflect, 0f), (new ReplicationPad2d((0, 4, 1, 1)), PaddingMode.Replicate, 0f),
+        ];
+        foreach (var (module, mode, value) in cases)
+        {
+            var p = ((Pad2d)module).Padding;
+            var expected = x.Pad([p.Left, p.Right, p.Top, p.Bottom], mode, value).ToArray();
+            Assert.Equal(expected, module.Forward(x).ToArray());
+            module.Eval();
+            Assert.Equal(expected, module.Forward(x).ToArray());
+            Assert.Equal([3, 4 + p.Top + p.Bottom, 5 + p.Left + p.Right], module.Forward(Tensor.RandN([3, 4, 5], new Generator(2))).Shape);
+        }
+        Assert.Contains("ZeroPad2d: padding must be non-negative", Assert.Throws<ArgumentException>(() => new ZeroPad2d(-1)).Message);
+        Assert.Contains("ReflectionPad2d: expected a 3-D", Assert.Throws<ArgumentException>(() => new ReflectionPad2d(1).Forward(Tensor.RandN([4, 5], new Generator(3)))).Message);
+    }
+}

@@ -5,10 +5,18 @@ namespace Occam.Data.Augment;
 /// left ~ U{0, …, W + 2p − w}, drawn in that order; output[c, i, j] = padded[c, top + i, left + j].</summary>
 public sealed class RandomCrop : ITransform
 {
-    public RandomCrop(int size, int padding = 0, float fill = 0) : this((size, size), padding, fill) { }
+    public RandomCrop(int size, int padding = 0, float fill = 0, PaddingMode paddingMode = PaddingMode.Constant) : this((size, size), padding, fill, paddingMode) { }
 
-    public RandomCrop((int Height, int Width) size, int padding = 0, float fill = 0)
+    /// <summary>Pads each side by <paramref name="padding"/>, then crops <paramref name="size"/> at a random place, as
+    /// torchvision's RandomCrop: the padding is <paramref name="fill"/> (constant), the edge repeated (Replicate, its
+    /// "edge") or mirrored without the edge (Reflect; the padding must then be smaller than the image).</summary>
+    public RandomCrop((int Height, int Width) size, int padding = 0, float fill = 0, PaddingMode paddingMode = PaddingMode.Constant)
     {
+        if (paddingMode is not (PaddingMode.Constant or PaddingMode.Replicate or PaddingMode.Reflect))
+            throw new ArgumentException($"RandomCrop: paddingMode must be Constant, Replicate or Reflect, got {paddingMode}");
+        if (paddingMode != PaddingMode.Constant && fill != 0)
+            throw new ArgumentException($"RandomCrop: fill {fill} applies to constant padding only, not {paddingMode}");
+        PaddingMode = paddingMode;
         if (size.Height < 1 || size.Width < 1)
             throw new ArgumentException($"RandomCrop: size must be positive, got ({size.Height}, {size.Width})");
         if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, $"RandomCrop: padding must be non-negative, got {padding}");
@@ -20,6 +28,7 @@ public sealed class RandomCrop : ITransform
     public int Width { get; }
     public int Padding { get; }
     public float Fill { get; }
+    public PaddingMode PaddingMode { get; }
 
     public Tensor Apply(Tensor input, Generator generator)
     {
@@ -28,6 +37,8 @@ public sealed class RandomCrop : ITransform
         int paddedH = h + 2 * Padding, paddedW = w + 2 * Padding;
         if (Height > paddedH || Width > paddedW)
             throw new ArgumentException($"RandomCrop: crop size ({Height}, {Width}) is larger than the padded image ({paddedH}, {paddedW})");
+        if (PaddingMode == PaddingMode.Reflect && Padding >= Math.Min(h, w))
+            throw new ArgumentException($"RandomCrop: reflect padding {Padding} must be smaller than the image ({h}, {w})");
         int top = generator.NextInt(paddedH - Height + 1);
         int left = generator.NextInt(paddedW - Width + 1);
         var src = input.Span;
@@ -35,12 +46,11 @@ public sealed class RandomCrop : ITransform
         for (int ch = 0; ch < channels; ch++)
             for (int i = 0; i < Height; i++)
             {
-                int si = top + i - Padding;
+                int si = Tensor.SourceIndex(top + i - Padding, h, PaddingMode);
                 for (int j = 0; j < Width; j++)
                 {
-                    int sj = left + j - Padding;
-                    bool inside = si >= 0 && si < h && sj >= 0 && sj < w;
-                    result[(ch * Height + i) * Width + j] = inside ? src[(ch * h + si) * w + sj] : Fill;
+                    int sj = Tensor.SourceIndex(left + j - Padding, w, PaddingMode);
+                    result[(ch * Height + i) * Width + j] = si >= 0 && sj >= 0 ? src[(ch * h + si) * w + sj] : Fill;
                 }
             }
         return new Tensor(result, [channels, Height, Width]);

@@ -112,6 +112,29 @@ public class ImageTransformTests
         Assert.True(offsets.Count > 10, $"only {offsets.Count} distinct offsets in 60 crops");
     }
 
+    [Theory]
+    [InlineData(PaddingMode.Replicate)]
+    [InlineData(PaddingMode.Reflect)]
+    public void RandomCropPadsTheEdgesAsTorchvisionsPaddingModes(PaddingMode mode)
+    {
+        var x = Ramp(2, 5, 6);
+        // a crop as large as the padded image is the padded image itself, whatever the draw
+        var whole = new RandomCrop((9, 10), padding: 2, paddingMode: mode).Apply(x, new Generator(1));
+        Assert.Equal(x.Pad([2, 2, 2, 2], mode).ToArray(), whole.ToArray());
+        // and a smaller crop is a window of it
+        var padded = x.Pad([2, 2, 2, 2], mode).ToArray();
+        var y = new RandomCrop((5, 6), padding: 2, paddingMode: mode).Apply(x, new Generator(7)).ToArray();
+        bool window = false;
+        for (int dy = 0; dy <= 4 && !window; dy++)
+            for (int dx = 0; dx <= 4 && !window; dx++)
+                window = Enumerable.Range(0, y.Length).All(k => y[k] == At(padded, 9, 10, k / 30, k / 6 % 5 + dy, k % 6 + dx));
+        Assert.True(window);
+        Assert.Contains("fill -1 applies to constant padding only", Assert.Throws<ArgumentException>(() => new RandomCrop(5, 2, -1, mode)).Message);
+        Assert.Contains("paddingMode must be Constant, Replicate or Reflect", Assert.Throws<ArgumentException>(() => new RandomCrop(5, 2, 0, PaddingMode.Circular)).Message);
+        if (mode == PaddingMode.Reflect)
+            Assert.Contains("reflect padding 5 must be smaller than the image (5, 6)", Assert.Throws<ArgumentException>(() => new RandomCrop(5, 5, 0, mode).Apply(x, new Generator(1))).Message);
+    }
+
     [Fact]
     public void RandomCropWithoutPaddingIsASubImage()
     {
