@@ -119,7 +119,7 @@ public class TrainCommandTests
     }
 
     [Fact]
-    public void SharpnessAwareMinimizationTrainsAndIsSavedInTheConfig()
+    public void SamAndTheOtherOptimizersTrainAndAreSavedInTheConfig()
     {
         string dir = CliRunner.TempDir();
         try
@@ -130,6 +130,14 @@ public class TrainCommandTests
             var metrics = JsonDocument.Parse(stdout).RootElement;
             Assert.Equal(0.05, metrics.GetProperty("config").GetProperty("sam").GetDouble(), 1e-9);
             Assert.True(metrics.GetProperty("test_accuracy").GetDouble() > 0.5, stdout);
+
+            (code, stdout, error) = CliRunner.Run("train", "--data", "embedded", "--train-size", "600", "--epochs", "1", "--optimizer", "radam",
+                "--lr", "0.003", "--json", "--out", Path.Combine(dir, "radam"));
+            Assert.True(code == 0, error);
+            Assert.Equal("radam", JsonDocument.Parse(stdout).RootElement.GetProperty("config").GetProperty("optimizer").GetString());
+            (code, _, error) = CliRunner.Run("train", "--data", "embedded", "--optimizer", "lamb", "--out", Path.Combine(dir, "bad"));
+            Assert.Equal(2, code);
+            Assert.Contains("--optimizer must be adamw, adam, radam, adamax, adagrad, rmsprop or sgd, got 'lamb'", error);
 
             (code, _, error) = CliRunner.Run("train", "--data", "embedded", "--sam-adaptive", "true", "--out", Path.Combine(dir, "bad"));
             Assert.Equal(2, code);

@@ -45,7 +45,7 @@ internal static class TrainCommand
         var epochs = new Option<int?>("--epochs") { Description = "Epochs in total (default: 10; a resumed run trains the rest)." };
         var batchSize = new Option<int?>("--batch-size") { Description = "Examples per batch (default: 128)." };
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default: 1e-3; the peak for onecycle)." };
-        var optimizer = new Option<string?>("--optimizer") { Description = "adamw, adam or sgd (default: adamw; sgd is SGD with Nesterov momentum 0.9)." };
+        var optimizer = new Option<string?>("--optimizer") { Description = "adamw, adam, radam, adamax, adagrad, rmsprop or sgd (default: adamw; sgd is SGD with Nesterov momentum 0.9; weight decay is decoupled for adamw, coupled for the others)." };
         var weightDecay = new Option<double?>("--weight-decay") { Description = "Weight decay (default: 0; decoupled for adamw, coupled for adam and sgd), not on biases or norm layers." };
         var l1 = new Option<double?>("--l1") { Description = "L1 penalty on every kernel: l1·Σ|w| (default: 0)." };
         var l2 = new Option<double?>("--l2") { Description = "L2 penalty on every kernel: l2·Σw² (default: 0)." };
@@ -171,6 +171,10 @@ internal static class TrainCommand
         {
             "adamw" => new AdamW(groups, lr: run.Lr, weightDecay: run.WeightDecay),
             "adam" => new Adam(groups, lr: run.Lr, weightDecay: run.WeightDecay),
+            "radam" => new RAdam(groups, lr: run.Lr, weightDecay: run.WeightDecay),
+            "adamax" => new Adamax(groups, lr: run.Lr, weightDecay: run.WeightDecay),
+            "adagrad" => new Adagrad(groups, lr: run.Lr, weightDecay: run.WeightDecay),
+            "rmsprop" => new RMSprop(groups, lr: run.Lr, weightDecay: run.WeightDecay),
             _ => new SGD(groups, lr: run.Lr, momentum: 0.9, weightDecay: run.WeightDecay, nesterov: true),
         };
         ITransform? transform = run.Augment ? new Compose(new RandomHorizontalFlip(), new RandomCrop(28, padding: 2)) : null;

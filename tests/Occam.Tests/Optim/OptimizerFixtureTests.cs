@@ -6,7 +6,7 @@ using Occam.Tests.Support;
 
 namespace Occam.Tests.Optim;
 
-/// <summary>Six-step trajectories of every optimizer against PyTorch 1.13 (tests/fixtures/optim.json, made by
+/// <summary>Six-step (RAdam: ten-step) trajectories of every optimizer against PyTorch 1.13 (tests/fixtures/optim.json, made by
 /// tools/fixtures/torch_optim_fixtures.py): two parameter groups, weight decay, and a StepLR scheduler.</summary>
 public class OptimizerFixtureTests
 {
@@ -28,6 +28,9 @@ public class OptimizerFixtureTests
             "adam" => new Adam(groups, lr, betas, 1e-8, D("weight_decay", 0), B("amsgrad")) { Maximize = maximize },
             "adamw" => new AdamW(groups, lr, betas, 1e-8, D("weight_decay", 0.01), B("amsgrad")) { Maximize = maximize },
             "rmsprop" => new RMSprop(groups, lr, D("alpha", 0.99), 1e-8, D("weight_decay", 0), D("momentum", 0), B("centered")) { Maximize = maximize },
+            "adagrad" => new Adagrad(groups, lr, D("lr_decay", 0), D("weight_decay", 0), D("initial_accumulator_value", 0)) { Maximize = maximize },
+            "adamax" => new Adamax(groups, lr, betas, weightDecay: D("weight_decay", 0)) { Maximize = maximize },
+            "radam" => new RAdam(groups, lr, betas, weightDecay: D("weight_decay", 0)) { Maximize = maximize },
             _ => throw new NotSupportedException(name),
         };
     }

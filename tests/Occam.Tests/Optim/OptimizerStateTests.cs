@@ -70,6 +70,10 @@ public class OptimizerStateTests
         static void Throws(string message, Action build) => Assert.Contains(message, Assert.Throws<ArgumentException>(build).Message);
         Throws("SGD: lr must be finite, got Infinity", () => new SGD([P(1f)], lr: double.PositiveInfinity));
         Throws("Adam: eps must be finite, got Infinity", () => new Adam([P(1f)], eps: double.PositiveInfinity));
+        Throws("Adagrad: lrDecay must be non-negative, got -1", () => new Adagrad([P(1f)], lrDecay: -1));
+        Throws("Adagrad: initialAccumulatorValue must be non-negative, got -0.1", () => new Adagrad([P(1f)], initialAccumulatorValue: -0.1));
+        Throws("Adamax: betas must be in [0, 1), got (1, 0.999)", () => new Adamax([P(1f)], betas: (1, 0.999)));
+        Throws("RAdam: eps must be non-negative, got -1", () => new RAdam([P(1f)], eps: -1));
         foreach (double d in new[] { double.NaN, -1, 2 })
             Throws($"SGD: dampening must be in [0, 1], got {d}", () => new SGD([P(1f)], lr: 0.1, momentum: 0.9, dampening: d));
         Throws("AdamW: weightDecay of group 'all' must be at most 1 when the decay is not scaled by lr", () =>
