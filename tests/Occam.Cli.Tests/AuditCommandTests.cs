@@ -34,6 +34,21 @@ public sealed class AuditCommandTests
         Assert.True(root.GetProperty("decayed_elements").GetInt64() < root.GetProperty("total_elements").GetInt64());
     }
 
+    [Theory]
+    [InlineData("radam", "RAdam")]
+    [InlineData("adamax", "Adamax")]
+    [InlineData("adagrad", "Adagrad")]
+    [InlineData("rmsprop", "RMSprop")]
+    public void EveryOptimizerButAdamWCouplesItsDecay(string name, string type)
+    {
+        var (code, output, error) = CliRunner.Run("audit", "--optimizer", name, "--json");
+        Assert.True(code == 0, error);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(type, doc.RootElement.GetProperty("optimizer").GetString());
+        var weight = doc.RootElement.GetProperty("parameters").EnumerateArray().First(r => r.GetProperty("name").GetString()!.EndsWith(".weight", StringComparison.Ordinal));
+        Assert.Equal("coupled", weight.GetProperty("coupling").GetString());
+    }
+
     [Fact]
     public void PolicyAllDecaysEverything()
     {
