@@ -20,11 +20,7 @@ public class Adam : Optimizer
         CheckNonNegative(name, "eps", eps);
         Eps = eps;
         Amsgrad = amsgrad;
-        foreach (var g in Groups)
-        {
-            g.Betas ??= betas ?? (0.9, 0.999);
-            CheckBetas(name, g.Betas.Value);
-        }
+        DefaultBetas(betas);
     }
 
     public double Eps { get; }

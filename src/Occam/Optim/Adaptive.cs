@@ -55,11 +55,7 @@ public sealed class Adamax : Optimizer
     {
         CheckNonNegative("Adamax", "eps", eps);
         Eps = eps;
-        foreach (var g in Groups)
-        {
-            g.Betas ??= betas ?? (0.9, 0.999);
-            CheckBetas("Adamax", g.Betas.Value);
-        }
+        DefaultBetas(betas);
     }
 
     public double Eps { get; }
@@ -97,11 +93,7 @@ public sealed class RAdam : Optimizer
     {
         CheckNonNegative("RAdam", "eps", eps);
         Eps = eps;
-        foreach (var g in Groups)
-        {
-            g.Betas ??= betas ?? (0.9, 0.999);
-            CheckBetas("RAdam", g.Betas.Value);
-        }
+        DefaultBetas(betas);
     }
 
     public double Eps { get; }

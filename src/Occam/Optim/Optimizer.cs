@@ -121,10 +121,21 @@ public abstract class Optimizer
         if (double.IsInfinity(value)) throw new ArgumentException($"{op}: {what} must be finite, got {value}");
     }
 
-    private protected static void CheckBetas(string op, (double Beta1, double Beta2) betas)
+    static void CheckBetas(string op, (double Beta1, double Beta2) betas)
     {
         if (!(betas.Beta1 >= 0 && betas.Beta1 < 1) || !(betas.Beta2 >= 0 && betas.Beta2 < 1))
             throw new ArgumentException($"{op}: betas must be in [0, 1), got ({betas.Beta1}, {betas.Beta2})");
+    }
+
+    /// <summary>Gives each group without betas of its own <paramref name="betas"/> (default (0.9, 0.999), the Adam
+    /// family's) and checks every group's.</summary>
+    private protected void DefaultBetas((double Beta1, double Beta2)? betas)
+    {
+        foreach (var g in Groups)
+        {
+            g.Betas ??= betas ?? (0.9, 0.999);
+            CheckBetas(GetType().Name, g.Betas.Value);
+        }
     }
 
     // ------------------------------------------------------------ state
