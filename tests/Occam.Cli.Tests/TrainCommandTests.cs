@@ -62,6 +62,9 @@ public class TrainCommandTests
             (code, _, error) = CliRunner.Run("train", "--resume", Path.Combine(output, "checkpoint.safetensors"), "--epochs", "5");
             Assert.Equal(2, code);
             Assert.Contains("--epochs 5: the checkpoint's cosine schedule is laid out over 3 epochs", error);
+            (code, _, error) = CliRunner.Run("train", "--resume", Path.Combine(output, "checkpoint.safetensors"));
+            Assert.Equal(2, code);
+            Assert.Contains("the checkpoint's run is complete (3 of 3 epochs; its cosine schedule ended there); start a new run", error);
         }
         finally
         {

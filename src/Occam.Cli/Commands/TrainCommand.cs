@@ -46,7 +46,7 @@ internal static class TrainCommand
         var batchSize = new Option<int?>("--batch-size") { Description = "Examples per batch (default: 128)." };
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default: 1e-3; the peak for onecycle)." };
         var optimizer = new Option<string?>("--optimizer") { Description = "adamw, adam, radam, adamax, adagrad, rmsprop or sgd (default: adamw; sgd is SGD with Nesterov momentum 0.9; weight decay is decoupled for adamw, coupled for the others)." };
-        var weightDecay = new Option<double?>("--weight-decay") { Description = "Weight decay (default: 0; decoupled for adamw, coupled for adam and sgd), not on biases or norm layers." };
+        var weightDecay = new Option<double?>("--weight-decay") { Description = "Weight decay (default: 0; decoupled for adamw, coupled for the other optimizers), not on biases or norm layers." };
         var l1 = new Option<double?>("--l1") { Description = "L1 penalty on every kernel: l1·Σ|w| (default: 0)." };
         var l2 = new Option<double?>("--l2") { Description = "L2 penalty on every kernel: l2·Σw² (default: 0)." };
         var dropout = new Option<double?>("--dropout") { Description = "Dropout rate (default: 0; the CNN uses half of it before its dense layer)." };
@@ -204,7 +204,9 @@ internal static class TrainCommand
         {
             start = trainer.Resume(resumePath, trainLoader, valLoader);
             if (start >= run.Epochs)
-                throw new ArgumentException($"--resume: the checkpoint has already trained {start} of {run.Epochs} epochs; pass --epochs above {start} to train more");
+                throw new ArgumentException(run.Schedule == "none"
+                    ? $"--resume: the checkpoint has already trained {start} of {run.Epochs} epochs; pass --epochs above {start} to train more"
+                    : $"--resume: the checkpoint's run is complete ({start} of {run.Epochs} epochs; its {run.Schedule} schedule ended there); start a new run to train longer");
         }
 
         Cli.CreateReportFolder(output);

@@ -49,6 +49,7 @@ public static partial class Functional
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
+        if (input.Rank != 4) throw new ArgumentException($"Conv2d: input must be 4-D [N, C, H, W], got shape {Shape.Format(input.ShapeRef)}");
         if (weight.Rank != 4) throw new ArgumentException($"Conv2d: weight must be 4-D [out, in/groups, kH, kW], got shape {Shape.Format(weight.ShapeRef)}");
         var (top, bottom, left, right) = padding.Sides((weight.ShapeRef[2], weight.ShapeRef[3]), stride, dilation, "Conv2d");
         if (mode == PaddingMode.Constant && top == bottom && left == right)

@@ -32,7 +32,7 @@ public partial class Tensor
             int d = Rank - 1 - k, before = padding[2 * k], after = padding[2 * k + 1], n = _shape[d];
             if (before < 0 || after < 0) throw new ArgumentException($"Pad: padding must be non-negative, got {before} and {after} for dim {d}");
             int limit = mode switch { PaddingMode.Reflect => n - 1, PaddingMode.Circular => n, PaddingMode.Replicate => n == 0 ? 0 : int.MaxValue, _ => int.MaxValue };
-            if (before > limit || after > limit)
+            if ((before > 0 || after > 0) && (before > limit || after > limit))
                 throw new ArgumentException($"Pad: {mode} padding of dim {d} (size {n}) must be at most {limit}, got {before} and {after}");
             shape[d] = n + before + after;
             maps[d] = new int[shape[d]];

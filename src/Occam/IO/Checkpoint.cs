@@ -67,13 +67,12 @@ public static class Checkpoint
         var modelState = tensors.Where(t => !(hasOptimizer && t.Key.StartsWith(OptimizerPrefix, StringComparison.Ordinal)))
             .ToDictionary(t => t.Key, t => t.Value);
 
-        var own = model.StateDict();
-        var missing = own.Keys.Where(k => !modelState.ContainsKey(k)).ToList();
-        var unexpected = modelState.Keys.Where(k => !own.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
+        var (matched, missing, unexpected) = model.Match(modelState);
+        unexpected.Sort(StringComparer.Ordinal);
         if (strict && (missing.Count > 0 || unexpected.Count > 0))
             throw new ArgumentException($"Checkpoint: '{path}' does not fit the model: missing keys [{string.Join(", ", missing)}], unexpected keys [{string.Join(", ", unexpected)}]");
-        foreach (var (name, target) in own)
-            if (modelState.TryGetValue(name, out var source) && !source.ShapeRef.SequenceEqual(target.ShapeRef))
+        foreach (var (name, target, source) in matched)
+            if (!source.ShapeRef.SequenceEqual(target.ShapeRef))
                 throw new ArgumentException($"Checkpoint: '{path}': '{name}' has shape {Shape.Format(source.ShapeRef)} in the file, {Shape.Format(target.ShapeRef)} in the model");
 
         OptimizerState? optimizerState = null;

@@ -50,8 +50,8 @@ public struct EluOp : IUnaryOperator
 }
 
 /// <summary>eˣ − 1 without the cancellation of the subtraction near 0: for |x| &lt; ½ the Taylor series to x⁸/8!
-/// (truncation below 2·10⁻⁸ relative, under half a float ulp), elsewhere eˣ − 1; the same in every lane and the
-/// scalar tail.</summary>
+/// (truncation below 2·10⁻⁸ relative, under half a float ulp), elsewhere eˣ − 1 (within about 2 ulp just past ½,
+/// where the subtraction still cancels a little); the same in every lane and the scalar tail.</summary>
 public struct Expm1Op : IUnaryOperator
 {
     const float C2 = 1f / 2, C3 = 1f / 6, C4 = 1f / 24, C5 = 1f / 120, C6 = 1f / 720, C7 = 1f / 5040, C8 = 1f / 40320;

@@ -208,17 +208,33 @@ public abstract class Module
     public (List<string> Missing, List<string> Unexpected) LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
     {
         ArgumentNullException.ThrowIfNull(state);
-        var own = StateDict();
-        var missing = own.Keys.Where(k => !state.ContainsKey(k)).ToList();
-        var unexpected = state.Keys.Where(k => !own.ContainsKey(k)).ToList();
+        var (matched, missing, unexpected) = Match(state);
         if (strict && (missing.Count > 0 || unexpected.Count > 0))
             throw new ArgumentException($"LoadStateDict: missing keys [{string.Join(", ", missing)}], unexpected keys [{string.Join(", ", unexpected)}]");
-        foreach (var (name, target) in own)
-            if (state.TryGetValue(name, out var source) && !source.Shape.SequenceEqual(target.Shape))
-                throw new ArgumentException($"LoadStateDict: '{name}' has shape {Shape.Format(source.Shape)} in the state dict, {Shape.Format(target.Shape)} in the model");
-        foreach (var (name, target) in own)
-            if (state.TryGetValue(name, out var source)) target.CopyFrom(source);
+        foreach (var (name, target, source) in matched)
+            if (!source.ShapeRef.SequenceEqual(target.ShapeRef))
+                throw new ArgumentException($"LoadStateDict: '{name}' has shape {Shape.Format(source.ShapeRef)} in the state dict, {Shape.Format(target.ShapeRef)} in the model");
+        foreach (var (_, target, source) in matched) target.CopyFrom(source);
         return (missing, unexpected);
+    }
+
+    /// <summary>Pairs each of this module's state-dict entries with its value in <paramref name="state"/>: under its own
+    /// name, or under another name of the same tensor (a tied weight saved once, as PyTorch's safetensors saves it, or by
+    /// <see cref="NamedParameters"/>). An entry with neither is missing; a key naming nothing here is unexpected.</summary>
+    internal (List<(string Name, Tensor Target, Tensor Source)> Matched, List<string> Missing, List<string> Unexpected) Match(IReadOnlyDictionary<string, Tensor> state)
+    {
+        var own = StateDict();
+        var names = own.ToLookup(kv => kv.Value, kv => kv.Key, ReferenceEqualityComparer.Instance);
+        var matched = new List<(string, Tensor, Tensor)>();
+        var missing = new List<string>();
+        foreach (var (name, target) in own)
+        {
+            var source = state.TryGetValue(name, out var exact) ? exact
+                : names[target].Select(alias => state.TryGetValue(alias, out var t) ? t : null).FirstOrDefault(t => t != null);
+            if (source != null) matched.Add((name, target, source));
+            else missing.Add(name);
+        }
+        return (matched, missing, state.Keys.Where(k => !own.ContainsKey(k)).ToList());
     }
 
     public override string ToString() => ToString(0);

@@ -136,11 +136,15 @@ public sealed class AdamW : Adam
         : base(groups, lr, betas, eps, weightDecay, amsgrad, l1Proximal)
     {
         DecayScaledByLr = decayScaledByLr;
-        if (!decayScaledByLr)
-            foreach (var g in Groups)
-                if (g.WeightDecay > 1)
-                    throw new ArgumentException($"AdamW: weightDecay of group '{g.Name}' must be at most 1 when the decay is not scaled by lr (θ ← θ(1 − λ)), got {g.WeightDecay}");
+        foreach (var g in Groups)
+            if (GroupProblem(new Dictionary<string, double> { ["weight_decay"] = g.WeightDecay!.Value }) is { } problem)
+                throw new ArgumentException($"AdamW: group '{g.Name}': {problem}");
     }
+
+    private protected override string? GroupProblem(IReadOnlyDictionary<string, double> group) =>
+        !DecayScaledByLr && group.TryGetValue("weight_decay", out var decay) && decay > 1
+            ? $"weightDecay must be at most 1 when the decay is not scaled by lr (θ ← θ(1 − λ)), got {decay}"
+            : null;
 
     /// <summary>True (PyTorch): θ ← θ(1 − lr·λ). False (the paper's form): θ ← θ(1 − λ).</summary>
     public bool DecayScaledByLr { get; }

@@ -9,7 +9,7 @@ public static class GradientClipping
     /// <summary>
     /// Scales all gradients together so their global norm ‖g‖_p (over every parameter, as if concatenated)
     /// is at most <paramref name="maxNorm"/>: g ← g·min(1, maxNorm/(‖g‖ + 1e-6)). Returns the norm before
-    /// clipping. <paramref name="normType"/> may be any p ≥ 1 or +∞.
+    /// clipping. <paramref name="normType"/> may be any p ≥ 1 or +∞; a <paramref name="maxNorm"/> of +∞ only measures.
     /// </summary>
     public static double ClipGradNorm(IEnumerable<Parameter> parameters, double maxNorm, double normType = 2.0)
     {
@@ -26,7 +26,6 @@ public static class GradientClipping
             else foreach (float v in s) total += Math.Pow(Math.Abs(v), normType);
         }
         if (!double.IsPositiveInfinity(normType)) total = normType == 2 ? Math.Sqrt(total) : Math.Pow(total, 1 / normType);
-        if (double.IsInfinity(maxNorm)) throw new ArgumentException($"ClipGradNorm: maxNorm must be finite, got {maxNorm}");
         double coefficient = maxNorm / (total + 1e-6);
         // As torch's clamp(coefficient, max=1): a NaN norm makes every gradient NaN rather than leaving them unscaled.
         if (!(coefficient >= 1))

@@ -87,6 +87,10 @@ public abstract class Optimizer
         }
     }
 
+    /// <summary>Why a saved group's hyperparameters cannot drive this optimizer (beyond being finite and non-negative),
+    /// or null; the constructor's own checks, for state loaded later.</summary>
+    private protected virtual string? GroupProblem(IReadOnlyDictionary<string, double> group) => null;
+
     /// <summary>The optimizer's rule for one parameter; <paramref name="state"/>.Step is already incremented.</summary>
     private protected abstract void Update(ParameterGroup group, Span<float> p, ReadOnlySpan<float> grad, ParameterState state);
 
@@ -214,6 +218,7 @@ public abstract class Optimizer
                 if (!(value >= 0 && double.IsFinite(value)) || key.StartsWith("beta", StringComparison.Ordinal) && !(value < 1))
                     throw new ArgumentException($"{name}.LoadStateDict: group {g}'s '{key}' must be finite and non-negative{(key.StartsWith("beta", StringComparison.Ordinal) ? " and below 1" : "")}, got {value}");
             if (d.ContainsKey("beta1") != d.ContainsKey("beta2")) throw new ArgumentException($"{name}.LoadStateDict: group {g} has one of 'beta1' and 'beta2' without the other");
+            if (GroupProblem(d) is { } problem) throw new ArgumentException($"{name}.LoadStateDict: group {g}: {problem}");
         }
         var all = _groups.SelectMany(g => g.Parameters).ToList();
         foreach (var (i, entry) in saved.State)

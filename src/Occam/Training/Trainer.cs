@@ -172,10 +172,20 @@ public sealed class Trainer : ITrainingContext
     /// as they were. The first pass's buffers are put back, so the running statistics move once per batch.</summary>
     void SharpnessAwareStep(Batch batch, BufferSnapshot buffers)
     {
+        _samBatch = batch;
+        // one delegate for the whole run, so the step allocates no closure per batch
+        _samLoss ??= () => Loss.Forward(Model.Forward(_samBatch.Inputs), _samBatch.Targets) + Regularizers.Regularization.Penalty(Model);
         buffers.Save();
-        try { Sam!.Step(() => Loss.Forward(Model.Forward(batch.Inputs), batch.Targets) + Regularizers.Regularization.Penalty(Model)); }
-        finally { buffers.Restore(); }
+        try { Sam!.Step(_samLoss); }
+        finally
+        {
+            buffers.Restore();
+            _samBatch = default;
+        }
     }
+
+    Batch _samBatch;
+    Func<Tensor>? _samLoss;
 
     /// <summary>Copies of a model's buffers, kept from batch to batch.</summary>
     sealed class BufferSnapshot(Module model)

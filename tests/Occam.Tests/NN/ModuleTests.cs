@@ -262,6 +262,25 @@ public class SharedMemberTests
         var copy = new Tied(new Linear(3, 2, generator: new Generator(2)), new BatchNorm1d(2));
         copy.LoadStateDict(model.StateDict());
         Assert.Equal(a.Weight.ToArray(), copy.StateDict()["a.weight"].ToArray());
+
+        // a tied weight saved under one of its names (safetensors' save_model, an older checkpoint, an EMA) loads strictly
+        var once = model.StateDict().Where(kv => kv.Key is not ("a.weight" or "c.weight" or "c.bias" or "c.running_mean" or "c.running_var" or "c.num_batches_tracked"))
+            .ToDictionary(kv => kv.Key, kv => kv.Value.Clone());
+        var third = new Tied(new Linear(3, 2, generator: new Generator(3)), new BatchNorm1d(2));
+        Assert.Empty(third.LoadStateDict(once).Missing);
+        Assert.Equal(a.Weight.ToArray(), third.StateDict()["a.weight"].ToArray());
+        var shared = new Linear(3, 3, generator: new Generator(4));
+        var twice = new Sequential(shared, shared);
+        var ema = new Occam.Optim.Ema(twice, 0.5);
+        ema.Update();
+        ema.CopyTo(twice);
+        var path = Path.Combine(Path.GetTempPath(), $"occam-tied-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            Occam.IO.Safetensors.Save(path, once);
+            Assert.Empty(Occam.IO.Checkpoint.Load(path, new Tied(new Linear(3, 2), new BatchNorm1d(2))).Missing);
+        }
+        finally { File.Delete(path); }
     }
 
     [Fact]

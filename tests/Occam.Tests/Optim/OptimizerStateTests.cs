@@ -76,13 +76,17 @@ public class OptimizerStateTests
         Throws("RAdam: eps must be non-negative, got -1", () => new RAdam([P(1f)], eps: -1));
         foreach (double d in new[] { double.NaN, -1, 2 })
             Throws($"SGD: dampening must be in [0, 1], got {d}", () => new SGD([P(1f)], lr: 0.1, momentum: 0.9, dampening: d));
-        Throws("AdamW: weightDecay of group 'all' must be at most 1 when the decay is not scaled by lr", () =>
+        Throws("AdamW: group 'all': weightDecay must be at most 1 when the decay is not scaled by lr", () =>
             new AdamW([P(1f)], weightDecay: 2, decayScaledByLr: false));
+        var unscaled = new AdamW([P(1f)], weightDecay: 0.5, decayScaledByLr: false);
+        var state = unscaled.StateDict();
+        state.Groups[0]["weight_decay"] = 5;
+        Throws("AdamW.LoadStateDict: group 0: weightDecay must be at most 1", () => unscaled.LoadStateDict(state));
+        Assert.Equal(0.5, unscaled.Groups[0].WeightDecay);
         var opt = new SGD([P(1f)], lr: 0.1);
         Throws("ExponentialLR: gamma must be finite, got Infinity", () => new ExponentialLR(opt, double.PositiveInfinity));
         Throws("OneCycleLR: maxLr must be finite", () => new OneCycleLR(opt, double.PositiveInfinity, 10));
         Throws("EarlyStopping: minDelta must be a finite number, got Infinity", () => new EarlyStopping(minDelta: double.PositiveInfinity));
-        Throws("ClipGradNorm: maxNorm must be finite", () => GradientClipping.ClipGradNorm([P(1f)], double.PositiveInfinity));
         Throws("ParameterGroup 'g': a parameter is null", () => new ParameterGroup([P(1f), null!], "g"));
         Throws("perBatch must be false", () => new LrSchedulerCallback(new ReduceLROnPlateau(opt), perBatch: true));
         Throws("ReduceLROnPlateau needs a monitor", () => new LrSchedulerCallback(new ReduceLROnPlateau(opt), monitor: ""));
@@ -95,5 +99,9 @@ public class OptimizerStateTests
         w.Grad = Tensor.FromArray([float.NaN, 3f, 4f], 3);
         Assert.True(double.IsNaN(GradientClipping.ClipGradNorm([w], 1.0)));
         Assert.All(w.Grad.ToArray(), v => Assert.True(float.IsNaN(v)));
+        // an infinite maxNorm measures without clipping, as torch's clip_grad_norm_(ps, inf)
+        w.Grad = Tensor.FromArray([0f, 3f, 4f], 3);
+        Assert.Equal(5, GradientClipping.ClipGradNorm([w], double.PositiveInfinity), 6);
+        Assert.Equal([0f, 3f, 4f], w.Grad.ToArray());
     }
 }

@@ -1,7 +1,8 @@
 namespace Occam.Data.Augment;
 
-/// <summary>Pads the image by <see cref="Padding"/> pixels of <see cref="Fill"/> on every side, then crops a random
-/// Height × Width window (torchvision.transforms.v2.RandomCrop with constant padding): top ~ U{0, …, H + 2p − h},
+/// <summary>Pads the image by <see cref="Padding"/> pixels on every side (<see cref="Fill"/>, the edge repeated or the
+/// reflection, as <see cref="PaddingMode"/> says), then crops a random Height × Width window
+/// (torchvision.transforms.v2.RandomCrop, its padding_mode constant, edge or reflect): top ~ U{0, …, H + 2p − h},
 /// left ~ U{0, …, W + 2p − w}, drawn in that order; output[c, i, j] = padded[c, top + i, left + j].</summary>
 public sealed class RandomCrop : ITransform
 {

@@ -24,7 +24,8 @@ public sealed class ModelCheckpoint : MonitorCallback
         Best = initialValueThreshold ?? (Mode == MonitorMode.Min ? double.PositiveInfinity : double.NegativeInfinity);
     }
 
-    /// <summary>The best monitored value so far (with <see cref="SaveBestOnly"/>, that of the last file written).</summary>
+    /// <summary>With <see cref="SaveBestOnly"/>, the monitored value of the last file written (±∞ before the first);
+    /// without it the callback saves every epoch and does not track a best.</summary>
     public double Best { get; internal set; }
 
     public string Path { get; }
