@@ -35,6 +35,7 @@ public sealed class AuditCommandTests
     }
 
     [Theory]
+    [InlineData("nadam", "NAdam")]
     [InlineData("radam", "RAdam")]
     [InlineData("adamax", "Adamax")]
     [InlineData("adagrad", "Adagrad")]

@@ -140,7 +140,7 @@ public class TrainCommandTests
             Assert.Equal("radam", JsonDocument.Parse(stdout).RootElement.GetProperty("config").GetProperty("optimizer").GetString());
             (code, _, error) = CliRunner.Run("train", "--data", "embedded", "--optimizer", "lamb", "--out", Path.Combine(dir, "bad"));
             Assert.Equal(2, code);
-            Assert.Contains("--optimizer must be adamw, adam, radam, adamax, adagrad, rmsprop or sgd, got 'lamb'", error);
+            Assert.Contains("--optimizer must be adamw, adam, nadam, radam, adamax, adagrad, rmsprop or sgd, got 'lamb'", error);
 
             (code, _, error) = CliRunner.Run("train", "--data", "embedded", "--sam-adaptive", "true", "--out", Path.Combine(dir, "bad"));
             Assert.Equal(2, code);

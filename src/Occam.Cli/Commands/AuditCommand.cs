@@ -17,8 +17,8 @@ internal static class AuditCommand
     {
         var model = new Option<string>("--model") { Description = "mlp (784-256-128-10) or cnn (two conv blocks), both with batch norm.", DefaultValueFactory = _ => "mlp" };
         model.AcceptOnlyFromAmong("mlp", "cnn");
-        var optimizer = new Option<string>("--optimizer") { Description = "adamw (decoupled decay), or adam, radam, adamax, adagrad, rmsprop or sgd (coupled, L2 through the gradient).", DefaultValueFactory = _ => "adamw" };
-        optimizer.AcceptOnlyFromAmong("adamw", "adam", "radam", "adamax", "adagrad", "rmsprop", "sgd");
+        var optimizer = new Option<string>("--optimizer") { Description = "adamw (decoupled decay), or adam, nadam, radam, adamax, adagrad, rmsprop or sgd (coupled, L2 through the gradient).", DefaultValueFactory = _ => "adamw" };
+        optimizer.AcceptOnlyFromAmong("adamw", "adam", "nadam", "radam", "adamax", "adagrad", "rmsprop", "sgd");
         var weightDecay = new Option<double>("--weight-decay") { Description = "λ of the decayed group.", DefaultValueFactory = _ => 0.01 };
         var policy = new Option<string>("--policy")
         {
@@ -45,6 +45,7 @@ internal static class AuditCommand
             Optimizer opt = parse.GetValue(optimizer) switch
             {
                 "adam" => new Adam(groups, weightDecay: wd),
+                "nadam" => new NAdam(groups, weightDecay: wd),
                 "radam" => new RAdam(groups, weightDecay: wd),
                 "adamax" => new Adamax(groups, weightDecay: wd),
                 "adagrad" => new Adagrad(groups, weightDecay: wd),

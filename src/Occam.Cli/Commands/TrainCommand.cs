@@ -45,7 +45,7 @@ internal static class TrainCommand
         var epochs = new Option<int?>("--epochs") { Description = "Epochs in total (default: 10; a resumed run trains the rest)." };
         var batchSize = new Option<int?>("--batch-size") { Description = "Examples per batch (default: 128)." };
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default: 1e-3; the peak for onecycle)." };
-        var optimizer = new Option<string?>("--optimizer") { Description = "adamw, adam, radam, adamax, adagrad, rmsprop or sgd (default: adamw; sgd is SGD with Nesterov momentum 0.9; weight decay is decoupled for adamw, coupled for the others)." };
+        var optimizer = new Option<string?>("--optimizer") { Description = "adamw, adam, nadam, radam, adamax, adagrad, rmsprop or sgd (default: adamw; sgd is SGD with Nesterov momentum 0.9; weight decay is decoupled for adamw, coupled for the others)." };
         var weightDecay = new Option<double?>("--weight-decay") { Description = "Weight decay (default: 0; decoupled for adamw, coupled for the other optimizers), not on biases or norm layers." };
         var l1 = new Option<double?>("--l1") { Description = "L1 penalty on every kernel: l1·Σ|w| (default: 0)." };
         var l2 = new Option<double?>("--l2") { Description = "L2 penalty on every kernel: l2·Σw² (default: 0)." };
@@ -172,6 +172,7 @@ internal static class TrainCommand
             "adamw" => new AdamW(groups, lr: run.Lr, weightDecay: run.WeightDecay),
             "adam" => new Adam(groups, lr: run.Lr, weightDecay: run.WeightDecay),
             "radam" => new RAdam(groups, lr: run.Lr, weightDecay: run.WeightDecay),
+            "nadam" => new NAdam(groups, lr: run.Lr, weightDecay: run.WeightDecay),
             "adamax" => new Adamax(groups, lr: run.Lr, weightDecay: run.WeightDecay),
             "adagrad" => new Adagrad(groups, lr: run.Lr, weightDecay: run.WeightDecay),
             "rmsprop" => new RMSprop(groups, lr: run.Lr, weightDecay: run.WeightDecay),

@@ -38,7 +38,7 @@ internal sealed record RunConfig
     public int BatchSize { get; init; } = 128;
     public double Lr { get; init; } = 1e-3;
 
-    /// <summary>"adamw" (decoupled decay), or with coupled decay "adam", "radam", "adamax", "adagrad", "rmsprop" or "sgd"
+    /// <summary>"adamw" (decoupled decay), or with coupled decay "adam", "nadam", "radam", "adamax", "adagrad", "rmsprop" or "sgd"
     /// (momentum 0.9, Nesterov).</summary>
     public string Optimizer { get; init; } = "adamw";
 
@@ -201,8 +201,8 @@ internal sealed record RunConfig
         Check(Data is "embedded" or "fashion-mnist", $"--data must be embedded or fashion-mnist, got '{Data}'");
         Check(DataRoot == null || Data == "fashion-mnist", $"--data-root '{DataRoot}' applies to --data fashion-mnist only (the embedded subset needs no files)");
         Check(Model is "mlp" or "cnn", $"--model must be mlp or cnn, got '{Model}'");
-        Check(Optimizer is "adamw" or "adam" or "radam" or "adamax" or "adagrad" or "rmsprop" or "sgd",
-            $"--optimizer must be adamw, adam, radam, adamax, adagrad, rmsprop or sgd, got '{Optimizer}'");
+        Check(Optimizer is "adamw" or "adam" or "nadam" or "radam" or "adamax" or "adagrad" or "rmsprop" or "sgd",
+            $"--optimizer must be adamw, adam, nadam, radam, adamax, adagrad, rmsprop or sgd, got '{Optimizer}'");
         Check(Schedule is "cosine" or "step" or "onecycle" or "none", $"--schedule must be cosine, step, onecycle or none, got '{Schedule}'");
         Check(Epochs >= 1, $"--epochs must be at least 1, got {Epochs}");
         Check(BatchSize >= 1, $"--batch-size must be at least 1, got {BatchSize}");

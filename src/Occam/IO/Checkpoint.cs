@@ -127,7 +127,7 @@ public static class Checkpoint
             if (index >= parameters.Count)
                 throw new ArgumentException($"Checkpoint: '{path}': '{name}' is for parameter {index}, but the optimizer has {parameters.Count}");
             string key = rest[(dot + 1)..].ToString();
-            bool fits = key == "step" ? tensor.Size == 1 : tensor.ShapeRef.SequenceEqual(parameters[index].ShapeRef);
+            bool fits = key == "step" || optimizer.IsScalarState(key) ? tensor.Size == 1 : tensor.ShapeRef.SequenceEqual(parameters[index].ShapeRef);
             if (!fits)
                 throw new ArgumentException($"Checkpoint: '{path}': '{name}' has shape {Shape.Format(tensor.ShapeRef)}, parameter {index} {Shape.Format(parameters[index].ShapeRef)}");
             if (key == "step" && tensor.Item() is var step && !(step >= 0 && step == MathF.Floor(step) && step <= long.MaxValue))

@@ -121,3 +121,51 @@ public sealed class RAdam : Optimizer
         }
     }
 }
+
+/// <summary>
+/// NAdam (Dozat 2016), as torch.optim.NAdam: Adam with Nesterov momentum and a momentum schedule
+/// μₜ = β₁(1 − ½·0.96^(t·ψ)), ψ the momentum decay. g ← g + λθ; m, v as Adam; with Πμ the product of μ₁…μₜ,
+/// θ ← θ − lr(1 − μₜ)/(1 − Πμ) · g/d − lr·μₜ₊₁/(1 − Πμ·μₜ₊₁) · m/d, d = √(v/(1 − β₂ᵗ)) + ε.
+/// The product is kept per parameter ("mu_product"), as PyTorch keeps it.
+/// </summary>
+public sealed class NAdam : Optimizer
+{
+    public NAdam(IEnumerable<Parameter> parameters, double lr = 2e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8, double weightDecay = 0, double momentumDecay = 4e-3, double l1Proximal = 0)
+        : this(Single(parameters), lr, betas, eps, weightDecay, momentumDecay, l1Proximal) { }
+
+    public NAdam(IEnumerable<ParameterGroup> groups, double lr = 2e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8, double weightDecay = 0, double momentumDecay = 4e-3, double l1Proximal = 0)
+        : base(groups, lr, weightDecay, l1Proximal)
+    {
+        CheckNonNegative("NAdam", "eps", eps);
+        CheckNonNegative("NAdam", "momentumDecay", momentumDecay);
+        (Eps, MomentumDecay) = (eps, momentumDecay);
+        DefaultBetas(betas);
+    }
+
+    public double Eps { get; }
+    public double MomentumDecay { get; }
+
+    internal override bool IsScalarState(string key) => key == "mu_product";
+
+    private protected override void Update(ParameterGroup group, Span<float> p, ReadOnlySpan<float> grad, ParameterState state)
+    {
+        var (b1, b2) = group.Betas!.Value;
+        double lr = group.LrValue, t = state.Step;
+        float wd = (float)group.WeightDecay!.Value, beta1 = (float)b1, beta2 = (float)b2, eps = (float)Eps;
+        double mu = b1 * (1 - 0.5 * Math.Pow(0.96, t * MomentumDecay)), muNext = b1 * (1 - 0.5 * Math.Pow(0.96, (t + 1) * MomentumDecay));
+        double product = state.Scalars.GetValueOrDefault("mu_product", 1) * mu;
+        state.Scalars["mu_product"] = product;
+        float gradStep = (float)(lr * (1 - mu) / (1 - product)), momentumStep = (float)(lr * muNext / (1 - product * muNext));
+        float bc2 = (float)(1 - Math.Pow(b2, t));
+        var m = state.Buffer("exp_avg", p.Length);
+        var v = state.Buffer("exp_avg_sq", p.Length);
+        for (int i = 0; i < p.Length; i++)
+        {
+            float g = grad[i] + wd * p[i];
+            m[i] = beta1 * m[i] + (1 - beta1) * g;
+            v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+            float d = MathF.Sqrt(v[i] / bc2) + eps;
+            p[i] -= gradStep * g / d + momentumStep * m[i] / d;
+        }
+    }
+}

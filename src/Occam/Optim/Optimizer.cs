@@ -87,6 +87,10 @@ public abstract class Optimizer
         }
     }
 
+    /// <summary>Whether <paramref name="key"/> names a per-parameter number of state ("step" aside) rather than a buffer
+    /// shaped like the parameter (NAdam's "mu_product").</summary>
+    internal virtual bool IsScalarState(string key) => false;
+
     /// <summary>Why a saved group's hyperparameters cannot drive this optimizer (beyond being finite and non-negative),
     /// or null; the constructor's own checks, for state loaded later.</summary>
     private protected virtual string? GroupProblem(IReadOnlyDictionary<string, double> group) => null;
@@ -159,6 +163,7 @@ public abstract class Optimizer
                 if (States.TryGetValue(p, out var s))
                 {
                     var entry = s.Buffers.ToDictionary(b => b.Key, b => Tensor.FromArray((float[])b.Value.Clone(), p.Shape));
+                    foreach (var (key, value) in s.Scalars) entry[key] = Tensor.Scalar((float)value);
                     entry["step"] = Tensor.Scalar(s.Step);
                     state[index] = entry;
                 }
@@ -185,7 +190,9 @@ public abstract class Optimizer
         foreach (var (i, entry) in saved.State)
         {
             var s = new ParameterState { Step = (long)entry["step"].Item() };
-            foreach (var (key, t) in entry) if (key != "step") s.Buffers[key] = t.ToArray();
+            foreach (var (key, t) in entry)
+                if (IsScalarState(key)) s.Scalars[key] = t.Item();
+                else if (key != "step") s.Buffers[key] = t.ToArray();
             States[all[i]] = s;
         }
         for (int g = 0; g < _groups.Count; g++)
@@ -225,7 +232,7 @@ public abstract class Optimizer
         {
             if (i < 0 || i >= all.Count) throw new ArgumentException($"{name}.LoadStateDict: state for parameter {i}, but there are {all.Count}");
             foreach (var (key, t) in entry)
-                if (key != "step" && t.Size != all[i].Size)
+                if (IsScalarState(key) ? t.Size != 1 : key != "step" && t.Size != all[i].Size)
                     throw new ArgumentException($"{name}.LoadStateDict: '{key}' of parameter {i} has shape {Shape.Format(t.Shape)}, the parameter {Shape.Format(all[i].Shape)}");
             // The step is stored as a float32 (exact up to 2^24 steps, and Adam's bias correction has long saturated by then).
             if (!entry.TryGetValue("step", out var step) || step.Size != 1 || step.Item() is var v && !(v >= 0 && v <= long.MaxValue && v == MathF.Floor(v)))
@@ -234,11 +241,12 @@ public abstract class Optimizer
     }
 }
 
-/// <summary>What an optimizer keeps per parameter: a step count and named buffers (momentum, moments).</summary>
+/// <summary>What an optimizer keeps per parameter: a step count, named buffers (momentum, moments) and named numbers.</summary>
 internal sealed class ParameterState
 {
     public long Step;
     public readonly Dictionary<string, float[]> Buffers = [];
+    public readonly Dictionary<string, double> Scalars = [];
 
     /// <summary>The named buffer, created zero-filled at <paramref name="length"/> on first use.</summary>
     public float[] Buffer(string name, int length)

@@ -31,6 +31,7 @@ public class OptimizerFixtureTests
             "adagrad" => new Adagrad(groups, lr, D("lr_decay", 0), D("weight_decay", 0), D("initial_accumulator_value", 0)) { Maximize = maximize },
             "adamax" => new Adamax(groups, lr, betas, weightDecay: D("weight_decay", 0)) { Maximize = maximize },
             "radam" => new RAdam(groups, lr, betas, weightDecay: D("weight_decay", 0)) { Maximize = maximize },
+            "nadam" => new NAdam(groups, lr, betas, weightDecay: D("weight_decay", 0), momentumDecay: D("momentum_decay", 4e-3)) { Maximize = maximize },
             _ => throw new NotSupportedException(name),
         };
     }

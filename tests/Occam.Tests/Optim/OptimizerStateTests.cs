@@ -38,6 +38,48 @@ public class OptimizerStateTests
     }
 
     [Fact]
+    public void NAdamsMomentumProductSurvivesACheckpoint()
+    {
+        static (Parameter W, NAdam Opt) Make()
+        {
+            var w = P(1f, -2f, 0.5f);
+            return (w, new NAdam([w], lr: 0.05));
+        }
+        static void Step(Parameter w, Optimizer opt, int i)
+        {
+            w.Grad = Tensor.FromArray([0.3f * i, -0.1f, 0.2f - 0.05f * i], 3);
+            opt.Step();
+        }
+        var (whole, wholeOpt) = Make();
+        for (int i = 0; i < 6; i++) Step(whole, wholeOpt, i);
+
+        var (first, firstOpt) = Make();
+        for (int i = 0; i < 3; i++) Step(first, firstOpt, i);
+        var model = new Linear(3, 1, bias: false);
+        model.Weight.CopyFrom(first.Reshape(1, 3));
+        var path = Path.Combine(Path.GetTempPath(), $"occam-nadam-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            var modelOpt = new NAdam(model.Parameters(), lr: 0.05);
+            modelOpt.LoadStateDict(new OptimizerState(
+                firstOpt.StateDict().State.ToDictionary(kv => kv.Key, kv => kv.Value.ToDictionary(e => e.Key, e => e.Key == "step" || e.Key == "mu_product" ? e.Value : e.Value.Reshape(1, 3))),
+                firstOpt.StateDict().Groups));
+            Assert.Equal(1, modelOpt.StateDict().State[0]["mu_product"].Size);
+            Occam.IO.Checkpoint.Save(path, model, modelOpt);
+            var restored = new Linear(3, 1, bias: false);
+            var restoredOpt = new NAdam(restored.Parameters(), lr: 0.05);
+            Occam.IO.Checkpoint.Load(path, restored, restoredOpt);
+            for (int i = 3; i < 6; i++)
+            {
+                restored.Weight.Grad = Tensor.FromArray([0.3f * i, -0.1f, 0.2f - 0.05f * i], 1, 3);
+                restoredOpt.Step();
+            }
+            Assert.Equal(whole.ToArray(), restored.Weight.ToArray());
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
     public void ABadSavedStateIsRefusedBeforeAnythingChanges()
     {
         var w = P(1f, 2f);
