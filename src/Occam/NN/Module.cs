@@ -58,16 +58,12 @@ public abstract class Module
     // ------------------------------------------------------------ activity penalties
 
     /// <summary>Returns <paramref name="output"/>; in training mode with gradients on, first records
-    /// <paramref name="regularizer"/>(output) for <see cref="Regularization.Penalty"/> to collect. Keras's activity
-    /// regularizer: the penalty of the whole output divided by its batch size (its first dimension), so that its
-    /// strength does not depend on the batch size.</summary>
+    /// <paramref name="regularizer"/>(output) for <see cref="Regularization.Penalty"/> to collect. Keras 3's activity
+    /// regularizer: the penalty of the whole output, as it is (tf.keras 2 divided it by the batch size; Keras 3 and
+    /// Occam do not, so the penalty grows with the batch).</summary>
     protected Tensor RecordActivity(Tensor output, Regularizer? regularizer)
     {
-        if (regularizer != null && IsTraining && Autograd.IsEnabled)
-        {
-            var penalty = regularizer.Penalty(output);
-            _activityPenalties.Add(output.Rank > 0 && output.Dim(0) > 0 ? penalty / output.Dim(0) : penalty);
-        }
+        if (regularizer != null && IsTraining && Autograd.IsEnabled) _activityPenalties.Add(regularizer.Penalty(output));
         return output;
     }
 

@@ -54,11 +54,11 @@ public class AttachTests
         var x = Tensor.RandN([4, 3], new Generator(6));
 
         var y = model.Forward(x);
-        double expected = 0.1 * SumSq(y) / 4; // Keras divides by the batch size
+        double expected = 0.1 * SumSq(y); // Keras 3: the whole output's penalty (tf.keras 2 divided by the batch size)
         Assert.Equal(expected, Regularization.Penalty(model).Item(), 5);
-        // so a batch of the same rows repeated has the same penalty
+        // so a batch of the same rows three times has three times the penalty
         model.Forward(Tensor.Cat([x, x, x]));
-        Assert.Equal(expected, Regularization.Penalty(model).Item(), 5);
+        Assert.Equal(3 * expected, Regularization.Penalty(model).Item(), 4);
         // and a single sample [3] counts as a batch of one, as [1, 3] does
         model.Forward(Tensor.FromArray(x.ToArray()[..3], 3));
         double single = Regularization.Penalty(model).Item();
@@ -85,7 +85,7 @@ public class AttachTests
         var x = Tensor.RandN([2, 1, 4, 4], new Generator(8));
         x.RequiresGrad = true;
         var y = conv.Forward(x);
-        double expected = 0.01 * SumAbs(y) / 2;
+        double expected = 0.01 * SumAbs(y);
         var loss = y.Sum() * 0f + Regularization.Penalty(conv);
         Assert.Equal(expected, loss.Item(), 5);
         loss.Backward();
