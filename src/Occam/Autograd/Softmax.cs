@@ -124,7 +124,8 @@ public static partial class Functional
             for (int c = 0; c < classes; c++) sum += p[c];
             double lse = max + Math.Log(sum), sumLogP = 0;
             for (int c = 0; c < classes; c++) sumLogP += row[c] - lse;
-            total += -hit * (row[(int)v] - lse) - spread * sumLogP;
+            total -= hit * (row[(int)v] - lse);
+            if (spread != 0) total -= spread * sumLogP; // without smoothing a −∞ logit elsewhere costs nothing (not 0·∞)
             TensorPrimitives.Multiply(p, (float)(1 / sum), p);
         }
         float scale = mean ? 1f / n : 1f;

@@ -62,7 +62,7 @@ public static class Splits
         for (int i = 0; i < dataset.Count; i++)
         {
             float label = ClassIndex(dataset, i);
-            if (label < 0 || label != MathF.Floor(label))
+            if (!(label >= 0 && label <= int.MaxValue) || label != MathF.Floor(label))
                 throw new ArgumentException($"Splits.TrainValidation: stratify needs class-index targets, but example {i} has target {label}; pass stratify: false");
             if (!classes.TryGetValue((int)label, out var members)) classes[(int)label] = members = [];
             members.Add(i);

@@ -53,8 +53,8 @@ public sealed class CrossEntropyLoss : ILoss
         var logProbs = input.LogSoftmax(classDim);
         if (!soft) return NLLLoss.ClassIndexLoss(op, logProbs, target, LabelSmoothing, Reduction, IgnoreIndex, weight);
 
-        if (IgnoreIndex is int ignore && ignore != DefaultIgnoreIndex)
-            throw new ArgumentException($"{op}: ignoreIndex {IgnoreIndex} is not supported with probability targets");
+        if (IgnoreIndex is int ignore && ignore >= 0)
+            throw new ArgumentException($"{op}: ignoreIndex {IgnoreIndex} is not supported with probability targets (it must be negative there, as PyTorch)");
         var t = LabelSmoothing > 0 ? target * (1 - LabelSmoothing) + LabelSmoothing / classes : target;
         var product = logProbs * t;
         if (weight != null)

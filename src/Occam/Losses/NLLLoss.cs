@@ -91,7 +91,10 @@ public sealed class NLLLoss : ILoss
             if (smoothing > 0)
                 for (int c = 0; c < classes; c++) coefficients[row + c * inner] += smoothing / classes * (weight?[c] ?? 1f);
         }
-        var loss = (logProbs * Tensor.FromArray(coefficients, logProbs.Shape)).Sum(classDim).Neg();
+        // Entries with no weight are left out rather than multiplied by 0, so a −∞ log-probability of another class
+        // (a masked logit) costs nothing, as in PyTorch, instead of making the loss 0·∞ = NaN.
+        var unused = Tensor.FromArray(Array.ConvertAll(coefficients, c => c == 0 ? 1f : 0f), logProbs.Shape);
+        var loss = (logProbs.MaskedFill(unused, 0f) * Tensor.FromArray(coefficients, logProbs.Shape)).Sum(classDim).Neg();
         return reduction switch
         {
             Reduction.None => loss,

@@ -49,6 +49,8 @@ public abstract class Constraint
         foreach (int a in axis ?? [])
             if (a < -w.Rank || a >= w.Rank)
                 throw new ArgumentException($"{GetType().Name}: axis {a} is out of range for a weight of shape {Shape.Format(w.ShapeRef)}");
+        if (axis != null && axis.Select(a => a < 0 ? a + w.Rank : a).Distinct().Count() != axis.Length)
+            throw new ArgumentException($"{GetType().Name}: axis [{string.Join(", ", axis)}] names a dimension twice");
         return (w * w).Sum(Axes(w, axis), keepDim: true).Sqrt();
     }
 

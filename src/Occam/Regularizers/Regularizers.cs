@@ -64,6 +64,8 @@ public static class Regularizers
             throw new ArgumentException($"Regularizers.Get: expected a name or an object, got JSON {root.ValueKind}: '{json}'");
         if (root.TryGetProperty("class_name", out var className))
         {
+            if (className.ValueKind != JsonValueKind.String)
+                throw new ArgumentException($"Regularizers.Get: class_name must be a string, got {className.GetRawText()}");
             var config = root.TryGetProperty("config", out var c) ? Numbers(c, json) : null;
             return Create(className.GetString() ?? "", config);
         }

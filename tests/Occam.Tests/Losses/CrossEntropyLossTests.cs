@@ -119,4 +119,32 @@ public class BceLabelSmoothingTests
         Assert.Contains("BCEWithLogitsLoss: labelSmoothing must be in [0, 1], got 1.5",
             Assert.Throws<ArgumentException>(() => new Occam.Losses.BCEWithLogitsLoss(labelSmoothing: 1.5f)).Message);
     }
+
+    [Fact]
+    public void AMinusInfinityLogitOfAnotherClassCostsNothingAsInPyTorch()
+    {
+        // masked logits: PyTorch 1.13 gives a finite loss and zero gradient there (values printed by torch)
+        float inf = float.PositiveInfinity;
+        Tensor Logits()
+        {
+            var x = Tensor.FromArray([1f, -inf, 2f, 0f, 1f, -inf], 2, 3);
+            x.RequiresGrad = true;
+            return x;
+        }
+        var t = Tensor.FromArray([0f, 1f], 2);
+        var x = Logits();
+        var loss = new CrossEntropyLoss().Forward(x, t);
+        Assert.Equal(0.8132616, loss.Item(), 5);
+        loss.Backward();
+        Occam.Tests.Support.GradCheck.Close([-0.3655293f, 0f, 0.3655293f, 0.1344707f, -0.1344707f, 0f], x.Grad!.ToArray(), 1e-6f, 1e-5f, "fused");
+        var weighted = Logits();
+        loss = new CrossEntropyLoss(weight: Tensor.FromArray([0.5f, 2f, 1f], 3)).Forward(weighted, t);
+        Assert.Equal(0.5132617, loss.Item(), 5);
+        loss.Backward();
+        Occam.Tests.Support.GradCheck.Close([-0.1462117f, 0f, 0.1462117f, 0.2151531f, -0.2151531f, 0f], weighted.Grad!.ToArray(), 1e-6f, 1e-5f, "weighted");
+        Assert.Equal(1.6265233, new CrossEntropyLoss(reduction: Reduction.Sum).Forward(Logits(), t).Item(), 5);
+        Assert.Equal(double.PositiveInfinity, new CrossEntropyLoss(labelSmoothing: 0.1f).Forward(Logits(), t).Item()); // as torch
+        Assert.Equal(1.0, new NLLLoss().Forward(Tensor.FromArray([-1f, -inf, -2f, -0.5f, -1f, -inf], 2, 3), t).Item(), 6);
+        Assert.Equal(1.3132616, new CrossEntropyLoss().Forward(Tensor.FromArray([1f, -inf, 2f], 1, 3, 1, 1), Tensor.FromArray([0f], 1, 1, 1)).Item(), 5);
+    }
 }

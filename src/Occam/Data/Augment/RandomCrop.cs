@@ -38,6 +38,8 @@ public sealed class RandomCrop : ITransform
         int paddedH = h + 2 * Padding, paddedW = w + 2 * Padding;
         if (Height > paddedH || Width > paddedW)
             throw new ArgumentException($"RandomCrop: crop size ({Height}, {Width}) is larger than the padded image ({paddedH}, {paddedW})");
+        if (PaddingMode != PaddingMode.Constant && Padding > 0 && (h == 0 || w == 0))
+            throw new ArgumentException($"RandomCrop: {PaddingMode} padding needs an image with pixels, got ({h}, {w})");
         if (PaddingMode == PaddingMode.Reflect && Padding >= Math.Min(h, w))
             throw new ArgumentException($"RandomCrop: reflect padding {Padding} must be smaller than the image ({h}, {w})");
         int top = generator.NextInt(paddedH - Height + 1);
