@@ -84,7 +84,7 @@ public class LossValidationTests
 
     [Fact]
     public void IgnoreIndexWithProbabilityTargets() =>
-        Assert.Equal("CrossEntropyLoss: ignoreIndex 0 is not supported with probability targets",
+        Assert.Equal("CrossEntropyLoss: ignoreIndex 0 is not supported with probability targets (it must be negative there, as PyTorch)",
                      Throws(() => new CrossEntropyLoss(ignoreIndex: 0).Forward(Tensor.Zeros(2, 3), Tensor.Full([2, 3], 1f / 3))));
 
     [Fact]
