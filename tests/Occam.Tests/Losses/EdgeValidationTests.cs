@@ -22,6 +22,9 @@ public class EdgeValidationTests
         Throws("RandomCrop: Replicate padding needs an image with pixels, got (0, 3)", () =>
             new RandomCrop(1, padding: 1, paddingMode: PaddingMode.Replicate).Apply(Tensor.FromArray([], 1, 0, 3), new Generator(2)));
 
+        Throws("MixUp: the batch has no inputs", () => new MixUp(0.2f, 3).Apply(default, new Generator(3)));
+        Throws("CutMix: the batch has no inputs", () => new CutMix(1f, 3).Apply(default, new Generator(3)));
+
         // soft targets take any negative ignoreIndex (PyTorch only asks ignore_index < 0 there)
         var soft = new CrossEntropyLoss(ignoreIndex: -1).Forward(Tensor.FromArray([1f, 2f], 1, 2), Tensor.FromArray([0.5f, 0.5f], 1, 2));
         Assert.True(float.IsFinite(soft.Item()));

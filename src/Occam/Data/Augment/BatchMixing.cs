@@ -15,8 +15,8 @@ internal static class BatchMixing
     /// <summary>The batch size and input shape, after checking the targets against them.</summary>
     public static (int N, int[] Shape) Check(Batch batch, int numClasses, string op)
     {
-        ArgumentNullException.ThrowIfNull(batch.Inputs, "batch.Inputs");
-        ArgumentNullException.ThrowIfNull(batch.Targets, "batch.Targets");
+        if (batch.Inputs is null || batch.Targets is null)
+            throw new ArgumentException($"{op}: the batch has no {(batch.Inputs is null ? "inputs" : "targets")} (an empty default Batch?)");
         var shape = batch.Inputs.Shape;
         if (shape.Length < 1 || shape[0] < 1)
             throw new ArgumentException($"{op}: inputs need a non-empty batch dimension, got shape {Shape.Format(shape)}");
