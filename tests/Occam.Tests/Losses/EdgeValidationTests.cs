@@ -31,4 +31,17 @@ public class EdgeValidationTests
         Throws("ignoreIndex 0 is not supported with probability targets", () =>
             new CrossEntropyLoss(ignoreIndex: 0).Forward(Tensor.FromArray([1f, 2f], 1, 2), Tensor.FromArray([0.5f, 0.5f], 1, 2)));
     }
+
+    [Fact]
+    public void BceGradientStaysFiniteAtTheEdgesAsPyTorchs()
+    {
+        // torch 1.13: binary_cross_entropy(x, y, weight=w, reduction='sum') and its gradient (x − y)/max(x(1 − x), 1e-12)
+        var x = Tensor.FromArray([1e-40f, 0f, 1f, 0f, 1f, 0.3f], 6);
+        x.RequiresGrad = true;
+        var y = Tensor.FromArray([1f, 1f, 0f, 0f, 1f, 0.6f], 6);
+        var loss = new BCELoss(Reduction.Sum, weight: Tensor.FromArray([1f, 1f, 1f, 2f, 3f, 1f], 6)).Forward(x, y);
+        Assert.Equal(292.96844, loss.Item(), 3);
+        loss.Backward();
+        Occam.Tests.Support.GradCheck.Close([-1e12f, -1e12f, 1e12f, 0f, 0f, -1.4285715f], x.Grad!.ToArray(), 1e-6f, 1e-5f, "BCE gradient");
+    }
 }
