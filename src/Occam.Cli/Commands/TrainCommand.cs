@@ -53,7 +53,7 @@ internal static class TrainCommand
         var labelSmoothing = new Option<double?>("--label-smoothing") { Description = "Label smoothing ε of the cross-entropy (default: 0)." };
         var batchNorm = new Option<bool?>("--batch-norm") { Description = "Batch normalization after each hidden layer (true/false; default: false)." };
         var augment = new Option<bool?>("--augment") { Description = "Random flips and padded random crops (true/false; default: false)." };
-        var sam = new Option<double?>("--sam") { Description = "Sharpness-aware minimization with neighbourhood radius RHO (default: 0, off; 0.05 is typical): each step takes its gradient at the worst weights within RHO, for flatter minima at twice the compute." };
+        var sam = new Option<double?>("--sam") { HelpName = "RHO", Description = "Sharpness-aware minimization with neighbourhood radius RHO (default: 0, off; 0.05 is typical): each step takes its gradient at the worst weights within RHO, for flatter minima at twice the compute." };
         var samAdaptive = new Option<bool?>("--sam-adaptive") { Description = "Adaptive SAM (ASAM): the neighbourhood scales with each weight; use a larger --sam, about 0.5 to 2 (true/false; default: false)." };
         var earlyStopping = new Option<int?>("--early-stopping") { Description = "Stop after PATIENCE epochs without a better val_loss, restoring the best weights (0 = off)." };
         var schedule = new Option<string?>("--schedule") { Description = "cosine, step, onecycle or none (default: none)." };
