@@ -3,13 +3,13 @@ namespace Occam.NN;
 // Activation modules: configuration only; the computation is the Tensor method.
 
 /// <summary>max(x, 0).</summary>
-public sealed class ReLU : Module { public override Tensor Forward(Tensor input) => input.Relu(); }
+public sealed class ReLU : Module { public override Tensor Forward(Tensor input) => Checked(input).Relu(); }
 
 /// <summary>x if x &gt; 0 else slope·x (default slope 0.01).</summary>
 public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module
 {
     public float NegativeSlope { get; } = negativeSlope;
-    public override Tensor Forward(Tensor input) => input.LeakyRelu(NegativeSlope);
+    public override Tensor Forward(Tensor input) => Checked(input).LeakyRelu(NegativeSlope);
     protected override string Describe() => $"LeakyReLU(negative_slope={NegativeSlope})";
 }
 
@@ -17,32 +17,32 @@ public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module
 public sealed class ELU(float alpha = 1f) : Module
 {
     public float Alpha { get; } = alpha;
-    public override Tensor Forward(Tensor input) => input.Elu(Alpha);
+    public override Tensor Forward(Tensor input) => Checked(input).Elu(Alpha);
     protected override string Describe() => $"ELU(alpha={Alpha})";
 }
 
 /// <summary>Self-normalizing scale·elu(x, α) (Klambauer et al. 2017).</summary>
-public sealed class SELU : Module { public override Tensor Forward(Tensor input) => input.Selu(); }
+public sealed class SELU : Module { public override Tensor Forward(Tensor input) => Checked(input).Selu(); }
 
 /// <summary>x·Φ(x), or its tanh approximation.</summary>
 public sealed class GELU(bool approximateTanh = false) : Module
 {
     public bool ApproximateTanh { get; } = approximateTanh;
-    public override Tensor Forward(Tensor input) => input.Gelu(ApproximateTanh);
+    public override Tensor Forward(Tensor input) => Checked(input).Gelu(ApproximateTanh);
     protected override string Describe() => $"GELU(approximate={(ApproximateTanh ? "tanh" : "none")})";
 }
 
 /// <summary>1/(1 + e^{−x}).</summary>
-public sealed class Sigmoid : Module { public override Tensor Forward(Tensor input) => input.Sigmoid(); }
+public sealed class Sigmoid : Module { public override Tensor Forward(Tensor input) => Checked(input).Sigmoid(); }
 
 /// <summary>tanh(x).</summary>
-public sealed class Tanh : Module { public override Tensor Forward(Tensor input) => input.Tanh(); }
+public sealed class Tanh : Module { public override Tensor Forward(Tensor input) => Checked(input).Tanh(); }
 
 /// <summary>log(1 + e^{βx})/β, linear above the threshold.</summary>
 public sealed class Softplus(float beta = 1f, float threshold = 20f) : Module
 {
     public float Beta { get; } = beta > 0 ? beta : throw new ArgumentException($"Softplus: beta must be positive, got {beta}");
     public float Threshold { get; } = threshold;
-    public override Tensor Forward(Tensor input) => input.Softplus(Beta, Threshold);
+    public override Tensor Forward(Tensor input) => Checked(input).Softplus(Beta, Threshold);
     protected override string Describe() => $"Softplus(beta={Beta}, threshold={Threshold})";
 }

@@ -29,7 +29,7 @@ public sealed class Embedding : Module
     public float NormType { get; }
     public Parameter Weight { get; }
 
-    public override Tensor Forward(Tensor input) => Functional.Embedding(input, Weight, PaddingIndex, MaxNorm, NormType);
+    public override Tensor Forward(Tensor input) => Functional.Embedding(Checked(input), Weight, PaddingIndex, MaxNorm, NormType);
 
     protected override string Describe() =>
         $"Embedding({Weight.Dim(0)}, {Weight.Dim(1)}, padding_idx={PaddingIndex?.ToString() ?? "None"}{(MaxNorm is float m ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $", max_norm={m}") : "")})";

@@ -49,11 +49,13 @@ public abstract class Module
     /// <summary>A layer's forward on a batch, or on an unbatched input of rank <paramref name="unbatchedRank"/> (a
     /// [C, H, W] image for 2-D layers, an [in] sample for Linear) as a batch of one with the batch dimension dropped
     /// again, as PyTorch's layers take both.</summary>
-    private protected static Tensor Unbatched(Tensor input, Func<Tensor, Tensor> forward, int unbatchedRank = 3)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        return input.Rank == unbatchedRank ? forward(input.Unsqueeze(0)).Squeeze(0) : forward(input);
-    }
+    private protected Tensor Unbatched(Tensor input, Func<Tensor, Tensor> forward, int unbatchedRank = 3) =>
+        Checked(input).Rank == unbatchedRank ? forward(input.Unsqueeze(0)).Squeeze(0) : forward(input);
+
+    /// <summary><paramref name="input"/>, or an <see cref="ArgumentNullException"/> naming this layer when it is null
+    /// (a forward's first step, so a missing input is not reported from somewhere inside it).</summary>
+    protected Tensor Checked(Tensor input) =>
+        input ?? throw new ArgumentNullException(nameof(input), $"{GetType().Name}.Forward: the input is null");
 
     // ------------------------------------------------------------ activity penalties
 

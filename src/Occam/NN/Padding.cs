@@ -18,7 +18,7 @@ public abstract class Pad2d : Module
 
     public override Tensor Forward(Tensor input)
     {
-        ArgumentNullException.ThrowIfNull(input);
+        input = Checked(input);
         if (input.Rank is not (3 or 4))
             throw new ArgumentException($"{GetType().Name}: expected a 3-D [C, H, W] or 4-D [N, C, H, W] input, got shape {Shape.Format(input.ShapeRef)}");
         return input.Pad([Padding.Left, Padding.Right, Padding.Top, Padding.Bottom], Mode, Value);

@@ -43,7 +43,7 @@ public sealed class Sequential : Module
     public override Tensor Forward(Tensor input)
     {
         bool inference = !Autograd.IsEnabled;
-        var x = input;
+        var x = Checked(input);
         for (int i = 0; i < _layers.Count; i++)
         {
             Tensor y;

@@ -50,7 +50,7 @@ public abstract class WeightedLayer : Module
 
     public sealed override Tensor Forward(Tensor input) => UnbatchedRank is int rank
         ? Unbatched(input, x => RecordActivity(Compute(x), ActivityRegularizer), rank)
-        : RecordActivity(Compute(input ?? throw new ArgumentNullException(nameof(input))), ActivityRegularizer);
+        : RecordActivity(Compute(Checked(input)), ActivityRegularizer);
 }
 
 /// <summary>The regularization arguments a <see cref="WeightedLayer"/> passes through.</summary>

@@ -46,7 +46,7 @@ public abstract class BatchNormBase : RunningNormBase
     /// draws from its own generator as its Forward would.</summary>
     internal Tensor Forward(Tensor input, bool relu, Dropout? dropout = null, bool maxPool2 = false)
     {
-        ArgumentNullException.ThrowIfNull(input);
+        input = Checked(input);
         string name = GetType().Name;
         if (!Ranks.Contains(input.Rank))
             throw new ArgumentException($"{name}: expected {string.Join(" or ", Ranks.Select(r => r + "D"))} input, got {input.Rank}D input {Shape.Format(input.ShapeRef)}");

@@ -34,7 +34,7 @@ public sealed class GroupNorm : Module, INormalization
 
     public override Tensor Forward(Tensor input)
     {
-        ArgumentNullException.ThrowIfNull(input);
+        input = Checked(input);
         if (input.Rank < 2) throw new ArgumentException($"GroupNorm: expected input [N, C, ...], got {Shape.Format(input.ShapeRef)}");
         if (input.Dim(1) != NumChannels) throw new ArgumentException($"GroupNorm: expected {NumChannels} channels, got {input.Dim(1)}");
         return Functional.GroupNorm(input, NumGroups, Weight, Bias, Eps, "GroupNorm");

@@ -23,7 +23,7 @@ public sealed class InstanceNorm2d : RunningNormBase
 
     public override Tensor Forward(Tensor input)
     {
-        ArgumentNullException.ThrowIfNull(input);
+        input = Checked(input);
         if (input.Rank != 3 && input.Rank != 4)
             throw new ArgumentException($"InstanceNorm2d: expected 3D or 4D input, got {input.Rank}D input {Shape.Format(input.ShapeRef)}");
         bool unbatched = input.Rank == 3;

@@ -34,7 +34,7 @@ public sealed class LayerNorm : Module, INormalization
     public Parameter? Bias { get; }
 
     public override Tensor Forward(Tensor input) =>
-        Functional.RowNorm(input, NormalizedShape, Weight, Bias, Eps, centered: true, "LayerNorm");
+        Functional.RowNorm(Checked(input), NormalizedShape, Weight, Bias, Eps, centered: true, "LayerNorm");
 
     protected override string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"LayerNorm({Shape.Format(NormalizedShape)}, eps={Eps}, elementwiseAffine={ElementwiseAffine}, bias={Bias != null})");

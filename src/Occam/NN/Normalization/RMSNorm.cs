@@ -36,7 +36,7 @@ public sealed class RMSNorm : Module, INormalization
     public Parameter? Weight { get; }
 
     public override Tensor Forward(Tensor input) =>
-        Functional.RowNorm(input, NormalizedShape, Weight, null, Eps ?? DefaultEps, centered: false, "RMSNorm");
+        Functional.RowNorm(Checked(input), NormalizedShape, Weight, null, Eps ?? DefaultEps, centered: false, "RMSNorm");
 
     protected override string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"RMSNorm({Shape.Format(NormalizedShape)}, eps={(Eps?.ToString(CultureInfo.InvariantCulture) ?? "None")}, elementwiseAffine={ElementwiseAffine})");

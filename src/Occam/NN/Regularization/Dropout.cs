@@ -20,7 +20,7 @@ public sealed class Dropout : Module, IStochasticRegularizer
 
     public Generator Generator => _generator;
 
-    public override Tensor Forward(Tensor input) => Functional.Dropout(input, P, IsTraining, _generator);
+    public override Tensor Forward(Tensor input) => Functional.Dropout(Checked(input), P, IsTraining, _generator);
 
     protected override string Describe() => $"Dropout(p={P})";
 }

@@ -62,7 +62,7 @@ public abstract class ChannelDropout : Module, IStochasticRegularizer
 
     public override Tensor Forward(Tensor input)
     {
-        var shape = Masks.PerChannel(input, _spatialDims, GetType().Name);
+        var shape = Masks.PerChannel(Checked(input), _spatialDims, GetType().Name);
         if (!IsTraining || P == 0) return input;
         return input * Masks.Bernoulli(shape, P, _generator);
     }
@@ -102,6 +102,7 @@ public sealed class AlphaDropout : Module, IStochasticRegularizer
 
     public override Tensor Forward(Tensor input)
     {
+        input = Checked(input);
         if (!IsTraining || P == 0) return input;
         if (P == 1) return input * 0f;
         float a = 1f / MathF.Sqrt((1 - P) * (1 + P * AlphaPrime * AlphaPrime));
@@ -144,6 +145,7 @@ public sealed class GaussianDropout : Module, IStochasticRegularizer
 
     public override Tensor Forward(Tensor input)
     {
+        input = Checked(input);
         if (!IsTraining || Rate == 0) return input;
         return input * Tensor.RandN(input.Shape, _generator, 1f, MathF.Sqrt(Rate / (1 - Rate)));
     }
@@ -169,7 +171,7 @@ public sealed class GaussianNoise : Module, IStochasticRegularizer
     public Generator Generator => _generator;
 
     public override Tensor Forward(Tensor input) =>
-        !IsTraining || Std == 0 ? input : input + Tensor.RandN(input.Shape, _generator, 0f, Std);
+        !IsTraining || Std == 0 ? Checked(input) : Checked(input) + Tensor.RandN(input.Shape, _generator, 0f, Std);
 
     protected override string Describe() => $"GaussianNoise(std={Std})";
 }
@@ -202,7 +204,7 @@ public sealed class DropConnect : Module, IStochasticRegularizer
 
     public override Tensor Forward(Tensor input)
     {
-        ArgumentNullException.ThrowIfNull(input);
+        input = Checked(input);
         if (input.Rank == 0 || input.ShapeRef[^1] != Weight.Dim(1))
             throw new ArgumentException($"DropConnect: input of shape {Shape.Format(input.ShapeRef)} does not end in its {Weight.Dim(1)} input features");
         var w = IsTraining && P > 0 ? Weight * Masks.Bernoulli(Weight.Shape, P, _generator) : Weight;
@@ -239,6 +241,7 @@ public sealed class StochasticDepth : Module, IStochasticRegularizer
 
     public override Tensor Forward(Tensor input)
     {
+        input = Checked(input);
         if (!IsTraining || P == 0) return input;
         var shape = Enumerable.Repeat(1, Math.Max(input.Rank, 1)).ToArray();
         if (Mode == StochasticDepthMode.Row && input.Rank > 0) shape[0] = input.Dim(0);
