@@ -17,5 +17,5 @@ public sealed class ElasticNet(double l1 = 0, double l2 = 0) : Regularizer
         return SumAbs(w) * (float)L1Strength + SumSquares(w) * (float)L2Strength;
     }
 
-    public override Dictionary<string, double> ToConfig() => new() { ["l1"] = L1Strength, ["l2"] = L2Strength };
+    public override Dictionary<string, object?> ToConfig() => new() { ["l1"] = L1Strength, ["l2"] = L2Strength };
 }

@@ -10,5 +10,5 @@ public sealed class L1(double l1 = 0.01) : Regularizer
 
     public override Tensor Penalty(Tensor w) => SumAbs(w) * (float)Strength;
 
-    public override Dictionary<string, double> ToConfig() => new() { ["l1"] = Strength };
+    public override Dictionary<string, object?> ToConfig() => new() { ["l1"] = Strength };
 }

@@ -10,5 +10,5 @@ public sealed class L2(double l2 = 0.01) : Regularizer
 
     public override Tensor Penalty(Tensor w) => SumSquares(w) * (float)Strength;
 
-    public override Dictionary<string, double> ToConfig() => new() { ["l2"] = Strength };
+    public override Dictionary<string, object?> ToConfig() => new() { ["l2"] = Strength };
 }

@@ -34,7 +34,7 @@ public sealed class L2SP : Regularizer
         return (d * d).Sum() * (float)Alpha;
     }
 
-    public override Dictionary<string, double> ToConfig() => new() { ["alpha"] = Alpha };
+    public override Dictionary<string, object?> ToConfig() => new() { ["alpha"] = Alpha };
 
     /// <summary>Attaches L2-SP with each parameter's current value as w₀ to the parameters of <paramref name="model"/>
     /// whose dotted names start with one of <paramref name="prefixes"/> (all parameters when none are given),

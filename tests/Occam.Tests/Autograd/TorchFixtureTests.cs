@@ -73,6 +73,8 @@ public class TorchFixtureTests
         "transpose" => x[0].Transpose(a.GetProperty("dim0").GetInt32(), a.GetProperty("dim1").GetInt32()),
         "permute" => x[0].Permute(Ints(a.GetProperty("dims"))),
         "reshape" => x[0].Reshape(Ints(a.GetProperty("shape"))),
+        "orthogonal_regularizer" => new Occam.Regularizers.Orthogonal(a.GetProperty("factor").GetDouble(),
+            a.GetProperty("mode").GetString() == "rows" ? Occam.Regularizers.OrthogonalMode.Rows : Occam.Regularizers.OrthogonalMode.Columns).Penalty(x[0]),
         "pad" => x[0].Pad(Ints(a.GetProperty("pad")), Enum.Parse<PaddingMode>(a.GetProperty("mode").GetString()!, ignoreCase: true), F(a, "value")),
         _ => throw new NotSupportedException(op),
     };

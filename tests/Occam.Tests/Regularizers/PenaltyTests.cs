@@ -46,9 +46,9 @@ public class PenaltyTests
     [Fact]
     public void ConfigAndNameRoundTrip()
     {
-        Assert.Equal(new Dictionary<string, double> { ["l1"] = 0.1 }, new L1(0.1).ToConfig());
-        Assert.Equal(new Dictionary<string, double> { ["l2"] = 0.2 }, new L2(0.2).ToConfig());
-        Assert.Equal(new Dictionary<string, double> { ["l1"] = 0.1, ["l2"] = 0.2 }, new ElasticNet(0.1, 0.2).ToConfig());
+        Assert.Equal(new Dictionary<string, object?> { ["l1"] = 0.1 }, new L1(0.1).ToConfig());
+        Assert.Equal(new Dictionary<string, object?> { ["l2"] = 0.2 }, new L2(0.2).ToConfig());
+        Assert.Equal(new Dictionary<string, object?> { ["l1"] = 0.1, ["l2"] = 0.2 }, new ElasticNet(0.1, 0.2).ToConfig());
         Assert.Equal(("l1", "l2", "l1_l2"), (new L1().Name, new L2().Name, new ElasticNet().Name));
         Assert.Equal("ElasticNet(l1=0.1, l2=0.2)", new ElasticNet(0.1, 0.2).ToString());
     }

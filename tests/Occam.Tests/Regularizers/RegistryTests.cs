@@ -50,7 +50,7 @@ public class RegistryTests
     public void UnknownNameListsTheKnownOnes()
     {
         var e = Assert.Throws<ArgumentException>(() => Regularizers.Get("l3"));
-        Assert.Equal("Regularizers.Get: unknown regularizer 'l3'; known: l1, l2, l1_l2, elastic_net", e.Message);
+        Assert.Equal("Regularizers.Get: unknown regularizer 'l3'; known: l1, l2, l1_l2, elastic_net, orthogonal_regularizer", e.Message);
         Assert.Contains("'dropout'", Assert.Throws<ArgumentException>(() => Regularizers.Get("\"dropout\"")).Message);
     }
 
