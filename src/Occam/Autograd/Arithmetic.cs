@@ -110,6 +110,9 @@ public partial class Tensor
         return RecordUnary(y, "MulScalar", new ScaleGradOp { Scale = value });
     }
 
+    /// <summary>x / c, a true division as torch.div (x·(1/c) would be an ulp off, e.g. 21/7); gradient g/c.</summary>
+    public Tensor Div(float divisor) => Map("DivScalar", new DivScalarOp { Divisor = divisor }, new DivScalarGradOp { Divisor = divisor });
+
     public static Tensor operator +(Tensor a, Tensor b) => a.Add(b);
     public static Tensor operator -(Tensor a, Tensor b) => a.Sub(b);
     public static Tensor operator *(Tensor a, Tensor b) => a.Mul(b);
@@ -121,7 +124,7 @@ public partial class Tensor
     public static Tensor operator -(float c, Tensor a) => a.Neg().Add(c);
     public static Tensor operator *(Tensor a, float c) => a.Mul(c);
     public static Tensor operator *(float c, Tensor a) => a.Mul(c);
-    public static Tensor operator /(Tensor a, float c) => a.Mul(1f / c);
+    public static Tensor operator /(Tensor a, float c) => a.Div(c);
     public static Tensor operator /(float c, Tensor a) => a.Pow(-1f).Mul(c);
 }
 
@@ -130,18 +133,19 @@ internal struct SelectGradOp : ITernaryOperator
 {
     public bool Max;
 
+    // "does not lose" rather than "wins", as PyTorch: a NaN on either side passes g to both operands
     public readonly float Invoke(float x, float other, float g) =>
-        x == other ? 0.5f * g : (Max ? x > other : x < other) ? g : 0f;
+        x == other ? 0.5f * g : (Max ? x < other : x > other) ? 0f : g;
 
     public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> other, Vector256<float> g)
     {
-        var win = Vector256.ConditionalSelect(Max ? Vector256.GreaterThan(x, other) : Vector256.LessThan(x, other), g, default);
+        var win = Vector256.ConditionalSelect(Max ? Vector256.LessThan(x, other) : Vector256.GreaterThan(x, other), default, g);
         return Vector256.ConditionalSelect(Vector256.Equals(x, other), g * 0.5f, win);
     }
 
     public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> other, Vector512<float> g)
     {
-        var win = Vector512.ConditionalSelect(Max ? Vector512.GreaterThan(x, other) : Vector512.LessThan(x, other), g, default);
+        var win = Vector512.ConditionalSelect(Max ? Vector512.LessThan(x, other) : Vector512.GreaterThan(x, other), default, g);
         return Vector512.ConditionalSelect(Vector512.Equals(x, other), g * 0.5f, win);
     }
 }

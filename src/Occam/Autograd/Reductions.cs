@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Occam.Kernels;
 
 namespace Occam;
@@ -10,6 +11,12 @@ public partial class Tensor
     (int[] Keep, int[] Squeezed, int Count) ReductionShapes(int[]? dims, string op)
     {
         var reduce = new bool[Rank];
+        if (Rank == 0)
+        {
+            // a 0-d tensor takes dim 0 or −1 and reduces nothing (as PyTorch: torch.tensor(3.).sum(0) is 3)
+            foreach (int dim in dims ?? []) Occam.Shape.Dim(dim, Rank, op);
+            return ([], [], 1);
+        }
         if (dims == null || dims.Length == 0) Array.Fill(reduce, true);
         else
             foreach (int dim in dims)
@@ -34,7 +41,8 @@ public partial class Tensor
     public Tensor Sum(int[]? dims = null, bool keepDim = false)
     {
         var (keep, squeezed, _) = ReductionShapes(dims, "Sum");
-        var s = SumTo(keep);
+        // every reduced dim of size 1: a copy, as PyTorch's sum (SumTo would hand back this tensor itself)
+        var s = Occam.Shape.Equal(keep, _shape) ? Mul(1f) : SumTo(keep);
         return keepDim ? s : s.Reshape(squeezed);
     }
 
@@ -45,28 +53,32 @@ public partial class Tensor
     public Tensor Mean(int[]? dims = null, bool keepDim = false)
     {
         var (_, _, count) = ReductionShapes(dims, "Mean");
-        return Sum(dims, keepDim).Mul(1f / count);
+        return Sum(dims, keepDim).Div(count);
     }
 
     /// <summary>Mean over one dim.</summary>
     public Tensor Mean(int dim, bool keepDim = false) => Mean([dim], keepDim);
 
-    /// <summary>Variance over <paramref name="dims"/>: Σ(x − mean)²/(n − 1) when unbiased (PyTorch's default), /n otherwise.</summary>
+    /// <summary>Variance over <paramref name="dims"/>: Σ(x − mean)²/(n − 1) when unbiased (PyTorch's default), /n otherwise;
+    /// the divisor is max(n − 1, 0), as PyTorch, so one element (unbiased) or none gives NaN.</summary>
     public Tensor Var(int[]? dims = null, bool unbiased = true, bool keepDim = false)
     {
         var (_, _, count) = ReductionShapes(dims, "Var");
         var centered = this - Mean(dims, keepDim: true);
-        return centered.Pow(2f).Sum(dims, keepDim).Mul(1f / (unbiased ? count - 1 : count));
+        return centered.Pow(2f).Sum(dims, keepDim).Div(unbiased ? Math.Max(count - 1, 0) : count);
     }
 
-    /// <summary>Standard deviation over <paramref name="dims"/>: √<see cref="Var"/> (unbiased by default, as torch.std).</summary>
-    public Tensor Std(int[]? dims = null, bool unbiased = true, bool keepDim = false) => Var(dims, unbiased, keepDim).Sqrt();
+    /// <summary>Standard deviation over <paramref name="dims"/>: √<see cref="Var"/> (unbiased by default, as torch.std); where
+    /// it is 0 its gradient is 0, as PyTorch's (not ∞·0).</summary>
+    public Tensor Std(int[]? dims = null, bool unbiased = true, bool keepDim = false) =>
+        Var(dims, unbiased, keepDim).Map("Std", TensorPrimitives.Sqrt, new StdGradOp());
 
     /// <summary>log Σ exp over <paramref name="dims"/> (all when null or empty), computed as m + log Σ exp(x − m) with m the
     /// maximum, so large inputs do not overflow (torch.logsumexp); the gradient is softmax(x).</summary>
     public Tensor LogSumExp(int[]? dims = null, bool keepDim = false)
     {
-        var (keep, squeezed, _) = ReductionShapes(dims, "LogSumExp");
+        var (keep, squeezed, count) = ReductionShapes(dims, "LogSumExp");
+        if (count == 0) return Sum(dims, keepDim).Add(float.NegativeInfinity); // log of an empty sum, as PyTorch
         // the shift m is a constant for the gradient (it cancels), taken per reduced group; ±∞ maxima shift by 0
         var shift = Detach();
         var all = dims == null || dims.Length == 0 ? Enumerable.Range(0, Rank).ToArray() : dims;
@@ -79,18 +91,20 @@ public partial class Tensor
     }
 
     /// <summary>Minimum values along <paramref name="dim"/>; the gradient goes to the first minimal element.</summary>
-    public Tensor Min(int dim, bool keepDim = false) => Neg().Max(dim, keepDim).Neg();
+    public Tensor Min(int dim, bool keepDim = false) => Neg().MaxAlongDim(dim, keepDim, "Min").Neg();
 
     /// <summary>Minimum of all elements (0-d); the gradient is shared evenly between the minimal elements, as torch.min(x).</summary>
-    public Tensor Min() => Neg().Max().Neg();
+    public Tensor Min() => Neg().MaxOfAll("Min").Neg();
 
     /// <summary>Index of the first minimum along <paramref name="dim"/>, as floats; over all elements (flat index) when null.</summary>
-    public Tensor Argmin(int? dim = null, bool keepDim = false) => Detach().Neg().Argmax(dim, keepDim);
+    public Tensor Argmin(int? dim = null, bool keepDim = false) => Detach().Neg().ArgmaxCore(dim, keepDim, "Argmin");
 
     /// <summary>Maximum values along <paramref name="dim"/>; the gradient goes to the first maximal element.</summary>
-    public Tensor Max(int dim, bool keepDim = false)
+    public Tensor Max(int dim, bool keepDim = false) => MaxAlongDim(dim, keepDim, "Max");
+
+    Tensor MaxAlongDim(int dim, bool keepDim, string op)
     {
-        var (values, indices, outer, length, inner) = MaxAlong(dim, keepDim, "Max");
+        var (values, indices, outer, length, inner) = MaxAlong(dim, keepDim, op);
         if (!Tracks) return values;
         var x = this;
         return Record(values, "Max", g =>
@@ -104,9 +118,11 @@ public partial class Tensor
 
     /// <summary>Maximum of all elements (0-d); the gradient is shared evenly between the maximal elements, as torch.max(x)
     /// (NaN is the maximum when there is one).</summary>
-    public Tensor Max()
+    public Tensor Max() => MaxOfAll("Max");
+
+    Tensor MaxOfAll(string op)
     {
-        var values = Reshape(Size).Detach().Max(0);
+        var values = Reshape(Size).Detach().MaxAlongDim(0, keepDim: false, op);
         if (!Tracks) return values;
         var x = this;
         float max = values.Item();
@@ -124,15 +140,17 @@ public partial class Tensor
     }
 
     /// <summary>Index of the first maximum along <paramref name="dim"/>, as floats; over all elements (flat index) when null.</summary>
-    public Tensor Argmax(int? dim = null, bool keepDim = false)
+    public Tensor Argmax(int? dim = null, bool keepDim = false) => ArgmaxCore(dim, keepDim, "Argmax");
+
+    Tensor ArgmaxCore(int? dim, bool keepDim, string op)
     {
         if (dim == null)
         {
-            var flat = Detach().Reshape(Size).Argmax(0);
+            var flat = Detach().Reshape(Size).ArgmaxCore(0, keepDim: false, op);
             return keepDim ? flat.Reshape(Enumerable.Repeat(1, Rank).ToArray()) : flat;
         }
-        var (_, indices, _, _, _) = MaxAlong(dim.Value, keepDim, "Argmax");
-        var shape = ReductionShapes([dim.Value], "Argmax");
+        var (_, indices, _, _, _) = MaxAlong(dim.Value, keepDim, op);
+        var shape = ReductionShapes([dim.Value], op);
         var y = Zeros(keepDim ? shape.Keep : shape.Squeezed);
         var dst = y.Span;
         for (int i = 0; i < indices.Length; i++) dst[i] = indices[i];

@@ -150,6 +150,7 @@ public partial class Tensor
     {
         ArgumentNullException.ThrowIfNull(tensors);
         if (tensors.Length == 0) throw new ArgumentException("Stack: needs at least one tensor");
+        CheckNotNull(tensors, "Stack");
         var first = tensors[0]._shape;
         for (int i = 1; i < tensors.Length; i++)
             if (!Occam.Shape.Equal(tensors[i]._shape, first))
@@ -158,11 +159,18 @@ public partial class Tensor
         return Cat(tensors.Select(t => t.Unsqueeze(d)).ToArray(), d);
     }
 
+    static void CheckNotNull(Tensor[] tensors, string op)
+    {
+        for (int i = 0; i < tensors.Length; i++)
+            if (tensors[i] is null) throw new ArgumentNullException(nameof(tensors), $"{op}: tensor {i} is null");
+    }
+
     /// <summary>Concatenates tensors along <paramref name="dim"/>; all other dims must match.</summary>
     public static Tensor Cat(Tensor[] tensors, int dim = 0)
     {
         ArgumentNullException.ThrowIfNull(tensors);
         if (tensors.Length == 0) throw new ArgumentException("Cat: needs at least one tensor");
+        CheckNotNull(tensors, "Cat");
         var first = tensors[0]._shape;
         for (int i = 0; i < tensors.Length; i++)
             if (tensors[i].Rank == 0) throw new ArgumentException($"Cat: tensor {i} is 0-d, which cannot be concatenated (Unsqueeze it first)");

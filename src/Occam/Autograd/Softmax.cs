@@ -19,6 +19,7 @@ public partial class Tensor
         for (int i = 0; i < d; i++) outer *= _shape[i];
         for (int i = d + 1; i < Rank; i++) inner *= _shape[i];
         var y = Empty(_shape);
+        if (Size == 0) return Tracks ? Record(y, op, _ => { }, [this]) : y; // nothing to normalize, as PyTorch
         var x = Span;
         var dst = y.Span;
         var scratch = BufferPool.Rent(length);

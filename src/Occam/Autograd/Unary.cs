@@ -113,7 +113,7 @@ public partial class Tensor
         : Map("Gelu", new GeluOp(), new GeluGradOp());
 
     public Tensor Sigmoid() => Map("Sigmoid", TensorPrimitives.Sigmoid, new SigmoidGradOp());
-    public Tensor Tanh() => Map("Tanh", TensorPrimitives.Tanh, new TanhGradOp());
+    public Tensor Tanh() => Map("Tanh", new TanhOp(), new TanhGradOp());
 
     /// <summary>log(1 + e^{βx})/β, reverting to x where βx &gt; threshold (PyTorch defaults β = 1, threshold = 20).</summary>
     public Tensor Softplus(float beta = 1f, float threshold = 20f)

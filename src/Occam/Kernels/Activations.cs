@@ -49,6 +49,30 @@ public struct EluOp : IUnaryOperator
     public readonly Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, default(Expm1Op).Invoke(Vector512.Min(x, Vector512<float>.Zero)) * Alpha);
 }
 
+/// <summary>tanh(x) = sign(x)·(−m)/(2 + m) with m = eˣ − 1 at −2|x| (<see cref="Expm1Op"/>): exact 0 at 0, the sign of
+/// ±0 kept, and accurate near 0 (tanh(10⁻³⁰) = 10⁻³⁰) in every lane and the scalar tail alike.</summary>
+public struct TanhOp : IUnaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x)
+    {
+        float m = default(Expm1Op).Invoke(-2 * MathF.Abs(x));
+        return MathF.CopySign(-m / (2 + m), x);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x)
+    {
+        var m = default(Expm1Op).Invoke(Vector256.Create(-2f) * Vector256.Abs(x));
+        return (-m / (Vector256.Create(2f) + m)) | (x & Vector256.Create(-0f));
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x)
+    {
+        var m = default(Expm1Op).Invoke(Vector512.Create(-2f) * Vector512.Abs(x));
+        return (-m / (Vector512.Create(2f) + m)) | (x & Vector512.Create(-0f));
+    }
+}
+
 /// <summary>eˣ − 1 without the cancellation of the subtraction near 0: for |x| &lt; ½ the Taylor series to x⁸/8!
 /// (truncation below 2·10⁻⁸ relative, under half a float ulp), elsewhere eˣ − 1 (within about 2 ulp just past ½,
 /// where the subtraction still cancels a little); the same in every lane and the scalar tail.</summary>
@@ -155,17 +179,6 @@ public struct ErfOp : IUnaryOperator
     public readonly Vector512<float> Invoke(Vector512<float> x) => ActivationMath.ErfVector(x);
 }
 
-/// <summary>tanh(x) via 1 − 2/(e^{2x} + 1) (saturates correctly at ±∞)</summary>
-public struct TanhOp : IUnaryOperator
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly float Invoke(float x) => 1 - 2 / (MathF.Exp(2 * x) + 1);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One - Vector256.Create(2f) / (Vector256.Exp(x + x) + Vector256<float>.One);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One - Vector512.Create(2f) / (Vector512.Exp(x + x) + Vector512<float>.One);
-}
-
 /// <summary>log(1 + eˣ), or x above 20; accurate for very negative x too (≈ eˣ, not 0): with u = eˣ and w = 1 + u
 /// rounded, log1p(u) = log(w)·u/(w − 1), and u itself where w rounds to 1 (Goldberg's log1p).</summary>
 public struct Log1pExpOp : IUnaryOperator
@@ -195,15 +208,15 @@ public struct Log1pExpOp : IUnaryOperator
     }
 }
 
-/// <summary>g where the ReLU output y is positive, else 0: the ReLU derivative from its output</summary>
+/// <summary>g unless the ReLU output y is ≤ 0 (a NaN passes g, as PyTorch): the ReLU derivative from its output</summary>
 public struct ReluMaskOp : IBinaryOperator
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly float Invoke(float y, float g) => y > 0 ? g : 0;
+    public readonly float Invoke(float y, float g) => y <= 0 ? 0 : g;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly Vector256<float> Invoke(Vector256<float> y, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.GreaterThan(y, Vector256<float>.Zero), g, Vector256<float>.Zero);
+    public readonly Vector256<float> Invoke(Vector256<float> y, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.LessThanOrEqual(y, Vector256<float>.Zero), Vector256<float>.Zero, g);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly Vector512<float> Invoke(Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.GreaterThan(y, Vector512<float>.Zero), g, Vector512<float>.Zero);
+    public readonly Vector512<float> Invoke(Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.LessThanOrEqual(y, Vector512<float>.Zero), Vector512<float>.Zero, g);
 }
 
 /// <summary>g·scale where y &gt; 0, else 0: the backward of ReLU then inverted dropout, read from the output
@@ -218,15 +231,15 @@ public readonly struct ReluDropoutMaskOp(float scale) : IBinaryOperator
     public Vector512<float> Invoke(Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.GreaterThan(y, Vector512<float>.Zero), g * scale, Vector512<float>.Zero);
 }
 
-/// <summary>g if x > 0 else 0 (the ReLU derivative)</summary>
+/// <summary>g unless x ≤ 0 (the ReLU derivative; a NaN passes g)</summary>
 public struct ReluGradOp : ITernaryOperator
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly float Invoke(float x, float y, float g) => x > 0 ? g : 0;
+    public readonly float Invoke(float x, float y, float g) => x <= 0 ? 0 : g; // NaN passes g, as PyTorch's threshold_backward
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), g, Vector256<float>.Zero);
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.LessThanOrEqual(x, Vector256<float>.Zero), Vector256<float>.Zero, g);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), g, Vector512<float>.Zero);
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.LessThanOrEqual(x, Vector512<float>.Zero), Vector512<float>.Zero, g);
 }
 
 /// <summary>g·(1 if x > 0 else slope)</summary>
@@ -246,11 +259,11 @@ public struct EluGradOp : ITernaryOperator
 {
     public float Alpha;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly float Invoke(float x, float y, float g) => x > 0 ? g : g * (y + Alpha);
+    public readonly float Invoke(float x, float y, float g) => x > 0 ? g : g * (Alpha * MathF.Exp(x));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), g, g * (y + Vector256.Create(Alpha)));
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), g, g * (Vector256.Create(Alpha) * Vector256.Exp(Vector256.Min(x, Vector256<float>.Zero))));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), g, g * (y + Vector512.Create(Alpha)));
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), g, g * (Vector512.Create(Alpha) * Vector512.Exp(Vector512.Min(x, Vector512<float>.Zero))));
 }
 
 /// <summary>g·(Φ(x) + x·φ(x))</summary>
@@ -387,6 +400,44 @@ public struct PowGradOp : ITernaryOperator
         for (int i = 0; i < lanes.Length; i++) lanes[i] = Invoke(x[i], y[i], g[i]);
         return Vector512.Create<float>(lanes);
     }
+}
+
+/// <summary>x / c, a true division (as torch.div by a number; multiplying by 1/c is off by an ulp, e.g. 21/7).</summary>
+public struct DivScalarOp : IUnaryOperator
+{
+    public float Divisor;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x) => x / Divisor;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x) => x / Vector256.Create(Divisor);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x) => x / Vector512.Create(Divisor);
+}
+
+/// <summary>g / c</summary>
+public struct DivScalarGradOp : ITernaryOperator
+{
+    public float Divisor;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x, float y, float g) => g / Divisor;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => g / Vector256.Create(Divisor);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => g / Vector512.Create(Divisor);
+}
+
+/// <summary>g/(2y), and 0 where y = 0: the standard deviation's derivative as PyTorch's std_backward takes it, so a
+/// constant group (σ = 0) gets a zero gradient instead of ∞·0 = NaN.</summary>
+public struct StdGradOp : ITernaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Invoke(float x, float y, float g) => y == 0 ? 0f : 0.5f * g / y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) =>
+        Vector256.ConditionalSelect(Vector256.Equals(y, Vector256<float>.Zero), Vector256<float>.Zero, Vector256.Create(0.5f) * g / y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) =>
+        Vector512.ConditionalSelect(Vector512.Equals(y, Vector512<float>.Zero), Vector512<float>.Zero, Vector512.Create(0.5f) * g / y);
 }
 
 /// <summary>c·g</summary>

@@ -37,7 +37,9 @@ public partial class Tensor
     public int Size { get; }
 
     /// <summary>Size of one dimension (negative counts from the end).</summary>
-    public int Dim(int dim) => _shape[Occam.Shape.Dim(dim, Rank, "Tensor.Dim")];
+    public int Dim(int dim) => Rank == 0
+        ? throw new ArgumentException($"Tensor.Dim: a 0-d tensor has no dimensions, got dim {dim}")
+        : _shape[Occam.Shape.Dim(dim, Rank, "Tensor.Dim")];
 
     /// <summary>The op that produced this tensor, or null for a leaf.</summary>
     internal Node? GradFn { get; set; }
@@ -102,11 +104,19 @@ public partial class Tensor
 
     // ---------------------------------------------------------------- factories
 
-    /// <summary>A tensor over a copy of <paramref name="data"/> with the given shape.</summary>
+    /// <summary>A 1-D tensor [data.Length] over a copy of <paramref name="data"/> (one value too, as torch.tensor([5.]) is
+    /// [1]; <see cref="Scalar"/> or an explicit empty shape makes a 0-d tensor).</summary>
+    public static Tensor FromArray(float[] data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return FromArray(data, [data.Length]);
+    }
+
+    /// <summary>A tensor over a copy of <paramref name="data"/> with the given shape ([] for a 0-d tensor of one value).</summary>
     public static Tensor FromArray(float[] data, params int[] shape)
     {
         ArgumentNullException.ThrowIfNull(data);
-        if (shape.Length == 0 && data.Length != 1) shape = [data.Length];
+        ArgumentNullException.ThrowIfNull(shape);
         int size = Occam.Shape.Size(shape, "FromArray");
         if (size != data.Length)
             throw new ArgumentException($"FromArray: {data.Length} values do not fill shape {Occam.Shape.Format(shape)} ({size} elements)");
