@@ -28,6 +28,8 @@ internal static class AffineWarp
     /// that fell inside the image, exactly as torchvision blends its mask channel.</summary>
     public static Tensor Warp(Tensor input, double[] m, Interpolation interpolation, float fill, string op)
     {
+        // Callers validate (Image.Mode, Image.Fill): the loop below reads anything but Nearest as bilinear.
+        System.Diagnostics.Debug.Assert(Enum.IsDefined(interpolation) && float.IsFinite(fill));
         var (channels, h, w) = Image.Chw(input, op);
         var src = input.Span;
         var result = new float[src.Length];

@@ -31,6 +31,20 @@ internal static class Image
         return range;
     }
 
+    /// <summary>Checks an interpolation mode: the warp reads anything but Nearest as bilinear, so an undefined value
+    /// would otherwise run silently.</summary>
+    public static Interpolation Mode(Interpolation interpolation, string op)
+    {
+        if (!Enum.IsDefined(interpolation)) throw new ArgumentException($"{op}: unknown interpolation {interpolation}");
+        return interpolation;
+    }
+
+    public static float Fill(float fill, string op)
+    {
+        if (!float.IsFinite(fill)) throw new ArgumentException($"{op}: fill must be finite, got {fill}");
+        return fill;
+    }
+
     public static float Probability(float p, string op)
     {
         if (!(p >= 0 && p <= 1)) throw new ArgumentOutOfRangeException(nameof(p), p, $"{op}: p must be in [0, 1], got {p}");

@@ -27,9 +27,8 @@ public sealed class RandomAffine : ITransform
             throw new ArgumentException("RandomAffine: shearY needs shearX (torchvision draws the y shear only after the x shear)");
         if (shearX is { } sx) Image.Range(sx, "RandomAffine", "shearX");
         if (shearY is { } sy) Image.Range(sy, "RandomAffine", "shearY");
-        if (!Enum.IsDefined(interpolation)) throw new ArgumentException($"RandomAffine: unknown interpolation {interpolation}");
-        if (!float.IsFinite(fill)) throw new ArgumentException($"RandomAffine: fill must be finite, got {fill}");
-        (Translate, Scale, ShearX, ShearY, Fill, Interpolation) = (translate, scale, shearX, shearY, fill, interpolation);
+        (Translate, Scale, ShearX, ShearY) = (translate, scale, shearX, shearY);
+        (Interpolation, Fill) = (Image.Mode(interpolation, "RandomAffine"), Image.Fill(fill, "RandomAffine"));
     }
 
     public (float Min, float Max) Degrees { get; }

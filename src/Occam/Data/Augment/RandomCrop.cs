@@ -21,8 +21,7 @@ public sealed class RandomCrop : ITransform
         if (size.Height < 1 || size.Width < 1)
             throw new ArgumentException($"RandomCrop: size must be positive, got ({size.Height}, {size.Width})");
         if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, $"RandomCrop: padding must be non-negative, got {padding}");
-        if (!float.IsFinite(fill)) throw new ArgumentException($"RandomCrop: fill must be finite, got {fill}");
-        (Height, Width, Padding, Fill) = (size.Height, size.Width, padding, fill);
+        (Height, Width, Padding, Fill) = (size.Height, size.Width, padding, Image.Fill(fill, "RandomCrop"));
     }
 
     public int Height { get; }

@@ -14,9 +14,7 @@ public sealed class RandomRotation : ITransform
     public RandomRotation((float Min, float Max) degrees, Interpolation interpolation = Interpolation.Nearest, float fill = 0)
     {
         Degrees = Image.Range(degrees, "RandomRotation", "degrees");
-        if (!Enum.IsDefined(interpolation)) throw new ArgumentException($"RandomRotation: unknown interpolation {interpolation}");
-        if (!float.IsFinite(fill)) throw new ArgumentException($"RandomRotation: fill must be finite, got {fill}");
-        (Interpolation, Fill) = (interpolation, fill);
+        (Interpolation, Fill) = (Image.Mode(interpolation, "RandomRotation"), Image.Fill(fill, "RandomRotation"));
     }
 
     public (float Min, float Max) Degrees { get; }
@@ -35,8 +33,13 @@ public sealed class RandomRotation : ITransform
     /// multiple of 360°, otherwise the inverse-affine warp with −angle.</summary>
     public static Tensor Rotate(Tensor input, double angle, Interpolation interpolation = Interpolation.Nearest, float fill = 0)
     {
-        Image.Chw(input, "RandomRotation");
+        const string op = "RandomRotation.Rotate";
+        Image.Chw(input, op);
+        // A public entry point of its own, so it repeats the constructor's checks: a NaN angle would fill the whole image.
+        if (!double.IsFinite(angle)) throw new ArgumentException($"{op}: angle must be finite, got {angle}");
+        Image.Mode(interpolation, op);
+        Image.Fill(fill, op);
         if (angle % 360 == 0) return input.Clone();
-        return AffineWarp.Warp(input, AffineWarp.InverseMatrix(-angle, 0, 0, 1, 0, 0), interpolation, fill, "RandomRotation");
+        return AffineWarp.Warp(input, AffineWarp.InverseMatrix(-angle, 0, 0, 1, 0, 0), interpolation, fill, op);
     }
 }

@@ -325,6 +325,27 @@ public class ImageTransformTests
     }
 
     [Fact]
+    public void RotateChecksWhatTheConstructorChecks()
+    {
+        static string Message(Action a) => Assert.Throws<ArgumentException>(a).Message;
+        var x = Ramp(1, 3, 3);
+        Assert.Contains("RandomRotation.Rotate: angle must be finite, got NaN", Message(() => RandomRotation.Rotate(x, double.NaN)));
+        Assert.Contains("RandomRotation.Rotate: angle must be finite, got Infinity", Message(() => RandomRotation.Rotate(x, double.PositiveInfinity)));
+        Assert.Contains("RandomRotation.Rotate: angle must be finite, got -Infinity", Message(() => RandomRotation.Rotate(x, double.NegativeInfinity)));
+        // An undefined mode would otherwise run bilinear; angle 0 would otherwise skip the warp and hide it.
+        Assert.Contains("RandomRotation.Rotate: unknown interpolation 7", Message(() => RandomRotation.Rotate(x, 45, (Interpolation)7)));
+        Assert.Contains("RandomRotation.Rotate: unknown interpolation 7", Message(() => RandomRotation.Rotate(x, 0, (Interpolation)7)));
+        Assert.Contains("RandomRotation.Rotate: fill must be finite, got NaN", Message(() => RandomRotation.Rotate(x, 45, fill: float.NaN)));
+        Assert.Contains("RandomRotation.Rotate: fill must be finite, got Infinity", Message(() => RandomRotation.Rotate(x, 45, fill: float.PositiveInfinity)));
+        Assert.Contains("RandomRotation.Rotate: input must be one image [C, H, W], got shape [3, 3]", Message(() => RandomRotation.Rotate(Tensor.Zeros(3, 3), 45)));
+        Assert.Contains("RandomRotation: unknown interpolation 7", Message(() => new RandomRotation(10, (Interpolation)7)));
+        Assert.Contains("RandomRotation: fill must be finite, got NaN", Message(() => new RandomRotation(10, fill: float.NaN)));
+        Assert.Contains("RandomAffine: unknown interpolation 7", Message(() => new RandomAffine(10, interpolation: (Interpolation)7)));
+        Assert.Contains("RandomAffine: fill must be finite, got NaN", Message(() => new RandomAffine(10, fill: float.NaN)));
+        Assert.Contains("RandomCrop: fill must be finite, got -Infinity", Message(() => new RandomCrop(2, padding: 1, fill: float.NegativeInfinity)));
+    }
+
+    [Fact]
     public void BadArgumentsNameTheTransformAndTheValue()
     {
         static string Message(Action a) => Assert.ThrowsAny<ArgumentException>(a).Message;
