@@ -48,6 +48,27 @@ public class BatchTransformTests
         Assert.Contains("got -1", Assert.Throws<ArgumentOutOfRangeException>(() => RandomSampling.Gamma(g, -1)).Message);
     }
 
+    /// <summary>As α, β → 0, Beta(α, β) tends to Bernoulli(α/(α+β)) on {0, 1}. 1e-310 is subnormal: log(U)/α overflows
+    /// to −∞ for both draws, which once gave ∞ − ∞ = NaN.</summary>
+    [Theory]
+    [InlineData(1e-300, 3e-300)]
+    [InlineData(1e-310, 3e-310)]
+    public void BetaWithTinyShapesIsBernoulli(double a, double b)
+    {
+        var g = new Generator(5);
+        int n = 20000, ones = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double x = RandomSampling.Beta(g, a, b);
+            Assert.False(double.IsNaN(x));
+            Assert.True(x == 0 || x == 1, $"Beta({a}, {b}) gave {x}, not 0 or 1");
+            if (x == 1) ones++;
+        }
+        double p = a / (a + b), se = Math.Sqrt(p * (1 - p) / n);
+        Assert.InRange(ones / (double)n, p - 5 * se, p + 5 * se);
+        Assert.Equal(1.0, RandomSampling.Beta(g, 1, 1e-310)); // only the β draw overflows
+    }
+
     /// <summary>N samples of shape [C, H, W]; sample i is filled with the value i + 1; labels are i·2 mod classes.</summary>
     static Batch ConstantBatch(int n, int c, int h, int w, int classes)
     {
