@@ -45,7 +45,14 @@ internal static class BatchMixing
                 t[i * numClasses + (int)v] = 1;
             }
         }
-        else t = targets.ToArray();
+        else
+        {
+            t = targets.ToArray();
+            // A negative or non-finite probability would be blended into its neighbour's target and poison its loss too.
+            for (int k = 0; k < t.Length; k++)
+                if (!(t[k] >= 0) || float.IsPositiveInfinity(t[k]))
+                    throw new ArgumentException($"{op}: soft targets must be finite and non-negative, got {t[k]} in row {k / numClasses}, class {k % numClasses}");
+        }
         int n = t.Length / numClasses;
         var result = new float[t.Length];
         for (int i = 0; i < n; i++)

@@ -158,6 +158,23 @@ public class BatchTransformTests
         }
     }
 
+    [Theory]
+    [InlineData(-0.5f, "-0.5")]
+    [InlineData(float.NaN, "NaN")]
+    [InlineData(float.PositiveInfinity, "Infinity")]
+    [InlineData(float.NegativeInfinity, "-Infinity")]
+    public void BadSoftTargetsAreRefusedNamingTheRowAndTheValue(float bad, string shown)
+    {
+        var batch = ConstantBatch(2, 1, 2, 2, 3);
+        var soft = Tensor.FromArray([1, 0, 0, 0.5f, bad, 0.5f], 2, 3);
+        Assert.Contains($"MixUp: soft targets must be finite and non-negative, got {shown} in row 1, class 1",
+            Assert.Throws<ArgumentException>(() => new MixUp(1, 3).Apply(batch with { Targets = soft }, new Generator(1))).Message);
+        Assert.Contains($"CutMix: soft targets must be finite and non-negative, got {shown} in row 1, class 1",
+            Assert.Throws<ArgumentException>(() => new CutMix(1, 3).Apply(batch with { Targets = soft }, new Generator(1))).Message);
+        var good = Tensor.FromArray([1, 0, 0, 0.5f, 0, 0.5f], 2, 3);
+        Assert.Equal([2, 3], new MixUp(1, 3).Apply(batch with { Targets = good }, new Generator(1)).Targets.Shape);
+    }
+
     [Fact]
     public void BadArgumentsNameTheTransformAndTheValue()
     {
