@@ -131,6 +131,23 @@ public class TextAugmentationTests
         Assert.Equal([("the big dog", "en", "de"), ("der große Hund", "de", "en")], translator.Calls);
     }
 
+    /// <summary>A translator double that returns null on the given call (0 forward, 1 back) and echoes otherwise.</summary>
+    sealed class NullOnCall(int call) : IBackTranslator
+    {
+        int calls;
+        public string Translate(string text, string sourceLanguage, string pivotLanguage) => calls++ == call ? null! : text;
+    }
+
+    [Fact]
+    public void BackTranslationRefusesANullTranslation()
+    {
+        Assert.Equal("BackTranslation: the translator returned null for the forward step (en → de)",
+            Assert.Throws<InvalidOperationException>(() => new BackTranslation(new NullOnCall(0)).Apply("the dog")).Message);
+        Assert.Equal("BackTranslation: the translator returned null for the back step (fr → en)",
+            Assert.Throws<InvalidOperationException>(() => new BackTranslation(new NullOnCall(1), pivot: "fr").Apply("the dog")).Message);
+        Assert.Equal("the dog", new BackTranslation(new NullOnCall(2)).Apply("the dog"));
+    }
+
     [Fact]
     public void BadArgumentsNameTheAugmentationAndTheValue()
     {

@@ -22,7 +22,11 @@ public sealed class BackTranslation
     public string Apply(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        string pivoted = Translator.Translate(text, Language, Pivot);
-        return Translator.Translate(pivoted, Pivot, Language);
+        string pivoted = Checked(Translator.Translate(text, Language, Pivot), "forward", Language, Pivot);
+        return Checked(Translator.Translate(pivoted, Pivot, Language), "back", Pivot, Language);
     }
+
+    // The translator is the application's code; a null from it would otherwise surface far away, in a token list.
+    static string Checked(string? translated, string step, string from, string to) => translated
+        ?? throw new InvalidOperationException($"BackTranslation: the translator returned null for the {step} step ({from} → {to})");
 }
