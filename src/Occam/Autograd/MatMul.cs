@@ -115,23 +115,11 @@ public static partial class Functional
             throw new InvalidOperationException("Linear: the folded inference product is for tensors that track no gradient");
         if (input.Rank == 0 || input.ShapeRef[^1] != inF)
             throw new ArgumentException($"Linear: input of shape {Shape.Format(input.ShapeRef)} cannot be multiplied by weight of shape {Shape.Format(weight.ShapeRef)} (expects last dim {inF})");
-        var combined = System.Buffers.ArrayPool<float>.Shared.Rent(outF);
-        try
-        {
-            // (x·Wᵀ + b)·s + t = (x·Wᵀ)·s + (b·s + t)
-            var t = combined.AsSpan(0, outF);
-            if (shift.IsEmpty) t.Clear(); else shift.CopyTo(t);
-            if (bias != null && scale.IsEmpty) TensorPrimitives.Add(bias.Span, t, t);
-            else if (bias != null) TensorPrimitives.FusedMultiplyAdd(bias.Span, scale, t, t);
-            int rows = Shape.Size(input.ShapeRef[..^1]); // not Size / inF: inF may be 0
-            var y = Tensor.Empty([.. input.ShapeRef[..^1], outF]);
-            Gemm.Sgemm(false, true, rows, outF, inF, input.Span, inF, weight.Span, inF, y.Span, outF, accumulate: false,
-                new GemmEpilogue(scale, t, relu), PackedWeights.ForLinear(weight, rows));
-            return y;
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<float>.Shared.Return(combined);
-        }
+        // (x·Wᵀ + b)·s + t rounded step by step as the layers round it, so the folded product gives their bits
+        int rows = Shape.Size(input.ShapeRef[..^1]); // not Size / inF: inF may be 0
+        var y = Tensor.Empty([.. input.ShapeRef[..^1], outF]);
+        Gemm.Sgemm(false, true, rows, outF, inF, input.Span, inF, weight.Span, inF, y.Span, outF, accumulate: false,
+            new GemmEpilogue(scale, shift, relu, bias == null ? default : bias.Span), PackedWeights.ForLinear(weight, rows));
+        return y;
     }
 }

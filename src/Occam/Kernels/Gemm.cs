@@ -84,9 +84,9 @@ public static unsafe class Gemm
         epilogue.Check(n, accumulate);
         if (m == 0 || n == 0) return;
 
-        fixed (float* pa = a, pb = b, pc = c, scale = epilogue.Scale, shift = epilogue.Shift)
+        fixed (float* pa = a, pb = b, pc = c, bias = epilogue.Bias, scale = epilogue.Scale, shift = epilogue.Shift)
         {
-            var output = new Epilogue(scale, shift, epilogue.Relu, !epilogue.IsEmpty); // an empty span fixes as null
+            var output = new Epilogue(bias, scale, shift, epilogue.Relu, !epilogue.IsEmpty); // an empty span fixes as null
             if (k == 0)
             {
                 if (!accumulate)
@@ -500,13 +500,14 @@ public static unsafe class Gemm
     }
 
     /// <summary>The epilogue as the kernels see it: pointers fixed for the call.</summary>
-    internal readonly struct Epilogue(float* scale, float* shift, bool relu, bool any)
+    internal readonly struct Epilogue(float* bias, float* scale, float* shift, bool relu, bool any)
     {
-        /// <summary>Rows × cols of C at c (row stride ldc), whose first column is column j0 of C, get c = f(c·scale + shift).</summary>
+        /// <summary>Rows × cols of C at c (row stride ldc), whose first column is column j0 of C, get
+        /// c = f((c + bias)·scale + shift), each step rounded.</summary>
         public void Apply(float* c, nint ldc, int rows, int cols, int j0)
         {
             if (!any) return;
-            float* s = scale == null ? null : scale + j0, t = shift == null ? null : shift + j0;
+            float* b = bias == null ? null : bias + j0, s = scale == null ? null : scale + j0, t = shift == null ? null : shift + j0;
             for (int r = 0; r < rows; r++, c += ldc)
             {
                 int j = 0;
@@ -514,6 +515,7 @@ public static unsafe class Gemm
                     for (; j <= cols - 16; j += 16)
                     {
                         var v = Vector512.Load(c + j);
+                        if (b != null) v += Vector512.Load(b + j);
                         if (s != null) v *= Vector512.Load(s + j);
                         if (t != null) v += Vector512.Load(t + j);
                         if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
@@ -522,6 +524,7 @@ public static unsafe class Gemm
                 for (; j < cols; j++)
                 {
                     float v = c[j];
+                    if (b != null) v += b[j];
                     if (s != null) v *= s[j];
                     if (t != null) v += t[j];
                     c[j] = relu ? MathF.Max(v, 0f) : v;
@@ -559,21 +562,24 @@ public static unsafe class Gemm
 
 /// <summary>
 /// What <see cref="Gemm.Sgemm(bool, bool, int, int, int, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, Span{float}, int, bool, GemmEpilogue)"/> does to each element of C as it writes it, while the tile is still in L1:
-/// c[i, j] = f(c[i, j]·scale[j] + shift[j]), f = ReLU or the identity; an empty scale or shift is skipped.
-/// A linear layer's bias (shift), and in inference a batch norm folded in (scale, shift) and its ReLU.
+/// c[i, j] = f((c[i, j] + bias[j])·scale[j] + shift[j]), f = ReLU or the identity, each step rounded as the separate
+/// layers round it; an empty bias, scale or shift is skipped. A linear layer's bias (shift alone), and in inference its
+/// bias, then a batch norm folded in (scale, shift) and its ReLU, giving the same bits as the layers one after another.
 /// </summary>
-public readonly ref struct GemmEpilogue(ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, bool relu = false)
+public readonly ref struct GemmEpilogue(ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, bool relu = false, ReadOnlySpan<float> bias = default)
 {
+    public ReadOnlySpan<float> Bias { get; } = bias;
     public ReadOnlySpan<float> Scale { get; } = scale;
     public ReadOnlySpan<float> Shift { get; } = shift;
     public bool Relu { get; } = relu;
 
-    public bool IsEmpty => Scale.IsEmpty && Shift.IsEmpty && !Relu;
+    public bool IsEmpty => Bias.IsEmpty && Scale.IsEmpty && Shift.IsEmpty && !Relu;
 
     internal void Check(int n, bool accumulate)
     {
         if (IsEmpty) return;
         if (accumulate) throw new ArgumentException("Sgemm: an epilogue applies to C as written, not with accumulate: true");
+        if (!Bias.IsEmpty && Bias.Length < n) throw new ArgumentException($"Sgemm: epilogue bias needs {n} elements (one per column of C), got {Bias.Length}");
         if (!Scale.IsEmpty && Scale.Length < n) throw new ArgumentException($"Sgemm: epilogue scale needs {n} elements (one per column of C), got {Scale.Length}");
         if (!Shift.IsEmpty && Shift.Length < n) throw new ArgumentException($"Sgemm: epilogue shift needs {n} elements (one per column of C), got {Shift.Length}");
     }
