@@ -18,6 +18,8 @@ public static class Splits
         if (!(validationFraction > 0 && validationFraction < 1))
             throw new ArgumentException($"Splits.TrainValidation: validationFraction must be in (0, 1), got {validationFraction}", nameof(validationFraction));
         int n = dataset.Count;
+        // Checked here because the shares below divide by n.
+        if (n == 0) throw new ArgumentException("Splits.TrainValidation: the dataset has 0 examples; there is nothing to split", nameof(dataset));
         var groups = stratify ? ByClass(dataset) : [Enumerable.Range(0, n).ToArray()];
         var takes = Shares(groups.Select(g => g.Length).ToArray(), (int)Math.Round(n * validationFraction, MidpointRounding.AwayFromZero));
         var train = new List<int>(n);

@@ -91,4 +91,14 @@ public class SplitsTests
         Assert.Contains("1.5", e.Message);
         Assert.Equal(2, Splits.TrainValidation(data, 0.5, new Generator(1), stratify: false).Validation.Count);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void RejectsAnEmptyDataset(bool stratify)
+    {
+        var empty = new TensorDataset(Tensor.Zeros(0, 1), Tensor.Zeros(0));
+        var e = Assert.Throws<ArgumentException>(() => Splits.TrainValidation(empty, 0.2, new Generator(1), stratify));
+        Assert.Contains("Splits.TrainValidation: the dataset has 0 examples", e.Message);
+    }
 }
