@@ -161,6 +161,15 @@ public sealed class ReaderTests : IDisposable
         Assert.Throws<ArgumentException>(() => Csv.Read(ragged, "3", header: false));
     }
 
+    [Fact]
+    public void CsvRejectsAFileWithoutDataRows()
+    {
+        string headerOnly = Write("header.csv", Encoding.UTF8.GetBytes("a,b,label\n\n"));
+        Assert.Equal($"{headerOnly}: the file has a header but no data rows", Assert.Throws<InvalidDataException>(() => Csv.Read(headerOnly, "label")).Message);
+        string empty = Write("empty.csv", Encoding.UTF8.GetBytes("\n"));
+        Assert.Equal($"{empty}: the file is empty", Assert.Throws<InvalidDataException>(() => Csv.Read(empty, "0", header: false)).Message);
+    }
+
     // ------------------------------------------------------------------ NPY
 
     static byte[] NpyBytes(string descr, int[] shape, byte[] data, int major = 1, bool fortran = false)

@@ -11,7 +11,7 @@ public static class Csv
     /// <summary>Reads <paramref name="path"/>. <paramref name="labelColumn"/> is a column name, or a zero-based column
     /// number (negative counts from the end: "-1" is the last) when the file has no header row or no column of that
     /// name. Every value must be a finite number (NaN, infinities and values beyond float's range are errors naming the
-    /// row and column).</summary>
+    /// row and column), and a file with no data rows is an error.</summary>
     public static TensorDataset Read(string path, string labelColumn, bool header = true)
     {
         ArgumentNullException.ThrowIfNull(labelColumn);
@@ -45,6 +45,7 @@ public static class Csv
             }
         }
         if (width < 0) throw new InvalidDataException($"{path}: the file is empty");
+        if (row == 0) throw new InvalidDataException($"{path}: the file has a header but no data rows");
         int n = labels.Count;
         return new TensorDataset(new Tensor(features.ToArray(), [n, width - 1]), new Tensor(labels.ToArray(), [n]));
     }
