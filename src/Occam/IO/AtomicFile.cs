@@ -5,7 +5,8 @@ namespace Occam.IO;
 /// (so the final rename stays on one file system), is flushed to disk, and then replaces
 /// <c>path</c> with <see cref="File.Move(string, string, bool)"/>. If anything throws, the temporary file is
 /// deleted and the previous file at <c>path</c>, if any, is left untouched. A symbolic link at <c>path</c> stays a
-/// link (the file it points to is replaced), and a replaced file keeps its Unix permissions.
+/// link (the file it points to is replaced), a replaced file keeps its Unix permissions, and a read-only file is
+/// refused rather than replaced.
 /// </summary>
 public static class AtomicFile
 {
@@ -21,6 +22,9 @@ public static class AtomicFile
         if (name.Length == 0) throw new ArgumentException($"{op}: '{path}' names a directory, not a file");
         if (Directory.Exists(full)) throw new ArgumentException($"{op}: '{path}' is a directory");
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"{op}: the directory '{directory}' of '{path}' does not exist");
+        // The rename needs only the directory's permission, so it would replace a file its owner made read-only.
+        if (File.Exists(full) && IsReadOnly(full))
+            throw new UnauthorizedAccessException($"{op}: cannot write '{path}': it is read-only{(full != Path.GetFullPath(path) ? $" (the link's target '{full}')" : "")}");
         string temp = Path.Combine(directory, $".{name}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -39,6 +43,12 @@ public static class AtomicFile
             throw;
         }
     }
+
+    // Read-only as the user sees it: the attribute, or on Unix a mode without the owner's write bit (which the
+    // attribute does not report to root).
+    static bool IsReadOnly(string full) =>
+        File.GetAttributes(full).HasFlag(FileAttributes.ReadOnly)
+        || (!OperatingSystem.IsWindows() && !File.GetUnixFileMode(full).HasFlag(UnixFileMode.UserWrite));
 
     // The file a path finally names: itself, or where its chain of symbolic links ends.
     static string Target(string full, string op)

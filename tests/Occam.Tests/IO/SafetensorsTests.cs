@@ -279,6 +279,30 @@ public sealed class SafetensorsTests : IDisposable
     }
 
     [Fact]
+    public void AtomicFileRefusesAReadOnlyFile()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        string path = PathOf("frozen.bin"), link = PathOf("link.bin");
+        File.WriteAllBytes(path, [1, 2]);
+        File.CreateSymbolicLink(link, path);
+        // the ReadOnly attribute, and a mode without the owner's write bit (which root, running the tests, may not see as ReadOnly)
+        foreach (bool attribute in new[] { true, false })
+        {
+            if (attribute) File.SetAttributes(path, FileAttributes.ReadOnly);
+            else File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.GroupWrite);
+            var e = Assert.Throws<UnauthorizedAccessException>(() => AtomicFile.Write(path, s => s.Write([3])));
+            Assert.Equal($"AtomicFile.Write: cannot write '{path}': it is read-only", e.Message);
+            e = Assert.Throws<UnauthorizedAccessException>(() => Safetensors.Save(link, new Dictionary<string, Tensor> { ["w"] = Tensor.Ones(1) }));
+            Assert.Contains($"Safetensors.Save: cannot write '{link}': it is read-only", e.Message);
+            Assert.Equal([1, 2], File.ReadAllBytes(path));
+            Assert.Equal(2, Directory.GetFileSystemEntries(_dir).Length);
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        AtomicFile.Write(path, s => s.Write([4]));
+        Assert.Equal([4], File.ReadAllBytes(path));
+    }
+
+    [Fact]
     public void SaveRejectsTheReservedName() =>
         Assert.Throws<ArgumentException>(() => Safetensors.Save(PathOf("x.safetensors"), new Dictionary<string, Tensor> { ["__metadata__"] = Tensor.Ones(1) }));
 }
