@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Occam.IO;
 
 /// <summary>
@@ -25,10 +27,17 @@ public static class AtomicFile
         // The rename needs only the directory's permission, so it would replace a file its owner made read-only.
         if (File.Exists(full) && IsReadOnly(full))
             throw new UnauthorizedAccessException($"{op}: cannot write '{path}': it is read-only{(full != Path.GetFullPath(path) ? $" (the link's target '{full}')" : "")}");
-        string temp = Path.Combine(directory, $".{name}.{Guid.NewGuid():N}.tmp");
+        string temp = Path.Combine(directory, TempName(name));
+        FileStream stream;
+        try { stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            string message = $"{op}: cannot write '{path}': creating the temporary file '{temp}' failed: {e.Message}";
+            throw e is UnauthorizedAccessException ? new UnauthorizedAccessException(message, e) : new IOException(message, e);
+        }
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
+            using (stream)
             {
                 write(stream);
                 stream.Flush(flushToDisk: true);
@@ -49,6 +58,28 @@ public static class AtomicFile
     static bool IsReadOnly(string full) =>
         File.GetAttributes(full).HasFlag(FileAttributes.ReadOnly)
         || (!OperatingSystem.IsWindows() && !File.GetUnixFileMode(full).HasFlag(UnixFileMode.UserWrite));
+
+    const int TempOverhead = 14;  // "." + "." + 8 hex digits + ".tmp"
+    const int ShortPrefix = 32;
+
+    /// <summary>".{prefix of name}.{8 hex}.tmp", never longer than <paramref name="name"/> (in UTF-8 bytes, as Unix
+    /// file systems count, and in UTF-16 units, as Windows counts) unless that is under 46, so any name a file
+    /// system accepts for the target it accepts for the temporary file.</summary>
+    static string TempName(string name)
+    {
+        int bytes = Encoding.UTF8.GetByteCount(name);
+        int maxBytes = Math.Min(bytes, Math.Max(bytes - TempOverhead, ShortPrefix));
+        int maxChars = Math.Min(name.Length, Math.Max(name.Length - TempOverhead, ShortPrefix));
+        var prefix = new StringBuilder();
+        int usedBytes = 0;
+        foreach (var rune in name.EnumerateRunes())   // whole code points: a surrogate pair is never split
+        {
+            if (usedBytes + rune.Utf8SequenceLength > maxBytes || prefix.Length + rune.Utf16SequenceLength > maxChars) break;
+            usedBytes += rune.Utf8SequenceLength;
+            prefix.Append(rune.ToString());
+        }
+        return $".{prefix}.{Random.Shared.Next():x8}.tmp";
+    }
 
     // The file a path finally names: itself, or where its chain of symbolic links ends.
     static string Target(string full, string op)

@@ -302,6 +302,29 @@ public sealed class SafetensorsTests : IDisposable
         Assert.Equal([4], File.ReadAllBytes(path));
     }
 
+    [Theory]
+    [InlineData("a", 240)]   // the old ".{name}.{32 hex}.tmp" was too long from 217 bytes
+    [InlineData("a", 255)]
+    [InlineData("€", 85)]    // 255 bytes of UTF-8
+    [InlineData("😀", 63)]   // 252 bytes, 126 UTF-16 units: pairs are never split
+    public void AtomicFileWritesTheLongestNamesTheFileSystemTakes(string unit, int count)
+    {
+        string path = PathOf(string.Concat(Enumerable.Repeat(unit, count)));
+        AtomicFile.Write(path, s => s.Write([1]));
+        AtomicFile.Write(path, s => s.Write([2, 3]));
+        Assert.Equal([2, 3], File.ReadAllBytes(path));
+        Assert.Equal([path], Directory.GetFileSystemEntries(_dir));
+    }
+
+    [Fact]
+    public void AtomicFileNamesTheTargetWhenItCannotCreateTheTemporaryFile()
+    {
+        string path = PathOf(new string('n', 300));   // more than any file system's 255
+        var e = Assert.ThrowsAny<IOException>(() => AtomicFile.Write(path, s => s.Write([1]), "Checkpoint.Save"));
+        Assert.StartsWith($"Checkpoint.Save: cannot write '{path}': creating the temporary file", e.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(_dir));
+    }
+
     [Fact]
     public void SaveRejectsTheReservedName() =>
         Assert.Throws<ArgumentException>(() => Safetensors.Save(PathOf("x.safetensors"), new Dictionary<string, Tensor> { ["__metadata__"] = Tensor.Ones(1) }));
