@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Occam.Data.Readers;
 
 namespace Occam.IO;
 
@@ -83,7 +84,7 @@ public static class Safetensors
                     var bytes = buffer.AsSpan(0, count * e.Type.Size);
                     stream.ReadExactly(bytes);
                     try { e.Type.Convert(bytes, data.AsSpan(done, count)); }
-                    catch (OverflowException o) { throw Bad(path, $"tensor '{e.Name}' ({e.Type.Name}) holds {o.Message}, beyond float32's range (±3.4e38)"); }
+                    catch (OverflowException o) { throw Bad(path, $"tensor '{e.Name}' ({e.Type.Name}) holds {o.Message}"); }
                 }
                 tensors[e.Name] = new Tensor(data, e.Shape);
             }
@@ -164,15 +165,7 @@ public static class Safetensors
             if (BitConverter.IsLittleEndian) MemoryMarshal.Cast<byte, float>(s).CopyTo(d);
             else for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadSingleLittleEndian(s[(4 * i)..]);
         }),
-        new("F64", 8, (s, d) =>
-        {
-            for (int i = 0; i < d.Length; i++)
-            {
-                double v = BinaryPrimitives.ReadDoubleLittleEndian(s[(8 * i)..]);
-                if (double.IsFinite(v) && Math.Abs(v) > float.MaxValue) throw new OverflowException(v.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
-                d[i] = (float)v;
-            }
-        }),
+        new("F64", 8, (s, d) => { for (int i = 0; i < d.Length; i++) d[i] = StreamData.ToFloat32(BinaryPrimitives.ReadDoubleLittleEndian(s[(8 * i)..])); }),
         new("F16", 2, (s, d) => { for (int i = 0; i < d.Length; i++) d[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(s[(2 * i)..]); }),
         // bfloat16 is the upper half of a float32's bits.
         new("BF16", 2, (s, d) => { for (int i = 0; i < d.Length; i++) d[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(s[(2 * i)..]) << 16); }),

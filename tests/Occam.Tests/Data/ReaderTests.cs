@@ -69,6 +69,18 @@ public sealed class ReaderTests : IDisposable
     }
 
     [Fact]
+    public void IdxRejectsFloat64BeyondFloat32RangeButKeepsNaNAndInfinities()
+    {
+        var doubles = new byte[32];
+        double[] kept = [double.NaN, double.PositiveInfinity, double.NegativeInfinity, -3.4e38];
+        for (int i = 0; i < 4; i++) BinaryPrimitives.WriteDoubleBigEndian(doubles.AsSpan(8 * i), kept[i]);
+        Assert.Equal([float.NaN, float.PositiveInfinity, float.NegativeInfinity, -3.4e38f], Idx.Read(Write("k.idx", IdxBytes(0x0E, [4], doubles))).ToArray());
+        BinaryPrimitives.WriteDoubleBigEndian(doubles.AsSpan(16), -1e300);
+        string path = Write("o.idx", IdxBytes(0x0E, [4], doubles));
+        Assert.Equal($"{path}: the float64 (0x0E) data holds -1E+300, beyond float32's range (±3.4e38)", Assert.Throws<InvalidDataException>(() => Idx.Read(path)).Message);
+    }
+
+    [Fact]
     public void IdxRejectsTruncatedFilesNamingTheFile()
     {
         var bytes = IdxBytes(0x08, [2, 3], Pixels);
@@ -213,6 +225,15 @@ public sealed class ReaderTests : IDisposable
         }
         Assert.Equal([4], Npy.Read(Write("v.npy", NpyBytes("<f4", [4], Bytes(1f, 2f, 3f, 4f), major))).Shape);
         Assert.Equal(0, Npy.Read(Write("s.npy", NpyBytes("<f8", [], Bytes(2.5), major))).Rank);
+    }
+
+    [Fact]
+    public void NpyRejectsFloat64BeyondFloat32RangeButKeepsNaNAndInfinities()
+    {
+        Assert.Equal([float.NaN, float.PositiveInfinity, float.NegativeInfinity, float.MaxValue],
+            Npy.Read(Write("k.npy", NpyBytes("<f8", [4], Bytes(double.NaN, double.PositiveInfinity, double.NegativeInfinity, (double)float.MaxValue)))).ToArray());
+        string path = Write("o.npy", NpyBytes("<f8", [2, 2], Bytes(1.0, 2.0, 1e39, 4.0)));
+        Assert.Equal($"{path}: element 2 of the '<f8' data is 1E+39, beyond float32's range (±3.4e38)", Assert.Throws<InvalidDataException>(() => Npy.Read(path)).Message);
     }
 
     [Fact]

@@ -7,7 +7,8 @@ namespace Occam.Data.Readers;
 /// Reads IDX files, the format of MNIST and Fashion-MNIST (LeCun et al.): two zero bytes, a dtype byte
 /// (0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64), the number of dims, then
 /// each dim as a big-endian int32, then the values, big-endian, row-major. Gzipped files (magic 1f 8b)
-/// are decompressed on the fly. Values are returned unscaled as floats (pixels stay 0..255).
+/// are decompressed on the fly. Values are returned unscaled as floats (pixels stay 0..255); a float64 beyond
+/// float32's range is an error, not an infinity.
 /// </summary>
 public static class Idx
 {
@@ -21,7 +22,12 @@ public static class Idx
     /// <summary>Reads IDX data, raw or gzipped, from the stream's current position.</summary>
     public static Tensor Read(Stream stream) => Read(stream, "IDX stream");
 
-    static Tensor Read(Stream stream, string name) => ToTensor(ReadArray(stream, name), 1f);
+    static Tensor Read(Stream stream, string name)
+    {
+        var array = ReadArray(stream, name);
+        try { return ToTensor(array, 1f); }
+        catch (OverflowException o) { throw new InvalidDataException($"{name}: the float64 (0x0E) data holds {o.Message}"); }
+    }
 
     /// <summary>The raw array: dtype code, shape and big-endian value bytes, validated against the header.</summary>
     internal static IdxArray ReadArray(Stream stream, string name)
@@ -74,7 +80,7 @@ public static class Idx
             case 0x0B: for (int i = 0; i < n; i++) values[i] = BinaryPrimitives.ReadInt16BigEndian(b[(2 * i)..]) / divisor; break;
             case 0x0C: for (int i = 0; i < n; i++) values[i] = BinaryPrimitives.ReadInt32BigEndian(b[(4 * i)..]) / divisor; break;
             case 0x0D: for (int i = 0; i < n; i++) values[i] = BinaryPrimitives.ReadSingleBigEndian(b[(4 * i)..]) / divisor; break;
-            default: for (int i = 0; i < n; i++) values[i] = (float)BinaryPrimitives.ReadDoubleBigEndian(b[(8 * i)..]) / divisor; break;
+            default: for (int i = 0; i < n; i++) values[i] = StreamData.ToFloat32(BinaryPrimitives.ReadDoubleBigEndian(b[(8 * i)..])) / divisor; break;
         }
         return new Tensor(values, (int[])array.Shape.Clone());
     }

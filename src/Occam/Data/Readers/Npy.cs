@@ -8,7 +8,7 @@ namespace Occam.Data.Readers;
 /// Reads NumPy .npy files (format versions 1.0, 2.0, 3.0): the magic "\x93NUMPY", a version, a header
 /// length (uint16 in v1, uint32 in v2/v3), a Python-dict header with 'descr', 'fortran_order' and 'shape',
 /// then the values. Supported dtypes: little-endian float32, float64, int64, int32, int16, and uint8, int8,
-/// bool; values become float32 (int64 beyond 2²⁴ loses precision). C order only.
+/// bool; values become float32 (int64 beyond 2²⁴ loses precision; a float64 beyond float32's range is an error, not an infinity). C order only.
 /// </summary>
 public static partial class Npy
 {
@@ -52,7 +52,9 @@ public static partial class Npy
         }
         var data = StreamData.ReadExactly(stream, count * width, name, $"NPY data of dtype '{descr}' and shape {Shape.Format(shape)}");
         var values = GC.AllocateUninitializedArray<float>((int)count);
-        for (int i = 0; i < values.Length; i++) values[i] = convert(data.AsSpan(i * width, width));
+        int i = 0;
+        try { for (; i < values.Length; i++) values[i] = convert(data.AsSpan(i * width, width)); }
+        catch (OverflowException o) { throw new InvalidDataException($"{name}: element {i} of the '{descr}' data is {o.Message}"); }
         return new Tensor(values, shape);
     }
 
@@ -66,7 +68,7 @@ public static partial class Npy
         return code switch
         {
             "f4" => (4, b => BinaryPrimitives.ReadSingleLittleEndian(b)),
-            "f8" => (8, b => (float)BinaryPrimitives.ReadDoubleLittleEndian(b)),
+            "f8" => (8, b => StreamData.ToFloat32(BinaryPrimitives.ReadDoubleLittleEndian(b))),
             "i8" => (8, b => BinaryPrimitives.ReadInt64LittleEndian(b)),
             "i4" => (4, b => BinaryPrimitives.ReadInt32LittleEndian(b)),
             "i2" => (2, b => BinaryPrimitives.ReadInt16LittleEndian(b)),

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.IO.Compression;
 
 namespace Occam.Data.Readers;
@@ -46,6 +47,16 @@ internal static class StreamData
         try { extra = stream.ReadByte(); }
         catch (InvalidDataException e) { throw new InvalidDataException(Corrupt(name, e), e); }
         if (extra != -1) throw new InvalidDataException($"{name}: there are bytes after the data its {format} header describes; the file is corrupt or not {format}");
+    }
+
+    /// <summary>A float64 value as float32. A finite value beyond float32's range would become an infinity, so it throws
+    /// an <see cref="OverflowException"/> whose message, "{value}, beyond float32's range (±3.4e38)", the reader wraps
+    /// with its file; NaN and ±∞ stay as they are.</summary>
+    public static float ToFloat32(double value)
+    {
+        if (double.IsFinite(value) && Math.Abs(value) > float.MaxValue)
+            throw new OverflowException($"{value.ToString("R", CultureInfo.InvariantCulture)}, beyond float32's range (±3.4e38)");
+        return (float)value;
     }
 
     /// <summary>The stream itself, or a decompressing view of it when it starts with the gzip magic bytes 1f 8b.</summary>
