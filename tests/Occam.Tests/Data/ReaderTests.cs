@@ -236,13 +236,60 @@ public sealed class ReaderTests : IDisposable
         Assert.Equal($"{path}: element 2 of the '<f8' data is 1E+39, beyond float32's range (±3.4e38)", Assert.Throws<InvalidDataException>(() => Npy.Read(path)).Message);
     }
 
-    [Fact]
-    public void NpyRejectsFortranOrderBigEndianAndUnknownDTypes()
+    [Theory]
+    // NumPy's bytes of np.array([...], dtype) for each byte order, written out by hand
+    [InlineData(">f4", "3FC00000C0000000", new[] { 1.5f, -2 })]
+    [InlineData(">f8", "3FF8000000000000C000000000000000", new[] { 1.5f, -2 })]
+    [InlineData(">f2", "3E00C000", new[] { 1.5f, -2 })]
+    [InlineData("<f2", "003E00C0", new[] { 1.5f, -2 })]
+    [InlineData("<f2", "007C00FE", new[] { float.PositiveInfinity, float.NaN })]
+    [InlineData(">i8", "0000000000000001FFFFFFFFFFFFFED4", new[] { 1f, -300 })]
+    [InlineData(">i4", "00000001FFFFFED4", new[] { 1f, -300 })]
+    [InlineData(">i2", "0001FED4", new[] { 1f, -300 })]
+    [InlineData(">u2", "0001FFFF", new[] { 1f, 65535 })]
+    [InlineData("<u2", "0100FFFF", new[] { 1f, 65535 })]
+    [InlineData(">u4", "00000001FFFFFFFF", new[] { 1f, 4294967295f })]
+    [InlineData("<u4", "01000000FFFFFFFF", new[] { 1f, 4294967295f })]
+    [InlineData(">u8", "0000000000000001FFFFFFFFFFFFFFFF", new[] { 1f, 18446744073709551615f })]
+    [InlineData("<u8", "0100000000000000FFFFFFFFFFFFFFFF", new[] { 1f, 18446744073709551615f })]
+    [InlineData(">u1", "01FF", new[] { 1f, 255 })]
+    [InlineData("|i1", "01FF", new[] { 1f, -1 })]
+    public void NpyReadsBigEndianFloat16AndUnsignedDTypes(string descr, string hex, float[] expected)
     {
-        var e = Assert.Throws<InvalidDataException>(() => Npy.Read(Write("f.npy", NpyBytes("<f4", [2, 3], new byte[24], fortran: true))));
-        Assert.Contains("Fortran", e.Message);
-        Assert.Contains("big-endian", Assert.Throws<InvalidDataException>(() => Npy.Read(Write("b.npy", NpyBytes(">f4", [1], new byte[4])))).Message);
-        Assert.Contains("'<c8'", Assert.Throws<InvalidDataException>(() => Npy.Read(Write("c.npy", NpyBytes("<c8", [1], new byte[8])))).Message);
+        var t = Npy.Read(Write("e.npy", NpyBytes(descr, [2], Convert.FromHexString(hex))));
+        Assert.Equal([2], t.Shape);
+        Assert.Equal(expected, t.ToArray());
+    }
+
+    [Fact]
+    public void NpyReadsFortranOrderIntoCOrderWithTheSameShape()
+    {
+        // a = [[1, 2, 3], [4, 5, 6]] stored column by column
+        var t = Npy.Read(Write("f.npy", NpyBytes("<f4", [2, 3], Bytes(1f, 4, 2, 5, 3, 6), fortran: true)));
+        Assert.Equal([2, 3], t.Shape);
+        Assert.Equal([1f, 2, 3, 4, 5, 6], t.ToArray());
+        t = Npy.Read(Write("fb.npy", NpyBytes(">i2", [2, 3], Convert.FromHexString("000100040002000500030006"), fortran: true)));
+        Assert.Equal([1f, 2, 3, 4, 5, 6], t.ToArray());
+
+        // a[i, j, k] = 12i + 4j + k, shape (2, 3, 4): the first axis turns fastest in the file
+        var column = new List<double>();
+        for (int k = 0; k < 4; k++)
+            for (int j = 0; j < 3; j++)
+                for (int i = 0; i < 2; i++) column.Add(12 * i + 4 * j + k);
+        t = Npy.Read(Write("f3.npy", NpyBytes("<f8", [2, 3, 4], Bytes(column.ToArray()), fortran: true)));
+        Assert.Equal([2, 3, 4], t.Shape);
+        Assert.Equal(Enumerable.Range(0, 24).Select(v => (float)v), t.ToArray());
+
+        Assert.Equal([7f, 8], Npy.Read(Write("f1.npy", NpyBytes("<f4", [2], Bytes(7f, 8f), fortran: true))).ToArray());
+        Assert.Equal([0, 3], Npy.Read(Write("f0.npy", NpyBytes("<f4", [0, 3], [], fortran: true))).Shape);
+    }
+
+    [Fact]
+    public void NpyRejectsUnknownDTypes()
+    {
+        Assert.Contains("unsupported .npy dtype '<c8'", Assert.Throws<InvalidDataException>(() => Npy.Read(Write("c.npy", NpyBytes("<c8", [1], new byte[8])))).Message);
+        Assert.Contains("unsupported .npy dtype '>c16'", Assert.Throws<InvalidDataException>(() => Npy.Read(Write("d.npy", NpyBytes(">c16", [1], new byte[16])))).Message);
+        Assert.Contains("unsupported .npy dtype '<U3'", Assert.Throws<InvalidDataException>(() => Npy.Read(Write("u.npy", NpyBytes("<U3", [1], new byte[12])))).Message);
         Assert.Contains("not a .npy file", Assert.Throws<InvalidDataException>(() => Npy.Read(Write("n.npy", new byte[64]))).Message);
     }
 

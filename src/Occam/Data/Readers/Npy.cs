@@ -7,8 +7,10 @@ namespace Occam.Data.Readers;
 /// <summary>
 /// Reads NumPy .npy files (format versions 1.0, 2.0, 3.0): the magic "\x93NUMPY", a version, a header
 /// length (uint16 in v1, uint32 in v2/v3), a Python-dict header with 'descr', 'fortran_order' and 'shape',
-/// then the values. Supported dtypes: little-endian float32, float64, int64, int32, int16, and uint8, int8,
-/// bool; values become float32 (int64 beyond 2²⁴ loses precision; a float64 beyond float32's range is an error, not an infinity). C order only.
+/// then the values. Supported dtypes: float16, float32, float64, int64, int32, int16, int8, uint64, uint32,
+/// uint16, uint8 and bool, little- or big-endian; values become float32 (integers beyond 2²⁴ lose precision; a
+/// float64 beyond float32's range is an error, not an infinity). Fortran-ordered arrays are reordered to C order
+/// with the same shape, as NumPy's np.ascontiguousarray would give.
 /// </summary>
 public static partial class Npy
 {
@@ -39,11 +41,9 @@ public static partial class Npy
         string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(headerBytes);
 
         string descr = Field(DescrPattern(), header, "descr", name);
-        string order = Field(FortranPattern(), header, "fortran_order", name);
-        if (order == "True")
-            throw new InvalidDataException($"{name}: the array is stored in Fortran (column-major) order, which is not supported; save it with np.save(path, np.ascontiguousarray(a))");
+        bool fortran = Field(FortranPattern(), header, "fortran_order", name) == "True";
         var shape = ParseShape(Field(ShapePattern(), header, "shape", name), name);
-        var (width, convert) = DType(descr, name);
+        var (width, bigEndian, convert) = DType(descr, name);
         long count = 1;
         foreach (int d in shape)
         {
@@ -51,32 +51,65 @@ public static partial class Npy
             if (count > Array.MaxLength) throw new InvalidDataException($"{name}: .npy header claims shape {Shape.Format(shape)}, more elements than a tensor holds");
         }
         var data = StreamData.ReadExactly(stream, count * width, name, $"NPY data of dtype '{descr}' and shape {Shape.Format(shape)}");
+        // Bytes reversed in place, a big-endian element reads as the little-endian one of the same type.
+        if (bigEndian && width > 1)
+            for (long offset = 0; offset < data.Length; offset += width) data.AsSpan((int)offset, width).Reverse();
         var values = GC.AllocateUninitializedArray<float>((int)count);
         int i = 0;
         try { for (; i < values.Length; i++) values[i] = convert(data.AsSpan(i * width, width)); }
         catch (OverflowException o) { throw new InvalidDataException($"{name}: element {i} of the '{descr}' data is {o.Message}"); }
-        return new Tensor(values, shape);
+        return new Tensor(fortran ? FromFortranOrder(values, shape) : values, shape);
+    }
+
+    /// <summary>Column-major (Fortran-order) values of <paramref name="shape"/> in row-major order: element
+    /// (i₀, …, iₖ) is at Σ iⱼ · (shape₀ ⋯ shapeⱼ₋₁) in the file.</summary>
+    static float[] FromFortranOrder(float[] values, int[] shape)
+    {
+        if (shape.Length < 2 || values.Length == 0) return values;
+        var strides = new int[shape.Length];
+        for (int d = 0, stride = 1; d < shape.Length; stride *= shape[d], d++) strides[d] = stride;
+        var result = GC.AllocateUninitializedArray<float>(values.Length);
+        var index = new int[shape.Length];
+        int offset = 0;
+        for (int i = 0; i < result.Length; i++)
+        {
+            result[i] = values[offset];
+            for (int d = shape.Length - 1; d >= 0; d--)   // the next row-major index: the last axis turns fastest
+            {
+                offset += strides[d];
+                if (++index[d] < shape[d]) break;
+                offset -= strides[d] * shape[d];
+                index[d] = 0;
+            }
+        }
+        return result;
     }
 
     delegate float Converter(ReadOnlySpan<byte> bytes);
 
-    static (int Width, Converter Convert) DType(string descr, string name)
+    /// <summary>The element width, whether it is big-endian ('&gt;'; '&lt;', '|' and '=' read as little-endian), and the
+    /// conversion of a little-endian element.</summary>
+    static (int Width, bool BigEndian, Converter Convert) DType(string descr, string name)
     {
-        if (descr.Length > 1 && descr[0] == '>' && descr[1..] is not ("u1" or "i1" or "b1"))
-            throw new InvalidDataException($"{name}: big-endian dtype '{descr}' is not supported; convert with a.astype(a.dtype.newbyteorder('<'))");
+        bool bigEndian = descr.StartsWith('>');
         string code = descr.TrimStart('<', '|', '=', '>');
-        return code switch
+        (int Width, Converter Convert) type = code switch
         {
+            "f2" => (2, b => (float)BinaryPrimitives.ReadHalfLittleEndian(b)),
             "f4" => (4, b => BinaryPrimitives.ReadSingleLittleEndian(b)),
             "f8" => (8, b => StreamData.ToFloat32(BinaryPrimitives.ReadDoubleLittleEndian(b))),
             "i8" => (8, b => BinaryPrimitives.ReadInt64LittleEndian(b)),
             "i4" => (4, b => BinaryPrimitives.ReadInt32LittleEndian(b)),
             "i2" => (2, b => BinaryPrimitives.ReadInt16LittleEndian(b)),
-            "u1" => (1, b => b[0]),
             "i1" => (1, b => (sbyte)b[0]),
+            "u8" => (8, b => BinaryPrimitives.ReadUInt64LittleEndian(b)),
+            "u4" => (4, b => BinaryPrimitives.ReadUInt32LittleEndian(b)),
+            "u2" => (2, b => BinaryPrimitives.ReadUInt16LittleEndian(b)),
+            "u1" => (1, b => b[0]),
             "b1" => (1, b => b[0] != 0 ? 1f : 0f),
-            _ => throw new InvalidDataException($"{name}: unsupported .npy dtype '{descr}' (supported: float32, float64, int64, int32, int16, uint8, int8, bool)"),
+            _ => throw new InvalidDataException($"{name}: unsupported .npy dtype '{descr}' (supported: float16, float32, float64, int64, int32, int16, int8, uint64, uint32, uint16, uint8, bool)"),
         };
+        return (type.Width, bigEndian, type.Convert);
     }
 
     static string Field(Regex pattern, string header, string field, string name)
