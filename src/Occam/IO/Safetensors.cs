@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Occam.Data.Readers;
@@ -34,11 +35,16 @@ public static class Safetensors
         {
             if (string.IsNullOrEmpty(name) || name == MetadataKey)
                 throw new ArgumentException($"Safetensors.Save: invalid tensor name '{name}' (non-empty, not '{MetadataKey}')");
+            CheckUtf16(name, "tensor name");
             if (tensor is null) throw new ArgumentException($"Safetensors.Save: tensor '{name}' is null");
         }
         if (metadata != null)
             foreach (var (key, value) in metadata)
+            {
+                CheckUtf16(key, "metadata key");
                 if (value is null) throw new ArgumentException($"Safetensors.Save: metadata '{key}' is null");
+                CheckUtf16(value, $"the value of metadata '{key}'");
+            }
         var names = tensors.Keys.Order(StringComparer.Ordinal).ToArray();
         byte[] header = Header(names, tensors, metadata);
         AtomicFile.Write(path, stream =>
@@ -130,6 +136,31 @@ public static class Safetensors
         output.GetSpan(padding)[..padding].Fill((byte)' ');
         output.Advance(padding);
         return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Throws unless <paramref name="text"/> is well-formed UTF-16: the UTF-8 header would hold U+FFFD for an
+    /// unpaired surrogate, so two names could become one and the file would fail to load.</summary>
+    static void CheckUtf16(string text, string what)
+    {
+        for (int i = 0; i < text.Length;)
+        {
+            if (Rune.DecodeFromUtf16(text.AsSpan(i), out _, out int used) != OperationStatus.Done)
+                throw new ArgumentException($"Safetensors.Save: {what} '{EscapeSurrogates(text)}' has an unpaired surrogate \\u{(int)text[i]:X4} at index {i}, which UTF-8 cannot encode");
+            i += used;
+        }
+    }
+
+    // Unpaired surrogates as \uXXXX, so the message shows what the string holds.
+    static string EscapeSurrogates(string text)
+    {
+        var escaped = new StringBuilder(text.Length);
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) escaped.Append(text, i++, 2);
+            else if (char.IsSurrogate(text[i])) escaped.Append($"\\u{(int)text[i]:X4}");
+            else escaped.Append(text[i]);
+        }
+        return escaped.ToString();
     }
 
     static void WriteData(Stream stream, ReadOnlySpan<float> data)

@@ -326,6 +326,28 @@ public sealed class SafetensorsTests : IDisposable
     }
 
     [Fact]
+    public void SaveRejectsUnpairedSurrogatesThatUtf8WouldTurnIntoOneName()
+    {
+        string path = PathOf("s.safetensors");
+        // "w\uD800" and "w\uDC00" would both be written as "w\uFFFD": two tensors under one name
+        var tensors = new Dictionary<string, Tensor> { ["w\uD800"] = Tensor.Ones(1), ["w\uDC00"] = Tensor.Zeros(1) };
+        var e = Assert.Throws<ArgumentException>(() => Safetensors.Save(path, tensors));
+        Assert.Equal(@"Safetensors.Save: tensor name 'w\uD800' has an unpaired surrogate \uD800 at index 1, which UTF-8 cannot encode", e.Message);
+
+        var ok = new Dictionary<string, Tensor> { ["w😀"] = Tensor.Ones(1) };
+        e = Assert.Throws<ArgumentException>(() => Safetensors.Save(path, ok, new Dictionary<string, string> { ["k\uDE00😀"] = "v" }));
+        Assert.Contains(@"metadata key 'k\uDE00😀' has an unpaired surrogate \uDE00 at index 1", e.Message);
+        e = Assert.Throws<ArgumentException>(() => Safetensors.Save(path, ok, new Dictionary<string, string> { ["k"] = "😀\uD83D" }));
+        Assert.Contains(@"the value of metadata 'k' '😀\uD83D' has an unpaired surrogate \uD83D at index 2", e.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(_dir));
+
+        Safetensors.Save(path, ok, new Dictionary<string, string> { ["k😀"] = "😀" });   // pairs are well-formed
+        var (loaded, metadata) = Safetensors.Load(path);
+        Assert.Equal(["w😀"], loaded.Keys);
+        Assert.Equal("😀", metadata["k😀"]);
+    }
+
+    [Fact]
     public void SaveRejectsTheReservedName() =>
         Assert.Throws<ArgumentException>(() => Safetensors.Save(PathOf("x.safetensors"), new Dictionary<string, Tensor> { ["__metadata__"] = Tensor.Ones(1) }));
 }
