@@ -122,8 +122,11 @@ public static class Checkpoint
             if (!name.StartsWith(OptimizerPrefix, StringComparison.Ordinal)) continue;
             var rest = name.AsSpan(OptimizerPrefix.Length);
             int dot = rest.IndexOf('.');
-            if (dot <= 0 || dot == rest.Length - 1 || !int.TryParse(rest[..dot], NumberStyles.None, CultureInfo.InvariantCulture, out int index))
-                throw new InvalidDataException($"Checkpoint: '{path}': '{name}' is not of the form '{OptimizerPrefix}{{index}}.{{key}}'");
+            var digits = rest[..Math.Max(dot, 0)];
+            // Only the canonical spelling: "00" and "0" would both be parameter 0, and one would silently win.
+            if (dot <= 0 || dot == rest.Length - 1 || (digits.Length > 1 && digits[0] == '0')
+                || !int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out int index))
+                throw new InvalidDataException($"Checkpoint: '{path}': '{name}' is not of the form '{OptimizerPrefix}{{index}}.{{key}}' with the index written as 0, 1, 2, … (no sign, no leading zeros)");
             if (index >= parameters.Count)
                 throw new ArgumentException($"Checkpoint: '{path}': '{name}' is for parameter {index}, but the optimizer has {parameters.Count}");
             string key = rest[(dot + 1)..].ToString();

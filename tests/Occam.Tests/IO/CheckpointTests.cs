@@ -158,6 +158,19 @@ public sealed class CheckpointTests : IDisposable
             Assert.Contains("'optimizer.state.0.step' must be a whole number from 0", c.Message);
             Assert.Equal(before, Weights(target));
         }
+
+        // Only canonical indices: "00" would be parameter 0 again, and one of the two would silently win
+        foreach (string index in new[] { "00", "01", "+0", "-0", " 0", "0x1", "" })
+        {
+            var (tensors, metadata) = Safetensors.Load(path);
+            string key = $"optimizer.state.{index}.step";
+            tensors[key] = Tensor.Scalar(5);
+            string corrupt = PathOf("index.safetensors");
+            Safetensors.Save(corrupt, tensors, metadata);
+            var c = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(corrupt, target, new SGD(target.Parameters(), lr: 0.1, momentum: 0.9)));
+            Assert.Contains($"'{key}' is not of the form 'optimizer.state.{{index}}.{{key}}' with the index written as 0, 1, 2, … (no sign, no leading zeros)", c.Message);
+            Assert.Equal(before, Weights(target));
+        }
     }
 
     [Fact]
