@@ -73,6 +73,62 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void AResumedRunRefusesFlagsThatChangeItsDataModelOptimizerOrSchedule()
+    {
+        CliRunner.InTempDir(dir =>
+        {
+            string output = Path.Combine(dir, "run");
+            var (code, _, error) = CliRunner.Run("train", "--data", "embedded", "--train-size", "300", "--epochs", "1", "--seed", "7", "--out", output);
+            Assert.True(code == 0, error);
+            string checkpoint = Path.Combine(output, "checkpoint.safetensors");
+            byte[] before = File.ReadAllBytes(checkpoint);
+            foreach (var (flag, value, message) in new[]
+            {
+                ("--train-size", "600", "--resume: --train-size 600 differs from the checkpoint's 300; a resumed run keeps its data and validation split"),
+                ("--seed", "8", "--resume: --seed 8 differs from the checkpoint's 7; a resumed run keeps its data and validation split"),
+                ("--data", "fashion-mnist", "--resume: --data fashion-mnist differs from the checkpoint's embedded; a resumed run keeps its data"),
+                ("--dropout", "0.3", "--resume: --dropout 0.3 differs from the checkpoint's 0; a resumed run keeps its model"),
+                ("--batch-norm", "true", "--resume: --batch-norm true differs from the checkpoint's false; a resumed run keeps its model"),
+                ("--model", "cnn", "--resume: --model cnn differs from the checkpoint's mlp; a resumed run keeps its model"),
+                ("--lr", "0.01", "--resume: --lr 0.01 differs from the checkpoint's 0.001; a resumed run keeps its optimizer"),
+                ("--schedule", "cosine", "--resume: --schedule cosine differs from the checkpoint's none; a resumed run keeps its schedule"),
+                ("--batch-size", "64", "--resume: --batch-size 64 differs from the checkpoint's 128; a resumed run keeps the settings it started with"),
+            })
+            {
+                (code, _, error) = CliRunner.Run("train", "--resume", checkpoint, "--epochs", "2", flag, value);
+                Assert.Equal(2, code);
+                Assert.StartsWith("train: " + message, error);
+                Assert.Single(error.Trim().Split('\n'));
+            }
+            Assert.Equal(before, File.ReadAllBytes(checkpoint)); // nothing was trained or written
+            // repeating the checkpoint's own values is no change
+            (code, _, error) = CliRunner.Run("train", "--resume", checkpoint, "--epochs", "2", "--train-size", "300", "--seed", "7", "--data", "embedded");
+            Assert.True(code == 0, error);
+            Assert.Equal(3, File.ReadAllLines(Path.Combine(output, "history.csv")).Length);
+        });
+    }
+
+    [Fact]
+    public void ACheckpointWithDamagedRunSettingsIsNamed()
+    {
+        CliRunner.InTempDir(dir =>
+        {
+            string checkpoint = Path.Combine(dir, "bad.safetensors");
+            Occam.IO.Safetensors.Save(checkpoint, new Dictionary<string, Occam.Tensor> { ["w"] = Occam.Tensor.Zeros(1) },
+                new Dictionary<string, string> { ["occam.run"] = """{ "lr": "fast" }""" });
+            var (code, _, error) = CliRunner.Run("train", "--resume", checkpoint);
+            Assert.Equal(2, code);
+            Assert.Contains($"--resume: the run settings in checkpoint '{checkpoint}': 'lr' must be a finite number, got \"fast\"", error);
+            Occam.IO.Safetensors.Save(checkpoint, new Dictionary<string, Occam.Tensor> { ["w"] = Occam.Tensor.Zeros(1) },
+                new Dictionary<string, string> { ["occam.run"] = "{ not json" });
+            (code, _, error) = CliRunner.Run("train", "--resume", checkpoint);
+            Assert.Equal(2, code);
+            Assert.Contains($"the run settings in checkpoint '{checkpoint}' are not valid JSON", error);
+            Assert.DoesNotContain("the flags", error);
+        });
+    }
+
+    [Fact]
     public void MlpPresetLearnsTheEmbeddedSubsetFromAJsonConfig()
     {
         string dir = CliRunner.TempDir();

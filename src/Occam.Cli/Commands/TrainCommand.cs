@@ -37,7 +37,7 @@ internal static class TrainCommand
     {
         var preset = new Option<string?>("--preset") { Description = $"Start from a recipe: {string.Join(", ", RunConfig.PresetNames)}." };
         var config = new Option<string?>("--config") { Description = "JSON or YAML file (.json, .yaml, .yml) with the run's settings (keys as the flags in camelCase: batchSize, labelSmoothing, …)." };
-        var resume = new Option<string?>("--resume") { Description = "Continue the interrupted run saved in this checkpoint (its settings come with it; flags such as --epochs still apply)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the interrupted run saved in this checkpoint with the settings it started with: --epochs, --threads, --json and --out may be given; any other setting flag must repeat the checkpoint's value (a new data subset, seed, model or optimizer would not continue that run)." };
         var data = new Option<string?>("--data") { Description = "embedded (6,000/2,000 subset, no files; the default) or fashion-mnist (60,000/10,000)." };
         var dataRoot = new Option<string?>("--data-root") { Description = "Directory of the Fashion-MNIST files (default: $OCCAM_DATA, then /usr/share/datasets/fashion-mnist)." };
         var trainSize = new Option<int?>("--train-size") { Description = "Draw this many examples at random from the training set (default 0: all of it); 10% of them are then held out, stratified, for validation." };
@@ -99,8 +99,9 @@ internal static class TrainCommand
                 if (parse.GetValue(preset) != null || parse.GetValue(config) != null)
                     throw new ArgumentException("--resume takes the run's settings from the checkpoint; change them with flags, not --preset or --config");
                 var saved = SavedConfig(resumePath);
+                var before = RunConfig.Parse(saved.ToJsonString(), $"--resume: the run settings in checkpoint '{resumePath}'");
                 run = RunConfig.Build(null, null, Merge(saved.DeepClone().AsObject(), flags));
-                var before = RunConfig.Build(null, null, saved);
+                RefuseChanges(flags, before, run);
                 // a schedule is laid out over the run's epochs: a resumed run with more epochs would continue it past its end
                 if (run.Epochs != before.Epochs && before.Schedule != "none")
                     throw new ArgumentException($"--epochs {run.Epochs}: the checkpoint's {before.Schedule} schedule is laid out over {before.Epochs} epochs, so the run cannot be resumed for a different number; start a new run for {run.Epochs} epochs");
@@ -123,8 +124,45 @@ internal static class TrainCommand
         var (_, metadata) = Safetensors.Load(path);
         if (!metadata.TryGetValue(ConfigKey, out var text))
             throw new ArgumentException($"--resume: '{path}' was not written by `occam train` (its metadata has no '{ConfigKey}')");
-        return JsonNode.Parse(text)!.AsObject();
+        try
+        {
+            return JsonNode.Parse(text) as JsonObject
+                ?? throw new ArgumentException($"--resume: the run settings in checkpoint '{path}' are not a JSON object; the checkpoint is damaged");
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"--resume: the run settings in checkpoint '{path}' are not valid JSON ({e.Message}); the checkpoint is damaged");
+        }
     }
+
+    /// <summary>Refuses a flag that would make a resumed run differ from the interrupted one in anything but its
+    /// length: its weights, optimizer state, generators and loader positions all belong to the checkpoint's settings
+    /// (and the optimizer's saved state would silently override a new --lr or --weight-decay).</summary>
+    static void RefuseChanges(JsonObject flags, RunConfig saved, RunConfig resumed)
+    {
+        JsonObject was = JsonNode.Parse(saved.ToJson())!.AsObject(), now = JsonNode.Parse(resumed.ToJson())!.AsObject();
+        foreach (var (key, _) in flags)
+        {
+            if (key == "epochs") continue; // checked against the schedule by the caller
+            string? a = Shown(key, was[key]), b = Shown(key, now[key]);
+            if (a == b) continue;
+            string why = key switch
+            {
+                "data" or "dataRoot" or "trainSize" or "seed" => "a resumed run keeps its data and validation split",
+                "model" or "dropout" or "batchNorm" => "a resumed run keeps its model",
+                "optimizer" or "lr" or "weightDecay" or "sam" or "samAdaptive" => "a resumed run keeps its optimizer and the optimizer's saved state",
+                "schedule" => "a resumed run keeps its schedule",
+                _ => "a resumed run keeps the settings it started with",
+            };
+            throw new ArgumentException($"--resume: {FlagName(key)} {b ?? "(none)"} differs from the checkpoint's {a ?? "(none)"}; {why} (start a new run to change it)");
+        }
+    }
+
+    static string? Shown(string key, JsonNode? value) =>
+        value == null ? null : key == "dataRoot" ? Path.TrimEndingDirectorySeparator(Path.GetFullPath(value.GetValue<string>())) : value.ToJsonString().Trim('"');
+
+    // "trainSize" → "--train-size"
+    static string FlagName(string key) => "--" + System.Text.RegularExpressions.Regex.Replace(key, "[A-Z]", m => "-" + char.ToLowerInvariant(m.Value[0]));
 
     static JsonObject Merge(JsonObject a, JsonObject b)
     {
