@@ -124,6 +124,10 @@ internal static class Cli
         return File.Exists(marker) ? File.ReadAllLines(marker).Skip(1).Where(l => l.Length > 0).ToList() : [];
     }
 
+    /// <summary>Whether <paramref name="folder"/> holds an earlier report's files (not only a marker, as a run's folder
+    /// has before its first report).</summary>
+    public static bool HoldsReport(string folder) => ReportFiles(folder).Count > 0;
+
     static void WriteMarker(string folder, IEnumerable<string> files) =>
         File.WriteAllLines(Path.Combine(folder, ReportMarker), [MarkerHeader, .. files]);
 

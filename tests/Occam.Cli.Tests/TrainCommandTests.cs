@@ -108,6 +108,57 @@ public class TrainCommandTests
         });
     }
 
+    /// <summary>Console output that fails on the line that starts with <paramref name="trigger"/>, as a run killed there.</summary>
+    sealed class InterruptingWriter(string trigger) : StringWriter
+    {
+        public override void WriteLine(string? value)
+        {
+            if (value != null && value.StartsWith(trigger, StringComparison.Ordinal)) throw new OperationCanceledException("interrupted");
+            base.WriteLine(value);
+        }
+    }
+
+    [Fact]
+    public void AnInterruptedRunLeavesTheEarlierReportInItsFolderWholeAndResumes()
+    {
+        CliRunner.InTempDir(dir =>
+        {
+            string output = Path.Combine(dir, "run");
+            var (code, _, error) = CliRunner.Run("train", "--train-size", "300", "--epochs", "1", "--out", output);
+            Assert.True(code == 0, error);
+            string[] report = ["checkpoint.safetensors", "metrics.json", "history.csv", "model.safetensors"];
+            var earlier = report.ToDictionary(f => f, f => File.ReadAllBytes(Path.Combine(output, f)));
+
+            // a new run into the same folder, killed after its first epoch's checkpoint, during its second epoch's end
+            var (oldOut, oldError) = (Console.Out, Console.Error);
+            using var stdout = new InterruptingWriter("epoch 2/3");
+            using var stderr = new StringWriter();
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+            try { code = OccamCli.Run(["train", "--train-size", "300", "--epochs", "3", "--seed", "2", "--out", output]); }
+            finally { Console.SetOut(oldOut); Console.SetError(oldError); }
+            Assert.Equal(1, code);
+            string staged = Path.Combine(output, ".occam-run", "checkpoint.safetensors");
+            Assert.Contains($"Checkpoint after every epoch: {staged}", stdout.ToString());
+            Assert.True(File.Exists(staged));
+            foreach (var file in report) Assert.Equal(earlier[file], File.ReadAllBytes(Path.Combine(output, file)));
+
+            // a new run would overwrite the interrupted one's checkpoint: refused
+            (code, _, error) = CliRunner.Run("train", "--train-size", "300", "--epochs", "1", "--out", output);
+            Assert.Equal(2, code);
+            Assert.Contains($"--out '{output}' holds the checkpoint of an interrupted run; continue it with --resume {staged}", error);
+
+            (code, _, error) = CliRunner.Run("train", "--resume", staged);
+            Assert.True(code == 0, error);
+            Assert.False(Directory.Exists(Path.Combine(output, ".occam-run")));
+            var metrics = Metrics(output);
+            Assert.Equal(3, metrics.GetProperty("epochs").GetInt32());
+            Assert.Equal(2, metrics.GetProperty("config").GetProperty("seed").GetInt32());
+            Assert.Equal(4, File.ReadAllLines(Path.Combine(output, "history.csv")).Length);
+            Assert.NotEqual(earlier["checkpoint.safetensors"], File.ReadAllBytes(Path.Combine(output, "checkpoint.safetensors")));
+        });
+    }
+
     [Fact]
     public void ACheckpointWithDamagedRunSettingsIsNamed()
     {

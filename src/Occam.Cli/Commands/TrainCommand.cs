@@ -22,9 +22,11 @@ namespace Occam.Cli.Commands;
 
 /// <summary>
 /// `occam train`: one run from a preset, a JSON or YAML config and flags (each overriding the one before). While it trains it
-/// keeps a resumable checkpoint at --out/checkpoint.safetensors (rewritten atomically after every epoch); at the end it
-/// writes the report folder atomically: model.safetensors, checkpoint.safetensors, history.csv, loss.png,
-/// accuracy.png, config.json and metrics.json (with "test_accuracy"). --resume continues from a checkpoint.
+/// keeps a resumable checkpoint (rewritten atomically after every epoch) at --out/checkpoint.safetensors, or at
+/// --out/.occam-run/checkpoint.safetensors when --out holds an earlier report, which stays whole until the new one
+/// replaces it; at the end it writes the report folder atomically: model.safetensors, checkpoint.safetensors,
+/// history.csv, loss.png, accuracy.png, config.json and metrics.json (with "test_accuracy"). --resume continues from a
+/// checkpoint.
 /// </summary>
 internal static class TrainCommand
 {
@@ -32,6 +34,14 @@ internal static class TrainCommand
     public const string ConfigKey = "occam.run";
 
     public const string CheckpointFile = "checkpoint.safetensors";
+
+    /// <summary>The folder inside an earlier report's folder where a new run keeps its checkpoint until its own report
+    /// replaces that one, so an interrupted run never leaves the earlier report with another run's checkpoint.</summary>
+    public const string RunFolder = ".occam-run";
+
+    /// <summary>Where a run reporting to <paramref name="output"/> keeps its checkpoint while it trains.</summary>
+    internal static string InProgressCheckpoint(string output) =>
+        Cli.HoldsReport(output) ? Path.Combine(output, RunFolder, CheckpointFile) : Path.Combine(output, CheckpointFile);
 
     public static Command Create()
     {
@@ -64,6 +74,9 @@ internal static class TrainCommand
         var command = new Command("train", """
             Trains one model on Fashion-MNIST and writes a report: model.safetensors, a resumable checkpoint.safetensors
             (kept up to date after every epoch), history.csv, loss.png, accuracy.png, config.json and metrics.json.
+            While it trains, the checkpoint is at --out/checkpoint.safetensors; when --out holds an earlier report, at
+            --out/.occam-run/checkpoint.safetensors instead, so that report stays whole (its checkpoint still resumes
+            it) until the new one replaces it; an interrupted run continues with --resume on the file it printed.
             metrics.json holds the saved model's test, train and validation accuracy in evaluation mode (with early
             stopping, the restored best epoch's weights) and best_epoch counted from 1; history.csv has each epoch's
             running figures, its epoch column counted from 0 as Keras's CSVLogger.
@@ -106,6 +119,8 @@ internal static class TrainCommand
                 if (run.Epochs != before.Epochs && before.Schedule != "none")
                     throw new ArgumentException($"--epochs {run.Epochs}: the checkpoint's {before.Schedule} schedule is laid out over {before.Epochs} epochs, so the run cannot be resumed for a different number; start a new run for {run.Epochs} epochs");
                 string runFolder = Path.GetDirectoryName(Path.GetFullPath(resumePath))!;
+                // an interrupted run's checkpoint kept beside an earlier report belongs to that report's folder
+                if (Path.GetFileName(runFolder) == RunFolder) runFolder = Path.GetDirectoryName(runFolder)!;
                 if (parse.GetResult(outDir) is null or { Implicit: true }) output = runFolder;
                 // the checkpoint is occam train's (SavedConfig checked), so its folder is a report folder even if written
                 // before reports carried a marker
@@ -173,6 +188,9 @@ internal static class TrainCommand
     static int Run(RunConfig run, string output, string? resumePath, bool asJson)
     {
         output = Cli.CheckOut(output);
+        string checkpoint = InProgressCheckpoint(output);
+        if (File.Exists(checkpoint) && (resumePath == null || Path.GetFullPath(resumePath) != checkpoint))
+            throw new ArgumentException($"--out '{output}' holds the checkpoint of an interrupted run; continue it with --resume {checkpoint}, or delete that file to start a new run there");
         var g = new Generator((ulong)run.Seed);
         var (trainAll, test) = run.Data == "embedded" ? FashionMnist.LoadEmbedded() : FashionMnist.Load(run.DataRoot);
         IDataset pool = trainAll;
@@ -249,7 +267,10 @@ internal static class TrainCommand
         }
 
         Cli.CreateReportFolder(output);
-        string checkpoint = Path.Combine(output, CheckpointFile);
+        Directory.CreateDirectory(Path.GetDirectoryName(checkpoint)!);
+        if (!asJson) Console.WriteLine(checkpoint == Path.Combine(output, CheckpointFile)
+            ? $"Checkpoint after every epoch: {checkpoint}"
+            : $"Checkpoint after every epoch: {checkpoint} (the earlier report in {output} stays whole until this run's replaces it; if interrupted, --resume this file)");
         History history = Train(trainer, trainLoader, valLoader, run, start, checkpoint, asJson);
         if (nan.Message != null) throw new InvalidOperationException(nan.Message);
         var result = trainer.Evaluate(testLoader);
@@ -268,6 +289,7 @@ internal static class TrainCommand
             File.WriteAllText(Path.Combine(dir, "metrics.json"), metrics);
             Curves(history, dir);
         });
+        if (Path.GetFileName(Path.GetDirectoryName(checkpoint)) == RunFolder) Directory.Delete(Path.GetDirectoryName(checkpoint)!, recursive: true);
         if (asJson) Console.WriteLine(metrics);
         else Summary(history, result, output);
         return 0;
