@@ -30,6 +30,35 @@ public sealed class AdviseCommandTests : IDisposable
         return path;
     }
 
+    /// <summary>A plateau at 60%: underfitting, with training a little below validation all along.</summary>
+    const string Underfitting = """
+        epoch,accuracy,loss,val_accuracy,val_loss
+        0,0.55,1.5,0.56,1.52
+        1,0.58,1.3,0.59,1.32
+        2,0.59,1.25,0.60,1.27
+        3,0.60,1.22,0.60,1.24
+        4,0.60,1.21,0.61,1.23
+        5,0.60,1.21,0.61,1.23
+        """;
+
+    [Fact]
+    public void ATrainRunWithoutRegularizationIsNotToldToReduceIt()
+    {
+        string run = Path.Combine(_dir, "run");
+        Directory.CreateDirectory(run);
+        Write("run/history.csv", Underfitting);
+        Write("run/config.json", """{ "dropout": 0, "weightDecay": 0 }""");
+        var (code, output, error) = CliRunner.Run("advise", run, "--json");
+        Assert.True(code == 0, error);
+        Assert.Contains("\"underfitting\"", output);
+        Assert.DoesNotContain("reduce_regularization", output);
+
+        Write("run/config.json", """{ "dropout": 0.5 }""");
+        (code, output, error) = CliRunner.Run("advise", run, "--json");
+        Assert.True(code == 0, error);
+        Assert.Contains("reduce_regularization", output);
+    }
+
     [Fact]
     public void JsonHasTheDiagnosisTheBestEpochAndRecommendations()
     {

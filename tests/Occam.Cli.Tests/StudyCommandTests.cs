@@ -18,6 +18,7 @@ public class StudyCommandTests
             Assert.True(code == 0, error);
             Assert.Contains("none", output);
             Assert.Contains("Advisor", output);
+            Assert.DoesNotContain("reduce_regularization", output); // its baseline has none
             Assert.Contains("index.html", output);
 
             using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")));

@@ -24,13 +24,14 @@ internal static class AdviseCommand
             and validation curves, and recommends concrete changes (weight decay, dropout, augmentation, early stopping
             at the best epoch, ...) with values and the reason for each. The text counts epochs from 1; --json's
             best_epoch is 0-based, as Keras numbers epochs, and early_stopping's value is the number of epochs to train
-            (best_epoch + 1).
+            (best_epoch + 1). For an occam train report's history.csv, the config.json beside it says whether the run
+            had any regularization; one without any is never told to reduce it.
             Example: occam advise runs/mlp/history.csv    occam advise runs/mlp --json
             """) { history, json };
         Cli.SetAction(command, parse =>
         {
             var path = HistoryFile(parse.GetValue(history)!);
-            var advice = Advisor.Diagnose(Advisor.ReadHistoryCsv(path));
+            var advice = Advisor.Diagnose(Advisor.ReadHistoryCsv(path), Regularized(path));
             if (parse.GetValue(json)) Console.Out.WriteLine(Json(advice));
             else Print(advice, path);
             return 0;
@@ -47,6 +48,20 @@ internal static class AdviseCommand
         if (File.Exists(named)) return named;
         return Directory.GetFiles(path, "*.csv").Order(StringComparer.Ordinal).FirstOrDefault()
             ?? throw new FileNotFoundException($"the directory '{path}' holds no history.csv and no other *.csv file");
+    }
+
+    /// <summary>Whether the run of an `occam train` report had any regularization to reduce, read from the config.json
+    /// beside its history.csv; null (unknown) for any other history.</summary>
+    static bool? Regularized(string history)
+    {
+        string config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(history))!, "config.json");
+        if (Path.GetFileName(history) != "history.csv" || !File.Exists(config)) return null;
+        try
+        {
+            var run = Config.RunConfig.Parse(File.ReadAllText(config), config);
+            return run.Dropout > 0 || run.WeightDecay > 0 || run.L1 > 0 || run.L2 > 0 || run.LabelSmoothing > 0 || run.Augment;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.Text.Json.JsonException) { return null; } // not occam train's config: advise from the curves alone
     }
 
     static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

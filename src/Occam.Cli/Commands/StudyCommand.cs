@@ -117,7 +117,8 @@ internal static class StudyCommand
         var result = json ? Study.Run(options) : RunWithProgress(options, console);
         var reading = Study.Reading(result);
         var baseline = result.Baseline;
-        var advice = baseline == null ? null : Advisor.Diagnose(baseline.History.Epochs);
+        // the baseline has no regularization, so the advisor must not suggest reducing it
+        var advice = baseline == null ? null : Advisor.Diagnose(baseline.History.Epochs, regularized: false);
         Cli.WriteDirectoryAtomically(output, dir => StudyReport.Write(dir, result, reading, advice));
         if (json)
         {

@@ -29,8 +29,8 @@ namespace Occam.Studies;
 /// (the advice's <see cref="Advice.BestEpoch"/> is 0-based, as Keras numbers epochs in CSVLogger files; the reading
 /// counts epochs from 1, as people do);
 /// <c>more_data</c> and <c>increase_capacity</c> a growth factor (of the training set, of the hidden widths);
-/// <c>reduce_regularization</c> and <c>lower_learning_rate</c> the factor to multiply the current strengths or
-/// learning rate by; <c>train_longer</c> the suggested total number of epochs. Overfitting strengths scale with the
+/// <c>reduce_regularization</c> (never for a run known to have none) and <c>lower_learning_rate</c> the factor to
+/// multiply the current strengths or learning rate by; <c>train_longer</c> the suggested total number of epochs. Overfitting strengths scale with the
 /// severity: mild (gap up to 10 points), moderate (up to 20), severe (above). The validation loss "has risen" only after
 /// its best epoch: the mean of the epochs after it (the last <see cref="SmoothingEpochs"/> at most) against the minimum.
 /// </summary>
@@ -60,17 +60,22 @@ public static class Advisor
     /// <summary>Epochs averaged for the "final" values.</summary>
     public const int SmoothingEpochs = 3;
 
+    /// <summary>Margin (a fraction) by which validation accuracy must beat training accuracy to count as beating it.</summary>
+    public const double ValidationBeatsMargin = 0.02;
+
     static readonly string[] AccuracyKeys = ["accuracy", "acc", "categorical_accuracy", "sparse_categorical_accuracy", "binary_accuracy"];
 
     /// <summary>Diagnoses the curves and recommends changes. Needs a training metric ("loss" or "accuracy") and a
-    /// validation one ("val_loss" or "val_accuracy"); throws <see cref="ArgumentException"/> saying what is missing.</summary>
-    public static Advice Diagnose(IReadOnlyList<IReadOnlyDictionary<string, double>> epochs)
+    /// validation one ("val_loss" or "val_accuracy"); throws <see cref="ArgumentException"/> saying what is missing.
+    /// <paramref name="regularized"/> says whether the run had any regularization to reduce (dropout, weight decay,
+    /// L1/L2, label smoothing, augmentation): false leaves out <c>reduce_regularization</c>; null (unknown) keeps it.</summary>
+    public static Advice Diagnose(IReadOnlyList<IReadOnlyDictionary<string, double>> epochs, bool? regularized = null)
     {
         ArgumentNullException.ThrowIfNull(epochs);
         if (epochs.Count == 0) throw new ArgumentException("Advisor: the history holds no epochs");
         var keys = epochs.SelectMany(e => e.Where(kv => double.IsFinite(kv.Value)).Select(kv => kv.Key)).ToHashSet();
         if (MissingColumns(keys) is string missing) throw new ArgumentException($"Advisor: {missing}");
-        return new Curves(epochs).Advise();
+        return new Curves(epochs, regularized).Advise();
     }
 
     /// <summary>Reads an Occam history CSV or any Keras <c>CSVLogger</c> file (separator ',', ';' or tab; header row;
@@ -157,9 +162,11 @@ public static class Advisor
         readonly double[] _loss, _valLoss, _acc, _valAcc;
         readonly bool _hasLoss, _hasValLoss, _hasAcc;
         readonly string? _diverged; // the loss whose last value is NaN or infinite
+        readonly bool? _regularized;
 
-        public Curves(IReadOnlyList<IReadOnlyDictionary<string, double>> epochs)
+        public Curves(IReadOnlyList<IReadOnlyDictionary<string, double>> epochs, bool? regularized)
         {
+            _regularized = regularized;
             _n = epochs.Count;
             _loss = Series(epochs, "loss");
             _valLoss = Series(epochs, "val_loss");
@@ -197,6 +204,22 @@ public static class Advisor
         }
 
         double Final(double[] s) => Mean(s, _n - SmoothingEpochs, _n) is var m && double.IsFinite(m) ? m : Last(s);
+
+        /// <summary>How many epochs <see cref="Final"/> averages.</summary>
+        int FinalEpochs => Math.Min(_n, SmoothingEpochs);
+
+        /// <summary>Whether validation accuracy beats training accuracy by more than <see cref="ValidationBeatsMargin"/>
+        /// in a fair comparison: a history's training accuracy is the running mean over an epoch, taken while the
+        /// weights still improve (mostly below the end-of-epoch model), and its validation accuracy is the end-of-epoch
+        /// model's, so each of the last epochs' training accuracy is compared with the validation accuracy measured
+        /// before it began (the previous epoch's). Needs two epochs.</summary>
+        bool ValidationBeatsTraining()
+        {
+            if (!_hasAcc || _n < 2) return false;
+            for (int i = Math.Max(1, _n - SmoothingEpochs); i < _n; i++)
+                if (!(_acc[i] < _valAcc[i - 1] - ValidationBeatsMargin)) return false;
+            return true;
+        }
 
         static double First(double[] s) => s.FirstOrDefault(double.IsFinite, double.NaN);
 
@@ -283,11 +306,11 @@ public static class Advisor
             {
                 if (lowFit)
                     reading.Append(_hasAcc
-                        ? $"Training accuracy stays below {Pct(LowTrainAccuracy)}: the model does not fit its own training data. "
+                        ? $"Training accuracy averages {Pct(trainAcc)} over the last {FinalEpochs} epoch{(FinalEpochs == 1 ? "" : "s")}, below {Pct(LowTrainAccuracy)}: the model does not fit its own training data. "
                         : $"Training loss has plateaued at {Pct(trainLoss / First(_loss))} of its first value: the model does not fit its own training data. ");
                 if (stillImproving) reading.Append("Both curves were still improving when training stopped. ");
                 reading.Append("Underfitting.");
-                return new Advice("underfitting", best, Underfitting(lowFit, stillImproving, gap), reading.ToString());
+                return new Advice("underfitting", best, Underfitting(lowFit, stillImproving), reading.ToString());
             }
 
             reading.Append("Training and validation agree and the model fits its training data: a good fit.");
@@ -333,7 +356,7 @@ public static class Advisor
             return recs;
         }
 
-        List<Recommendation> Underfitting(bool lowFit, bool stillImproving, double gap)
+        List<Recommendation> Underfitting(bool lowFit, bool stillImproving)
         {
             var recs = new List<Recommendation>();
             if (stillImproving)
@@ -341,9 +364,10 @@ public static class Advisor
                     $"training and validation loss were both still falling at the last epoch ({_n}); train for more epochs (value: total) with early stopping on val_loss"));
             if (lowFit)
             {
-                recs.Add(new("reduce_regularization", 0.5,
-                    (gap < -0.02 ? "validation beats training, a sign of strong dropout or augmentation; " : "") +
-                    "halve the regularization strengths (dropout p, weight decay λ, L1/L2 coefficients; value: factor) so the model can fit the training data"));
+                if (_regularized != false)
+                    recs.Add(new("reduce_regularization", 0.5,
+                        (ValidationBeatsTraining() ? $"validation accuracy beats training by more than {Num(ValidationBeatsMargin * 100)} points in each of the last epochs, even against the validation measured before each epoch's updates, a sign of strong dropout or augmentation (active in training only); " : "") +
+                        "halve the regularization strengths (dropout p, weight decay λ, L1/L2 coefficients; value: factor) so the model can fit the training data"));
                 recs.Add(new("increase_capacity", 2,
                     "the model cannot fit its training data; double the hidden widths or add a layer (value: width factor)"));
                 recs.Add(new("batch_norm", null,

@@ -88,6 +88,49 @@ public sealed class AdvisorTests : IDisposable
     }
 
     [Fact]
+    public void UnderfittingQuotesTheAveragedTrainingAccuracyItDecidesOn()
+    {
+        // the last epoch reaches 81%, the mean of the last three (the decision's figure) is 79.0%
+        double[] acc = [0.60, 0.70, 0.77, 0.79, 0.77, 0.81];
+        var epochs = acc.Select(a => Epoch(1 - a, a, 1.02 - a, a - 0.01)).ToList();
+        var advice = Advisor.Diagnose(epochs);
+        Assert.Equal("underfitting", advice.Diagnosis);
+        Assert.Contains("Training accuracy averages 79.0% over the last 3 epochs, below 80.0%", advice.Reading);
+        Assert.DoesNotContain("stays below", advice.Reading);
+    }
+
+    [Fact]
+    public void ARunWithoutRegularizationIsNotToldToReduceIt()
+    {
+        var epochs = Enumerable.Range(0, 20).Select(e =>
+            Epoch(1.2 + 0.3 * Math.Exp(-e), 0.55 + 0.05 * (1 - Math.Exp(-e)), 1.22 + 0.3 * Math.Exp(-e), 0.56 + 0.05 * (1 - Math.Exp(-e))))
+            .ToList<IReadOnlyDictionary<string, double>>();
+        Assert.Contains("reduce_regularization", Techniques(Advisor.Diagnose(epochs)));
+        Assert.Contains("reduce_regularization", Techniques(Advisor.Diagnose(epochs, regularized: true)));
+        var advice = Advisor.Diagnose(epochs, regularized: false);
+        Assert.Equal("underfitting", advice.Diagnosis);
+        Assert.DoesNotContain("reduce_regularization", Techniques(advice));
+        Assert.Contains("increase_capacity", Techniques(advice));
+    }
+
+    [Fact]
+    public void ValidationBeatsTrainingOnlyAgainstTheValidationBeforeEachEpoch()
+    {
+        // Still learning: the running training accuracy of each epoch trails its end-of-epoch validation by 4 points,
+        // but not the validation measured before the epoch (the previous one's): the lag of a running mean.
+        var learning = Enumerable.Range(0, 6).Select(e => Epoch(1.5 - 0.1 * e, 0.50 + 0.05 * e, 1.45 - 0.1 * e, 0.54 + 0.05 * e)).ToList();
+        var advice = Advisor.Diagnose(learning);
+        Assert.Equal("underfitting", advice.Diagnosis);
+        Assert.DoesNotContain("validation accuracy beats training", advice.Recommendations.Single(r => r.Technique == "reduce_regularization").Why);
+
+        // Plateaued with strong dropout: training stays 8 points below validation, epoch after epoch.
+        var regularized = Enumerable.Range(0, 6).Select(e => Epoch(1.2, 0.62, 1.0, 0.70)).ToList();
+        advice = Advisor.Diagnose(regularized);
+        Assert.Contains("validation accuracy beats training by more than 2 points in each of the last epochs",
+            advice.Recommendations.Single(r => r.Technique == "reduce_regularization").Why);
+    }
+
+    [Fact]
     public void CurvesStillFallingWhenTrainingStoppedAskForMoreEpochs()
     {
         var epochs = Enumerable.Range(0, 8).Select(e =>
