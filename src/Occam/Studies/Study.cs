@@ -102,10 +102,9 @@ public sealed record StudyOptions
             if (PretrainSize is int p && p < 1) throw new ArgumentException($"Study: pretraining size must be at least 1, got {p}");
         }
         var all = StudyConfiguration.For(Scenario);
-        if (Only == null) return all;
-        if (Only.Count == 0) throw new ArgumentException("Study: the list of configurations to run is empty");
-        var chosen = Only.Select(name => StudyConfiguration.Get(name, Scenario)).ToHashSet();
-        return all.Where(chosen.Contains).ToList();
+        if (Only is { Count: 0 }) throw new ArgumentException("Study: the list of configurations to run is empty");
+        var chosen = Only?.Select(name => StudyConfiguration.Get(name, Scenario)).ToHashSet();
+        return all.Where(c => chosen == null || chosen.Contains(c)).Select(c => Source == StudySource.Csv ? c.ForFeatures() : c).ToList();
     }
 }
 

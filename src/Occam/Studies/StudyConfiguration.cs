@@ -60,6 +60,15 @@ public sealed record StudyConfiguration(string Name, string Description)
     /// weights w₀ (<see cref="Regularizers.L2SP"/>); 0 = off.</summary>
     public double L2SPAlpha { get; init; }
 
+    /// <summary>What <see cref="BuildAugmentation"/> does to images, and to feature vectors.</summary>
+    const string ImageAugmentation = "random shifts of up to 1 pixel (crop after 1-pixel padding) and horizontal flips",
+        FeatureAugmentation = "Gaussian noise σ = 0.1 added to the standardized features";
+
+    /// <summary>This configuration as it runs on feature vectors (a CSV table): its description says what its
+    /// augmentation does there.</summary>
+    public StudyConfiguration ForFeatures() =>
+        Augmentation ? this with { Description = Description.Replace(ImageAugmentation, FeatureAugmentation, StringComparison.Ordinal) } : this;
+
     /// <summary>The study's configurations: the baseline, one per technique at a value from its typical range, and a
     /// combined recipe of the ones that help most on small image data.</summary>
     public static IReadOnlyList<StudyConfiguration> All { get; } =
@@ -73,7 +82,7 @@ public sealed record StudyConfiguration(string Name, string Description)
         new("batch-norm", "batch normalization after each hidden layer") { BatchNorm = true },
         new("layer-norm", "layer normalization after each hidden layer") { LayerNorm = true },
         new("label-smoothing", "cross-entropy with label smoothing 0.1") { LabelSmoothing = 0.1f },
-        new("augmentation", "random shifts of up to 1 pixel (crop after 1-pixel padding) and horizontal flips") { Augmentation = true },
+        new("augmentation", ImageAugmentation) { Augmentation = true },
         new("early-stopping", "stop when validation loss has not improved for 5 epochs; restore the best") { EarlyStoppingPatience = 5 },
         new("sam", "sharpness-aware minimization, ρ = 0.1: each step's gradient from the worst weights nearby") { SamRho = 0.1 },
         new("combined", "proximal L1 0.05 + dropout 0.3 + label smoothing 0.1 + early stopping (patience 5)")
@@ -95,7 +104,7 @@ public sealed record StudyConfiguration(string Name, string Description)
         new("dropout", "dropout p = 0.5 before the head, 0.25 before the dense layer") { Dropout = 0.5f },
         new("label-smoothing", "cross-entropy with label smoothing 0.1") { LabelSmoothing = 0.1f },
         new("early-stopping", "stop when validation loss has not improved for 5 epochs; restore the best") { EarlyStoppingPatience = 5 },
-        new("augmentation", "random shifts of up to 1 pixel (crop after 1-pixel padding) and horizontal flips") { Augmentation = true },
+        new("augmentation", ImageAugmentation) { Augmentation = true },
         // The techniques that raised validation accuracy over full fine-tuning in this scenario (embedded data, seed 1);
         // the textbook recipe of backbone lr ×0.1 + L2-SP + augmentation + label smoothing + early stopping lost 4 points there.
         new("combined", "augmentation + label smoothing 0.1: the two that raised validation accuracy most") { Augmentation = true, LabelSmoothing = 0.1f },

@@ -206,6 +206,11 @@ public class StudyTests
         Assert.Equal((160, 40, 40), (result.TrainCount, result.ValidationCount, result.TestCount));
         Assert.Equal(2 * 256 + 256 * 128 + 128 * 3, result.Runs[0].Weights.Length);
         Assert.All(result.Runs, r => Assert.True(r.TestAccuracy > 0.8, $"{r.Name}: {r.TestAccuracy}"));
+        // a table is augmented with feature noise (BuildAugmentation), and the description says so
+        var augmentation = result.Runs.Single(r => r.Name == "augmentation").Configuration;
+        Assert.Equal("Gaussian noise σ = 0.1 added to the standardized features", augmentation.Description);
+        Assert.IsType<Occam.Data.Augment.GaussianNoise>(augmentation.BuildAugmentation(images: false));
+        Assert.Contains("flips", StudyConfiguration.Get("augmentation").Description);
         File.WriteAllLines(path, ["a,kind", "1,0", "2,1.5", "3,0", "4,1", "5,0", "6,1"]);
         Assert.Throws<InvalidDataException>(() => Study.Run(new StudyOptions { Source = StudySource.Csv, CsvPath = path, LabelColumn = "kind", Only = ["none"] }));
     }
