@@ -102,6 +102,7 @@ public class PathCommandTests
     [InlineData("elastic-net", "--l1-ratio", "0.5")]
     [InlineData("CSV", "--task", "regression")]
     [InlineData("--validation", "--validation", "1.5")]
+    [InlineData("path: --data embedded does not apply with --csv, which fits the table instead", "--csv", "SINGLE", "--label", "y", "--data", "embedded")]
     public void BadInputFailsWithOneSentence(string expected, params string[] args)
     {
         var dir = CliRunner.TempDir();

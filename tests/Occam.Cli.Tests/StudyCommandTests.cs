@@ -152,6 +152,20 @@ public class StudyCommandTests
     }
 
     [Fact]
+    public void DataWithCsvIsRefusedRatherThanIgnored()
+    {
+        CliRunner.InTempDir(root =>
+        {
+            string table = Path.Combine(root, "t.csv");
+            File.WriteAllLines(table, ["a,y", "1,0", "2,1"]);
+            var (code, _, error) = CliRunner.Run("study", "--csv", table, "--label", "y", "--data", "fashion-mnist", "--out", Path.Combine(root, "report"));
+            Assert.Equal(2, code);
+            Assert.Equal("study: --data fashion-mnist does not apply with --csv, which trains on the table instead; give one of them", error.Trim());
+            Assert.False(Directory.Exists(Path.Combine(root, "report")));
+        });
+    }
+
+    [Fact]
     public void HelpHasAnExample()
     {
         var (code, output, _) = CliRunner.Run("study", "--help");

@@ -21,7 +21,7 @@ internal static class PathCommand
     {
         var data = new Option<string>("--data") { Description = "embedded (the Fashion-MNIST subset in the assembly) or fashion-mnist (the full set, from OCCAM_DATA or /usr/share/datasets/fashion-mnist); pixels / 255 as 784 features.", DefaultValueFactory = _ => "embedded" };
         data.AcceptOnlyFromAmong("embedded", "fashion-mnist");
-        var csv = new Option<string?>("--csv") { Description = "Fit a numeric CSV table instead (needs --label)." };
+        var csv = new Option<string?>("--csv") { Description = "Fit a numeric CSV table instead of --data (needs --label)." };
         var label = new Option<string?>("--label") { Description = "The CSV's target column (a header name, or a column number): class indices for classification, values for regression." };
         var task = new Option<string>("--task") { Description = "classification (logistic: binary or multinomial) or regression (least squares; CSV only).", DefaultValueFactory = _ => "classification" };
         task.AcceptOnlyFromAmong("classification", "regression");
@@ -69,7 +69,7 @@ internal static class PathCommand
                 parse.GetValue(lambdas), parse.GetValue(minRatio), ParseGrid(parse.GetValue(grid)), standardize: !parse.GetValue(raw), tolerance: parse.GetValue(tolerance)),
                 "RegularizationPath", ("lambdas", "--lambdas"), ("minRatio", "--lambda-min-ratio"), ("l1Ratio", "--l1-ratio"), ("the λ grid", "--lambda-grid"),
                 ("every λ in the grid", "every λ of --lambda-grid"), ("tolerance", "--tolerance"));
-            var set = Load(parse.GetValue(data)!, parse.GetValue(csv), parse.GetValue(label), classification,
+            var set = Load(parse.GetResult(data) is { Implicit: false } ? parse.GetValue(data) : null, parse.GetValue(csv), parse.GetValue(label), classification,
                 parse.GetValue(validation), parse.GetValue(trainSize), parse.GetValue(seed));
             bool asJson = parse.GetValue(json);
             var clock = Stopwatch.StartNew();
@@ -102,19 +102,21 @@ internal static class PathCommand
 
     /// <summary>Loads the CSV table (class labels checked as <c>occam study --csv</c> checks them) or the Fashion-MNIST pixels,
     /// holds out a validation fraction (stratified for classification) and draws the training examples from the rest.</summary>
-    static PathData Load(string data, string? csv, string? label, bool classification, double validation, int? trainSize, int seed)
+    static PathData Load(string? data, string? csv, string? label, bool classification, double validation, int? trainSize, int seed)
     {
         if (!(validation > 0 && validation < 1)) throw new ArgumentException($"--validation must be in (0, 1), got {validation.ToString(CultureInfo.InvariantCulture)}");
         IDataset pool;
         string description;
         if (csv != null)
         {
+            if (data != null) throw new ArgumentException($"--data {data} does not apply with --csv, which fits the table instead; give one of them");
             if (string.IsNullOrEmpty(label)) throw new ArgumentException("--csv needs --label, the column to predict");
             pool = classification ? Study.ReadClassTable(csv, label).Table : Occam.Data.Readers.Csv.Read(csv, label);
             description = Path.GetFileName(csv);
         }
         else
         {
+            data ??= "embedded";
             if (label != null) throw new ArgumentException("--label needs --csv");
             if (!classification) throw new ArgumentException("--task regression needs a CSV table (--csv FILE --label COLUMN); Fashion-MNIST is a classification set");
             pool = data == "embedded" ? FashionMnist.LoadEmbedded().Train : FashionMnist.Load().Train;

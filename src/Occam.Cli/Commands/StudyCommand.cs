@@ -18,7 +18,7 @@ internal static class StudyCommand
     {
         var scenario = new Option<string>("--scenario") { Description = "regularization (every technique on one model trained from scratch) or fine-tune (a CNN pretrained on classes 0–4, fine-tuned on a few examples of classes 5–9 under each technique, against training from scratch).", DefaultValueFactory = _ => "regularization" };
         var data = new Option<string>("--data") { Description = "embedded (the Fashion-MNIST subset in the assembly) or fashion-mnist (the full set, from OCCAM_DATA or /usr/share/datasets/fashion-mnist).", DefaultValueFactory = _ => "embedded" };
-        var csv = new Option<string?>("--csv") { Description = "Train on a numeric CSV table instead (needs --label; regularization scenario only)." };
+        var csv = new Option<string?>("--csv") { Description = "Train on a numeric CSV table instead of --data (needs --label; regularization scenario only)." };
         var label = new Option<string?>("--label") { Description = "The CSV's class-index column (a header name, or a column number)." };
         var model = new Option<string?>("--model") { Description = "Architecture: mlp (784-256-128-10, the default) or cnn (two conv blocks); the fine-tune scenario always uses the cnn." };
         var epochs = new Option<int?>("--epochs") { Description = $"Epochs per configuration (default: {StudyOptions.DefaultEpochs}; fine-tune: {StudyOptions.DefaultFineTuneEpochs}); early stopping may end sooner." };
@@ -45,7 +45,7 @@ internal static class StudyCommand
             """) { scenario, data, csv, label, model, epochs, pretrainEpochs, trainSize, only, seed, threads, output, json };
         Cli.SetAction(command, parse =>
         {
-            var options = Options(parse.GetValue(scenario)!, parse.GetValue(data)!, parse.GetValue(csv), parse.GetValue(label), parse.GetValue(model),
+            var options = Options(parse.GetValue(scenario)!, parse.GetResult(data) is { Implicit: false } ? parse.GetValue(data) : null, parse.GetValue(csv), parse.GetValue(label), parse.GetValue(model),
                 parse.GetValue(epochs), parse.GetValue(pretrainEpochs), parse.GetValue(trainSize), parse.GetValue(only), parse.GetValue(seed));
             return Run(options, parse.GetValue(output)!, parse.GetValue(json));
         }, threads);
@@ -55,7 +55,7 @@ internal static class StudyCommand
     static string Names(StudyScenario scenario) => string.Join(", ", StudyConfiguration.For(scenario).Select(c => c.Name));
 
     /// <summary>The library's options from the command line, every bad value rejected with a sentence naming it.</summary>
-    static StudyOptions Options(string scenarioName, string data, string? csv, string? label, string? model, int? epochs, int? pretrainEpochs,
+    static StudyOptions Options(string scenarioName, string? data, string? csv, string? label, string? model, int? epochs, int? pretrainEpochs,
         int? trainSize, string? only, int seed)
     {
         var scenario = scenarioName.ToLowerInvariant() switch
@@ -65,7 +65,7 @@ internal static class StudyCommand
             _ => throw new ArgumentException($"--scenario must be regularization or fine-tune, got '{scenarioName}'"),
         };
         bool fineTune = scenario == StudyScenario.FineTune;
-        var source = data.ToLowerInvariant() switch
+        var source = (data ?? "embedded").ToLowerInvariant() switch
         {
             "embedded" => StudySource.Embedded,
             "fashion-mnist" => StudySource.FashionMnist,
@@ -74,6 +74,7 @@ internal static class StudyCommand
         if (csv != null)
         {
             if (fineTune) throw new ArgumentException("--csv does not apply to --scenario fine-tune, which fine-tunes on Fashion-MNIST images");
+            if (data != null) throw new ArgumentException($"--data {data} does not apply with --csv, which trains on the table instead; give one of them");
             if (string.IsNullOrEmpty(label)) throw new ArgumentException("--csv needs --label, the name (or number) of the class column");
             if (!File.Exists(csv)) throw new ArgumentException($"--csv {csv}: no such file");
             source = StudySource.Csv;
