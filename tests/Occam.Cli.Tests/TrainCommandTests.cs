@@ -286,6 +286,17 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void HelpSaysWhichL1GivesExactZerosAndWhereTheCheckpointIs()
+    {
+        var (code, output, _) = CliRunner.Run("train", "--help");
+        Assert.Equal(0, code);
+        string text = System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " ");
+        Assert.Contains("leaves few exactly 0; exact zeros take proximal L1", text);
+        Assert.Contains("--out/.occam-run/checkpoint.safetensors", text);
+        Assert.Contains("any other setting flag must repeat the checkpoint's value", text);
+    }
+
+    [Fact]
     public void UnknownConfigKeyIsReported()
     {
         string dir = CliRunner.TempDir();

@@ -105,6 +105,10 @@ public sealed class WeightsCommandTests : IDisposable
     public void HelpShowsAnExample()
     {
         var (code, output, _) = CliRunner.Run("weights", "--help");
+        // only proximal L1 gives exact zeros; train --l1 is a subgradient penalty
+        Assert.Contains("proximal L1", output);
+        Assert.Contains("occam train --l1, a subgradient step", output);
+        Assert.DoesNotContain("an L1-trained", output);
         Assert.Equal(0, code);
         Assert.Contains("Example: occam weights", output);
     }

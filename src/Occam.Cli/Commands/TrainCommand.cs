@@ -57,7 +57,7 @@ internal static class TrainCommand
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default: 1e-3; the peak for onecycle)." };
         var optimizer = new Option<string?>("--optimizer") { Description = "adamw, adam, nadam, radam, adamax, adagrad, rmsprop or sgd (default: adamw; sgd is SGD with Nesterov momentum 0.9; weight decay is decoupled for adamw, coupled for the others)." };
         var weightDecay = new Option<double?>("--weight-decay") { Description = "Weight decay (default: 0; decoupled for adamw, coupled for the other optimizers), not on biases or norm layers." };
-        var l1 = new Option<double?>("--l1") { Description = "L1 penalty on every kernel: l1·Σ|w| (default: 0)." };
+        var l1 = new Option<double?>("--l1") { Description = "L1 penalty on every kernel: l1·Σ|w| (default: 0). Its subgradient pulls weights toward 0 but leaves few exactly 0; exact zeros take proximal L1 (occam study's l1 configuration)." };
         var l2 = new Option<double?>("--l2") { Description = "L2 penalty on every kernel: l2·Σw² (default: 0)." };
         var dropout = new Option<double?>("--dropout") { Description = "Dropout rate (default: 0; the CNN uses half of it before its dense layer)." };
         var labelSmoothing = new Option<double?>("--label-smoothing") { Description = "Label smoothing ε of the cross-entropy (default: 0)." };

@@ -32,8 +32,10 @@ internal static class WeightsCommand
         var command = new Command("weights", """
             Weight statistics of checkpoints, per tensor: shape, count, L1 and L2 norm, max |w|, the fraction of exact
             zeros and of |w| < 1e-3; totals over every parameter tensor, biases included (batch-norm running
-            statistics listed, not counted; optimizer state skipped; train's weight_l2 covers weight matrices only). Several files are shown side by side and their histograms overlaid: an L1-trained
-            model spikes at exactly 0, an L2-trained one is narrower than an unregularized one.
+            statistics listed, not counted; optimizer state skipped; train's weight_l2 covers weight matrices only). Several files are shown side by side and their histograms overlaid: a model
+            trained with proximal L1 (the optimizers' l1Proximal; occam study's l1 configuration) spikes at exactly 0; a
+            plain L1 penalty (occam train --l1, a subgradient step) crowds weights near 0 (|w| < 1e-3) but leaves few
+            exact zeros; an L2-trained one is narrower than an unregularized one.
             Example: occam weights runs/l1/model.safetensors --out reports/weights
                      occam weights none.safetensors --compare l1.safetensors l2.safetensors --out reports/compare
             """) { checkpoint, compare, output, perLayer, json };
