@@ -85,6 +85,26 @@ internal static class Cli
         }
     }
 
+    /// <summary>Runs <paramref name="load"/>, which reads the Fashion-MNIST files, and restates the library's
+    /// missing-files error in the tool's options (--data-root when the command has it, $OCCAM_DATA, --data embedded)
+    /// rather than in FashionMnist.Load's arguments.</summary>
+    public static T WithFashionMnist<T>(Func<T> load, string? root, bool hasRootOption)
+    {
+        try { return load(); }
+        catch (FileNotFoundException e) when (e.Message.StartsWith("FashionMnist.Load: ", StringComparison.Ordinal))
+        {
+            if (!e.Message.StartsWith("FashionMnist.Load: no Fashion-MNIST files", StringComparison.Ordinal))
+                throw new FileNotFoundException("--data fashion-mnist: " + e.Message["FashionMnist.Load: ".Length..], e.FileName, e);
+            string? variable = Environment.GetEnvironmentVariable(Occam.Data.FashionMnist.RootVariable);
+            string chosen = root ?? (string.IsNullOrEmpty(variable) ? Occam.Data.FashionMnist.DefaultRoot : variable);
+            string source = root != null ? "--data-root" : string.IsNullOrEmpty(variable) ? "the default location" : "$" + Occam.Data.FashionMnist.RootVariable;
+            throw new FileNotFoundException(
+                $"--data fashion-mnist: no Fashion-MNIST files (train-images-idx3-ubyte[.gz] and the others) in {chosen} ({source}); " +
+                $"install them with `apt-get install dataset-fashion-mnist` (into {Occam.Data.FashionMnist.DefaultRoot}), point " +
+                $"{(hasRootOption ? "--data-root or " : "")}${Occam.Data.FashionMnist.RootVariable} at a folder that holds them, or use --data embedded, which needs no files", e);
+        }
+    }
+
     /// <summary>The file every report folder holds, which marks it as occam's own and lists the files its report wrote:
     /// only such a folder (or an empty one) is ever written into, and only the listed files are ever replaced or removed.</summary>
     internal const string ReportMarker = ".occam-report";

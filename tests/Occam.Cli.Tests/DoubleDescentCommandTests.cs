@@ -47,6 +47,19 @@ public class DoubleDescentCommandTests
     }
 
     [Theory]
+    [InlineData("0", "rf")]
+    [InlineData("7000", "rf")]
+    [InlineData("0", "mlp")]
+    [InlineData("7000", "mlp")]
+    public void ATrainSizeOutOfRangeGivesOneRangeAndNoTable(string size, string mode)
+    {
+        var (code, stdout, error) = CliRunner.Run("double-descent", "--mode", mode, "--train-size", size, "--out", Path.Combine(Path.GetTempPath(), "occam-dd-unused"));
+        Assert.Equal(2, code);
+        Assert.Equal($"double-descent: --train-size must be in [10, 6000] (the embedded subset), got {size}", error.Trim());
+        Assert.Equal("", stdout);
+    }
+
+    [Theory]
     [InlineData("--sizes", "10,x")]
     [InlineData("--train-size", "99999")]
     public void BadInputFailsWithOneSentence(string option, string value)

@@ -286,6 +286,23 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void MissingFashionMnistFilesNameTheOptions()
+    {
+        CliRunner.InTempDir(dir =>
+        {
+            string missing = Path.Combine(dir, "nonexist");
+            var (code, _, error) = CliRunner.Run("train", "--data", "fashion-mnist", "--data-root", missing, "--out", Path.Combine(dir, "run"));
+            Assert.Equal(1, code);
+            Assert.StartsWith($"train: --data fashion-mnist: no Fashion-MNIST files (train-images-idx3-ubyte[.gz] and the others) in {missing} (--data-root);", error);
+            Assert.Contains("or use --data embedded, which needs no files", error);
+            Assert.DoesNotContain("FashionMnist.", error);
+            Assert.DoesNotContain("root argument", error);
+            Assert.Single(error.Trim().Split('\n'));
+            Assert.False(Directory.Exists(Path.Combine(dir, "run")));
+        });
+    }
+
+    [Fact]
     public void HelpSaysWhichL1GivesExactZerosAndWhereTheCheckpointIs()
     {
         var (code, output, _) = CliRunner.Run("train", "--help");
@@ -307,6 +324,12 @@ public class TrainCommandTests
             var (code, _, error) = CliRunner.Run("train", "--config", config, "--out", Path.Combine(dir, "run"));
             Assert.Equal(2, code);
             Assert.Contains("epochz", error);
+
+            File.WriteAllText(Path.Combine(dir, "run.yaml"), "batch-size: 64\n");
+            (code, _, error) = CliRunner.Run("train", "--config", Path.Combine(dir, "run.yaml"), "--out", Path.Combine(dir, "run"));
+            Assert.Equal(2, code);
+            Assert.StartsWith($"train: {Path.Combine(dir, "run.yaml")}: unknown setting 'batch-size' (did you mean 'batchSize'?); settings are camelCase: preset, data, dataRoot, trainSize,", error);
+            Assert.DoesNotContain(".NET", error);
         }
         finally
         {

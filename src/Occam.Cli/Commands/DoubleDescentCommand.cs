@@ -46,6 +46,9 @@ internal static class DoubleDescentCommand
                 if (!asJson) Console.WriteLine($"{p.Features,8} {p.Parameters,10} {p.TrainError,10:P1} {p.TestError,10:P1} {clock.Elapsed.TotalSeconds,8:F1}");
             }
             bool mlp = parse.GetValue(mode) == "mlp";
+            // before the table's header, so a bad size prints only its error
+            Cli.InFlagNames(() => { DoubleDescent.CheckSizes(parse.GetValue(trainSize), parse.GetValue(testSize)); return 0; },
+                "DoubleDescent", ("train size", "--train-size"), ("test size", "--test-size"));
             if (!asJson)
                 Console.WriteLine($"{(mlp ? "width" : "features"),8} {"params",10} {"train err",10} {"test err",10} {"elapsed",8}");
             var result = mlp

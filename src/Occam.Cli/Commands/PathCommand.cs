@@ -119,7 +119,7 @@ internal static class PathCommand
             data ??= "embedded";
             if (label != null) throw new ArgumentException("--label needs --csv");
             if (!classification) throw new ArgumentException("--task regression needs a CSV table (--csv FILE --label COLUMN); Fashion-MNIST is a classification set");
-            pool = data == "embedded" ? FashionMnist.LoadEmbedded().Train : FashionMnist.Load().Train;
+            pool = data == "embedded" ? FashionMnist.LoadEmbedded().Train : Cli.WithFashionMnist(() => FashionMnist.Load().Train, null, hasRootOption: false);
             description = data == "embedded" ? "the embedded Fashion-MNIST subset (pixels)" : "Fashion-MNIST (pixels)";
         }
         var g = new Generator((ulong)seed);

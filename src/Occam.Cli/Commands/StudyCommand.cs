@@ -115,7 +115,7 @@ internal static class StudyCommand
         output = Cli.CheckOut(output); // "occam-study/" names the folder, not its contents
         // A console bound to the current stdout (not a process-wide one), so in-process runs print where they are told.
         var console = Cli.Terminal();
-        var result = json ? Study.Run(options) : RunWithProgress(options, console);
+        var result = Cli.WithFashionMnist(() => json ? Study.Run(options) : RunWithProgress(options, console), options.DataRoot, hasRootOption: false);
         var reading = Study.Reading(result);
         var baseline = result.Baseline;
         // the baseline has no regularization, so the advisor must not suggest reducing it

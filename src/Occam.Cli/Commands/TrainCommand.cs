@@ -192,7 +192,7 @@ internal static class TrainCommand
         if (File.Exists(checkpoint) && (resumePath == null || Path.GetFullPath(resumePath) != checkpoint))
             throw new ArgumentException($"--out '{output}' holds the checkpoint of an interrupted run; continue it with --resume {checkpoint}, or delete that file to start a new run there");
         var g = new Generator((ulong)run.Seed);
-        var (trainAll, test) = run.Data == "embedded" ? FashionMnist.LoadEmbedded() : FashionMnist.Load(run.DataRoot);
+        var (trainAll, test) = run.Data == "embedded" ? FashionMnist.LoadEmbedded() : Cli.WithFashionMnist(() => FashionMnist.Load(run.DataRoot), run.DataRoot, hasRootOption: true);
         IDataset pool = trainAll;
         if (run.TrainSize > trainAll.Count)
             throw new ArgumentException($"--train-size {run.TrainSize} is more than the {trainAll.Count.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} training examples of --data {run.Data}");

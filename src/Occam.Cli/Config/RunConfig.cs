@@ -160,6 +160,14 @@ internal sealed record RunConfig
             foreach (var (key, value) in o) normalized[JsonNamingPolicy.CamelCase.ConvertName(key)] = value?.DeepClone();
             config = normalized.Deserialize<RunConfig>(Options);
         }
+        catch (JsonException e) when (System.Text.RegularExpressions.Regex.Match(e.Message, "The JSON property '([^']*)' could not be mapped") is { Success: true } unknown)
+        {
+            string key = unknown.Groups[1].Value;
+            var known = Serialize(new RunConfig()).Select(p => p.Key).ToList();
+            // "batch-size" or "batch_size" for "batchSize": the flag's spelling in a file
+            string camel = System.Text.RegularExpressions.Regex.Replace(key, "[-_]([a-z])", m => m.Groups[1].Value.ToUpperInvariant());
+            throw new ArgumentException($"{source}: unknown setting '{key}'{(camel != key && known.Contains(camel) ? $" (did you mean '{camel}'?)" : "")}; settings are camelCase: {string.Join(", ", known)}");
+        }
         catch (JsonException e)
         {
             // The merged settings are not the user's file: name the key and what it needs, not a line of the merge.

@@ -192,6 +192,7 @@ public static class DoubleDescent
     public static DoubleDescentResult RandomFeatures(int trainSize = 1000, int testSize = 2000, int[]? features = null, int seed = 1,
         double? ridge = null, Action<DoubleDescentPoint>? progress = null)
     {
+        CheckSizes(trainSize, testSize);
         features ??= FeatureGrid(trainSize);
         if (features.Length == 0 || features.Any(f => f < 1)) throw new ArgumentException($"DoubleDescent: feature counts must be positive, got [{string.Join(", ", features)}]");
         using var _ = Autograd.NoGrad();
@@ -238,6 +239,7 @@ public static class DoubleDescent
     public static DoubleDescentResult Mlp(int trainSize = 1000, int testSize = 2000, int[]? widths = null, double labelNoise = 0.2,
         int epochs = 200, int seed = 1, Action<DoubleDescentPoint>? progress = null)
     {
+        CheckSizes(trainSize, testSize);
         widths ??= [2, 4, 8, 12, 16, 24, 32, 64, 128, 256, 512];
         if (widths.Length == 0 || widths.Any(h => h < 1)) throw new ArgumentException($"DoubleDescent: widths must be positive, got [{string.Join(", ", widths)}]");
         if (!(labelNoise >= 0 && labelNoise <= 1)) throw new ArgumentException($"DoubleDescent: label noise must be in [0, 1], got {labelNoise}");
@@ -265,13 +267,21 @@ public static class DoubleDescent
         return new DoubleDescentResult("mlp", trainSize, testSize, (long)trainSize * Classes, points);
     }
 
-    // A stratified draw of `count` examples as flat inputs [count, 784] and class indices [count].
+    /// <summary>Throws unless both sizes can be drawn, stratified, from the embedded subset: one example per class at
+    /// least, the whole subset at most. Both curves check this before any work, so a caller may check it up front.</summary>
+    public static void CheckSizes(int trainSize, int testSize)
+    {
+        var (trainSet, testSet) = FashionMnist.LoadEmbedded();
+        foreach (var (name, count, available) in new[] { ("train", trainSize, trainSet.Count), ("test", testSize, testSet.Count) })
+            if (count < Classes || count > available)
+                throw new ArgumentException($"DoubleDescent: {name} size must be in [{Classes}, {available}] (the embedded subset), got {count}");
+    }
+
+    // A stratified draw of `count` examples (checked by CheckSizes) as flat inputs [count, 784] and class indices [count].
     static (Tensor X, Tensor Y) Draw(int count, bool train, Generator g)
     {
         var (trainSet, testSet) = FashionMnist.LoadEmbedded();
         var source = (TensorDataset)(train ? trainSet : testSet);
-        if (count < Classes || count > source.Count)
-            throw new ArgumentException($"DoubleDescent: {(train ? "train" : "test")} size must be in [{Classes}, {source.Count}] (the embedded subset), got {count}");
         int[] rows = count == source.Count ? Enumerable.Range(0, count).ToArray()
             : Splits.TrainValidation(source, count / (double)source.Count, g).Validation.Indices.ToArray();
         int d = source.Inputs.Size / source.Count;
