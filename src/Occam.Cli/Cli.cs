@@ -105,6 +105,19 @@ internal static class Cli
         }
     }
 
+    /// <summary>Runs <paramref name="read"/>, which reads a --csv table, and restates the CSV reader's complaint about
+    /// its label column as one about --label (without .NET's "(Parameter 'labelColumn')").</summary>
+    public static T WithLabel<T>(Func<T> read, string label)
+    {
+        try { return read(); }
+        catch (ArgumentException e) when (e.ParamName == "labelColumn")
+        {
+            string message = e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
+            if (message.StartsWith("Csv.Read: ", StringComparison.Ordinal)) message = message["Csv.Read: ".Length..];
+            throw new ArgumentException($"--label {label}: {message}", e);
+        }
+    }
+
     /// <summary>The file every report folder holds, which marks it as occam's own and lists the files its report wrote:
     /// only such a folder (or an empty one) is ever written into, and only the listed files are ever replaced or removed.</summary>
     internal const string ReportMarker = ".occam-report";
@@ -117,10 +130,20 @@ internal static class Cli
     public static string CheckOut(string? directory, string option = "--out")
     {
         if (string.IsNullOrWhiteSpace(directory)) throw new ArgumentException($"{option} must name a folder, got '{directory}'");
-        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
-        if (File.Exists(full)) throw new ArgumentException($"{option} '{directory}' is a file; name a folder for the report");
+        var full = CheckFolderPath(directory, option, "the report");
         if (Directory.Exists(full) && !Replaceable(full))
             throw new ArgumentException($"{option} '{directory}' is a folder with files that occam did not write; name a new or empty folder (occam writes only into its own report folders)");
+        return full;
+    }
+
+    /// <summary>Checks that a folder can be at <paramref name="directory"/>: neither it nor a folder above it is a file.
+    /// Returns the full path.</summary>
+    public static string CheckFolderPath(string directory, string option, string purpose)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        if (File.Exists(full)) throw new ArgumentException($"{option} '{directory}' is a file; name a folder for {purpose}");
+        for (var above = Path.GetDirectoryName(full); above != null; above = Path.GetDirectoryName(above))
+            if (File.Exists(above)) throw new ArgumentException($"{option} '{directory}': '{above}' is a file, so no folder can be made inside it");
         return full;
     }
 

@@ -35,6 +35,10 @@ public class OutputFolderTests
             Assert.Equal(2, code);
             Assert.Contains($"--out '{file}' is a file", error);
             Assert.Equal("x", File.ReadAllText(file));
+            (code, _, error) = CliRunner.Run([.. command, .. extra, "--out", Path.Combine(file, "sub")]);
+            Assert.Equal(2, code);
+            Assert.Contains($"{command[0]}: --out '{Path.Combine(file, "sub")}': '{file}' is a file, so no folder can be made inside it", error);
+            Assert.Equal("x", File.ReadAllText(file));
         });
     }
 

@@ -102,6 +102,8 @@ public class PathCommandTests
     [InlineData("elastic-net", "--l1-ratio", "0.5")]
     [InlineData("CSV", "--task", "regression")]
     [InlineData("--validation", "--validation", "1.5")]
+    [InlineData("path: --label nope: ", "--csv", "SINGLE", "--label", "nope")]
+    [InlineData("has no column named 'nope' (columns: a, b, y)\n", "--csv", "SINGLE", "--label", "nope")]
     [InlineData("path: --data embedded does not apply with --csv, which fits the table instead", "--csv", "SINGLE", "--label", "y", "--data", "embedded")]
     public void BadInputFailsWithOneSentence(string expected, params string[] args)
     {

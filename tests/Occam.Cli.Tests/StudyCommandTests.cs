@@ -152,7 +152,7 @@ public class StudyCommandTests
     }
 
     [Fact]
-    public void DataWithCsvIsRefusedRatherThanIgnored()
+    public void DataWithCsvAndAnUnknownLabelAreRefusedBeforeAnyOutput()
     {
         CliRunner.InTempDir(root =>
         {
@@ -162,6 +162,12 @@ public class StudyCommandTests
             Assert.Equal(2, code);
             Assert.Equal("study: --data fashion-mnist does not apply with --csv, which trains on the table instead; give one of them", error.Trim());
             Assert.False(Directory.Exists(Path.Combine(root, "report")));
+
+            string stdout;
+            (code, stdout, error) = CliRunner.Run("study", "--csv", table, "--label", "nope", "--out", Path.Combine(root, "report"));
+            Assert.Equal(2, code);
+            Assert.Equal($"study: --label nope: {table} has no column named 'nope' (columns: a, y)", error.Trim());
+            Assert.Equal("", stdout);
         });
     }
 

@@ -99,6 +99,17 @@ public sealed class WeightsCommandTests : IDisposable
         (code, _, error) = CliRunner.Run("weights");
         Assert.NotEqual(0, code);
         Assert.Contains("CHECKPOINT", error);
+
+        // --out names a folder: an existing file, or a path below one, is refused with the option's name
+        var file = Path.Combine(_dir, "afile");
+        File.WriteAllText(file, "x");
+        (code, _, error) = CliRunner.Run("weights", Checkpoint("none"), "--out", file);
+        Assert.Equal(2, code);
+        Assert.Equal($"weights: --out '{file}' is a file; name a folder for weights.json and its histograms", error.Trim());
+        (code, _, error) = CliRunner.Run("weights", Checkpoint("none"), "--out", Path.Combine(file, "sub"));
+        Assert.Equal(2, code);
+        Assert.Equal($"weights: --out '{Path.Combine(file, "sub")}': '{file}' is a file, so no folder can be made inside it", error.Trim());
+        Assert.Equal("x", File.ReadAllText(file));
     }
 
     [Fact]

@@ -111,7 +111,7 @@ internal static class PathCommand
         {
             if (data != null) throw new ArgumentException($"--data {data} does not apply with --csv, which fits the table instead; give one of them");
             if (string.IsNullOrEmpty(label)) throw new ArgumentException("--csv needs --label, the column to predict");
-            pool = classification ? Study.ReadClassTable(csv, label).Table : Occam.Data.Readers.Csv.Read(csv, label);
+            pool = Cli.WithLabel(() => classification ? Study.ReadClassTable(csv, label).Table : Occam.Data.Readers.Csv.Read(csv, label), label);
             description = Path.GetFileName(csv);
         }
         else

@@ -77,6 +77,8 @@ internal static class StudyCommand
             if (data != null) throw new ArgumentException($"--data {data} does not apply with --csv, which trains on the table instead; give one of them");
             if (string.IsNullOrEmpty(label)) throw new ArgumentException("--csv needs --label, the name (or number) of the class column");
             if (!File.Exists(csv)) throw new ArgumentException($"--csv {csv}: no such file");
+            // read once up front (the study reads it again) so a bad --label or table fails before any output
+            Cli.WithLabel(() => Study.ReadClassTable(csv, label), label);
             source = StudySource.Csv;
         }
         else if (label != null) throw new ArgumentException("--label applies only with --csv");

@@ -47,6 +47,7 @@ internal static class WeightsCommand
             if (files.Count == 0) throw new ArgumentException("give a CHECKPOINT file (and optionally --compare FILE …)");
             if (parse.GetValue(perLayer) && parse.GetValue(output) == null)
                 throw new ArgumentException("--per-layer writes one histogram per weight tensor into --out; give --out DIR");
+            if (parse.GetValue(output) is string folder) Cli.CheckFolderPath(folder, "--out", "weights.json and its histograms");
             var reports = files.Select(WeightReport.Load).ToList();
             var labels = Labels(files);
             string text = Json(reports, labels);
