@@ -60,6 +60,27 @@ public sealed class AdviseCommandTests : IDisposable
     }
 
     [Fact]
+    public void AMissingPathABinaryFileAndADirectoryAsCsvAreNamedForWhatTheyAre()
+    {
+        var (code, _, error) = CliRunner.Run("advise", Path.Combine(_dir, "nonexist.csv"));
+        Assert.Equal(1, code);
+        Assert.Equal($"advise: '{Path.Combine(_dir, "nonexist.csv")}' does not exist; give a history CSV or a run directory", error.Trim());
+
+        string binary = Path.Combine(_dir, "model.safetensors");
+        File.WriteAllBytes(binary, [0x50, 0, 0, 0, 0, 0, 0, 0, (byte)'{', 0x01, 0xFF, (byte)'\n', 0x7F, 0x03]);
+        (code, _, error) = CliRunner.Run("advise", binary);
+        Assert.Equal(1, code);
+        Assert.Equal($"advise: Advisor: '{binary}' is not a text file; expected a history CSV with a header row such as 'epoch,loss,accuracy,val_loss,val_accuracy'", error.Trim());
+
+        (code, _, error) = CliRunner.Run("study", "--csv", _dir, "--label", "y", "--out", Path.Combine(_dir, "report"));
+        Assert.Equal(2, code);
+        Assert.Equal($"study: --csv {_dir} is a directory; name a CSV file", error.Trim());
+        (code, _, error) = CliRunner.Run("path", "--csv", _dir, "--label", "y", "--out", Path.Combine(_dir, "report"));
+        Assert.Equal(1, code);
+        Assert.Equal($"path: {_dir} is a directory, not a file", error.Trim());
+    }
+
+    [Fact]
     public void JsonHasTheDiagnosisTheBestEpochAndRecommendations()
     {
         var (code, output, error) = CliRunner.Run("advise", Write("history.csv", Overfitting), "--json");

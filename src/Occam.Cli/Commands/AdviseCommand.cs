@@ -43,7 +43,7 @@ internal static class AdviseCommand
     static string HistoryFile(string path)
     {
         if (File.Exists(path)) return path;
-        if (!Directory.Exists(path)) throw new FileNotFoundException($"'{path}' is neither a history CSV nor a run directory");
+        if (!Directory.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist; give a history CSV or a run directory");
         var named = Path.Combine(path, "history.csv");
         if (File.Exists(named)) return named;
         return Directory.GetFiles(path, "*.csv").Order(StringComparer.Ordinal).FirstOrDefault()

@@ -76,6 +76,7 @@ internal static class StudyCommand
             if (fineTune) throw new ArgumentException("--csv does not apply to --scenario fine-tune, which fine-tunes on Fashion-MNIST images");
             if (data != null) throw new ArgumentException($"--data {data} does not apply with --csv, which trains on the table instead; give one of them");
             if (string.IsNullOrEmpty(label)) throw new ArgumentException("--csv needs --label, the name (or number) of the class column");
+            if (Directory.Exists(csv)) throw new ArgumentException($"--csv {csv} is a directory; name a CSV file");
             if (!File.Exists(csv)) throw new ArgumentException($"--csv {csv}: no such file");
             // read once up front (the study reads it again) so a bad --label or table fails before any output
             Cli.WithLabel(() => Study.ReadClassTable(csv, label), label);

@@ -87,7 +87,11 @@ public static class Advisor
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"Advisor: '{path}' does not exist", path);
-        var lines = File.ReadAllLines(path).Where(l => l.Trim().Length > 0).ToList();
+        // a NUL or another control character (tab, CR and LF aside) marks a binary file, whose bytes an error must not echo
+        string text = File.ReadAllText(path);
+        if (text.Any(c => char.IsControl(c) && c is not ('\t' or '\r' or '\n')))
+            throw new InvalidDataException($"Advisor: '{path}' is not a text file; expected a history CSV with a header row such as 'epoch,loss,accuracy,val_loss,val_accuracy'");
+        var lines = text.ReplaceLineEndings("\n").Split('\n').Where(l => l.Trim().Length > 0).ToList();
         if (lines.Count == 0) throw new InvalidDataException($"Advisor: '{path}' is empty; expected a header row such as 'epoch,loss,accuracy,val_loss,val_accuracy' and one row per epoch");
         string headerLine = lines[0].TrimStart('\uFEFF');
         char separator = headerLine.Contains(',') ? ',' : headerLine.Contains(';') ? ';' : headerLine.Contains('\t') ? '\t' : ',';

@@ -13,6 +13,7 @@ internal static class StreamData
     public static FileStream OpenFile(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path)) throw new FileNotFoundException($"{path} is a directory, not a file", path);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
         return File.OpenRead(path);
     }
