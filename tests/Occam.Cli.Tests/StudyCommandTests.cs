@@ -19,6 +19,10 @@ public class StudyCommandTests
             Assert.Contains("none", output);
             Assert.Contains("Advisor", output);
             Assert.DoesNotContain("reduce_regularization", output); // its baseline has none
+            // the table's gap for the baseline is the reading's, rounded alike
+            string readingGap = System.Text.RegularExpressions.Regex.Match(output, @"a generalization gap of (-?[0-9.]+) points").Groups[1].Value;
+            Assert.NotEqual("", readingGap);
+            Assert.Matches(@"│ none\s+│[^\n]*│\s+" + System.Text.RegularExpressions.Regex.Escape(readingGap) + @"\s+│", output);
             Assert.Contains("index.html", output);
 
             using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")));

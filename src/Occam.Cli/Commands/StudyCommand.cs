@@ -186,7 +186,7 @@ internal static class StudyCommand
         var baseline = result.Baseline;
         foreach (var r in result.Runs)
         {
-            string gap = F($"{r.Gap * 100:0.0}");
+            string gap = Study.GapText(r.Gap); // as the reading rounds it
             if (baseline != null && r != baseline) gap = r.Gap < baseline.Gap - 0.01 ? $"[green]{gap}[/]" : r.Gap > baseline.Gap + 0.01 ? $"[red]{gap}[/]" : gap;
             List<string> cells = [Markup.Escape(r.Name), Pct(r.TrainAccuracy), Pct(r.ValAccuracy), Pct(r.TestAccuracy), gap, F($"{r.BestEpoch}/{r.EpochsRun}"), F($"{r.L2Norm:0.0}")];
             if (fineTune) cells.Add(FineTuneStudy.Drift(result, r) is double moved ? Pct(moved) : "–");

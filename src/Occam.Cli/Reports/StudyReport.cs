@@ -232,7 +232,7 @@ internal static class StudyReport
         {
             string gapClass = none == null || r == none ? "" : r.Gap < none.Gap - 0.01 ? " class=\"better\"" : r.Gap > none.Gap + 0.01 ? " class=\"worse\"" : "";
             string testClass = none == null || r == none ? "" : r.TestAccuracy > none.TestAccuracy + 0.005 ? " class=\"better\"" : r.TestAccuracy < none.TestAccuracy - 0.005 ? " class=\"worse\"" : "";
-            h.Append(F($"<tr><td><a href=\"#run-{r.Name}\">{E(r.Name)}</a></td><td>{Pct(r.TrainAccuracy)}</td><td>{Pct(r.ValAccuracy)}</td><td{testClass}>{Pct(r.TestAccuracy)}</td><td{gapClass}>{r.Gap * 100:F1}</td>"));
+            h.Append(F($"<tr><td><a href=\"#run-{r.Name}\">{E(r.Name)}</a></td><td>{Pct(r.TrainAccuracy)}</td><td>{Pct(r.ValAccuracy)}</td><td{testClass}>{Pct(r.TestAccuracy)}</td><td{gapClass}>{Study.GapText(r.Gap)}</td>"));
             h.Append(F($"<td>{r.TrainLoss:0.000}</td><td>{r.ValLoss:0.000}</td><td>{r.TestLoss:0.000}</td><td>{r.BestEpoch} of {r.EpochsRun}</td><td>{r.L1Norm:N0}</td><td>{r.L2Norm:N1}</td>{(pre == null ? "" : $"<td>{(FineTuneStudy.Drift(result, r) is double moved ? Pct(moved) : "–")}</td>")}<td>{Pct(r.ZeroWeightFraction)}</td><td>{r.Seconds:0.0}</td>"));
             h.Append($"<td class=\"desc\">{E(r.Configuration.Description)}</td></tr>\n");
         }

@@ -331,7 +331,10 @@ public static class Study
         return paragraphs;
     }
 
-    internal static string Points(double fraction) => F($"{fraction * 100:F1} points");
+    internal static string Points(double fraction) => GapText(fraction) + " points";
+
+    /// <summary>A gap in points as every table and reading of a study writes it, so they round alike.</summary>
+    internal static string GapText(double fraction) => F($"{fraction * 100:F1}");
 
     internal static string Signed(double fraction, string unit = "%") => F($"{(fraction >= 0 ? "+" : "−")}{Math.Abs(fraction) * 100:F1}{unit}");
 

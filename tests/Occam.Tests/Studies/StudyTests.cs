@@ -215,6 +215,17 @@ public class StudyTests
         Assert.Throws<InvalidDataException>(() => Study.Run(new StudyOptions { Source = StudySource.Csv, CsvPath = path, LabelColumn = "kind", Only = ["none"] }));
     }
 
+    [Fact]
+    public void AGapIsRoundedOneWayInTablesAndReadings()
+    {
+        // a gap of 0.0375 as train − test gives 3.749999999999998 points: the table's custom format "0.0" (15 digits
+        // first) showed 3.8, the reading's "F1" 3.7; both now write GapText
+        double gap = 0.9125 - 0.875;
+        Assert.Equal("3.8", (gap * 100).ToString("0.0", CultureInfo.InvariantCulture));
+        Assert.Equal("3.7", Study.GapText(gap));
+        Assert.Equal("3.7 points", Study.Points(gap));
+    }
+
     static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
     sealed class Collect(List<StudyProgress> into) : IProgress<StudyProgress>
