@@ -37,6 +37,7 @@ public class StudyCommandTests
                 var history = File.ReadAllLines(Path.Combine(dir, $"history-{run.GetProperty("name").GetString()}.csv"));
                 Assert.Equal(2, history.Length);
                 Assert.StartsWith("epoch,", history[0]);
+                Assert.StartsWith("0,", history[1]); // counted from 0, as train's history.csv
                 Assert.Contains("val_accuracy", history[0]);
             }
             Assert.True(runs[2].GetProperty("zero_weight_fraction").GetDouble() > 0, "l1 gives exact zeros");

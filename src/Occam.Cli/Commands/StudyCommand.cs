@@ -33,7 +33,8 @@ internal static class StudyCommand
             Regularization study: trains one architecture with no regularization, each technique alone (l2, l1, elastic-net,
             weight-decay, dropout, batch-norm, layer-norm, label-smoothing, augmentation, early-stopping, sam) and a combined recipe,
             and compares train/validation/test accuracy, the generalization gap and the weights. Writes index.html (the report),
-            PNG plots, metrics.json and each run's history CSV to --out, and ends with the advisor's reading of the
+            PNG plots, metrics.json and each run's history CSV (history-NAME.csv, its epoch column counted from 0 as in
+            train's history.csv and Keras's CSVLogger; best_epoch in metrics.json counts from 1) to --out, and ends with the advisor's reading of the
             unregularized run. Configurations train side by side, one per core (--threads sets how many).
             --scenario fine-tune pretrains a CNN on classes 0–4, then fine-tunes it on 1,000 examples of classes 5–9 with
             no regularization (full), a frozen backbone, a lower backbone learning rate, weight decay, L2-SP, dropout, label

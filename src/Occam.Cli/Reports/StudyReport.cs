@@ -101,7 +101,8 @@ internal static class StudyReport
         else w.WriteNull(name);
     }
 
-    /// <summary>One row per epoch (1-based): every quantity the trainer logged.</summary>
+    /// <summary>One row per epoch, its epoch column counted from 0 as train's history.csv and Keras's CSVLogger count
+    /// it (so `occam advise` reads both alike): every quantity the trainer logged.</summary>
     static string HistoryCsv(StudyRun run)
     {
         var keys = run.History.Keys.ToList();
@@ -109,7 +110,7 @@ internal static class StudyReport
         for (int e = 0; e < run.History.Epochs.Count; e++)
         {
             var logs = run.History.Epochs[e];
-            sb.Append(e + 1);
+            sb.Append(e);
             foreach (var key in keys) sb.Append(',').Append(logs.TryGetValue(key, out var v) ? v.ToString("R", CultureInfo.InvariantCulture) : "");
             sb.Append('\n');
         }
