@@ -23,7 +23,7 @@ public partial class Tensor
         if (other.Rank == 2)
         {
             // [..., m, k]·[k, n]: one GEMM over all rows.
-            var rows = Rank == 2 ? this : Reshape(Occam.Shape.Size(_shape[..^1]), k); // not −1: k may be 0
+            var rows = Rank == 2 ? this : Reshape(k == 0 ? Occam.Shape.Size(_shape[..^1]) : Size / k, k); // not −1: k may be 0
             var y2 = Bmm(rows.Unsqueeze(0), other.Unsqueeze(0), "MatMul");
             return y2.Reshape([.. _shape[..^1], n]);
         }
@@ -72,7 +72,7 @@ public static partial class Functional
             throw new ArgumentException($"Linear: input of shape {Shape.Format(input.ShapeRef)} cannot be multiplied by weight of shape {Shape.Format(weight.ShapeRef)} (expects last dim {inF})");
         if (bias != null && (bias.Rank != 1 || bias.ShapeRef[0] != outF))
             throw new ArgumentException($"Linear: bias of shape {Shape.Format(bias.ShapeRef)} does not match {outF} outputs");
-        int rows = Shape.Size(input.ShapeRef[..^1]); // not Size / inF: inF may be 0
+        int rows = inF == 0 ? Shape.Size(input.ShapeRef[..^1]) : input.Size / inF; // inF may be 0
         var y = Tensor.Empty([.. input.ShapeRef[..^1], outF]);
         var ys = y.Span;
         bool tracks = input.Tracks || weight.Tracks || (bias?.Tracks ?? false);
@@ -116,7 +116,7 @@ public static partial class Functional
         if (input.Rank == 0 || input.ShapeRef[^1] != inF)
             throw new ArgumentException($"Linear: input of shape {Shape.Format(input.ShapeRef)} cannot be multiplied by weight of shape {Shape.Format(weight.ShapeRef)} (expects last dim {inF})");
         // (x·Wᵀ + b)·s + t rounded step by step as the layers round it, so the folded product gives their bits
-        int rows = Shape.Size(input.ShapeRef[..^1]); // not Size / inF: inF may be 0
+        int rows = inF == 0 ? Shape.Size(input.ShapeRef[..^1]) : input.Size / inF; // inF may be 0
         var y = Tensor.Empty([.. input.ShapeRef[..^1], outF]);
         Gemm.Sgemm(false, true, rows, outF, inF, input.Span, inF, weight.Span, inF, y.Span, outF, accumulate: false,
             new GemmEpilogue(scale, shift, relu, bias == null ? default : bias.Span), PackedWeights.ForLinear(weight, rows));
