@@ -83,6 +83,10 @@ public class ElementwiseTests
     [Fact] public void Softplus() => UnaryMatchesScalar(new SoftplusOp { Beta = 1f, Threshold = 20f });
     [Fact] public void Clamp() => UnaryMatchesScalar(new ClampOp { Min = -1f, Max = 2f });
     [Fact] public void Sign() => UnaryMatchesScalar(new SignOp());
+    [Fact] public void Tanh() => UnaryMatchesScalar(new TanhOp());
+    [Fact] public void DivScalar() => UnaryMatchesScalar(new DivScalarOp { Divisor = 7f });
+    [Fact] public void DivScalarGrad() => GradMatchesScalar(new DivScalarGradOp { Divisor = 7f });
+    [Fact] public void StdGrad() => GradMatchesScalar(new StdGradOp());
     [Fact] public void ReluGrad() => GradMatchesScalar(new ReluGradOp());
     [Fact] public void EluGrad() => GradMatchesScalar(new EluGradOp { Alpha = 0.5f });
     [Fact] public void GeluGrad() => GradMatchesScalar(new GeluGradOp());
