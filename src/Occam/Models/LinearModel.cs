@@ -11,23 +11,37 @@ namespace Occam.Models;
 /// L-BFGS on the smooth part, steered by the L1 pseudo-gradient and kept within one orthant per step, so a coefficient
 /// that would cross zero stops exactly at zero and L1 gives exact zeros; without L1 it is plain L-BFGS. The loss and
 /// its gradient come from the engine (autograd). Stops when the largest pseudo-gradient entry — the violation of the
-/// optimality conditions, in loss units per unit of coefficient — falls below the tolerance, or when no step
-/// decreases the objective any more. Warm-starts from the previous fit.
+/// optimality conditions, in loss units per unit of coefficient — falls below the tolerance (<see cref="Converged"/>),
+/// or when no step decreases the objective any more. With an intercept the solver works on centred columns and moves
+/// the means into the intercept afterwards (the same optimum, since the intercept is not penalized): in float32, columns
+/// far from zero (values 1000 ± 1) otherwise leave it stuck far from the optimum. Warm-starts from the previous fit.
 /// </summary>
 public abstract class LinearModel
 {
     private protected LinearModel(string name, double l2, double l1, int maxIterations, double tolerance, bool fitIntercept)
     {
         Name = name;
-        if (!(l2 >= 0) || !(l1 >= 0)) throw new ArgumentException($"{name}: l1 and l2 must be non-negative, got l1 {l1}, l2 {l2}");
         if (maxIterations < 1) throw new ArgumentException($"{name}: maxIterations must be positive, got {maxIterations}");
         if (!(tolerance > 0)) throw new ArgumentException($"{name}: tolerance must be positive, got {tolerance}");
         (L2, L1, MaxIterations, Tolerance, FitIntercept) = (l2, l1, maxIterations, tolerance, fitIntercept);
     }
 
+    double _l2, _l1;
+
     private protected string Name { get; }
-    public double L2 { get; set; }
-    public double L1 { get; set; }
+
+    /// <summary>The L2 strength (finite, non-negative).</summary>
+    public double L2 { get => _l2; set => _l2 = Strength("l2", value); }
+
+    /// <summary>The L1 strength (finite, non-negative).</summary>
+    public double L1 { get => _l1; set => _l1 = Strength("l1", value); }
+
+    double Strength(string what, double value) =>
+        value >= 0 && double.IsFinite(value) ? value : throw new ArgumentException($"{Name}: {what} must be finite and non-negative, got {value}");
+
+    /// <summary>Whether the last fit met the tolerance (false when it stopped at maxIterations or where no step
+    /// decreased the objective any more).</summary>
+    public bool Converged { get; private set; }
     public int MaxIterations { get; }
 
     /// <summary>The largest pseudo-gradient entry (optimality violation) a fit stops at.</summary>
@@ -60,10 +74,31 @@ public abstract class LinearModel
 
     private protected abstract ILoss Loss { get; }
 
+    /// <summary>Throws unless X is [samples ≥ 1, features] of finite values and y has as many finite rows.</summary>
+    private protected void CheckData(Tensor x, Tensor y)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        if (x.Rank != 2 || x.Dim(0) == 0) throw new ArgumentException($"{Name}: X must be [samples, features] with at least one sample, got {Shape.Format(x.Shape)}");
+        if (y.Rank == 0 || y.Dim(0) != x.Dim(0)) throw new ArgumentException($"{Name}: X has {x.Dim(0)} rows but y has shape {Shape.Format(y.Shape)}");
+        CheckFinite(x, "X");
+        CheckFinite(y, "y");
+    }
+
+    void CheckFinite(Tensor t, string what)
+    {
+        var s = t.Span;
+        int row = t.Size / t.Dim(0);
+        for (int i = 0; i < s.Length; i++)
+            if (!float.IsFinite(s[i])) throw new ArgumentException($"{Name}: {what} holds {s[i]} at row {i / row}{(t.Rank > 1 ? $", column {i % row}" : "")}; fit on finite values");
+    }
+
     private protected void FitCore(Tensor x, Tensor targets, int outputs)
     {
         if (x.Rank != 2) throw new ArgumentException($"{Name}: X must be [samples, features], got {Shape.Format(x.Shape)}");
         int d = x.Dim(1);
+        var means = FitIntercept ? ColumnMeans(x) : null;
+        if (means != null) x = Centred(x, means);
         if (Layer == null || Layer.InFeatures != d || Layer.OutFeatures != outputs)
         {
             Layer = new Linear(d, outputs, bias: FitIntercept, generator: new Generator(0));
@@ -78,13 +113,15 @@ public abstract class LinearModel
         var theta = new double[size];
         for (int i = 0; i < penalized; i++) theta[i] = Layer.Weight.Span[i];
         for (int i = penalized; i < size; i++) theta[i] = Layer.Bias!.Span[i - penalized];
+        if (means != null) MoveMeans(theta, penalized, means, +1); // the warm start's intercept, on centred columns
         var (gradient, pseudo, trial, trialGradient, direction) = (new double[size], new double[size], new double[size], new double[size], new double[size]);
         double objective = Evaluate(x, targets, theta, gradient) + L1 * L1Norm(theta, penalized);
         var history = new Queue<(double[] S, double[] Y, double Rho)>();
+        Converged = false;
         for (Iterations = 0; Iterations < MaxIterations; Iterations++)
         {
             double violation = PseudoGradient(theta, gradient, penalized, pseudo);
-            if (violation < Tolerance) break;
+            if (violation < Tolerance) { Converged = true; break; }
             if (Direction(pseudo, history, direction, penalized) >= 0)
             {
                 history.Clear();  // the curvature pairs no longer give a descent direction: restart from steepest descent
@@ -126,7 +163,42 @@ public abstract class LinearModel
             (gradient, trialGradient) = (trialGradient, gradient);
             objective = trialObjective;
         }
+        if (means != null) MoveMeans(theta, penalized, means, -1);
         Load(theta);
+    }
+
+    static double[] ColumnMeans(Tensor x)
+    {
+        int n = x.Dim(0), d = x.Dim(1);
+        var s = x.Span;
+        var means = new double[d];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < d; j++) means[j] += s[i * d + j];
+        for (int j = 0; j < d; j++) means[j] /= n;
+        return means;
+    }
+
+    static Tensor Centred(Tensor x, double[] means)
+    {
+        int n = x.Dim(0), d = x.Dim(1);
+        var c = Tensor.Empty([n, d]);
+        ReadOnlySpan<float> s = x.Span;
+        var cs = c.Span;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < d; j++) cs[i * d + j] = (float)(s[i * d + j] - means[j]);
+        return c;
+    }
+
+    // Intercepts between raw and centred columns: b_centred = b + W·mean (sign +1), b = b_centred − W·mean (sign −1).
+    static void MoveMeans(double[] theta, int penalized, double[] means, int sign)
+    {
+        int d = means.Length;
+        for (int o = 0; o < theta.Length - penalized; o++)
+        {
+            double shift = 0;
+            for (int j = 0; j < d; j++) shift += theta[o * d + j] * means[j];
+            theta[penalized + o] += sign * shift;
+        }
     }
 
     /// <summary>Curvature pairs the solver keeps (L-BFGS memory).</summary>
@@ -240,19 +312,29 @@ public abstract class LinearModel
     }
 }
 
-/// <summary>Least squares with optional L2 (ridge) and L1 (lasso) penalties: mean (Xw + b − y)² + l2·Σw² + l1·Σ|w|.</summary>
+/// <summary>Least squares with optional L2 (ridge) and L1 (lasso) penalties: (1/n)·Σ over samples of the squared error
+/// Σ_k (x·w_k + b_k − y_k)², + l2·Σw² + l1·Σ|w|. With several outputs each one's coefficients solve the one-output
+/// problem, as scikit-learn's Lasso and Ridge fit each target.</summary>
 public sealed class LinearRegression(double l2 = 0, double l1 = 0, int maxIterations = 5000, double tolerance = 1e-7, bool fitIntercept = true)
     : LinearModel("LinearRegression", l2, l1, maxIterations, tolerance, fitIntercept)
 {
-    private protected override ILoss Loss { get; } = new MSELoss();
+    int _outputs = 1;
+
+    private protected override ILoss Loss => _outputs == 1 ? new MSELoss() : new SummedOverOutputs(_outputs);
+
+    /// <summary>Mean squared error × outputs = (1/n)·Σ_samples Σ_outputs: per output, the one-output data term.</summary>
+    sealed class SummedOverOutputs(int outputs) : ILoss
+    {
+        readonly MSELoss _mse = new();
+        public Tensor Forward(Tensor prediction, Tensor target) => _mse.Forward(prediction, target) * (float)outputs;
+    }
 
     /// <summary>Fits y [samples] (or [samples, outputs]) on X [samples, features].</summary>
     public LinearRegression Fit(Tensor x, Tensor y)
     {
-        ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(y);
-        if (y.Dim(0) != x.Dim(0)) throw new ArgumentException($"LinearRegression: X has {x.Dim(0)} rows but y has {y.Dim(0)}");
+        CheckData(x, y);
         var targets = y.Rank == 1 ? y.Reshape(-1, 1) : y;
+        _outputs = targets.Dim(1);
         FitCore(x, targets, targets.Dim(1));
         return this;
     }
@@ -276,6 +358,9 @@ public sealed class LogisticRegression(double l2 = 0, double l1 = 0, int maxIter
 {
     int _classes;
 
+    /// <summary>The most classes a fit takes (a weight row per class).</summary>
+    public const int MaxClasses = 1 << 16;
+
     private protected override ILoss Loss => _classes == 2 ? new BCEWithLogitsLoss() : new CrossEntropyLoss();
 
     /// <summary>Number of classes seen by Fit.</summary>
@@ -284,12 +369,14 @@ public sealed class LogisticRegression(double l2 = 0, double l1 = 0, int maxIter
     /// <summary>Fits class indices y [samples] (0 … C−1, stored as floats) on X [samples, features].</summary>
     public LogisticRegression Fit(Tensor x, Tensor y)
     {
-        ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(y);
-        if (y.Rank != 1 || y.Dim(0) != x.Dim(0)) throw new ArgumentException($"LogisticRegression: y must be [{x.Dim(0)}] class indices, got {Shape.Format(y.Shape)}");
+        CheckData(x, y);
+        if (y.Rank != 1) throw new ArgumentException($"LogisticRegression: y must be [{x.Dim(0)}] class indices, got {Shape.Format(y.Shape)}");
         var labels = y.ToArray();
-        if (labels.Any(v => v != MathF.Floor(v) || v < 0)) throw new ArgumentException("LogisticRegression: y must hold non-negative integer class indices");
-        int classes = (int)labels.Max() + 1;
+        foreach (float v in labels)
+            if (v != MathF.Floor(v) || v < 0) throw new ArgumentException($"LogisticRegression: y must hold non-negative integer class indices, got {v}");
+        float largest = labels.Max();
+        if (largest >= MaxClasses) throw new ArgumentException($"LogisticRegression: class index {largest} is beyond the {MaxClasses} classes this model takes; y holds class indices 0 … C−1");
+        int classes = (int)largest + 1;
         if (labels.Distinct().Count() < 2) throw new ArgumentException($"LogisticRegression: y holds a single class ({labels[0]}); at least two are needed");
         _classes = Math.Max(classes, 2);
         if (_classes == 2) FitCore(x, y.Reshape(-1, 1), 1);

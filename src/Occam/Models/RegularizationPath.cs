@@ -303,6 +303,10 @@ public sealed class RegularizationPath
             throw new ArgumentException($"RegularizationPath: {what} X must be [samples, features], got {Shape.Format(x.Shape)}");
         if (y.Rank != 1 || y.Dim(0) != x.Dim(0))
             throw new ArgumentException($"RegularizationPath: {what} y must be [{x.Dim(0)}], got {Shape.Format(y.Shape)}");
+        var xs = x.Span;
+        for (int i = 0; i < xs.Length; i++)
+            if (!float.IsFinite(xs[i]))
+                throw new ArgumentException($"RegularizationPath: {what} X holds {xs[i]} at row {i / x.Dim(1)}, column {i % x.Dim(1)}; fit on finite values");
         foreach (float v in y.Span)
         {
             if (!float.IsFinite(v)) throw new ArgumentException($"RegularizationPath: {what} y holds a non-finite value {v}");
@@ -333,7 +337,7 @@ public sealed class RegularizationPath
             throw new ArgumentException(Task == PathTask.Regression
                 ? "RegularizationPath: the targets are constant or no feature varies, so every λ gives zero coefficients"
                 : "RegularizationPath: no feature varies, so every λ gives zero coefficients");
-        return max / Math.Max(L1Ratio, RidgeStartL1Ratio) * (1 + 1e-6);
+        return max / (L1Ratio > 0 ? L1Ratio : RidgeStartL1Ratio) * (1 + 1e-6);
     }
 
     // (x − mean)/sd per column with the statistics of `reference` (population sd; a constant column becomes zero).

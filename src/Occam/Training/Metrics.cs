@@ -4,7 +4,8 @@ namespace Occam.Training;
 public static class Metrics
 {
     /// <summary>Number of rows whose true class is among the <paramref name="k"/> largest logits
-    /// (k = 1: plain accuracy; the true class of a soft target is its argmax). Rows whose class-index target is
+    /// (k = 1: plain accuracy; the true class of a soft target [N, C] is its argmax). Among equal logits the lower class
+    /// ranks first, as argmax picks it (scikit-learn's top_k_accuracy_score ranks the higher first). Rows whose class-index target is
     /// <paramref name="ignoreIndex"/> (as a loss's ignoreIndex) are skipped: <see cref="Scored"/> counts the rest. A row
     /// with a NaN logit is never counted correct.</summary>
     public static int CorrectTopK(Tensor logits, Tensor targets, int k = 1, int? ignoreIndex = null)
@@ -15,6 +16,9 @@ public static class Metrics
         int n = logits.Dim(0), c = logits.Dim(1);
         if (k < 1 || k > c) throw new ArgumentException($"Metrics: k must be in [1, {c}], got {k}");
         bool soft = targets.Rank == 2;
+        if (soft && targets.Dim(1) != c)
+            throw new ArgumentException($"Metrics: soft targets must be [N, C] = [{n}, {c}] like the logits, got {Shape.Format(targets.Shape)}; class indices are [N]");
+        if (targets.Rank > 2) throw new ArgumentException($"Metrics: targets must be class indices [N] or soft targets [N, C], got {Shape.Format(targets.Shape)}");
         var truth = soft ? targets.Argmax(1).ToArray() : targets.ToArray();
         if (truth.Length != n) throw new ArgumentException($"Metrics: {n} predictions but {truth.Length} targets");
         var scores = logits.ToArray();

@@ -32,6 +32,8 @@ public class LinearModelTests
         var w = model.Coefficients.ToArray();
         for (int i = 0; i < d; i++) Assert.Equal(a[i, d] / a[i, i], w[i], 3);
         Assert.Equal([0f], model.Intercept.ToArray());
+        Assert.True(model.Converged);
+        Assert.False(new LinearRegression(l2: 0.1, maxIterations: 1).Fit(x, y).Converged);
     }
 
     [Fact]
@@ -83,6 +85,73 @@ public class LinearModelTests
         var w = model.Coefficients.ToArray();
         int zerosOnNoise = Enumerable.Range(0, 3).Count(c => w[c * 4 + 2] == 0 && w[c * 4 + 3] == 0);
         Assert.True(zerosOnNoise >= 2, "L1 zeroes the noise features");
+    }
+
+    [Fact]
+    public void FeaturesFarFromZeroFitAsWellAsCentredOnes()
+    {
+        // x = 1000 + U(−1, 1): in float32 an uncentred solver stopped at w = [2.54, −2.53] (scikit-learn: [2, −3])
+        var g = new Generator(3);
+        var x = Tensor.RandU([200, 2], g, -1f, 1f) + 1000f;
+        var (xs, ys) = (x.ToArray(), new float[200]);
+        for (int i = 0; i < 200; i++) ys[i] = 2 * (xs[2 * i] - 1000) - 3 * (xs[2 * i + 1] - 1000) + 5 + 0.01f * g.NextNormal();
+        var model = new LinearRegression().Fit(x, Tensor.FromArray(ys));
+        var w = model.Coefficients.ToArray();
+        // least squares in double on centred columns: [Sxx]·w = Sxy, b = ȳ − w·x̄
+        double m0 = 0, m1 = 0, my = 0;
+        for (int i = 0; i < 200; i++) { m0 += xs[2 * i] / 200.0; m1 += xs[2 * i + 1] / 200.0; my += ys[i] / 200.0; }
+        double s00 = 0, s01 = 0, s11 = 0, s0y = 0, s1y = 0;
+        for (int i = 0; i < 200; i++)
+        {
+            double a = xs[2 * i] - m0, c = xs[2 * i + 1] - m1, t = ys[i] - my;
+            s00 += a * a; s01 += a * c; s11 += c * c; s0y += a * t; s1y += c * t;
+        }
+        double det = s00 * s11 - s01 * s01, w0 = (s11 * s0y - s01 * s1y) / det, w1 = (s00 * s1y - s01 * s0y) / det;
+        Assert.Equal(w0, w[0], 2e-3);
+        Assert.Equal(w1, w[1], 2e-3);
+        Assert.Equal(my - w0 * m0 - w1 * m1, model.Intercept.ToArray()[0], 3.0);
+        var fitted = model.Predict(x).ToArray();
+        double mse = fitted.Zip(ys, (f, t) => (double)(f - t) * (f - t)).Average();
+        Assert.True(mse < 1e-3, $"training MSE {mse}");
+    }
+
+    [Fact]
+    public void EachOutputOfAMultiOutputFitSolvesItsOwnProblem()
+    {
+        // as scikit-learn's Lasso with a 2-D y: the penalty is not spread over the outputs
+        var (x, y1) = Regression(150, [1.5f, -1f, 0f, 0.5f], 0.3f, 4);
+        var y2 = x.MatMul(Tensor.FromArray([0f, 2f, -1f, 0f], 4));
+        var both = new LinearRegression(l1: 0.2).Fit(x, Tensor.Stack([y1, y2], 1)).Coefficients.ToArray();
+        var first = new LinearRegression(l1: 0.2).Fit(x, y1).Coefficients.ToArray();
+        var second = new LinearRegression(l1: 0.2).Fit(x, y2).Coefficients.ToArray();
+        for (int j = 0; j < 4; j++)
+        {
+            Assert.Equal(first[j], both[j], 3e-3f);
+            Assert.Equal(second[j], both[4 + j], 3e-3f);
+        }
+    }
+
+    [Fact]
+    public void NonFiniteDataAndSettingsAreRefused()
+    {
+        var x = Tensor.RandN([5, 2], new Generator(1));
+        var bad = x.Clone();
+        bad.Span[3] = float.NaN;
+        Assert.Equal("LinearRegression: X holds NaN at row 1, column 1; fit on finite values",
+            Assert.Throws<ArgumentException>(() => new LinearRegression().Fit(bad, Tensor.Ones(5))).Message);
+        Assert.Contains("y holds ∞ at row 2", Assert.Throws<ArgumentException>(() =>
+            new LinearRegression().Fit(x, Tensor.FromArray([1f, 2, float.PositiveInfinity, 4, 5]))).Message.Replace("Infinity", "∞"));
+        Assert.StartsWith("LogisticRegression: X holds NaN", Assert.Throws<ArgumentException>(() => new LogisticRegression().Fit(bad, Tensor.FromArray([0f, 1, 0, 1, 0]))).Message);
+        Assert.Contains("at least one sample", Assert.Throws<ArgumentException>(() => new LinearRegression().Fit(Tensor.Zeros(0, 3), Tensor.Zeros(0))).Message);
+        Assert.Contains("at least one sample", Assert.Throws<ArgumentException>(() => new LogisticRegression().Fit(Tensor.Zeros(0, 3), Tensor.Zeros(0))).Message);
+        Assert.Contains("y holds ∞ at row 4", Assert.Throws<ArgumentException>(() =>
+            new LogisticRegression().Fit(x, Tensor.FromArray([0f, 1, 0, 1, float.PositiveInfinity]))).Message.Replace("Infinity", "∞"));
+        Assert.Contains("class index 1E+09 is beyond", Assert.Throws<ArgumentException>(() =>
+            new LogisticRegression().Fit(x, Tensor.FromArray([0f, 1, 0, 1, 1e9f]))).Message);
+        var model = new LinearRegression();
+        Assert.Equal("LinearRegression: l1 must be finite and non-negative, got -1", Assert.Throws<ArgumentException>(() => model.L1 = -1).Message);
+        Assert.Contains("l2 must be finite", Assert.Throws<ArgumentException>(() => model.L2 = double.NaN).Message);
+        Assert.Equal(0, model.L1);
     }
 
     [Fact]

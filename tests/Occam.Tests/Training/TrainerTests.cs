@@ -57,6 +57,11 @@ public class TrainerTests
         Assert.Equal(2, Metrics.Scored(batches[1].Targets, ignore));
         var e = Assert.Throws<ArgumentException>(() => Metrics.CorrectTopK(batches[0].Inputs, Tensor.FromArray([0f, 1, 7, 3], 4)));
         Assert.Contains("target 7 of row 2", e.Message);
+        // [N, 1] targets are not class indices read as soft targets (their argmax was always 0)
+        var logits = Tensor.FromArray([0f, 1, 0, 1, 0, 1], 3, 2);
+        Assert.Equal("Metrics: soft targets must be [N, C] = [3, 2] like the logits, got [3, 1]; class indices are [N]",
+            Assert.Throws<ArgumentException>(() => Metrics.CorrectTopK(logits, Tensor.Ones(3, 1))).Message);
+        Assert.Equal(3, Metrics.CorrectTopK(logits, Tensor.Ones(3)));
         // NaN logits (a diverged model) are never right, wherever the NaN is
         var nan = Tensor.FromArray([float.NaN, float.NaN, 0, 1, 0, float.NaN, 1, 0, 0], 3, 3);
         Assert.Equal(1, Metrics.CorrectTopK(nan, Tensor.FromArray([0f, 1, 0], 3))); // only the last row, which has no NaN
