@@ -17,7 +17,7 @@ internal static class SweepCommand
     public static Command Create()
     {
         var param = new Option<string[]>("--param") { Description = $"A parameter to sweep: name=lo..hi, name=lo..hi:log or name=a,b,c; repeat for several. Names: {string.Join(", ", Sweep.Directions.Keys)} (default: {DefaultParam}).", AllowMultipleArgumentsPerToken = false };
-        var method = new Option<string>("--method") { Description = "grid, random, or halving (successive halving over random draws: keeps the top 1/eta each rung and multiplies epochs by eta).", DefaultValueFactory = _ => "grid" };
+        var method = new Option<string>("--method") { Description = "grid, random, or halving (successive halving over random draws: keeps the top 1/eta each rung and multiplies epochs by eta, with at most floor(log_eta(epochs)) + 1 rungs so each trains longer than the last; the configurations left then all train the full --epochs).", DefaultValueFactory = _ => "grid" };
         method.AcceptOnlyFromAmong("grid", "random", "halving");
         var points = new Option<int>("--points") { Description = "Grid points per range parameter (grid).", DefaultValueFactory = _ => 6 };
         var trials = new Option<int>("--trials") { Description = "Configurations drawn (random, halving).", DefaultValueFactory = _ => 12 };

@@ -20,7 +20,8 @@ public enum SweepMethod { Grid, Random, Halving }
 /// <param name="Trials">Configurations drawn (random, halving).</param>
 /// <param name="Repeats">Runs per configuration with different seeds (data split and initialization); the standard
 /// error of the one-SE rule is sd / √repeats.</param>
-/// <param name="Epochs">Epochs per run (halving: of the last rung; earlier rungs get Epochs / η, / η², …).</param>
+/// <param name="Epochs">Epochs per run (halving: of the last rung; earlier rungs get Epochs / η, / η², …, never
+/// fewer than 1, which caps the rungs at ⌊log_η Epochs⌋ + 1).</param>
 public sealed record SweepSettings(SweepSpace Space, SweepMethod Method = SweepMethod.Grid, int Points = 6, int Trials = 12,
     int Repeats = 3, int Epochs = 20, int TrainSize = 1000, int ValidationSize = 1000, string Model = "mlp", double Lr = 1e-3,
     int BatchSize = 64, int Eta = 3, int Seed = 1)
@@ -45,15 +46,23 @@ public sealed record SweepSettings(SweepSpace Space, SweepMethod Method = SweepM
     }
 
     /// <summary>Canonical JSON of the settings: two sweeps with the same spec run the same trials.</summary>
-    public string Spec() => JsonSerializer.Serialize(new SortedDictionary<string, object>
+    public string Spec()
     {
-        ["space"] = Space.Parameters.Select(p => p.ToString()).ToArray(),
-        ["method"] = Method.ToString().ToLowerInvariant(),
-        ["points"] = Method == SweepMethod.Grid ? Points : 0,
-        ["trials"] = Method == SweepMethod.Grid ? 0 : Trials,
-        ["repeats"] = Repeats, ["epochs"] = Epochs, ["train_size"] = TrainSize, ["validation_size"] = ValidationSize,
-        ["model"] = Model, ["lr"] = Lr, ["batch_size"] = BatchSize, ["eta"] = Method == SweepMethod.Halving ? Eta : 0, ["seed"] = Seed,
-    });
+        var spec = new SortedDictionary<string, object>
+        {
+            ["space"] = Space.Parameters.Select(p => p.ToString()).ToArray(),
+            ["method"] = Method.ToString().ToLowerInvariant(),
+            ["points"] = Method == SweepMethod.Grid ? Points : 0,
+            ["trials"] = Method == SweepMethod.Grid ? 0 : Trials,
+            ["repeats"] = Repeats, ["epochs"] = Epochs, ["train_size"] = TrainSize, ["validation_size"] = ValidationSize,
+            ["model"] = Model, ["lr"] = Lr, ["batch_size"] = BatchSize, ["eta"] = Method == SweepMethod.Halving ? Eta : 0, ["seed"] = Seed,
+        };
+        // The rung plan is part of the sweep: a store begun under another plan (earlier versions ran rungs of
+        // repeated epochs) is refused rather than continued with mixed budgets.
+        if (Method == SweepMethod.Halving)
+            spec["rung_epochs"] = Enumerable.Range(0, Sweep.Rungs(this, Trials)).Select(r => Sweep.RungEpochs(this, Trials, r)).ToArray();
+        return JsonSerializer.Serialize(spec);
+    }
 
     /// <summary>SHA-256 of <see cref="Spec"/>, hex.</summary>
     public string SpecHash() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Spec())));
@@ -121,16 +130,22 @@ public static class Sweep
     }
 
     /// <summary>Rungs of successive halving for <paramref name="configurations"/> configurations: each keeps the top
-    /// ⌊n/η⌋ (at least one) until one is left; 1 for grid and random.</summary>
+    /// ⌊n/η⌋ (at least one) until one is left, but at most ⌊log_η Epochs⌋ + 1 rungs (Hyperband's s_max + 1, Li et al.
+    /// 2018), so every rung trains longer than the one before; the configurations left over then meet at the full
+    /// budget instead of in rungs of repeated epochs. 1 for grid and random.</summary>
     public static int Rungs(SweepSettings settings, int configurations)
     {
         if (settings.Method != SweepMethod.Halving) return 1;
+        settings.Validate();
         int rungs = 1;
         for (int n = configurations; n > 1; n = Math.Max(1, n / settings.Eta)) rungs++;
-        return rungs;
+        int sMax = 0;
+        for (long budget = settings.Eta; budget <= settings.Epochs; budget *= settings.Eta) sMax++;
+        return Math.Min(rungs, sMax + 1);
     }
 
-    /// <summary>Epochs of rung <paramref name="rung"/>: the full budget at the last rung, divided by η per rung before it.</summary>
+    /// <summary>Epochs of rung <paramref name="rung"/>: the full budget at the last rung, divided by η per rung before it
+    /// (rounded; at least 1 because rungs never outnumber ⌊log_η Epochs⌋ + 1).</summary>
     public static int RungEpochs(SweepSettings settings, int configurations, int rung)
     {
         int below = Rungs(settings, configurations) - 1 - rung;

@@ -102,6 +102,50 @@ public class SweepTests
         Assert.Equal(9, result.Configurations.Count);
     }
 
+    [Theory]
+    [InlineData(9, 2, 3, new[] { 2 }, new[] { 9 })]                  // was [1, 1, 2]: one rung is plain random search
+    [InlineData(81, 20, 3, new[] { 2, 7, 20 }, new[] { 81, 27, 9 })] // was [1, 1, 2, 7, 20]
+    [InlineData(9, 18, 3, new[] { 2, 6, 18 }, new[] { 9, 3, 1 })]    // room for every rung: halving down to one
+    [InlineData(100, 10, 2, new[] { 1, 2, 5, 10 }, new[] { 100, 50, 25, 12 })]
+    [InlineData(4, 100, 4, new[] { 25, 100 }, new[] { 4, 1 })]
+    public void HalvingRungsTrainStrictlyLongerEachRung(int trials, int epochs, int eta, int[] budgets, int[] counts)
+    {
+        var s = Settings(["l2=1e-5..1e-1:log"], SweepMethod.Halving, trials: trials, repeats: 1, epochs: epochs) with { Eta = eta };
+        var pending = Sweep.FirstRung(s);
+        var results = new List<TrialResult>();
+        var seen = new List<(int Epochs, int Count)>();
+        while (pending.Count > 0)
+        {
+            Assert.Single(pending.Select(t => t.Epochs).Distinct());
+            seen.Add((pending[0].Epochs, pending.Count));
+            results.AddRange(pending.Select(t => new TrialResult(t, t.Config / 1000.0, [0])));
+            pending = Sweep.NextRung(s, trials, results);
+        }
+        Assert.Equal(budgets, seen.Select(r => r.Epochs));
+        Assert.Equal(counts, seen.Select(r => r.Count));
+    }
+
+    [Fact]
+    public void HalvingBudgetsStrictlyIncreaseForEveryPlan()
+    {
+        // Hyperband's bound: at most ⌊log_η R⌋ + 1 rungs; fewer only when the configurations run out first.
+        for (int eta = 2; eta <= 5; eta++)
+            for (int epochs = 1; epochs <= 60; epochs++)
+                for (int trials = 1; trials <= 100; trials++)
+                {
+                    var s = Settings(["l2=1e-5..1e-1:log"], SweepMethod.Halving, trials: trials, epochs: epochs) with { Eta = eta };
+                    int rungs = Sweep.Rungs(s, trials);
+                    var budgets = Enumerable.Range(0, rungs).Select(r => Sweep.RungEpochs(s, trials, r)).ToArray();
+                    Assert.True(budgets[0] >= 1 && budgets[^1] == epochs, $"{trials} trials, {epochs} epochs, η {eta}: [{string.Join(", ", budgets)}]");
+                    for (int r = 1; r < rungs; r++)
+                        Assert.True(budgets[r] > budgets[r - 1], $"{trials} trials, {epochs} epochs, η {eta}: [{string.Join(", ", budgets)}]");
+                    int sMax = (int)Math.Floor(Math.Log(epochs) / Math.Log(eta) + 1e-9);
+                    int halvings = 1;
+                    for (int n = trials; n > 1; n = Math.Max(1, n / eta)) halvings++;
+                    Assert.Equal(Math.Min(halvings, sMax + 1), rungs);
+                }
+    }
+
     [Fact]
     public void GridAndRandomHaveOneRung()
     {
