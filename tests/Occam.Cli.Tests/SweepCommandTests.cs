@@ -135,6 +135,31 @@ public class SweepCommandTests
             // one repeat gives no standard error, hence no one-SE choice
             Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("best").GetProperty("se").ValueKind);
             Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("one_se").ValueKind);
+            Assert.Equal(1, json.RootElement.GetProperty("finalists").GetInt32());
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public void HalvingDownToOneConfigurationSaysThereIsNoOneSeChoice()
+    {
+        // Two repeats give a standard error, but only the best trains the full 3 epochs: the 1-epoch rung's scores are
+        // no one-SE choice for it.
+        var dir = CliRunner.TempDir();
+        try
+        {
+            string[] args = ["sweep", "--param", "l2=1e-5..1e-1:log", "--method", "halving", "--trials", "3", "--repeats", "2",
+                "--epochs", "3", "--train-size", "100", "--validation-size", "50", "--storage", Path.Combine(dir, "h.db"), "--out", Path.Combine(dir, "out")];
+            var (code, output, error) = CliRunner.Run(args);
+            Assert.True(code == 0, error);
+            Assert.Contains("One-SE choice: none beyond the best; halving left only it to train the full 3 epochs", output);
+            Assert.DoesNotContain(" one-SE", output);
+            var (again, json, error2) = CliRunner.Run([.. args, "--json"]);
+            Assert.True(again == 0, error2);
+            using var doc = JsonDocument.Parse(json);
+            Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("one_se").ValueKind);
+            Assert.Equal(1, doc.RootElement.GetProperty("finalists").GetInt32());
+            Assert.Equal(3, doc.RootElement.GetProperty("best").GetProperty("epochs").GetInt32());
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

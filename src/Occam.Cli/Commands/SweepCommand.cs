@@ -127,7 +127,7 @@ internal static class SweepCommand
         Console.WriteLine($"{"configuration",-40} {"epochs",6} {"mean",8} {"± SE",8}");
         foreach (var c in result.Configurations.OrderBy(c => c.Rung).ThenBy(c => c.Config))
         {
-            string mark = (c == result.Best ? " best" : "") + (c == result.OneStandardError ? " one-SE" : "");
+            string mark = (c == result.Best ? " best" : "") + (result.HasOneStandardErrorChoice && c == result.OneStandardError ? " one-SE" : "");
             string se = c.Repeats > 1 ? c.StandardError.ToString("0.0000", CultureInfo.InvariantCulture) : "–";
             Console.WriteLine($"{Describe(c.Parameters),-40} {c.Epochs,6} {c.Mean,8:0.0000} {se,8}{mark}");
         }
@@ -139,11 +139,16 @@ internal static class SweepCommand
             Console.WriteLine($"Best: {Describe(result.Best.Parameters)} ({Sweep.Metric} {result.Best.Mean:0.0000}, one repeat: no standard error).");
             Console.WriteLine("One-SE choice: needs a standard error; run --repeats 3 or more to get one.");
         }
+        else if (result.Finalists < 2)
+        {
+            // a shorter rung's scores are not comparable with the best's, so they offer no one-SE choice either
+            Console.WriteLine($"Best: {Describe(result.Best.Parameters)} ({Sweep.Metric} {result.Best.Mean:0.0000} ± {result.Best.StandardError:0.0000} at {result.Best.Epochs} epochs).");
+            Console.WriteLine($"One-SE choice: none beyond the best; halving left only it to train the full {result.Best.Epochs} epochs. Run more --trials to keep several to the last rung.");
+        }
         else
         {
             Console.WriteLine($"Best: {Describe(result.Best.Parameters)} ({Sweep.Metric} {result.Best.Mean:0.0000} ± {result.Best.StandardError:0.0000}).");
-            Console.WriteLine($"One-SE choice (most regularized within one SE of the best): {Describe(oneSe.Parameters)} ({oneSe.Mean:0.0000}" +
-            (oneSe.Epochs != result.Best.Epochs ? $" at {oneSe.Epochs} epochs, the last rung that compared several configurations)." : ")."));
+            Console.WriteLine($"One-SE choice (most regularized within one SE of the best, among the {result.Finalists} configurations trained {result.Best.Epochs} epochs): {Describe(oneSe.Parameters)} ({oneSe.Mean:0.0000}).");
         }
         foreach (var p in settings.Space.Parameters)
         {
@@ -162,7 +167,8 @@ internal static class SweepCommand
 
     static object? Span((double Low, double High)? span) => span is var (lo, hi) ? new[] { lo, hi } : null;
 
-    /// <summary>sweep.json: spec, metric, parameters, trials, configurations, best, one_se, regions, trials_run (by this process).</summary>
+    /// <summary>sweep.json: spec, metric, parameters, trials, configurations, best, finalists (configurations trained at the
+    /// full budget), one_se (null without a choice beyond the best), regions, trials_run (by this process).</summary>
     static string Report(SweepSettings settings, SweepStore store, SweepResult result, int ran) => JsonSerializer.Serialize(new Dictionary<string, object?>
     {
         ["spec"] = JsonDocument.Parse(settings.Spec()).RootElement,
@@ -179,7 +185,8 @@ internal static class SweepCommand
         }).ToArray(),
         ["configurations"] = result.Configurations.Select(Summary).ToArray(),
         ["best"] = Summary(result.Best),
-        ["one_se"] = result.Best.Repeats > 1 ? Summary(result.OneStandardError) : null, // needs a standard error
+        ["finalists"] = result.Finalists,
+        ["one_se"] = result.HasOneStandardErrorChoice ? Summary(result.OneStandardError) : null, // needs a standard error and two finalists
         ["regions"] = settings.Space.Parameters.ToDictionary(p => p.Name, p =>
         {
             var (over, under) = Sweep.Regions(result, p);

@@ -3,7 +3,8 @@ using ScottPlot;
 
 namespace Occam.Cli.Reports;
 
-/// <summary>The sweep's chart: validation accuracy against one parameter, with the best and one-SE choices and the
+/// <summary>The sweep's chart: validation accuracy against one parameter, with the best, the one-SE choice (where the
+/// rule had several configurations at the full budget to choose from) and the
 /// over/underfitting regions shaded.</summary>
 internal static class SweepPlots
 {
@@ -40,14 +41,20 @@ internal static class SweepPlots
         var bestLine = plot.Add.VerticalLine(X(result.Best.Parameters[parameter.Name]));
         bestLine.LegendText = $"best {Format(result.Best.Parameters[parameter.Name])}";
         bestLine.Color = Colors.Green;
-        var oneSe = plot.Add.VerticalLine(X(result.OneStandardError.Parameters[parameter.Name]));
-        oneSe.LegendText = $"one-SE choice {Format(result.OneStandardError.Parameters[parameter.Name])}";
-        oneSe.Color = Colors.Purple;
-        oneSe.LinePattern = LinePattern.Dashed;
-        var floor = plot.Add.HorizontalLine(result.Best.Mean - result.Best.StandardError);
-        floor.LegendText = "best − SE";
-        floor.Color = Colors.Gray;
-        floor.LinePattern = LinePattern.Dotted;
+        if (result.HasOneStandardErrorChoice)
+        {
+            var oneSe = plot.Add.VerticalLine(X(result.OneStandardError.Parameters[parameter.Name]));
+            oneSe.LegendText = $"one-SE choice {Format(result.OneStandardError.Parameters[parameter.Name])}";
+            oneSe.Color = Colors.Purple;
+            oneSe.LinePattern = LinePattern.Dashed;
+        }
+        if (result.Best.Repeats > 1)
+        {
+            var floor = plot.Add.HorizontalLine(result.Best.Mean - result.Best.StandardError);
+            floor.LegendText = $"best − SE ({result.Best.Epochs} epochs)";
+            floor.Color = Colors.Gray;
+            floor.LinePattern = LinePattern.Dotted;
+        }
         if (parameter.Log) plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => $"1e{v:0.#}" };
         plot.Axes.SetLimitsY(yMin - 0.1 * (yMax - yMin + 1e-3), yMax + 0.05 * (yMax - yMin + 1e-3));
         plot.Title($"Sweep: {Sweep.Metric} against {parameter.Name}");

@@ -80,8 +80,17 @@ public sealed record ConfigSummary(int Config, IReadOnlyDictionary<string, doubl
     double Mean, double StandardError, int Repeats);
 
 /// <summary>The outcome: every configuration (at the highest rung it reached), the best, and the one-standard-error
-/// choice.</summary>
-public sealed record SweepResult(IReadOnlyList<ConfigSummary> Configurations, ConfigSummary Best, ConfigSummary OneStandardError);
+/// choice, both among the configurations trained at the full budget (the last rung).</summary>
+public sealed record SweepResult(IReadOnlyList<ConfigSummary> Configurations, ConfigSummary Best, ConfigSummary OneStandardError)
+{
+    /// <summary>How many configurations the last rung trained at the full budget: the one-SE rule chooses among them,
+    /// so with one (halving that ran down to a single configuration) there is no choice beyond the best.</summary>
+    public int Finalists => Configurations.Count(c => c.Rung == Best.Rung);
+
+    /// <summary>Whether the one-SE rule had something to choose: a standard error (two or more repeats) and two or more
+    /// configurations at the full budget. Otherwise <see cref="OneStandardError"/> is the best itself.</summary>
+    public bool HasOneStandardErrorChoice => Best.Repeats > 1 && Finalists > 1;
+}
 
 /// <summary>
 /// Tunes regularization strength on validation data. Parameters: weight-decay (AdamW, decoupled), l2 and l1 (Keras
@@ -257,21 +266,13 @@ public static class Sweep
         return (weak.Count > 0 ? (lo, weak.Max()) : null, strong.Count > 0 ? (strong.Min(), hi) : null);
     }
 
-    /// <summary>Summarizes finished trials into the result. Successive halving ends with one configuration, where the
-    /// one-SE rule has nothing to choose from: its one-SE choice comes from the last rung that compared two or more
-    /// configurations at the same number of epochs (its <see cref="ConfigSummary.Epochs"/> says which).</summary>
+    /// <summary>Summarizes finished trials into the result. The best and the one-SE choice come from the configurations
+    /// trained at the full budget only: a shorter rung's scores are not comparable with them. Where successive halving
+    /// ends with one configuration, the one-SE choice is the best (see <see cref="SweepResult.HasOneStandardErrorChoice"/>).</summary>
     public static SweepResult Result(IEnumerable<TrialResult> results, SweepSpace space)
     {
-        var all = results.ToList();
-        var summaries = Summarize(all);
+        var summaries = Summarize(results);
         var (best, oneSe) = Choose(summaries, space);
-        if (summaries.Count(c => c.Rung == best.Rung) < 2)
-            for (int rung = best.Rung - 1; rung >= 0; rung--)
-                if (Summarize(all, rung) is { Count: >= 2 } compared)
-                {
-                    oneSe = Choose(compared, space).OneStandardError;
-                    break;
-                }
         return new SweepResult(summaries, best, oneSe);
     }
 

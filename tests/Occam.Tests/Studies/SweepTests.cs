@@ -206,10 +206,11 @@ public class SweepTests
     }
 
     [Fact]
-    public void HalvingTakesItsOneSeChoiceFromTheLastRungThatComparedSeveral()
+    public void HalvingWithOneFinalistHasNoOneSeChoiceBeyondTheBest()
     {
-        // 9 configurations, η = 3: rungs of 9, 3 and 1. The last rung holds one configuration, so the one-SE rule runs on
-        // the rung of 3, where the most regularized within one SE of that rung's best is chosen.
+        // 9 configurations, η = 3, 27 epochs: rungs of 9, 3 and 1. The rung of 3 (9 epochs) holds a more regularized
+        // configuration within one SE of that rung's best, but its scores are not comparable with the 27-epoch best:
+        // the one-SE choice stays the best.
         var settings = Settings(["l2=1e-5..1e-1:log"], SweepMethod.Halving, trials: 9, repeats: 2, epochs: 27);
         var first = Sweep.FirstRung(settings);
         var results = first.Select(t => new TrialResult(t, 0.5 + 0.01 * t.Config + 0.001 * t.Repeat, [0])).ToList();
@@ -221,10 +222,36 @@ public class SweepTests
         results.AddRange(third.Select(t => new TrialResult(t, 0.9, [0])));
         var result = Sweep.Result(results, settings.Space);
         Assert.Equal(2, result.Best.Rung);
+        Assert.Equal(1, result.Finalists);
+        Assert.False(result.HasOneStandardErrorChoice);
+        Assert.Same(result.Best, result.OneStandardError);
+    }
+
+    [Fact]
+    public void HalvingTakesItsOneSeChoiceAmongTheFinalistsOnly()
+    {
+        // 9 configurations, η = 3, 3 epochs: rungs of 9 (1 epoch) and 3 (3 epochs). In the first rung the most
+        // regularized configuration ties the best; in the last it falls far below. The choice is a finalist within one SE
+        // of the final best, never the first rung's 1-epoch score.
+        var settings = Settings(["l2=1e-5..1e-1:log"], SweepMethod.Halving, trials: 9, repeats: 2, epochs: 3);
+        var first = Sweep.FirstRung(settings);
+        double strongest = first.Max(t => Sweep.Regularization(t.Parameters, settings.Space));
+        var results = first.Select(t => new TrialResult(t, (Sweep.Regularization(t.Parameters, settings.Space) == strongest ? 0.95 : 0.5 + 0.01 * t.Config) + 0.001 * t.Repeat, [0])).ToList();
+        var second = Sweep.NextRung(settings, 9, results);
+        Assert.Equal(6, second.Count);
+        Assert.All(second, t => Assert.Equal(3, t.Epochs));
+        // At 3 epochs: the strongest scores 0.60, the other two 0.85 and 0.845 (± 0.01).
+        var others = second.Select(t => t.Config).Distinct().Where(c => Sweep.Regularization(first.First(t => t.Config == c).Parameters, settings.Space) != strongest).Order().ToArray();
+        double Final(SweepTrial t) => (t.Config == others[0] ? 0.85 : t.Config == others[1] ? 0.845 : 0.60) + (t.Repeat == 0 ? 0.01 : -0.01);
+        results.AddRange(second.Select(t => new TrialResult(t, Final(t), [0])));
+        Assert.Empty(Sweep.NextRung(settings, 9, results));
+        var result = Sweep.Result(results, settings.Space);
+        Assert.Equal(3, result.Finalists);
+        Assert.True(result.HasOneStandardErrorChoice);
         Assert.Equal(1, result.OneStandardError.Rung);
-        Assert.Equal(9, result.OneStandardError.Epochs);
-        var rung1 = Sweep.Summarize(results, 1);
-        Assert.Equal(rung1.MaxBy(c => Sweep.Regularization(c.Parameters, settings.Space))!.Config, result.OneStandardError.Config);
+        Assert.Equal(3, result.OneStandardError.Epochs);
+        Assert.True(result.OneStandardError.Mean >= result.Best.Mean - result.Best.StandardError);
+        Assert.Contains(result.OneStandardError.Config, others);
     }
 
     [Fact]
