@@ -192,7 +192,7 @@ internal static class FineTuneStudy
                   (scratch == null ? "" : F($" (training from scratch on the same examples reaches {Pct(scratch.TestAccuracy)})")) + ", so accuracy has little room to fall."
                 : " — less than the 23 points of the textbook case (98% train, 75% validation after fine-tuning on 1,000 examples).";
         double rise = Rise(full);
-        if (full.BestEpoch < full.EpochsRun && rise > 0.05)
+        if (full.BestEpoch < full.EpochsRun && rise > MeaningfulRise)
             s += F($" The overfitting shows in the loss: validation loss was lowest at epoch {full.BestEpoch} of {full.EpochsRun} and ended {Pct(rise, 0)} higher while the training loss fell to {full.TrainLoss:0.000} — the model grew ever more confident, also on the validation examples it gets wrong.");
         if (pre == null) return s;
         if (pre.BestEpoch == pre.EpochsRun)
@@ -223,7 +223,7 @@ internal static class FineTuneStudy
             var narrowBut = others.Where(r => r.Gap < full.Gap - 0.01 && r.TestAccuracy < full.TestAccuracy - 0.005).Select(r => r.Name).ToList();
             if (worse.Count > 0) s += F($" Test accuracy fell below full fine-tuning's under {Join(worse)}.");
             if (narrowBut.Count > 0) s += F($" A smaller gap is not by itself better: {Join(narrowBut)} narrowed it partly by fitting the training set less.");
-            double p = full.TestAccuracy, error = Math.Sqrt(p * (1 - p) / result.TestCount);
+            double p = full.TestAccuracy, error = AccuracyError(p, result.TestCount);
             s += F($" With {result.TestCount:N0} test images one standard error of an accuracy near {Pct(p, 0)} is {error * 100:0.0} points, so differences under about {2 * error * 100:0.0} points are within noise.");
         }
         return s;
@@ -285,14 +285,22 @@ internal static class FineTuneStudy
         var chosen = helped[0];
         s += F($" Judged on validation accuracy, as such a choice must be, the techniques that helped here were {Join(helped.Select(r => F($"{r.Name} ({Pct(r.ValAccuracy)})")))}, against {Pct(full.ValAccuracy)} for full fine-tuning.");
         s += F($" The measured answer is {chosen.Name}: {Pct(chosen.ValAccuracy)} validation and {Pct(chosen.TestAccuracy)} test accuracy with a gap of {Points(chosen.Gap)}, against {Pct(full.TestAccuracy)} and {Points(full.Gap)} without regularization.");
-        double p = full.TestAccuracy, error = Math.Sqrt(p * (1 - p) / result.TestCount);
+        double p = full.TestAccuracy, error = AccuracyError(p, result.TestCount);
         if (Math.Abs(chosen.TestAccuracy - full.TestAccuracy) < 2 * error)
             s += F($" On the test set the difference ({Signed(chosen.TestAccuracy - full.TestAccuracy, " points")}) is within noise.");
         return s;
     }
 
+    /// <summary>A rise of the validation loss (<see cref="Rise"/>) above this, 5 % of its lowest value, counts as the loss
+    /// turning up; a smaller one is a flat curve's wobble.</summary>
+    internal const double MeaningfulRise = 0.05;
+
+    /// <summary>The standard error of an accuracy <paramref name="p"/> measured on <paramref name="n"/> examples,
+    /// √(p(1−p)/n) (binomial).</summary>
+    internal static double AccuracyError(double p, int n) => n > 0 ? Math.Sqrt(p * (1 - p) / n) : double.NaN;
+
     /// <summary>How much the validation loss rose from its lowest to its last epoch, relative to the lowest.</summary>
-    static double Rise(StudyRun run)
+    internal static double Rise(StudyRun run)
     {
         var loss = run.History["val_data_loss"];
         double min = loss.Min();

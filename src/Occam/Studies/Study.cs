@@ -281,8 +281,8 @@ public static class Study
     }
 
     /// <summary>A short written reading of the results: the baseline's gap, which configurations closed it most and
-    /// which gave the best test accuracy, and what L1 and L2 did to the weights (the fine-tuning scenario:
-    /// <see cref="FineTuneStudy.Reading"/>). One paragraph per string.</summary>
+    /// which gave the best test accuracy (against the standard error of a test accuracy), and what L1 and L2 did to the
+    /// weights (the fine-tuning scenario: <see cref="FineTuneStudy.Reading"/>). One paragraph per string.</summary>
     public static IReadOnlyList<string> Reading(StudyResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
@@ -292,11 +292,11 @@ public static class Study
         var others = result.Runs.Where(r => r.Name != "none").ToList();
         if (none != null)
             paragraphs.Add(F($"Without regularization the model fits its {result.TrainCount:N0} training examples to {Pct(none.TrainAccuracy)} accuracy but reaches {Pct(none.TestAccuracy)} on the test set: a generalization gap of {Points(none.Gap)}.") +
-                (none.BestEpoch < none.EpochsRun
-                    ? F($" Its validation loss was lowest at epoch {none.BestEpoch} of {none.EpochsRun} and rose afterwards while it kept fitting the training set.")
-                    : " Its validation loss was still falling at the last epoch."));
+                LossCurve(none));
         if (others.Count > 0)
         {
+            // Test accuracies differing by less than one standard error of either are not told apart.
+            double p = (none ?? others.MaxBy(r => r.TestAccuracy)!).TestAccuracy, error = FineTuneStudy.AccuracyError(p, result.TestCount);
             // Only what narrowed the gap by more than a point counts as closing it; within a point it "barely moved".
             var byGap = others.Where(r => none == null || r.Gap < none.Gap - 0.01).OrderBy(r => r.Gap).ToList();
             var closers = byGap.Take(3).Select(r => none == null ? F($"{r.Name} ({Points(r.Gap)})") : F($"{r.Name} ({Points(r.Gap)}, {Points(none.Gap - r.Gap)} less)"));
@@ -304,19 +304,28 @@ public static class Study
                 : none == null ? "No technique narrowed the gap." : "No technique narrowed the gap by more than a point.";
             var bestTest = others.MaxBy(r => r.TestAccuracy)!;
             sentence += none == null
-                ? F($" The best test accuracy was {bestTest.Name}'s, {Pct(bestTest.TestAccuracy)}.")
-                : bestTest.TestAccuracy > none.TestAccuracy
+                ? F($" The highest test accuracy was {bestTest.Name}'s, {Pct(bestTest.TestAccuracy)}.")
+                : bestTest.TestAccuracy > none.TestAccuracy + error
                     ? F($" The best test accuracy was {bestTest.Name}'s, {Pct(bestTest.TestAccuracy)} against {Pct(none.TestAccuracy)} without regularization ({Signed(bestTest.TestAccuracy - none.TestAccuracy, " points")}).")
-                    : F($" No technique beat the test accuracy without regularization ({Pct(none.TestAccuracy)}); the best of them was {bestTest.Name}'s, {Pct(bestTest.TestAccuracy)} ({Signed(bestTest.TestAccuracy - none.TestAccuracy, " points")}).");
+                    : bestTest.TestAccuracy > none.TestAccuracy
+                        ? F($" No technique beat the test accuracy without regularization ({Pct(none.TestAccuracy)}) by more than the noise; the highest was {bestTest.Name}'s, {Pct(bestTest.TestAccuracy)} ({Signed(bestTest.TestAccuracy - none.TestAccuracy, " points")}, within noise).")
+                        : F($" No technique beat the test accuracy without regularization ({Pct(none.TestAccuracy)}); the best of them was {bestTest.Name}'s, {Pct(bestTest.TestAccuracy)} ({Signed(bestTest.TestAccuracy - none.TestAccuracy, " points")}).");
+            if (double.IsFinite(error))
+                sentence += F($" With {result.TestCount:N0} test examples one standard error of an accuracy near {Pct(p, 0)} is {error * 100:0.0} points, so test differences within about {error * 100:0.0} points are within noise.");
             if (none != null)
             {
-                var worse = others.Where(r => r.TestAccuracy < none.TestAccuracy - 0.005).OrderBy(r => r.TestAccuracy).Select(r => F($"{r.Name} ({Pct(r.TestAccuracy)})")).ToList();
-                var narrowBut = others.Where(r => r.Gap < none.Gap - 0.02 && r.TestAccuracy < none.TestAccuracy - 0.005).Select(r => r.Name).ToList();
-                var widened = others.Where(r => r.Gap > none.Gap + 0.01).Select(r => F($"{r.Name} ({Points(r.Gap)})")).ToList();
+                bool Below(StudyRun r) => r.TestAccuracy < none.TestAccuracy - error;
+                var worse = others.Where(Below).OrderBy(r => r.TestAccuracy).Select(r => F($"{r.Name} ({Pct(r.TestAccuracy)})")).ToList();
+                var narrowBut = others.Where(r => r.Gap < none.Gap - 0.02 && Below(r)).Select(r => r.Name).ToList();
+                // A wider gap with a better test accuracy fit the training set faster and still generalized better.
+                var wider = others.Where(r => r.Gap > none.Gap + 0.01).ToList();
+                var widenedOnly = wider.Where(r => r.TestAccuracy <= none.TestAccuracy + error).Select(r => F($"{r.Name} ({Points(r.Gap)})")).ToList();
+                var widenedBetter = wider.Where(r => r.TestAccuracy > none.TestAccuracy + error).Select(r => F($"{r.Name} ({Points(r.Gap)}, test {Signed(r.TestAccuracy - none.TestAccuracy, " points")})")).ToList();
                 var unchanged = others.Where(r => Math.Abs(r.Gap - none.Gap) <= 0.01).Select(r => r.Name).ToList();
-                if (widened.Count > 0) sentence += F($" The gap widened under {Join(widened)}: these help the model fit faster, not generalize.");
+                if (widenedOnly.Count > 0) sentence += F($" The gap widened under {Join(widenedOnly)} without a better test accuracy: these help the model fit faster, not generalize.");
+                if (widenedBetter.Count > 0) sentence += F($" The gap widened under {Join(widenedBetter)} while test accuracy rose beyond the noise: they fit the training set even better than they generalize, but they do generalize better.");
                 if (unchanged.Count > 0) sentence += F($" The gap barely moved (within 1 point) under {Join(unchanged)}.");
-                if (worse.Count > 0) sentence += F($" Test accuracy fell below the baseline under {Join(worse)}.");
+                if (worse.Count > 0) sentence += F($" Test accuracy fell below the baseline by more than one standard error under {Join(worse)}.");
                 if (narrowBut.Count > 0) sentence += F($" A smaller gap is not by itself better: {Join(narrowBut)} narrowed it partly by fitting the training set less.");
             }
             paragraphs.Add(sentence);
@@ -324,11 +333,72 @@ public static class Study
         var l1 = result.Find("l1");
         var l2 = result.Find("l2");
         var reference = none ?? result.Runs[0];
-        if (l1 != null)
-            paragraphs.Add(F($"Proximal L1 set {Pct(l1.ZeroWeightFraction)} of the weights exactly to zero ({reference.Name}: {Pct(reference.ZeroWeightFraction)}) and cut their L1 norm from {reference.L1Norm:N0} to {l1.L1Norm:N0}: soft-thresholding drives the weights that carry little signal{(result.Options.Source == StudySource.Csv ? "" : " — many of them on the always-blank border pixels —")} onto zero and keeps them there, which leaves a sparse model."));
-        if (l2 != null)
-            paragraphs.Add(F($"The L2 penalty shrank the weights instead of zeroing them: their L2 norm went from {reference.L2Norm:N1} to {l2.L2Norm:N1} ({Signed((l2.L2Norm - reference.L2Norm) / reference.L2Norm)}), yet only {Pct(l2.ZeroWeightFraction, 2)} are exactly zero — the pull toward zero weakens as a weight approaches it, so weights become small, not absent."));
+        if (l1 != null && l1 != reference)
+            paragraphs.Add(L1Weights(result, l1, reference));
+        if (l2 != null && l2 != reference)
+            paragraphs.Add(L2Weights(l2, reference));
         return paragraphs;
+    }
+
+    /// <summary>Above this fraction of exact zeros among the weights a model is called sparse.</summary>
+    internal const double SparseFraction = 0.5;
+
+    /// <summary>The baseline's validation loss: still falling, flat within <see cref="FineTuneStudy.MeaningfulRise"/> of its
+    /// lowest, or risen from it (and whether the training loss kept falling meanwhile).</summary>
+    static string LossCurve(StudyRun run)
+    {
+        if (run.BestEpoch >= run.EpochsRun) return " Its validation loss was still falling at the last epoch.";
+        double rise = FineTuneStudy.Rise(run);
+        if (!(rise > FineTuneStudy.MeaningfulRise))
+            return F($" Its validation loss was lowest at epoch {run.BestEpoch} of {run.EpochsRun} and ended {Pct(rise)} above that, within the {Pct(FineTuneStudy.MeaningfulRise, 0)} that counts as a rise: no clear sign of overfitting in the loss.");
+        var trainLoss = run.History["data_loss"];
+        bool kept = trainLoss.Length == run.EpochsRun && trainLoss[^1] < trainLoss[run.BestEpoch - 1];
+        return F($" Its validation loss was lowest at epoch {run.BestEpoch} of {run.EpochsRun} and ended {Pct(rise, 0)} higher") +
+            (kept ? F($" while its training loss kept falling ({trainLoss[run.BestEpoch - 1]:0.000} to {trainLoss[^1]:0.000}): it overfit.") : ".");
+    }
+
+    /// <summary>What proximal L1 did to the weights against <paramref name="reference"/>. Only the MLP on 28×28 images has
+    /// a first layer with one weight per pixel; for it the reading gives the zeros on the image border against those
+    /// elsewhere, where the border holds more.</summary>
+    static string L1Weights(StudyResult result, StudyRun l1, StudyRun reference)
+    {
+        string norm = l1.L1Norm < reference.L1Norm
+            ? F($"cut their L1 norm from {reference.L1Norm:N0} to {l1.L1Norm:N0}")
+            : F($"yet their L1 norm went from {reference.L1Norm:N0} to {l1.L1Norm:N0}");
+        string s = F($"Proximal L1 set {Pct(l1.ZeroWeightFraction)} of the weights exactly to zero ({reference.Name}: {Pct(reference.ZeroWeightFraction)}) and {norm}: soft-thresholding drives the weights that carry little signal onto zero and keeps them there");
+        if (result.Options.Source != StudySource.Csv && result.Options.Model == StudyModel.Mlp && BorderZeros(l1) is var (border, inner) && border > inner)
+            s += F($" (in the first layer {Pct(border)} of the weights on the 2-pixel image border against {Pct(inner)} elsewhere)");
+        return s + (l1.ZeroWeightFraction > SparseFraction
+            ? F($", which leaves a sparse model (over {Pct(SparseFraction, 0)} of its weights zero).")
+            : F($"; at this strength the model is not sparse (this reading calls it so above {Pct(SparseFraction, 0)} zeros)."));
+    }
+
+    /// <summary>The exact-zero fractions of the MLP's first-layer weights on the 2-pixel border of a 28×28 image and
+    /// inside it; null when the weights are too few to hold that layer.</summary>
+    static (double Border, double Inner)? BorderZeros(StudyRun run)
+    {
+        const int side = 28, margin = 2, pixels = side * side;
+        int rows = StudyConfiguration.MlpHidden[0];
+        if (run.Weights.Length < rows * pixels) return null;
+        long borderZeros = 0, innerZeros = 0, borderCount = 0;
+        for (int i = 0; i < rows * pixels; i++)
+        {
+            int pixel = i % pixels, y = pixel / side, x = pixel % side;
+            bool border = y < margin || x < margin || y >= side - margin || x >= side - margin;
+            bool zero = run.Weights[i] == 0;
+            if (border) { borderCount++; if (zero) borderZeros++; }
+            else if (zero) innerZeros++;
+        }
+        return (borderZeros / (double)borderCount, innerZeros / (double)(rows * pixels - borderCount));
+    }
+
+    /// <summary>What the L2 penalty did to the weights' norm against <paramref name="reference"/>, as measured.</summary>
+    static string L2Weights(StudyRun l2, StudyRun reference)
+    {
+        string change = F($"their L2 norm went from {reference.L2Norm:N1} to {l2.L2Norm:N1} ({Signed((l2.L2Norm - reference.L2Norm) / reference.L2Norm)})");
+        return l2.L2Norm < reference.L2Norm
+            ? F($"The L2 penalty shrank the weights instead of zeroing them: {change}, yet only {Pct(l2.ZeroWeightFraction, 2)} are exactly zero — the pull toward zero weakens as a weight approaches it, so weights become small, not absent.")
+            : F($"The L2 penalty did not shrink the weights here: {change}, with {Pct(l2.ZeroWeightFraction, 2)} exactly zero.");
     }
 
     internal static string Points(double fraction) => GapText(fraction) + " points";

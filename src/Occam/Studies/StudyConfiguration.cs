@@ -124,6 +124,10 @@ public sealed record StudyConfiguration(string Name, string Description)
             ?? throw new ArgumentException($"StudyConfiguration: unknown configuration '{name}'; known: {string.Join(", ", list.Select(c => c.Name))}");
     }
 
+    /// <summary>The MLP's hidden widths: its first layer's weights are the first <c>MlpHidden[0] × inputs</c> values of a
+    /// run's <see cref="StudyRun.Weights"/>, one column per input feature (pixel).</summary>
+    public static IReadOnlyList<int> MlpHidden { get; } = [256, 128];
+
     /// <summary>The model: the MLP (hidden 256, 128) over <paramref name="inputs"/> features, or the two-block CNN for
     /// 28×28 images, with this configuration's dropout, normalization and kernel penalty. The CNN's layer norm is
     /// GroupNorm with one group (normalizes each example over channels and pixels, as LayerNorm([C, H, W])).</summary>
@@ -131,7 +135,7 @@ public sealed record StudyConfiguration(string Name, string Description)
     {
         ArgumentNullException.ThrowIfNull(generator);
         if (model == StudyModel.Mlp)
-            return Architectures.Mlp(generator, inputs, [256, 128], classes, Dropout, BatchNorm, LayerNorm, KernelRegularizer);
+            return Architectures.Mlp(generator, inputs, [.. MlpHidden], classes, Dropout, BatchNorm, LayerNorm, KernelRegularizer);
         var cnn = Architectures.Cnn(generator, 1, classes, 128, Dropout, BatchNorm || LayerNorm, KernelRegularizer);
         if (!LayerNorm) return cnn;
         var layers = Enumerable.Range(0, cnn.Count).Select(i => cnn[i] is BatchNorm2d bn ? new GroupNorm(1, bn.NumFeatures) : cnn[i]);

@@ -226,6 +226,94 @@ public class StudyTests
         Assert.Equal("3.7 points", Study.Points(gap));
     }
 
+    // A run built by hand (no training), for readings of constructed results: one epoch per validation loss.
+    static StudyRun Made(string name, double train, double test, double[]? valLoss = null, double[]? trainLoss = null,
+        double l1 = 1000, double l2 = 10, double zeros = 0, float[]? weights = null)
+    {
+        valLoss ??= [1.0, 0.8, 0.7];
+        trainLoss ??= valLoss;
+        var history = new Occam.Training.History();
+        for (int e = 0; e < valLoss.Length; e++)
+            history.Add(new Dictionary<string, double> { ["data_loss"] = trainLoss[e], ["val_loss"] = valLoss[e], ["val_data_loss"] = valLoss[e] });
+        return new StudyRun(StudyConfiguration.Get(name), history, train, 0.1, test, 0.5, test, 0.5,
+            Array.IndexOf(valLoss, valLoss.Min()) + 1, valLoss.Length, l1, l2, zeros, 1, weights ?? []);
+    }
+
+    static string Read(StudyOptions options, params StudyRun[] runs) =>
+        string.Join("\n", Study.Reading(new StudyResult(options, "constructed", 2000, 1000, 2000, runs)));
+
+    [Fact]
+    public void AWiderGapIsCalledFittingFasterOnlyWithoutABetterTestAccuracy()
+    {
+        // none: gap 10 points; sam: gap 15 but test +5 points (far beyond one SE, 0.9 points); batch-norm: gap 20, test equal
+        var reading = Read(new StudyOptions(), Made("none", 0.90, 0.80), Made("sam", 1.0, 0.85), Made("batch-norm", 1.0, 0.80));
+        Assert.Contains("The gap widened under batch-norm (20.0 points) without a better test accuracy: these help the model fit faster, not generalize.", reading);
+        Assert.Contains("The gap widened under sam (15.0 points, test +5.0 points) while test accuracy rose beyond the noise", reading);
+        Assert.Contains("The best test accuracy was sam's, 85.0%", reading);
+        Assert.DoesNotContain("sam (15.0 points) without", reading);
+    }
+
+    [Fact]
+    public void AValidationLossRiseIsNamedOnlyWhenItIsMeaningful()
+    {
+        // lowest at epoch 2, then 2 % higher: within the 5 % that FineTuneStudy counts as a rise
+        var flat = Read(new StudyOptions(), Made("none", 0.9, 0.8, [1.0, 0.50, 0.51], [1.0, 0.5, 0.3]), Made("l2", 0.9, 0.8));
+        Assert.Contains("Its validation loss was lowest at epoch 2 of 3 and ended 2.0% above that, within the 5% that counts as a rise: no clear sign of overfitting in the loss.", flat);
+        Assert.DoesNotContain("rose", flat);
+        var rose = Read(new StudyOptions(), Made("none", 0.9, 0.8, [1.0, 0.50, 0.80], [1.0, 0.5, 0.2]), Made("l2", 0.9, 0.8));
+        Assert.Contains("Its validation loss was lowest at epoch 2 of 3 and ended 60% higher while its training loss kept falling (0.500 to 0.200): it overfit.", rose);
+        var falling = Read(new StudyOptions(), Made("none", 0.9, 0.8, [1.0, 0.8, 0.6]), Made("l2", 0.9, 0.8));
+        Assert.Contains("Its validation loss was still falling at the last epoch.", falling);
+    }
+
+    [Fact]
+    public void TheL2ReadingSaysWhatHappenedToTheNorm()
+    {
+        var grew = Read(new StudyOptions(), Made("none", 0.9, 0.8, l2: 10), Made("l2", 0.9, 0.8, l2: 12));
+        Assert.Contains("The L2 penalty did not shrink the weights here: their L2 norm went from 10.0 to 12.0 (+20.0%)", grew);
+        Assert.DoesNotContain("shrank", grew);
+        var shrank = Read(new StudyOptions(), Made("none", 0.9, 0.8, l2: 10), Made("l2", 0.9, 0.8, l2: 8));
+        Assert.Contains("The L2 penalty shrank the weights instead of zeroing them: their L2 norm went from 10.0 to 8.0 (−20.0%)", shrank);
+    }
+
+    [Fact]
+    public void TheL1ReadingNamesBorderPixelsOnlyForTheMlpAndSparsityOnlyAboveHalf()
+    {
+        // The MLP's first layer [256, 784]: zeros on every border pixel's column, none inside.
+        int rows = StudyConfiguration.MlpHidden[0];
+        var weights = new float[rows * 784 + 10];
+        for (int i = 0; i < weights.Length; i++)
+        {
+            int pixel = i % 784, y = pixel / 28, x = pixel % 28;
+            weights[i] = i < rows * 784 && (y < 2 || x < 2 || y >= 26 || x >= 26) ? 0 : 0.1f;
+        }
+        var none = Made("none", 0.9, 0.8);
+        var mlp = Read(new StudyOptions(), none, Made("l1", 0.9, 0.8, l1: 500, zeros: 0.6, weights: weights));
+        Assert.Contains("in the first layer 100.0% of the weights on the 2-pixel image border against 0.0% elsewhere", mlp);
+        Assert.Contains("which leaves a sparse model (over 50% of its weights zero)", mlp);
+        var cnn = Read(new StudyOptions { Model = StudyModel.Cnn }, none, Made("l1", 0.9, 0.8, l1: 500, zeros: 0.6, weights: weights));
+        Assert.DoesNotContain("border", cnn);
+        Assert.Contains("sparse model", cnn);
+        var few = Read(new StudyOptions { Model = StudyModel.Cnn }, none, Made("l1", 0.9, 0.8, l1: 500, zeros: 0.004));
+        Assert.Contains("Proximal L1 set 0.4% of the weights exactly to zero", few);
+        Assert.Contains("at this strength the model is not sparse (this reading calls it so above 50% zeros)", few);
+        Assert.DoesNotContain("a sparse model", few);
+        var grew = Read(new StudyOptions(), none, Made("l1", 0.9, 0.8, l1: 1200, zeros: 0.004));
+        Assert.Contains("yet their L1 norm went from 1,000 to 1,200", grew);
+    }
+
+    [Fact]
+    public void TestDifferencesWithinOneStandardErrorAreWithinNoise()
+    {
+        // 2,000 test examples near 85 %: one SE is √(0.85·0.15/2000) = 0.8 points
+        var reading = Read(new StudyOptions(), Made("none", 0.90, 0.85), Made("l2", 0.905, 0.855), Made("l1", 0.895, 0.845), Made("dropout", 0.88, 0.83));
+        Assert.Contains("With 2,000 test examples one standard error of an accuracy near 85% is 0.8 points, so test differences within about 0.8 points are within noise.", reading);
+        Assert.Contains("No technique beat the test accuracy without regularization (85.0%) by more than the noise; the highest was l2's, 85.5% (+0.5 points, within noise).", reading);
+        Assert.DoesNotContain("The best test accuracy was", reading);
+        Assert.Contains("Test accuracy fell below the baseline by more than one standard error under dropout (83.0%).", reading);
+        Assert.DoesNotContain("l1 (84.5%)", reading);
+    }
+
     static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
     sealed class Collect(List<StudyProgress> into) : IProgress<StudyProgress>
