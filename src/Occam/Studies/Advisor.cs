@@ -295,8 +295,18 @@ public static class Advisor
                     ? gap > 0.20 ? Severity.Severe : gap > 0.10 ? Severity.Moderate : Severity.Mild
                     : ratio > 4 ? Severity.Severe : ratio > 2 ? Severity.Moderate : Severity.Mild;
                 if (rising && rise > 0.25 && severity == Severity.Mild) severity = Severity.Moderate;
-                reading.Append(CultureInfo.InvariantCulture, $"The model fits its training data better than it generalizes: overfitting ({severity.ToString().ToLowerInvariant()}).");
-                return new Advice("overfitting", best, Overfitting(best, severity, gap, ratio, rise), reading.ToString());
+                // When only the validation loss says so, the symptom quoted is its rise, not a gap that is small or negative.
+                bool lossOnly = !(_hasAcc ? gap > GapThreshold : ratio > LossRatioThreshold);
+                string symptom = lossOnly
+                    ? $"validation loss rose {Pct(rise)} after its lowest at epoch {best + 1} of {_n}{(_hasLoss ? " while the training loss kept falling" : "")}"
+                    : _hasAcc
+                        ? $"over the last epochs training accuracy exceeds validation by {Num(gap * 100)} points"
+                        : $"validation loss is {Num(ratio)}× the training loss";
+                reading.Append(lossOnly
+                    ? $"Overfitting ({severity.ToString().ToLowerInvariant()}) seen in the loss: the {symptom}" +
+                      (!_hasAcc ? "." : gap > 0 ? $", though the accuracy gap is only {Num(gap * 100)} points." : $", though training accuracy does not exceed validation (gap {Num(gap * 100)} points).")
+                    : $"The model fits its training data better than it generalizes: overfitting ({severity.ToString().ToLowerInvariant()}).");
+                return new Advice("overfitting", best, Overfitting(best, severity, symptom, rise), reading.ToString());
             }
 
             double trainChange = TailChange(_loss, 1.0 / 4);
@@ -331,12 +341,9 @@ public static class Advisor
             new("gradient_clipping", 1.0, "clip the gradients' global norm to the value (ClipGradNorm) so one bad batch cannot blow up the weights"),
         ];
 
-        List<Recommendation> Overfitting(int best, Severity severity, double gap, double ratio, double rise)
+        List<Recommendation> Overfitting(int best, Severity severity, string symptom, double rise)
         {
             int s = (int)severity;
-            string symptom = _hasAcc
-                ? $"over the last epochs training accuracy exceeds validation by {Num(gap * 100)} points"
-                : $"validation loss is {Num(ratio)}× the training loss";
             var recs = new List<Recommendation>
             {
                 new("early_stopping", best + 1, best < _n - 1

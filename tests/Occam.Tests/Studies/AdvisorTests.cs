@@ -41,6 +41,34 @@ public sealed class AdvisorTests : IDisposable
     }
 
     [Fact]
+    public void OverfittingSeenOnlyInTheValidationLossCitesItsRiseNotTheGap()
+    {
+        // Validation accuracy stays 3.6 points above training (dropout-like), but the validation loss is lowest at epoch 8
+        // and then climbs while the training loss keeps falling.
+        var epochs = Enumerable.Range(0, 20).Select(e => Epoch(loss: 1.0 * Math.Exp(-e / 8.0), acc: 0.80, valLoss: 0.6 + 0.003 * (e - 7) * (e - 7), valAcc: 0.836))
+            .ToList<IReadOnlyDictionary<string, double>>();
+        var advice = Advisor.Diagnose(epochs);
+        Assert.Equal("overfitting", advice.Diagnosis);
+        Assert.Equal(7, advice.BestEpoch);
+        Assert.DoesNotContain("fits its training data better than it generalizes", advice.Reading);
+        Assert.Contains("Overfitting (moderate) seen in the loss: the validation loss rose ", advice.Reading);
+        Assert.Contains("after its lowest at epoch 8 of 20 while the training loss kept falling, though training accuracy does not exceed validation (gap -3.6 points).", advice.Reading);
+        var decay = advice.Recommendations.Single(r => r.Technique == "weight_decay");
+        Assert.StartsWith("validation loss rose ", decay.Why);
+        Assert.DoesNotContain("exceeds", decay.Why);
+        Assert.DoesNotContain("-3.6", decay.Why);
+        // a history without accuracy: the loss ratio stays under its threshold, so the rise is again the symptom
+        var lossOnly = Enumerable.Range(0, 20).Select(e => (IReadOnlyDictionary<string, double>)new Dictionary<string, double>
+        {
+            ["loss"] = e <= 7 ? 1.0 - 0.06 * e : 0.58 - 0.005 * (e - 7), ["val_loss"] = 0.6 + 0.001 * (e - 7) * (e - 7),
+        }).ToList();
+        var noAcc = Advisor.Diagnose(lossOnly);
+        Assert.Equal("overfitting", noAcc.Diagnosis);
+        Assert.StartsWith("validation loss rose ", noAcc.Recommendations.Single(r => r.Technique == "weight_decay").Why);
+        Assert.DoesNotContain("accuracy gap", noAcc.Reading);
+    }
+
+    [Fact]
     public void TheSeedExerciseFineTuningOnAThousandExamplesIsSevereOverfitting()
     {
         // Fine-tuning on 1,000 examples: training accuracy climbs to 98%, validation stalls at 75%, its loss turns up.
