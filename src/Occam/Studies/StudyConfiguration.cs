@@ -22,7 +22,8 @@ public sealed record StudyConfiguration(string Name, string Description)
     /// <summary>Penalty attached to every weight matrix and kernel (Keras kernel_regularizer), added to the loss.</summary>
     public Regularizer? KernelRegularizer { get; init; }
 
-    /// <summary>λ of the proximal L1 step θ ← sign(θ)·max(|θ| − lr·λ, 0) after each update (exact zeros); 0 = off.</summary>
+    /// <summary>λ of the proximal L1 step θ ← sign(θ)·max(|θ| − lr·λ, 0) after each update of a weight matrix or kernel
+    /// (exact zeros; biases and normalization parameters exempt); 0 = off.</summary>
     public double L1Proximal { get; init; }
 
     /// <summary>Decoupled weight decay λ (AdamW, θ ← θ − lr·λ·θ, biases and norm parameters exempt); 0 = plain Adam.</summary>
@@ -75,7 +76,7 @@ public sealed record StudyConfiguration(string Name, string Description)
     [
         new("none", "no regularization: the baseline"),
         new("l2", "L2 penalty 1e-3·Σw² on the weights") { KernelRegularizer = new L2(1e-3) },
-        new("l1", "proximal L1, λ = 0.1 (soft-thresholding after each step)") { L1Proximal = 0.1 },
+        new("l1", "proximal L1, λ = 0.1 on the weights (soft-thresholding after each step; biases and norm parameters exempt, as from the L2 penalty)") { L1Proximal = 0.1 },
         new("elastic-net", "elastic-net penalty 1e-4·Σ|w| + 5e-4·Σw²") { KernelRegularizer = new ElasticNet(1e-4, 5e-4) },
         new("weight-decay", "AdamW, decoupled weight decay 0.1") { WeightDecay = 0.1 },
         new("dropout", "dropout p = 0.3 after each hidden layer") { Dropout = 0.3f },
@@ -85,7 +86,7 @@ public sealed record StudyConfiguration(string Name, string Description)
         new("augmentation", ImageAugmentation) { Augmentation = true },
         new("early-stopping", "stop when validation loss has not improved for 5 epochs; restore the best") { EarlyStoppingPatience = 5 },
         new("sam", "sharpness-aware minimization, ρ = 0.1: each step's gradient from the worst weights nearby") { SamRho = 0.1 },
-        new("combined", "proximal L1 0.05 + dropout 0.3 + label smoothing 0.1 + early stopping (patience 5)")
+        new("combined", "proximal L1 0.05 on the weights + dropout 0.3 + label smoothing 0.1 + early stopping (patience 5)")
         {
             L1Proximal = 0.05, Dropout = 0.3f, LabelSmoothing = 0.1f, EarlyStoppingPatience = 5,
         },
@@ -142,13 +143,15 @@ public sealed record StudyConfiguration(string Name, string Description)
         return new Sequential([.. layers]);
     }
 
-    /// <summary>Adam at <see cref="LearningRate"/>; AdamW when <see cref="WeightDecay"/> is set (groups "decay" and
-    /// "no_decay"); with the proximal L1 step. Given the <paramref name="head"/> of a fine-tuned model and a
+    /// <summary>Adam at <see cref="LearningRate"/>; AdamW when <see cref="WeightDecay"/> is set; with the proximal L1
+    /// step. Weight decay or proximal L1 splits the parameters into "decay" and "no_decay" (biases and normalization
+    /// parameters, neither decayed nor soft-thresholded), so that L1 acts on the weight matrices and kernels alone, as
+    /// the kernel penalties of l2 and elastic-net do. Given the <paramref name="head"/> of a fine-tuned model and a
     /// <see cref="BackboneLrScale"/> ≠ 1, every other parameter moves to a "backbone_"-prefixed group at the scaled rate.</summary>
     public Optimizer BuildOptimizer(Module model, Module? head = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        IEnumerable<ParameterGroup> groups = model.ParameterGroups(WeightDecay > 0 ? DecayPolicy.ExcludeBiasAndNorm : DecayPolicy.All);
+        IEnumerable<ParameterGroup> groups = model.ParameterGroups(WeightDecay > 0 || L1Proximal > 0 ? DecayPolicy.ExcludeBiasAndNorm : DecayPolicy.All);
         if (head != null && BackboneLrScale != 1)
         {
             var own = new HashSet<Parameter>(head.Parameters(), ReferenceEqualityComparer.Instance);

@@ -114,6 +114,17 @@ public class StudyTests
         Assert.Equal(0.1, adamW.Groups.Single(g => g.Name == "decay").WeightDecay);
         Assert.Equal(0, adamW.Groups.Single(g => g.Name == "no_decay").WeightDecay);
         Assert.Equal(0.1, StudyConfiguration.Get("l1").BuildOptimizer(model).L1Proximal);
+        // proximal L1 soft-thresholds the weight matrices only, as l2's kernel penalty: biases (and norm parameters) are exempt
+        foreach (var name in new[] { "l1", "combined" })
+        {
+            var norms = StudyConfiguration.Get(name).BuildModel(StudyModel.Mlp, 784, 10, new Generator(1));
+            var groups = StudyConfiguration.Get(name).BuildOptimizer(norms).Groups;
+            Assert.All(groups.Single(g => g.Name == "decay").Parameters, p => Assert.Equal(2, p.Rank));
+            Assert.NotEmpty(groups.Single(g => g.Name == "no_decay").Parameters);
+            Assert.All(groups.Single(g => g.Name == "no_decay").Parameters, p => Assert.Equal(1, p.Rank));
+            Assert.Equal(0, groups.Single(g => g.Name == "no_decay").L1Proximal);
+            Assert.Contains("on the weights", StudyConfiguration.Get(name).Description);
+        }
         Assert.Equal(0.1f, Assert.IsType<CrossEntropyLoss>(StudyConfiguration.Get("label-smoothing").BuildLoss()).LabelSmoothing);
         Assert.Equal(0f, Assert.IsType<CrossEntropyLoss>(StudyConfiguration.Get("none").BuildLoss()).LabelSmoothing);
         Assert.NotNull(StudyConfiguration.Get("augmentation").BuildAugmentation(images: true));
