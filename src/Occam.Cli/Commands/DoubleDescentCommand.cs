@@ -18,7 +18,7 @@ internal static class DoubleDescentCommand
         var testSize = new Option<int>("--test-size") { Description = "Test examples (from the embedded test subset, at most 2000).", DefaultValueFactory = _ => 2000 };
         var sizes = new Option<string?>("--sizes") { Description = "Comma-separated feature counts (rf) or hidden widths (mlp) instead of the default grid." };
         var epochs = new Option<int>("--epochs") { Description = "Training epochs per width (mlp).", DefaultValueFactory = _ => 200 };
-        var noise = new Option<double>("--label-noise") { Description = "Fraction of training labels replaced by a random class (mlp).", DefaultValueFactory = _ => 0.2 };
+        var noise = new Option<double>("--label-noise") { Description = "Fraction of training labels replaced by a random other class, so that fraction is wrong (mlp; Nakkiran et al. 2019).", DefaultValueFactory = _ => 0.2 };
         var seed = Cli.Seed();
         var threads = Cli.Threads();
         var outDir = Cli.Out("double-descent");

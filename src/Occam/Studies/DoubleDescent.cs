@@ -234,7 +234,7 @@ public static class DoubleDescent
 
     /// <summary>The MLP curve: Flatten → Linear(784, h) → ReLU → Linear(h, 10) for each hidden width, trained with Adam
     /// (lr 1e-3, batch 64, no regularization) for <paramref name="epochs"/> epochs on <paramref name="trainSize"/>
-    /// examples whose labels are replaced by a random class with probability <paramref name="labelNoise"/>; train
+    /// examples whose labels are replaced by a random other class with probability <paramref name="labelNoise"/>; train
     /// error is against the noisy labels, test error against clean test labels.</summary>
     public static DoubleDescentResult Mlp(int trainSize = 1000, int testSize = 2000, int[]? widths = null, double labelNoise = 0.2,
         int epochs = 200, int seed = 1, Action<DoubleDescentPoint>? progress = null)
@@ -247,9 +247,7 @@ public static class DoubleDescent
         var g = new Generator((ulong)seed);
         var (xTrain, yTrain) = Draw(trainSize, train: true, g);
         var (xTest, yTest) = Draw(testSize, train: false, g);
-        var noisy = yTrain.ToArray();
-        for (int i = 0; i < noisy.Length; i++)
-            if (g.NextDouble() < labelNoise) noisy[i] = g.NextInt(Classes);
+        var noisy = NoisyLabels(yTrain.ToArray(), labelNoise, g);
         var train = new TensorDataset(xTrain, Tensor.FromArray(noisy, noisy.Length));
         var test = new TensorDataset(xTest, yTest);
         var points = new List<DoubleDescentPoint>();
@@ -265,6 +263,20 @@ public static class DoubleDescent
             progress?.Invoke(point);
         }
         return new DoubleDescentResult("mlp", trainSize, testSize, (long)trainSize * Classes, points);
+    }
+
+    /// <summary>Label noise as Nakkiran et al. (2019) add it: each label, with probability <paramref name="p"/>, becomes a
+    /// class drawn uniformly from the other classes, so a fraction p of the labels is wrong (drawing from all classes
+    /// would leave a tenth of the drawn ones right, 0.9·p wrong). Changes <paramref name="labels"/> in place and returns it.</summary>
+    internal static float[] NoisyLabels(float[] labels, double p, Generator g)
+    {
+        for (int i = 0; i < labels.Length; i++)
+            if (g.NextDouble() < p)
+            {
+                int other = g.NextInt(Classes - 1);
+                labels[i] = other >= (int)labels[i] ? other + 1 : other;
+            }
+        return labels;
     }
 
     /// <summary>Throws unless both sizes can be drawn, stratified, from the embedded subset: one example per class at

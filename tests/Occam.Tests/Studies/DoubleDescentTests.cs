@@ -7,6 +7,32 @@ public class DoubleDescentTests
 {
     static Tensor Random(int rows, int cols, ulong seed) => Tensor.RandN([rows, cols], new Generator(seed));
 
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.2)]
+    [InlineData(0.5)]
+    [InlineData(1.0)]
+    public void LabelNoiseMakesAFractionPOfTheLabelsWrong(double p)
+    {
+        // Nakkiran et al. 2019: with probability p a label becomes a uniformly random incorrect class. Drawing from all
+        // ten classes would leave only 0.9·p wrong (0.18 at p = 0.2, 5 SE below).
+        const int n = 40_000;
+        var clean = Enumerable.Range(0, n).Select(i => (float)(i % 10)).ToArray();
+        var noisy = DoubleDescent.NoisyLabels((float[])clean.Clone(), p, new Generator(7));
+        int changed = Enumerable.Range(0, n).Count(i => noisy[i] != clean[i]);
+        double se = Math.Sqrt(Math.Max(p * (1 - p), 1e-12) / n);
+        Assert.InRange(changed / (double)n, p - 4 * se, p + 4 * se);
+        if (p == 0) Assert.Equal(clean, noisy);
+        if (p == 1) Assert.Equal(n, changed);
+        Assert.All(noisy, y => Assert.True(y >= 0 && y <= 9 && y == MathF.Floor(y), $"label {y}"));
+        if (p < 0.5) return;
+        // the wrong labels spread evenly over the nine other classes: each (true, noisy) pair about changed / 90 times
+        var pairs = Enumerable.Range(0, n).Where(i => noisy[i] != clean[i]).GroupBy(i => (clean[i], noisy[i])).ToList();
+        Assert.Equal(90, pairs.Count);
+        double expected = changed / 90.0;
+        Assert.All(pairs, g => Assert.InRange(g.Count(), expected - 5 * Math.Sqrt(expected), expected + 5 * Math.Sqrt(expected)));
+    }
+
     static double[,] Product(Tensor a, Tensor b)
     {
         int n = a.Dim(0), k = a.Dim(1), m = b.Dim(1);
