@@ -31,8 +31,10 @@ internal static class WeightsCommand
         var json = Cli.Json();
         var command = new Command("weights", """
             Weight statistics of checkpoints, per tensor: shape, count, L1 and L2 norm, max |w|, the fraction of exact
-            zeros and of |w| < 1e-3; totals over every parameter tensor, biases included (batch-norm running
-            statistics listed, not counted; optimizer state skipped; train's weight_l2 covers weight matrices only). Several files are shown side by side and their histograms overlaid: a model
+            zeros and of |w| < 1e-3; totals over all parameters (biases and normalization parameters included) and
+            over the weight matrices and kernels alone, which are what train's weight_l1, weight_l2 and zero fraction and
+            the study's norms cover (batch-norm running statistics listed, not counted; optimizer state skipped).
+            Several files are shown side by side and their histograms overlaid: a model
             trained with proximal L1 (the optimizers' l1Proximal; occam study's l1 configuration) spikes at exactly 0; a
             plain L1 penalty (occam train --l1, a subgradient step) crowds weights near 0 (|w| < 1e-3) but leaves few
             exact zeros; an L2-trained one is narrower than an unregularized one.
@@ -80,10 +82,12 @@ internal static class WeightsCommand
         console.MarkupLine($"[bold]{Markup.Escape(report.Source)}[/]");
         var table = new Table().AddColumn("tensor").AddColumn("shape");
         foreach (var c in new[] { "count", "L1", "L2", "max |w|", "zeros", "|w|<1e-3" }) table.AddColumn(new TableColumn(c).RightAligned());
-        foreach (var s in report.Tensors.Append(report.Total))
+        foreach (var s in report.Tensors.Append(report.Total).Append(report.Matrices))
         {
-            string name = s == report.Total ? "[bold]all weights[/]" : Markup.Escape(s.Name) + (s.Buffer ? " [dim](buffer)[/]" : "");
-            table.AddRow(name, s == report.Total ? "" : ShapeText(s.Shape), s.Count.ToString(CultureInfo.InvariantCulture),
+            bool total = s == report.Total || s == report.Matrices;
+            string name = s == report.Total ? "[bold]all parameters[/]" : s == report.Matrices ? "[bold]weight matrices[/]"
+                : Markup.Escape(s.Name) + (s.Buffer ? " [dim](buffer)[/]" : "");
+            table.AddRow(name, total ? "" : ShapeText(s.Shape), s.Count.ToString(CultureInfo.InvariantCulture),
                 G(s.L1), G(s.L2), G(s.MaxAbs), Pct(s.ZeroFraction), Pct(s.SmallFraction));
         }
         console.Write(table);
@@ -101,12 +105,14 @@ internal static class WeightsCommand
                 table.AddColumn(new TableColumn($"{(c == 0 ? $"[bold]{Markup.Escape(label)}[/]" : "")}\n{columns[c]}").RightAligned());
         }
         var names = reports.SelectMany(r => r.Tensors.Where(t => !t.Buffer).Select(t => t.Name)).Distinct().ToList();
-        foreach (var name in names.Append(null))
+        // the two totals follow the tensors, under names no tensor can have
+        const string all = "\0all", matrices = "\0matrices";
+        foreach (var name in names.Append(all).Append(matrices))
         {
-            var row = new List<string> { name is null ? "[bold]all weights[/]" : Markup.Escape(name) };
+            var row = new List<string> { name == all ? "[bold]all parameters[/]" : name == matrices ? "[bold]weight matrices[/]" : Markup.Escape(name) };
             foreach (var r in reports)
             {
-                var s = name is null ? r.Total : r.Tensors.FirstOrDefault(t => t.Name == name);
+                var s = name == all ? r.Total : name == matrices ? r.Matrices : r.Tensors.FirstOrDefault(t => t.Name == name);
                 row.AddRange(s is null ? ["-", "-", "-", "-"] : [G(s.L2), G(s.MaxAbs), Pct(s.ZeroFraction), Pct(s.SmallFraction)]);
             }
             table.AddRow(row.ToArray());
@@ -147,13 +153,14 @@ internal static class WeightsCommand
         ["zero_fraction"] = s.ZeroFraction, ["small_fraction"] = s.SmallFraction, ["buffer"] = s.Buffer,
     };
 
-    /// <summary>One file: {"path", "label", "tensors": [...], "total": {...}}; several: {"files": [those]}.</summary>
+    /// <summary>One file: {"path", "label", "tensors": [...], "total": {...} (all parameters), "weight_matrices": {...}};
+    /// several: {"files": [those]}.</summary>
     static string Json(List<WeightReport> reports, List<string> labels)
     {
         var files = reports.Select((r, i) => new Dictionary<string, object>
         {
             ["path"] = r.Source, ["label"] = labels[i],
-            ["tensors"] = r.Tensors.Select(StatsJson).ToList(), ["total"] = StatsJson(r.Total),
+            ["tensors"] = r.Tensors.Select(StatsJson).ToList(), ["total"] = StatsJson(r.Total), ["weight_matrices"] = StatsJson(r.Matrices),
         }).ToList();
         return reports.Count == 1
             ? JsonSerializer.Serialize(files[0], JsonOptions)

@@ -2,7 +2,7 @@ using Occam.IO;
 
 namespace Occam.Studies;
 
-/// <summary>Statistics of one tensor (or of all weights together): element count, L1 norm Σ|w|, L2 norm √Σw²,
+/// <summary>Statistics of one tensor (or of several together: all parameters, or the weight matrices): element count, L1 norm Σ|w|, L2 norm √Σw²,
 /// max |w|, the fraction of exact zeros (what proximal L1 produces) and the fraction with |w| &lt; 1e-3 (what an L1
 /// penalty without a proximal step leaves near zero). <see cref="Buffer"/> marks running statistics of
 /// normalization layers, which are listed but left out of the totals.</summary>
@@ -11,7 +11,7 @@ public sealed record TensorStats(string Name, int[] Shape, long Count, double L1
 
 /// <summary>
 /// What the weights of a checkpoint look like, from any safetensors state dict (no architecture needed): one
-/// <see cref="TensorStats"/> per tensor and a total over the parameters. Optimizer state
+/// <see cref="TensorStats"/> per tensor, a total over all parameters and one over the weight matrices and kernels. Optimizer state
 /// (<c>optimizer.state.*</c>, see <see cref="Checkpoint"/>) is skipped; batch-norm buffers (<c>running_mean</c>,
 /// <c>running_var</c>, <c>num_batches_tracked</c>) are listed but not counted as weights.
 /// </summary>
@@ -22,8 +22,8 @@ public sealed class WeightReport
 
     static readonly string[] BufferNames = ["running_mean", "running_var", "num_batches_tracked"];
 
-    WeightReport(string source, List<TensorStats> tensors, TensorStats total, Dictionary<string, Tensor> weights) =>
-        (Source, Tensors, Total, _weights) = (source, tensors, total, weights);
+    WeightReport(string source, List<TensorStats> tensors, TensorStats total, TensorStats matrices, Dictionary<string, Tensor> weights) =>
+        (Source, Tensors, Total, Matrices, _weights) = (source, tensors, total, matrices, weights);
 
     readonly Dictionary<string, Tensor> _weights;
 
@@ -33,8 +33,12 @@ public sealed class WeightReport
     /// <summary>One entry per tensor, in name order.</summary>
     public IReadOnlyList<TensorStats> Tensors { get; }
 
-    /// <summary>All weights (every tensor but buffers) as one: named "all".</summary>
+    /// <summary>All parameters (every tensor but buffers, biases and normalization parameters included) as one: named "all".</summary>
     public TensorStats Total { get; }
+
+    /// <summary>The weight matrices and kernels (parameters of rank 2 or more) as one, named "matrices": what training's
+    /// weight_l1, weight_l2 and zero_weight_fraction and the study's norms cover.</summary>
+    public TensorStats Matrices { get; }
 
     /// <summary>Reads <paramref name="path"/> (safetensors) and reports on it.</summary>
     public static WeightReport Load(string path)
@@ -55,7 +59,8 @@ public sealed class WeightReport
         var stats = kept.Select(t => Stats(t.Key, t.Value.Shape, [t.Value], IsBuffer(t.Key))).ToList();
         var weights = kept.Where(t => !IsBuffer(t.Key)).ToDictionary(t => t.Key, t => t.Value);
         var total = Stats("all", [weights.Values.Sum(t => t.Size)], [.. weights.Values], buffer: false);
-        return new WeightReport(source, stats, total, weights);
+        var matrices = weights.Values.Where(t => t.Rank >= 2).ToArray();
+        return new WeightReport(source, stats, total, Stats("matrices", [matrices.Sum(t => t.Size)], matrices, buffer: false), weights);
     }
 
     /// <summary>The weight values (buffers excluded), every <c>k</c>-th one when there are more than

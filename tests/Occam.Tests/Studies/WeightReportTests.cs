@@ -52,6 +52,13 @@ public sealed class WeightReportTests : IDisposable
         Assert.Equal(parameters, report.Values().Length);
         double l2 = Math.Sqrt(model.Parameters().Sum(p => p.ToArray().Sum(v => (double)v * v)));
         Assert.Equal(l2, report.Total.L2, 9);
+        // the weight-matrix total covers what training's statistics cover: the two Linear weights, no bias or norm parameter
+        var trained = Occam.Training.Trainer.WeightStatistics(model);
+        Assert.Equal("matrices", report.Matrices.Name);
+        Assert.Equal(4 * 8 + 8 * 3, report.Matrices.Count);
+        Assert.Equal(trained["weight_l2"], report.Matrices.L2, 5);
+        Assert.Equal(trained["weight_l1"], report.Matrices.L1, 4);
+        Assert.Equal(trained["zero_weight_fraction"], report.Matrices.ZeroFraction, 12);
         Assert.Equal(32, report.Values("0.weight").Length);
         Assert.Empty(report.Values("1.running_mean"));
     }
