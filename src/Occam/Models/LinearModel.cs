@@ -318,9 +318,9 @@ public abstract class LinearModel
 public sealed class LinearRegression(double l2 = 0, double l1 = 0, int maxIterations = 5000, double tolerance = 1e-7, bool fitIntercept = true)
     : LinearModel("LinearRegression", l2, l1, maxIterations, tolerance, fitIntercept)
 {
-    int _outputs = 1;
+    ILoss _loss = new MSELoss();
 
-    private protected override ILoss Loss => _outputs == 1 ? new MSELoss() : new SummedOverOutputs(_outputs);
+    private protected override ILoss Loss => _loss;
 
     /// <summary>Mean squared error × outputs = (1/n)·Σ_samples Σ_outputs: per output, the one-output data term.</summary>
     sealed class SummedOverOutputs(int outputs) : ILoss
@@ -334,8 +334,9 @@ public sealed class LinearRegression(double l2 = 0, double l1 = 0, int maxIterat
     {
         CheckData(x, y);
         var targets = y.Rank == 1 ? y.Reshape(-1, 1) : y;
-        _outputs = targets.Dim(1);
-        FitCore(x, targets, targets.Dim(1));
+        int outputs = targets.Dim(1);
+        _loss = outputs == 1 ? new MSELoss() : new SummedOverOutputs(outputs);
+        FitCore(x, targets, outputs);
         return this;
     }
 
