@@ -39,6 +39,10 @@ internal static class TrainCommand
     /// replaces that one, so an interrupted run never leaves the earlier report with another run's checkpoint.</summary>
     public const string RunFolder = ".occam-run";
 
+    /// <summary>Whether two paths (or names) are the same on this file system: case-insensitive on Windows.</summary>
+    static bool SamePath(string? a, string? b) =>
+        string.Equals(a, b, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+
     /// <summary>Where a run reporting to <paramref name="output"/> keeps its checkpoint while it trains.</summary>
     internal static string InProgressCheckpoint(string output) =>
         Cli.HoldsReport(output) ? Path.Combine(output, RunFolder, CheckpointFile) : Path.Combine(output, CheckpointFile);
@@ -120,7 +124,7 @@ internal static class TrainCommand
                     throw new ArgumentException($"--epochs {run.Epochs}: the checkpoint's {before.Schedule} schedule is laid out over {before.Epochs} epochs, so the run cannot be resumed for a different number; start a new run for {run.Epochs} epochs");
                 string runFolder = Path.GetDirectoryName(Path.GetFullPath(resumePath))!;
                 // an interrupted run's checkpoint kept beside an earlier report belongs to that report's folder
-                if (Path.GetFileName(runFolder) == RunFolder) runFolder = Path.GetDirectoryName(runFolder)!;
+                if (SamePath(Path.GetFileName(runFolder), RunFolder)) runFolder = Path.GetDirectoryName(runFolder)!;
                 if (parse.GetResult(outDir) is null or { Implicit: true }) output = runFolder;
                 // the checkpoint is occam train's (SavedConfig checked), so its folder is a report folder even if written
                 // before reports carried a marker
@@ -189,7 +193,7 @@ internal static class TrainCommand
     {
         output = Cli.CheckOut(output);
         string checkpoint = InProgressCheckpoint(output);
-        if (File.Exists(checkpoint) && (resumePath == null || Path.GetFullPath(resumePath) != checkpoint))
+        if (File.Exists(checkpoint) && (resumePath == null || !SamePath(Path.GetFullPath(resumePath), checkpoint)))
             throw new ArgumentException($"--out '{output}' holds the checkpoint of an interrupted run; continue it with --resume {checkpoint}, or delete that file to start a new run there");
         var g = new Generator((ulong)run.Seed);
         var (trainAll, test) = run.Data == "embedded" ? FashionMnist.LoadEmbedded() : Cli.WithFashionMnist(() => FashionMnist.Load(run.DataRoot), run.DataRoot, hasRootOption: true);
@@ -289,7 +293,7 @@ internal static class TrainCommand
             File.WriteAllText(Path.Combine(dir, "metrics.json"), metrics);
             Curves(history, dir);
         });
-        if (Path.GetFileName(Path.GetDirectoryName(checkpoint)) == RunFolder) Directory.Delete(Path.GetDirectoryName(checkpoint)!, recursive: true);
+        if (SamePath(Path.GetFileName(Path.GetDirectoryName(checkpoint)), RunFolder)) Directory.Delete(Path.GetDirectoryName(checkpoint)!, recursive: true);
         if (asJson) Console.WriteLine(metrics);
         else Summary(history, result, output);
         return 0;

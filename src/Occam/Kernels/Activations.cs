@@ -75,14 +75,19 @@ public struct TanhOp : IUnaryOperator
 
 /// <summary>eˣ − 1 without the cancellation of the subtraction near 0: for |x| &lt; ½ the Taylor series to x⁸/8!
 /// (truncation below 2·10⁻⁸ relative, under half a float ulp), elsewhere eˣ − 1 (within about 2 ulp just past ½,
-/// where the subtraction still cancels a little); the same in every lane and the scalar tail.</summary>
+/// where the subtraction still cancels a little); the same bits in every lane and the scalar tail (<see cref="LaneExp"/>).</summary>
 public struct Expm1Op : IUnaryOperator
 {
     const float C2 = 1f / 2, C3 = 1f / 6, C4 = 1f / 24, C5 = 1f / 120, C6 = 1f / 720, C7 = 1f / 5040, C8 = 1f / 40320;
 
+    /// <summary>eˣ as the vector lanes compute it (Vector128/256/512.Exp share one algorithm; MathF.Exp differs from it by
+    /// an ulp here and there), so a value gets the same bits wherever it falls in a tensor.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float LaneExp(float x) => Vector128.Exp(Vector128.CreateScalar(x)).ToScalar();
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly float Invoke(float x) =>
-        MathF.Abs(x) < 0.5f ? x * (1 + x * (C2 + x * (C3 + x * (C4 + x * (C5 + x * (C6 + x * (C7 + x * C8))))))) : MathF.Exp(x) - 1;
+        MathF.Abs(x) < 0.5f ? x * (1 + x * (C2 + x * (C3 + x * (C4 + x * (C5 + x * (C6 + x * (C7 + x * C8))))))) : LaneExp(x) - 1;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly Vector256<float> Invoke(Vector256<float> x)
     {
@@ -219,16 +224,16 @@ public struct ReluMaskOp : IBinaryOperator
     public readonly Vector512<float> Invoke(Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.LessThanOrEqual(y, Vector512<float>.Zero), Vector512<float>.Zero, g);
 }
 
-/// <summary>g·scale where y &gt; 0, else 0: the backward of ReLU then inverted dropout, read from the output
+/// <summary>g·scale unless y ≤ 0 (a NaN passes, as the ReLU's gradient): the backward of ReLU then inverted dropout, read from the output
 /// y = relu(x)·mask (y &gt; 0 exactly where the ReLU passed and dropout kept, and then mask = scale).</summary>
 public readonly struct ReluDropoutMaskOp(float scale) : IBinaryOperator
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float Invoke(float y, float g) => y > 0 ? g * scale : 0;
+    public float Invoke(float y, float g) => y <= 0 ? 0 : g * scale;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Invoke(Vector256<float> y, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.GreaterThan(y, Vector256<float>.Zero), g * scale, Vector256<float>.Zero);
+    public Vector256<float> Invoke(Vector256<float> y, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.LessThanOrEqual(y, Vector256<float>.Zero), Vector256<float>.Zero, g * scale);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Invoke(Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.GreaterThan(y, Vector512<float>.Zero), g * scale, Vector512<float>.Zero);
+    public Vector512<float> Invoke(Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.LessThanOrEqual(y, Vector512<float>.Zero), Vector512<float>.Zero, g * scale);
 }
 
 /// <summary>g unless x ≤ 0 (the ReLU derivative; a NaN passes g)</summary>
@@ -254,16 +259,29 @@ public struct LeakyReluGradOp : ITernaryOperator
     public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), g, g * Slope);
 }
 
-/// <summary>g·(1 if x > 0 else y + α)</summary>
+/// <summary>g·(1 if x > 0 (or NaN) else α·eˣ)</summary>
 public struct EluGradOp : ITernaryOperator
 {
     public float Alpha;
+    // α·eˣ for x ≤ 0: from the output (y + α, exact at 0) where eˣ ≥ e^−½ leaves no cancellation, else from eˣ itself
+    // (y + α cancels there: it was 2.6 % off at −15 and 0 at −40); g beyond 0, and for a NaN, as PyTorch's elu_backward.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly float Invoke(float x, float y, float g) => x > 0 ? g : g * (Alpha * MathF.Exp(x));
+    public readonly float Invoke(float x, float y, float g) =>
+        x <= 0 ? g * (x >= -0.5f ? y + Alpha : Alpha * Expm1Op.LaneExp(x)) : g;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), g, g * (Vector256.Create(Alpha) * Vector256.Exp(Vector256.Min(x, Vector256<float>.Zero))));
+    public readonly Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> g)
+    {
+        var alpha = Vector256.Create(Alpha);
+        var slope = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256.Create(-0.5f)), y + alpha, alpha * Vector256.Exp(x));
+        return Vector256.ConditionalSelect(Vector256.LessThanOrEqual(x, Vector256<float>.Zero), g * slope, g);
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), g, g * (Vector512.Create(Alpha) * Vector512.Exp(Vector512.Min(x, Vector512<float>.Zero))));
+    public readonly Vector512<float> Invoke(Vector512<float> x, Vector512<float> y, Vector512<float> g)
+    {
+        var alpha = Vector512.Create(Alpha);
+        var slope = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512.Create(-0.5f)), y + alpha, alpha * Vector512.Exp(x));
+        return Vector512.ConditionalSelect(Vector512.LessThanOrEqual(x, Vector512<float>.Zero), g * slope, g);
+    }
 }
 
 /// <summary>g·(Φ(x) + x·φ(x))</summary>

@@ -114,18 +114,19 @@ internal static unsafe class ColumnNorm
         }
     }
 
-    // g gated by the ReLU's output y (and scaled by dropout's 1/(1 − p) unless dropScale is 1); g itself when y is null.
+    // g gated by the ReLU's output y, passing unless y ≤ 0 as the unfused ReLU's gradient (and scaled by dropout's
+    // 1/(1 − p) unless dropScale is 1); g itself when y is null.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector512<float> Gate(Vector512<float> g, float* y, float dropScale)
     {
         if (y == null) return g;
         if (dropScale != 1f) g *= dropScale;
-        return Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Load(y), Vector512<float>.Zero), g, Vector512<float>.Zero);
+        return Vector512.ConditionalSelect(Vector512.LessThanOrEqual(Vector512.Load(y), Vector512<float>.Zero), Vector512<float>.Zero, g);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static float Gate(float g, float* y, float dropScale) =>
-        y == null ? g : *y > 0 ? (dropScale != 1f ? g * dropScale : g) : 0;
+        y == null ? g : *y <= 0 ? 0 : (dropScale != 1f ? g * dropScale : g);
 
     /// <summary>y = f(x·scale + shift) per column over whole rows of <paramref name="cols"/>, f the ReLU when
     /// <paramref name="relu"/>, then inverted dropout of element <paramref name="offset"/> + r·cols + j of the stream when

@@ -69,6 +69,18 @@ public sealed class ReaderTests : IDisposable
     }
 
     [Fact]
+    public void AFloat64ThatRoundsToFloat32sLargestValueIsKept()
+    {
+        // as numpy's astype(float32): only a value that rounds to an infinity is out of range
+        double max = float.MaxValue, halfUlp = Math.Pow(2, 103);
+        Assert.Equal(float.MaxValue, Occam.Data.Readers.StreamData.ToFloat32(max));
+        Assert.Equal(float.MaxValue, Occam.Data.Readers.StreamData.ToFloat32(max + halfUlp / 2));
+        Assert.Equal(-float.MaxValue, Occam.Data.Readers.StreamData.ToFloat32(-max - halfUlp / 2));
+        Assert.Throws<OverflowException>(() => Occam.Data.Readers.StreamData.ToFloat32(max + halfUlp));
+        Assert.Equal(float.PositiveInfinity, Occam.Data.Readers.StreamData.ToFloat32(double.PositiveInfinity));
+    }
+
+    [Fact]
     public void IdxRejectsFloat64BeyondFloat32RangeButKeepsNaNAndInfinities()
     {
         var doubles = new byte[32];

@@ -25,6 +25,20 @@ public class FusedBatchNormReluTests
         return (yArray, [], [], [], norm.RunningMean!.Span.ToArray(), norm.RunningVar!.Span.ToArray());
     }
 
+    [Fact]
+    public void ANaNPassesTheGradientAsTheUnfusedReluDoes()
+    {
+        // column 2 holds a NaN, so its statistics and outputs are NaN: the unfused ReLU passes g there (as PyTorch), and so
+        // must the fused backward
+        var x = Random(4, 4, 3);
+        x.Span[5] = float.NaN;
+        var upstream = Tensor.Ones(4, 3);
+        var fused = Run(new BatchNorm1d(3), x, upstream, fused: true);
+        var unfused = Run(new BatchNorm1d(3), x, upstream, fused: false);
+        Assert.Equal(unfused.Db, fused.Db);
+        Assert.Equal(4f, fused.Db[2]);
+    }
+
     public static TheoryData<int[], bool> Cases() => new()
     {
         { [7, 5], true }, { [7, 5], false }, { [3, 4, 5, 7], true }, { [3, 4, 5, 7], false }, { [2, 3, 17, 19], true },

@@ -50,14 +50,16 @@ internal static class StreamData
         if (extra != -1) throw new InvalidDataException($"{name}: there are bytes after the data its {format} header describes; the file is corrupt or not {format}");
     }
 
-    /// <summary>A float64 value as float32. A finite value beyond float32's range would become an infinity, so it throws
-    /// an <see cref="OverflowException"/> whose message, "{value}, beyond float32's range (±3.4e38)", the reader wraps
-    /// with its file; NaN and ±∞ stay as they are.</summary>
+    /// <summary>A float64 value as float32. A finite value that rounds to an infinity (beyond float32's largest value by
+    /// half an ulp or more) throws an <see cref="OverflowException"/> whose message, "{value}, beyond float32's range
+    /// (±3.4e38)", the reader wraps with its file; one that rounds to ±float.MaxValue is kept, as numpy's astype does;
+    /// NaN and ±∞ stay as they are.</summary>
     public static float ToFloat32(double value)
     {
-        if (double.IsFinite(value) && Math.Abs(value) > float.MaxValue)
+        float single = (float)value;
+        if (double.IsFinite(value) && float.IsInfinity(single))
             throw new OverflowException($"{value.ToString("R", CultureInfo.InvariantCulture)}, beyond float32's range (±3.4e38)");
-        return (float)value;
+        return single;
     }
 
     /// <summary>The stream itself, or a decompressing view of it when it starts with the gzip magic bytes 1f 8b.</summary>
