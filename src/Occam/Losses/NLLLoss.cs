@@ -99,7 +99,8 @@ public sealed class NLLLoss : ILoss
         {
             Reduction.None => loss,
             Reduction.Sum => loss.Sum(),
-            _ => loss.Sum() * (float)(1 / total), // all ignored: 0·∞ = NaN, as PyTorch
+            // a zero total weight (every target ignored or weighted 0) is PyTorch's 0/0 = NaN, smoothing term included
+            _ => loss.Sum() * (total == 0 ? float.NaN : (float)(1 / total)),
         };
     }
 }

@@ -69,9 +69,51 @@ public class CrossEntropyLossTests
         Assert.All(logits.Grad!.ToArray(), g => Assert.True(float.IsFinite(g)));
     }
 
+    [Theory]
+    [InlineData(0f, false)]
+    [InlineData(0.1f, true)]
+    public void AllTargetsIgnoredGivesNaNWithAZeroGradientAsPyTorch(float smoothing, bool weighted)
+    {
+        var x = Tensor.FromArray([0.3f, -1f, 2f, 0.5f, 0.1f, -0.2f], 2, 3);
+        x.RequiresGrad = true;
+        var loss = new CrossEntropyLoss(smoothing, ignoreIndex: 1, weight: weighted ? Tensor.FromArray([1f, 2, 3], 3) : null).Forward(x, Tensor.Ones(2));
+        Assert.True(float.IsNaN(loss.Item()));
+        loss.Backward();
+        Assert.All(x.Grad!.ToArray(), g => Assert.Equal(0f, g)); // torch 1.13: zeros
+    }
+
     [Fact]
-    public void AllTargetsIgnoredGivesNaNAsPyTorch() =>
-        Assert.True(float.IsNaN(new CrossEntropyLoss(ignoreIndex: 1).Forward(Tensor.Zeros(2, 3), Tensor.Ones(2)).Item()));
+    public void LabelSmoothingWithAZeroTotalClassWeightIsNaNAsPyTorch()
+    {
+        // Every kept target has class weight 0 (a batch of only the "background" class): PyTorch's mean divides both
+        // terms by Σ w[y_i] = 0, and (1 − ε)·0/0 + (ε/C)·s/0 is NaN, not +∞ (torch 1.13: F.cross_entropy(x, [0, 0],
+        // weight=[0, 1, 1], label_smoothing=0.1) is nan with an all-NaN gradient; reduction 'sum' gives 0.20215471).
+        var w = Tensor.FromArray([0f, 1, 1], 3);
+        Tensor X(params int[] shape)
+        {
+            var x = Tensor.FromArray([0.3f, -1f, 2f, 0.5f, 0.1f, -0.2f], shape);
+            x.RequiresGrad = true;
+            return x;
+        }
+        var x = X(2, 3);
+        var loss = new CrossEntropyLoss(0.1f, weight: w).Forward(x, Tensor.Zeros(2));
+        Assert.True(float.IsNaN(loss.Item()), $"got {loss.Item()}");
+        loss.Backward();
+        Assert.All(x.Grad!.ToArray(), g => Assert.True(float.IsNaN(g)));
+        Assert.Equal(0.20215471f, new CrossEntropyLoss(0.1f, Reduction.Sum, weight: w).Forward(X(2, 3), Tensor.Zeros(2)).Item(), 1e-6f);
+
+        // [N, C, d]: one pixel of class 0, the other ignored; the ignored pixel's gradient stays 0 as in torch
+        var x4 = X(1, 3, 2);
+        loss = new CrossEntropyLoss(0.2f, ignoreIndex: 2, weight: w).Forward(x4, Tensor.FromArray([0f, 2f], 1, 2));
+        Assert.True(float.IsNaN(loss.Item()), $"got {loss.Item()}");
+        loss.Backward();
+        var g4 = x4.Grad!.ToArray();
+        for (int c = 0; c < 3; c++)
+        {
+            Assert.True(float.IsNaN(g4[2 * c]), $"class {c}, kept pixel: {g4[2 * c]}");
+            Assert.Equal(0f, g4[2 * c + 1]);
+        }
+    }
 
     [Fact]
     public void BceAtZeroAndOneIsClampedWithFiniteGradient()
