@@ -33,6 +33,35 @@ public class EdgeValidationTests
     }
 
     [Fact]
+    public void BceWithADifferentiableTargetHasPyTorchsGradients()
+    {
+        // A target that needs a gradient (distillation on probabilities) must not change the input's gradient, and the
+        // target's is PyTorch's −w·logit(x), unclamped: ±∞ at x = 0 and 1. torch 1.13:
+        // binary_cross_entropy(x, y, weight=w, reduction='sum') with both x and y requiring grad.
+        var x = Tensor.FromArray([1e-44f, 0f, 1f, 1 - 1e-7f, 1e-30f, 0.3f], 6);
+        var y = Tensor.FromArray([1f, 0.3f, 0.3f, 0f, 1f, 0.6f], 6);
+        x.RequiresGrad = y.RequiresGrad = true;
+        var loss = new BCELoss(Reduction.Sum, weight: Tensor.FromArray([1f, 1, 1, 2, 1, 3], 6)).Forward(x, y);
+        Assert.Equal(303.55746, loss.Item(), 3);
+        loss.Backward();
+        Occam.Tests.Support.GradCheck.Close([-999999995904f, -300000018432f, 699999977472f, 16777216f, -999999995904f, -4.285714149f],
+                                            x.Grad!.ToArray(), 1e-6f, 1e-5f, "input gradient");
+        Occam.Tests.Support.GradCheck.Close([101.333023f, float.PositiveInfinity, float.NegativeInfinity, -31.8847694f, 69.0775528f, 2.54189348f],
+                                            y.Grad!.ToArray(), 1e-6f, 1e-5f, "target gradient");
+
+        // Mean scales both by 1/6
+        x = x.Detach(); y = y.Detach();
+        x.RequiresGrad = y.RequiresGrad = true;
+        loss = new BCELoss().Forward(x, y);
+        Assert.Equal(47.647495, loss.Item(), 4);
+        loss.Backward();
+        Occam.Tests.Support.GradCheck.Close([-166666665984f, -50000003072f, 116666662912f, 1398101.375f, -166666665984f, -0.238095239f],
+                                            x.Grad!.ToArray(), 1e-6f, 1e-5f, "mean input gradient");
+        Occam.Tests.Support.GradCheck.Close([16.8888378f, float.PositiveInfinity, float.NegativeInfinity, -2.6570642f, 11.5129251f, 0.141216308f],
+                                            y.Grad!.ToArray(), 1e-6f, 1e-5f, "mean target gradient");
+    }
+
+    [Fact]
     public void BceGradientStaysFiniteAtTheEdgesAsPyTorchs()
     {
         // torch 1.13: binary_cross_entropy(x, y, weight=w, reduction='sum') and its gradient (x − y)/max(x(1 − x), 1e-12)

@@ -68,7 +68,7 @@ public static class GradCheck
     {
         Assert.True(expected.Length == actual.Length, $"{what}: length {actual.Length}, expected {expected.Length}");
         for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= atol + rtol * Math.Abs(expected[i]) || (float.IsNaN(expected[i]) && float.IsNaN(actual[i])),
+            Assert.True(expected[i] == actual[i] || Math.Abs(expected[i] - actual[i]) <= atol + rtol * Math.Abs(expected[i]) || (float.IsNaN(expected[i]) && float.IsNaN(actual[i])),
                 $"{what}[{i}]: expected {expected[i]}, got {actual[i]}");
     }
 }
