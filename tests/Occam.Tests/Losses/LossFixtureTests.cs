@@ -16,9 +16,21 @@ public class LossFixtureTests
 
     static bool Has(JsonElement args, string key) => Fixtures.Has(args, key);
     static float F(JsonElement a, string key) => a.GetProperty(key).GetSingle();
-    static Tensor? Vector(JsonElement a, string key) => Has(a, key)
-        ? Tensor.FromArray(a.GetProperty(key).EnumerateArray().Select(v => v.GetSingle()).ToArray(), a.GetProperty(key).GetArrayLength())
-        : null;
+    // a weight given as a (possibly nested) list, [C] or [C, 1, 1]
+    static Tensor? Vector(JsonElement a, string key)
+    {
+        if (!Has(a, key)) return null;
+        var shape = new List<int>();
+        for (var e = a.GetProperty(key); e.ValueKind == JsonValueKind.Array; e = e[0]) shape.Add(e.GetArrayLength());
+        var values = new List<float>();
+        void Flatten(JsonElement e)
+        {
+            if (e.ValueKind != JsonValueKind.Array) values.Add(e.GetSingle());
+            else foreach (var v in e.EnumerateArray()) Flatten(v);
+        }
+        Flatten(a.GetProperty(key));
+        return Tensor.FromArray(values.ToArray(), shape.ToArray());
+    }
 
     static Reduction ReductionOf(JsonElement a) => a.GetProperty("reduction").GetString() switch
     {
@@ -32,7 +44,7 @@ public class LossFixtureTests
     static ILoss Create(string op, JsonElement a)
     {
         var r = ReductionOf(a);
-        int? ignore = Has(a, "ignore_index") ? a.GetProperty("ignore_index").GetInt32() : null;
+        int ignore = Has(a, "ignore_index") ? a.GetProperty("ignore_index").GetInt32() : CrossEntropyLoss.DefaultIgnoreIndex; // torch's default
         return op switch
         {
             "cross_entropy" => new CrossEntropyLoss(Has(a, "label_smoothing") ? F(a, "label_smoothing") : 0, r, ignore, Vector(a, "weight")),
