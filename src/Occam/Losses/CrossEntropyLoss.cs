@@ -6,7 +6,7 @@ namespace Occam.Losses;
 /// <list type="bullet">
 /// <item>class indices [N, d1, ...] (floats holding integers): ℓ_i = (1 − ε)·w[y_i]·(−log p_{y_i}) + (ε/C)·Σ_c w_c·(−log p_c);
 /// targets equal to <see cref="IgnoreIndex"/> (−100 by default, as PyTorch's ignore_index; null for none) contribute 0;
-/// Mean divides Σℓ_i by Σ w[y_i] over kept targets.</item>
+/// Mean divides Σℓ_i by Σ w[y_i] over kept targets (NaN where that is 0: every target ignored or weighted 0).</item>
 /// <item>probabilities of the input's shape (MixUp, CutMix): ℓ_i = −Σ_c w_c·t'_c·log p_c with t' = (1 − ε)·t + ε/C;
 /// Mean divides by the number of samples N·d1·…; the default ignore index does not apply to them (another one is an
 /// error, as there is no class index to compare).</item>

@@ -6,7 +6,7 @@ namespace Occam.Losses;
 /// Negative log-likelihood of class indices, as torch.nn.NLLLoss: input log-probabilities
 /// [N, C] or [N, C, d1, ...] (or [C]), target class indices [N] or [N, d1, ...] (or []) stored as floats;
 /// ℓ_i = −w[y_i]·x[i, y_i], ignored targets (−100 by default, as PyTorch's ignore_index; null for none) contribute 0;
-/// Mean divides Σℓ_i by Σ w[y_i] over kept targets.
+/// Mean divides Σℓ_i by Σ w[y_i] over kept targets (NaN where that is 0: every target ignored or weighted 0).
 /// </summary>
 public sealed class NLLLoss : ILoss
 {
