@@ -39,9 +39,13 @@ public abstract class LinearModel
     double Strength(string what, double value) =>
         value >= 0 && double.IsFinite(value) ? value : throw new ArgumentException($"{Name}: {what} must be finite and non-negative, got {value}");
 
-    /// <summary>Whether the last fit met the tolerance (false when it stopped at maxIterations or where no step
-    /// decreased the objective any more).</summary>
+    /// <summary>Whether the last fit met the tolerance, or stopped where no step lowers the objective in float32 while
+    /// the quasi-Newton model predicts less improvement than float32 resolves in the objective (2⁻²³ of it): how small
+    /// the gradient can get in float32 depends on the data's scale and on the CPU's vector width (the order of its sums).
+    /// False when it stopped at maxIterations, or where no step helped although the model predicted a visible gain.</summary>
     public bool Converged { get; private set; }
+
+    const double FloatResolution = 1.0 / (1 << 23);
     public int MaxIterations { get; }
 
     /// <summary>The largest pseudo-gradient entry (optimality violation) a fit stops at.</summary>
@@ -122,10 +126,11 @@ public abstract class LinearModel
         {
             double violation = PseudoGradient(theta, gradient, penalized, pseudo);
             if (violation < Tolerance) { Converged = true; break; }
-            if (Direction(pseudo, history, direction, penalized) >= 0)
+            double slope = Direction(pseudo, history, direction, penalized);
+            if (slope >= 0)
             {
                 history.Clear();  // the curvature pairs no longer give a descent direction: restart from steepest descent
-                Direction(pseudo, history, direction, penalized);
+                slope = Direction(pseudo, history, direction, penalized);
             }
             // First step (no curvature yet): at most unit length in the largest coordinate.
             double step = history.Count == 0 ? Math.Min(1, 1 / violation) : 1;
@@ -144,7 +149,13 @@ public abstract class LinearModel
                 for (int i = 0; i < size; i++) decrease += pseudo[i] * (trial[i] - theta[i]);
                 if (trialObjective <= objective + 1e-4 * decrease) break;
             }
-            if (!(trialObjective < objective)) break;  // no measurable progress left at float precision
+            if (!(trialObjective < objective))
+            {
+                // No step lowers the objective as float32 computes it. Converged when the quasi-Newton model predicts
+                // less improvement than the objective's float32 resolution: the fit is then as good as float32 can tell.
+                Converged = -0.5 * slope <= Math.Abs(objective) * FloatResolution;
+                break;
+            }
             var (s, y) = (new double[size], new double[size]);
             double sy = 0, yy = 0;
             for (int i = 0; i < size; i++)
