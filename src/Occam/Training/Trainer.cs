@@ -79,9 +79,10 @@ public sealed class Trainer : ITrainingContext
         {
             foreach (var cb in Callbacks) cb.OnEpochBegin(epoch, empty);
             var clock = Stopwatch.StartNew();
-            var logs = TrainEpoch(train);
+            var logs = TrainEpoch(train) ?? throw NoBatches($"Trainer.Fit: the training data gave no batches in epoch {epoch + 1}");
             if (validation != null)
-                foreach (var (key, value) in Evaluate(validation)) logs["val_" + key] = value;
+                foreach (var (key, value) in EvaluateOrNull(validation) ?? throw NoBatches($"Trainer.Fit: the validation data gave no batches in epoch {epoch + 1}"))
+                    logs["val_" + key] = value;
             logs["lr"] = Optimizer.Groups[0].Lr ?? double.NaN;
             foreach (var (key, value) in WeightStatistics(Model)) logs[key] = value;
             logs["seconds"] = clock.Elapsed.TotalSeconds;
@@ -137,10 +138,15 @@ public sealed class Trainer : ITrainingContext
         return state.Epoch;
     }
 
+    // Keras's fit and evaluate raise on an empty dataset too; an epoch of no batches would log a NaN loss and go on.
+    static InvalidOperationException NoBatches(string what) =>
+        new($"{what} (an empty dataset, or dropLast with fewer examples than the batch size)");
+
     static NotSupportedException EmaNotResumable(string op) =>
         new($"{op}: the EMA's averaged weights are not saved yet, so a run with EMA cannot be checkpointed for resuming");
 
-    Dictionary<string, double> TrainEpoch(IEnumerable<Batch> train)
+    /// <summary>One epoch of training: its logs, or null when <paramref name="train"/> gave no batch.</summary>
+    Dictionary<string, double>? TrainEpoch(IEnumerable<Batch> train)
     {
         Model.Train();
         var totals = new Accumulator(TopK, IgnoredTarget);
@@ -165,7 +171,7 @@ public sealed class Trainer : ITrainingContext
             index++;
             if (StopTraining) break;
         }
-        return totals.Logs();
+        return totals.Batches == 0 ? null : totals.Logs();
     }
 
     /// <summary>SAM's second pass: the loss and its gradient at the perturbed weights, then the step from the weights
@@ -211,6 +217,12 @@ public sealed class Trainer : ITrainingContext
     public Dictionary<string, double> Evaluate(IEnumerable<Batch> data)
     {
         ArgumentNullException.ThrowIfNull(data);
+        return EvaluateOrNull(data) ?? throw NoBatches("Trainer.Evaluate: the data gave no batches");
+    }
+
+    /// <summary><see cref="Evaluate"/>'s logs, or null when <paramref name="data"/> gave no batch.</summary>
+    Dictionary<string, double>? EvaluateOrNull(IEnumerable<Batch> data)
+    {
         var totals = new Accumulator(TopK, IgnoredTarget);
         double penalty;
         using (Autograd.NoGrad()) penalty = Regularizers.Regularization.Penalty(Model).Item();
@@ -221,7 +233,7 @@ public sealed class Trainer : ITrainingContext
             float loss = Loss.Forward(output, batch.Targets).Item();
             totals.Add(output, batch.Targets, loss, loss + penalty);
         });
-        return totals.Logs();
+        return totals.Batches == 0 ? null : totals.Logs();
     }
 
     /// <summary>L1 and L2 norms and the fraction of exact zeros over the weight matrices and kernels (rank ≥ 2).</summary>
@@ -256,8 +268,11 @@ public sealed class Trainer : ITrainingContext
 
         public double LastLoss { get; private set; }
 
+        public int Batches { get; private set; }
+
         public void Add(Tensor output, Tensor targets, double dataLoss, double loss)
         {
+            Batches++;
             int n = output.Rank == 0 ? 1 : output.Dim(0);
             _loss += loss * n;
             _dataLoss += dataLoss * n;

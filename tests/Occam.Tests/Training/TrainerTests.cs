@@ -199,6 +199,26 @@ public class TrainerTests
     }
 
     [Fact]
+    public void DataWithNoBatchesIsAnErrorNotANaNEpoch()
+    {
+        // Keras's fit and evaluate raise on an empty dataset; an epoch of no batches used to log loss NaN and go on
+        // (an empty dataset, or dropLast with fewer examples than batchSize).
+        var model = Model(8);
+        var before = model.Parameters().SelectMany(p => p.ToArray()).ToArray();
+        var trainer = new Trainer(model, new AdamW(model.Parameters()), new CrossEntropyLoss());
+        var blobs = Blobs(11, 1)[0];
+        var dropped = new DataLoader(new TensorDataset(blobs.Inputs, blobs.Targets), 64, dropLast: true);
+        Assert.Equal(0, dropped.Count);
+        Assert.Equal("Trainer.Fit: the training data gave no batches in epoch 1 (an empty dataset, or dropLast with fewer examples than the batch size)",
+            Assert.Throws<InvalidOperationException>(() => trainer.Fit(dropped, epochs: 2)).Message);
+        Assert.Equal("Trainer.Fit: the validation data gave no batches in epoch 1 (an empty dataset, or dropLast with fewer examples than the batch size)",
+            Assert.Throws<InvalidOperationException>(() => trainer.Fit(Blobs(11, 2), new List<Batch>(), epochs: 2)).Message);
+        Assert.Equal("Trainer.Evaluate: the data gave no batches (an empty dataset, or dropLast with fewer examples than the batch size)",
+            Assert.Throws<InvalidOperationException>(() => trainer.Evaluate(dropped)).Message);
+        Assert.Empty(trainer.History.Epochs);
+    }
+
+    [Fact]
     public void SameSeedsGiveBitIdenticalWeights()
     {
         float[] Run()
