@@ -47,6 +47,22 @@ public class AttachTests
     }
 
     [Fact]
+    public void FrozenParametersAddNoPenalty()
+    {
+        // Keras 3 sums the regularizers of model.trainable_weights only: a frozen backbone's L2 is not in the loss
+        // (it used to be, as a constant that moved every logged loss and val_loss).
+        var backbone = new Linear(4, 3, generator: new Generator(1), kernelRegularizer: new L2(0.1), biasRegularizer: new L1(0.2));
+        var head = new Linear(3, 2, generator: new Generator(2), kernelRegularizer: new L2(0.5));
+        var model = new Sequential(backbone, new ReLU(), head);
+        backbone.Freeze();
+        Assert.Equal(0.5 * SumSq(head.Weight), Regularization.Penalty(model).Item(), 5);
+        backbone.Bias!.RequiresGrad = true;
+        Assert.Equal(0.5 * SumSq(head.Weight) + 0.2 * SumAbs(backbone.Bias), Regularization.Penalty(model).Item(), 5);
+        model.Freeze();
+        Assert.Equal(0f, Regularization.Penalty(model).Item());
+    }
+
+    [Fact]
     public void ActivityPenaltyIsRecordedInTrainingOnlyAndClearedByTheSum()
     {
         var layer = new Linear(3, 2, generator: new Generator(5), activityRegularizer: new L2(0.1));
