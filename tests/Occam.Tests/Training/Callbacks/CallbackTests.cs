@@ -60,6 +60,26 @@ public class CallbackTests
     }
 
     [Fact]
+    public void APlateauWhoseModeContradictsTheMonitorIsRejected()
+    {
+        // Keras's ReduceLROnPlateau(monitor="val_accuracy") infers mode max; PyTorch's scheduler defaults to min, which on
+        // an accuracy would cut the lr each time the accuracy rose.
+        var opt = new SGD([new Parameter(Tensor.Zeros(1))], lr: 1.0);
+        Assert.Equal("LrSchedulerCallback: the ReduceLROnPlateau has mode Min, but the monitored 'val_accuracy' should rise; build it with mode: PlateauMode.Max",
+            Assert.Throws<ArgumentException>(() => new LrSchedulerCallback(new ReduceLROnPlateau(opt), monitor: "val_accuracy")).Message);
+        Assert.Equal("LrSchedulerCallback: the ReduceLROnPlateau has mode Max, but the monitored 'val_loss' should fall; build it with mode: PlateauMode.Min",
+            Assert.Throws<ArgumentException>(() => new LrSchedulerCallback(new ReduceLROnPlateau(opt, PlateauMode.Max))).Message);
+        // agreeing modes, and a name whose direction is unknown, are taken as given
+        var rising = new LrSchedulerCallback(new ReduceLROnPlateau(opt, PlateauMode.Max, patience: 0, factor: 0.5), monitor: "val_accuracy") { Context = new Context() };
+        rising.OnEpochEnd(0, new Dictionary<string, double> { ["val_accuracy"] = 0.5 });
+        rising.OnEpochEnd(1, new Dictionary<string, double> { ["val_accuracy"] = 0.6 });
+        Assert.Equal(1.0, opt.Groups[0].Lr);
+        rising.OnEpochEnd(2, new Dictionary<string, double> { ["val_accuracy"] = 0.55 });
+        Assert.Equal(0.5, opt.Groups[0].Lr);
+        _ = new LrSchedulerCallback(new ReduceLROnPlateau(opt, PlateauMode.Max), monitor: "weight_l2");
+    }
+
+    [Fact]
     public void MonitorModeIsInferredFromTheName()
     {
         Assert.Equal(MonitorMode.Min, MonitorCallback.InferMode("val_loss"));
