@@ -80,6 +80,30 @@ public class CallbackTests
     }
 
     [Fact]
+    public void ModelCheckpointFormatsThePathAsKeras()
+    {
+        // Keras: filepath.format(epoch=epoch + 1, **logs). "{epoch:02d}" used to stay in the file name, so every epoch
+        // overwrote one file literally named "m-{epoch:02d}.safetensors".
+        var logs = new Dictionary<string, double> { ["val_loss"] = 0.123456, ["loss"] = 0.000123456, ["acc"] = 0.5, ["one"] = 1.0, ["tiny"] = 1e-05, ["neg"] = -0.5, ["nan"] = double.NaN };
+        var ckpt = new ModelCheckpoint("m-{epoch:02d}-{val_loss:.4f}-{loss:.2e}-{acc}-{one}-{tiny}-{epoch:3d}-{neg:08.3f}-{{x}}-{nan:.2f}-{epoch}.st");
+        // the expected name is Python's str.format of the same path and values
+        Assert.Equal("m-03-0.1235-1.23e-04-0.5-1.0-1e-05-  3--000.500-{x}-nan-3.st", ckpt.FileFor(2, logs));
+        Assert.Equal("m-1.234568e+03-1235.st", new ModelCheckpoint("m-{loss:e}-{loss:.0f}.st").FileFor(0, new Dictionary<string, double> { ["loss"] = 1234.5678 }));
+        Assert.Equal("ModelCheckpoint: the path 'm-{val_acc:.2f}.st' names 'val_acc', which is not in the epoch's logs (val_loss, loss)",
+            Assert.Throws<InvalidOperationException>(() => new ModelCheckpoint("m-{val_acc:.2f}.st").FileFor(0, new Dictionary<string, double> { ["val_loss"] = 1, ["loss"] = 1 })).Message);
+        foreach (var (path, why) in new[]
+        {
+            ("m-{epoch.st", "a '{' is never closed"),
+            ("m-}.st", "a '}' closes no placeholder"),
+            ("m-{}.st", "'{}' needs a name"),
+            ("m-{epoch:x}.st", "'{epoch:x}' has a format spec other than [0][width][.precision][d|f|e]"),
+            ("m-{val_loss:d}.st", "'{val_loss:d}': d formats the epoch number"),
+            ("m-{val_loss:.3}.st", "'{val_loss:.3}': a precision needs f or e"),
+        })
+            Assert.Contains($"ModelCheckpoint: path '{path}': {why}", Assert.Throws<ArgumentException>(() => new ModelCheckpoint(path)).Message);
+    }
+
+    [Fact]
     public void MonitorModeIsInferredFromTheName()
     {
         Assert.Equal(MonitorMode.Min, MonitorCallback.InferMode("val_loss"));
