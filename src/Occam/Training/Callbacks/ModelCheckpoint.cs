@@ -43,13 +43,13 @@ public sealed class ModelCheckpoint : MonitorCallback
     public override void OnEpochEnd(int epoch, IReadOnlyDictionary<string, double> logs)
     {
         if (logs.TryGetValue("loss", out var loss) && !double.IsFinite(loss)) return;
+        string file = FileFor(epoch, logs); // first, so a path naming a missing log leaves Best as it was
         if (SaveBestOnly)
         {
             double value = Current(logs);
             if (!IsImprovement(value, Best)) return;
             Best = value;
         }
-        string file = FileFor(epoch, logs);
         var metadata = new Dictionary<string, string> { ["epoch"] = (epoch + 1).ToString(CultureInfo.InvariantCulture) };
         foreach (var (key, value) in logs) metadata["logs." + key] = value.ToString("R", CultureInfo.InvariantCulture);
         IO.Checkpoint.Save(file, Ctx.Model, Optimizer, metadata);

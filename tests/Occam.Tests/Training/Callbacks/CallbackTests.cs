@@ -91,6 +91,9 @@ public class CallbackTests
         Assert.Equal("m-1.234568e+03-1235.st", new ModelCheckpoint("m-{loss:e}-{loss:.0f}.st").FileFor(0, new Dictionary<string, double> { ["loss"] = 1234.5678 }));
         Assert.Equal("ModelCheckpoint: the path 'm-{val_acc:.2f}.st' names 'val_acc', which is not in the epoch's logs (val_loss, loss)",
             Assert.Throws<InvalidOperationException>(() => new ModelCheckpoint("m-{val_acc:.2f}.st").FileFor(0, new Dictionary<string, double> { ["val_loss"] = 1, ["loss"] = 1 })).Message);
+        var best = new ModelCheckpoint("m-{val_acc}.st", saveBestOnly: true) { Context = new Context() };
+        Assert.Throws<InvalidOperationException>(() => best.OnEpochEnd(0, new Dictionary<string, double> { ["val_loss"] = 0.5 }));
+        Assert.Equal(double.PositiveInfinity, best.Best); // nothing saved, so nothing became the best
         foreach (var (path, why) in new[]
         {
             ("m-{epoch.st", "a '{' is never closed"),
