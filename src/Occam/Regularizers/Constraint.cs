@@ -8,7 +8,9 @@ namespace Occam.Regularizers;
 /// <remarks>Axis translation: Keras stores a Dense kernel as [in, out] and its default <c>axis=0</c> takes one norm
 /// per output unit. Occam (like PyTorch) stores [out, in] (and [out, in, kH, kW] for Conv2d), so the same per-unit
 /// norm reduces over every dim except 0, which is the default here (<c>axis: null</c>); for a vector (a bias) the
-/// default is the whole vector, as Keras's <c>axis=0</c> on it. Pass <c>axis</c> to reduce over other dims.</remarks>
+/// default is the whole vector, as Keras's <c>axis=0</c> on it. Pass <c>axis</c> to reduce over other dims; it names
+/// Occam's dims, not Keras's: Keras's <c>axis=1</c> on a Dense kernel (one norm per input) is <c>axis: [0]</c> here, and
+/// Keras's <c>axis=[0, 1, 2]</c> on a Conv2D kernel [kH, kW, in, out] is the default (<c>[1, 2, 3]</c>) here.</remarks>
 public abstract class Constraint
 {
     /// <summary>Keras's backend epsilon, added to norms before dividing.</summary>
@@ -57,5 +59,13 @@ public abstract class Constraint
     static int[]? Axes(Tensor w, int[]? axis) =>
         axis ?? (w.Rank >= 2 ? Enumerable.Range(1, w.Rank - 1).ToArray() : null);
 
-    private protected static int[]? CopyAxis(int[]? axis) => axis == null ? null : (int[])axis.Clone();
+    /// <summary>A copy of <paramref name="axis"/>, refused when empty (numpy's and torch's sums disagree on what that
+    /// reduces) or naming a dim twice.</summary>
+    private protected static int[]? CopyAxis(string op, int[]? axis)
+    {
+        if (axis == null) return null;
+        if (axis.Length == 0) throw new ArgumentException($"{op}: axis must name at least one dimension (null for the default, every dim but 0), got []");
+        if (axis.Distinct().Count() != axis.Length) throw new ArgumentException($"{op}: axis [{string.Join(", ", axis)}] names a dimension twice");
+        return (int[])axis.Clone();
+    }
 }

@@ -10,7 +10,7 @@ public sealed class MaxNorm : Constraint
     public MaxNorm(double maxValue = 2, int[]? axis = null)
     {
         if (!(maxValue >= 0)) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"MaxNorm: maxValue must be non-negative, got {maxValue}"));
-        (MaxValue, Axis) = (maxValue, CopyAxis(axis));
+        (MaxValue, Axis) = (maxValue, CopyAxis("MaxNorm", axis));
     }
 
     public double MaxValue { get; }
@@ -34,7 +34,7 @@ public sealed class MaxNorm : Constraint
 public sealed class UnitNorm(int[]? axis = null) : Constraint
 {
     /// <summary>The dims each norm reduces over; null: all but dim 0 (a vector: all).</summary>
-    public int[]? Axis { get; } = CopyAxis(axis);
+    public int[]? Axis { get; } = CopyAxis("UnitNorm", axis);
 
     public override string Name => "unit_norm";
 
@@ -64,7 +64,7 @@ public sealed class MinMaxNorm : Constraint
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"MinMaxNorm: need 0 ≤ minValue ≤ maxValue, got minValue {minValue}, maxValue {maxValue}"));
         if (!(rate >= 0 && rate <= 1))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"MinMaxNorm: rate must be in [0, 1], got {rate}"));
-        (MinValue, MaxValue, Rate, Axis) = (minValue, maxValue, rate, CopyAxis(axis));
+        (MinValue, MaxValue, Rate, Axis) = (minValue, maxValue, rate, CopyAxis("MinMaxNorm", axis));
     }
 
     public double MinValue { get; }

@@ -115,6 +115,20 @@ public class ConstraintTests
     }
 
     [Fact]
+    public void AnEmptyOrRepeatedAxisIsRejectedAtConstruction()
+    {
+        // Keras's axis=[] reduces nothing under numpy, JAX and TensorFlow (a per-element norm) but everything under torch;
+        // here it used to take the norm of the whole tensor. Neither is asked for on purpose: refuse it, as a repeat.
+        Assert.Equal("MaxNorm: axis must name at least one dimension (null for the default, every dim but 0), got []",
+            Assert.Throws<ArgumentException>(() => new MaxNorm(1, axis: [])).Message);
+        Assert.Contains("UnitNorm: axis must name at least one dimension", Assert.Throws<ArgumentException>(() => new UnitNorm(axis: [])).Message);
+        Assert.Contains("MinMaxNorm: axis must name at least one dimension", Assert.Throws<ArgumentException>(() => new MinMaxNorm(axis: [])).Message);
+        Assert.Equal("MaxNorm: axis [1, 1] names a dimension twice", Assert.Throws<ArgumentException>(() => new MaxNorm(1, axis: [1, 1])).Message);
+        // a negative axis and its positive twin are only known to clash once the weight's rank is
+        Assert.Equal("UnitNorm: axis [1, -1] names a dimension twice", Assert.Throws<ArgumentException>(() => new UnitNorm(axis: [1, -1]).Apply(Tensor.Ones(3, 2))).Message);
+    }
+
+    [Fact]
     public void ConfigsUseKerasKeys()
     {
         Assert.Equal("MaxNorm(max_value=2, axis=null)", new MaxNorm().ToString());
