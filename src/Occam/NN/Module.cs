@@ -201,7 +201,8 @@ public abstract class Module
     }
 
     /// <summary>Copies values from <paramref name="state"/> into this module's parameters and buffers.
-    /// Strict (the default): every key must match and nothing may be missing. Shapes must always match.
+    /// Strict (the default): every key must match and nothing may be missing, except a normalization layer's
+    /// "num_batches_tracked", which then loads as 0 (PyTorch's rule for a dict without version metadata). Shapes must always match.
     /// Nothing is written unless everything checks out. Returns the missing and unexpected keys.</summary>
     public (List<string> Missing, List<string> Unexpected) LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
     {
@@ -218,22 +219,37 @@ public abstract class Module
 
     /// <summary>Pairs each of this module's state-dict entries with its value in <paramref name="state"/>: under its own
     /// name, or under another name of the same tensor (a tied weight saved once, as PyTorch's safetensors saves it, or by
-    /// <see cref="NamedParameters"/>). An entry with neither is missing; a key naming nothing here is unexpected.</summary>
+    /// <see cref="NamedParameters"/>), or else the value its module supplies for an absent buffer
+    /// (<see cref="ValueWhenMissing"/>). An entry with none is missing; a key naming nothing here is unexpected.</summary>
     internal (List<(string Name, Tensor Target, Tensor Source)> Matched, List<string> Missing, List<string> Unexpected) Match(IReadOnlyDictionary<string, Tensor> state)
     {
         var own = StateDict();
         var names = own.ToLookup(kv => kv.Value, kv => kv.Key, ReferenceEqualityComparer.Instance);
+        var fills = new Dictionary<string, Tensor>();
+        AddFills(fills, "");
         var matched = new List<(string, Tensor, Tensor)>();
         var missing = new List<string>();
         foreach (var (name, target) in own)
         {
             var source = state.TryGetValue(name, out var exact) ? exact
-                : names[target].Select(alias => state.TryGetValue(alias, out var t) ? t : null).FirstOrDefault(t => t != null);
+                : names[target].Select(alias => state.TryGetValue(alias, out var t) ? t : null).FirstOrDefault(t => t != null)
+                ?? fills.GetValueOrDefault(name);
             if (source != null) matched.Add((name, target, source));
             else missing.Add(name);
         }
         return (matched, missing, state.Keys.Where(k => !own.ContainsKey(k)).ToList());
     }
+
+    void AddFills(Dictionary<string, Tensor> fills, string prefix)
+    {
+        foreach (var (name, b) in _buffers)
+            if (b != null && ValueWhenMissing(name) is { } value) fills[Join(prefix, name)] = value;
+        foreach (var (name, child) in _children) child.AddFills(fills, Join(prefix, name));
+    }
+
+    /// <summary>The value a state dict without buffer <paramref name="name"/> loads into it, or null when the buffer is
+    /// required (the default).</summary>
+    private protected virtual Tensor? ValueWhenMissing(string name) => null;
 
     public override string ToString() => ToString(0);
 

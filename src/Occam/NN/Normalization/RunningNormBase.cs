@@ -35,6 +35,10 @@ public abstract class RunningNormBase : Module, INormalization
     /// <summary>0-d tensor counting the training forwards since the last reset.</summary>
     public Tensor? NumBatchesTracked { get; }
 
+    /// <summary>A state dict without "num_batches_tracked" sets the count to 0, as PyTorch loads a plain dict (one without
+    /// its version metadata, such as safetensors gives) into a normalization layer.</summary>
+    private protected override Tensor? ValueWhenMissing(string name) => name == "num_batches_tracked" ? Tensor.Scalar(0f) : null;
+
     /// <summary>Running mean 0, running variance 1, count 0 (in place).</summary>
     public void ResetRunningStats()
     {

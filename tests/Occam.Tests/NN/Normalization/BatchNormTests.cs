@@ -123,6 +123,31 @@ public class BatchNormTests
     }
 
     [Fact]
+    public void LoadingAStateDictWithoutNumBatchesTrackedCountsFromZeroAsPyTorch()
+    {
+        // PyTorch 1.13's _NormBase._load_from_state_dict: a plain dict (as safetensors.torch.load_file gives, or one
+        // written by another tool) that lacks num_batches_tracked loads strictly, the count set to 0.
+        var source = new Sequential(new Linear(2, 3), new BatchNorm1d(3), new InstanceNorm2d(3, trackRunningStats: true));
+        var state = source.StateDict().Where(kv => !kv.Key.EndsWith("num_batches_tracked", StringComparison.Ordinal)).ToDictionary();
+        state["1.running_mean"] = Tensor.FromArray([1f, 2f, 3f], 3);
+        var model = new Sequential(new Linear(2, 3), new BatchNorm1d(3), new InstanceNorm2d(3, trackRunningStats: true));
+        var bn = (BatchNorm1d)model[1];
+        bn.NumBatchesTracked!.Span[0] = 5;
+        var (missing, unexpected) = model.LoadStateDict(state);
+        Assert.Empty(missing);
+        Assert.Empty(unexpected);
+        Assert.Equal(0f, bn.NumBatchesTracked.Item());
+        Assert.Equal([1f, 2f, 3f], bn.RunningMean!.ToArray());
+        // Only that count is made up: any other missing key still fails a strict load.
+        state.Remove("1.running_var");
+        var e = Assert.Throws<ArgumentException>(() => model.LoadStateDict(state));
+        Assert.Contains("missing keys [1.running_var]", e.Message);
+        // Without running statistics there is no count to fill in.
+        var untracked = new BatchNorm1d(3, trackRunningStats: false);
+        Assert.Empty(untracked.LoadStateDict(untracked.StateDict()).Missing);
+    }
+
+    [Fact]
     public void WithoutTrackingThereAreNoBuffersAndEvalUsesBatchStatistics()
     {
         var bn = new BatchNorm2d(3, affine: false, trackRunningStats: false);
