@@ -8,7 +8,8 @@ public abstract class Pad2d : Module
     {
         if (padding.Left < 0 || padding.Right < 0 || padding.Top < 0 || padding.Bottom < 0)
             throw new ArgumentException($"{GetType().Name}: padding must be non-negative, got {padding}");
-        if (!float.IsFinite(value)) throw new ArgumentException($"{GetType().Name}: value must be finite, got {value}");
+        // ±∞ is a real choice (−∞ before a max pool, as PyTorch allows); NaN would only hide a mistake.
+        if (float.IsNaN(value)) throw new ArgumentException($"{GetType().Name}: value must not be NaN, got {value}");
         (Padding, Mode, Value) = (padding, mode, value);
     }
 
@@ -34,7 +35,7 @@ public sealed class ZeroPad2d : Pad2d
     public ZeroPad2d((int Left, int Right, int Top, int Bottom) padding) : base(padding, PaddingMode.Constant, 0) { }
 }
 
-/// <summary>A constant around the image (torch.nn.ConstantPad2d).</summary>
+/// <summary>A constant around the image (torch.nn.ConstantPad2d); ±∞ is allowed, e.g. −∞ before a max pool.</summary>
 public sealed class ConstantPad2d : Pad2d
 {
     public ConstantPad2d(int padding, float value) : this((padding, padding, padding, padding), value) { }

@@ -389,4 +389,20 @@ public class PaddingModuleTests
         Assert.Contains("ZeroPad2d: padding must be non-negative", Assert.Throws<ArgumentException>(() => new ZeroPad2d(-1)).Message);
         Assert.Contains("ReflectionPad2d: expected a 3-D", Assert.Throws<ArgumentException>(() => new ReflectionPad2d(1).Forward(Tensor.RandN([4, 5], new Generator(3)))).Message);
     }
+
+    [Fact]
+    public void ConstantPadTakesAnInfiniteValueAsPyTorch()
+    {
+        // nn.ConstantPad2d(1, float('-inf')) pads with -inf (e.g. before a max pool, so the border never wins); NaN is refused.
+        var x = Tensor.FromArray([1f, -2f, 3f, -4f], 1, 1, 2, 2);
+        var y = new ConstantPad2d((1, 0, 0, 1), float.NegativeInfinity).Forward(x).ToArray();
+        float ninf = float.NegativeInfinity;
+        Assert.Equal([ninf, 1f, -2f, ninf, 3f, -4f, ninf, ninf, ninf], y);
+        // The border never wins a max: [[-inf, -1, 2], [-inf, -3, 4]] pooled 2×2 at stride 1 gives [-1, 4] (zeros would give 0).
+        var pooled = new Sequential(new ConstantPad2d((1, 0, 0, 0), ninf), new MaxPool2d(2, stride: 1)).Forward(x * -1f);
+        Assert.Equal([1, 1, 1, 2], pooled.Shape);
+        Assert.Equal([-1f, 4f], pooled.ToArray());
+        Assert.Equal(float.PositiveInfinity, new ConstantPad2d(1, float.PositiveInfinity).Forward(x).ToArray()[0]);
+        Assert.Contains("ConstantPad2d: value must not be NaN", Assert.Throws<ArgumentException>(() => new ConstantPad2d(1, float.NaN)).Message);
+    }
 }
