@@ -34,7 +34,9 @@ public static partial class Functional
         if (!(eps >= 0)) throw new ArgumentException($"{op}: eps must be non-negative, got {eps}");
         if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentException($"{op}: momentum must be in [0, 1], got {momentum}");
         long count = (long)n * inner;
-        if (training && count <= 1)
+        // As PyTorch: exactly one value per channel is an error; none (an empty batch) has no statistics to use or to
+        // move the running ones by, and gives an empty output.
+        if (training && count == 1)
             throw new ArgumentException($"{op}: Expected more than 1 value per channel when training, got input size {Shape.Format(input.ShapeRef)}");
         if (!training && (runningMean == null || runningVar == null))
             throw new ArgumentException($"{op}: running_mean and running_var are required when not training");
@@ -51,7 +53,12 @@ public static partial class Functional
         {
             var mean = scratch.AsSpan(0, c);
             var rstd = scratch.AsSpan(c, c);
-            if (training)
+            if (training && count == 0)
+            {
+                mean.Clear();
+                rstd.Fill(1f);
+            }
+            else if (training)
             {
                 var variance = scratch.AsSpan(2 * c, c);
                 ChannelMomentsParallel(input.Data, n, c, inner, scratch, 0, 2 * c);
@@ -64,8 +71,9 @@ public static partial class Functional
                 var rv = runningVar!.Span;
                 for (int k = 0; k < c; k++) rstd[k] = (float)(1.0 / Math.Sqrt(rv[k] + (double)eps));
             }
-            if (maxPool2) return BatchNormReluMaxPool(input, mean, rstd, weight, bias, centered: training, name);
-            return ChannelNormalize(input, n, c, inner, mean, rstd, 0, weight, bias, centered: training, name, relu, dropout);
+            bool centered = training && count > 0;
+            if (maxPool2) return BatchNormReluMaxPool(input, mean, rstd, weight, bias, centered, name);
+            return ChannelNormalize(input, n, c, inner, mean, rstd, 0, weight, bias, centered, name, relu, dropout);
         }
         finally
         {
@@ -252,13 +260,13 @@ public static partial class Functional
         if (!useInputStats) return BatchNorm(input, runningMean, runningVar, weight, bias, false, momentum, eps, op);
         if (input.Rank < 3) throw new ArgumentException($"{op}: expected input [N, C, ...] with spatial dims, got {Shape.Format(input.ShapeRef)}");
         int n = input.Dim(0), c = input.Dim(1), inner = n * c == 0 ? 0 : input.Size / (n * c);
-        if (inner <= 1)
+        if (Shape.Size(input.ShapeRef[2..]) == 1) // as PyTorch; an empty input passes, and moves no running statistics
             throw new ArgumentException($"{op}: Expected more than 1 spatial element when training, got input size {Shape.Format(input.ShapeRef)}");
         CheckPerChannel(op, "running_mean", runningMean, c);
         CheckPerChannel(op, "running_var", runningVar, c);
         if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentException($"{op}: momentum must be in [0, 1], got {momentum}");
         var y = GroupNorm(input, c, weight, bias, eps, op);
-        if (runningMean != null || runningVar != null)
+        if ((runningMean != null || runningVar != null) && input.Size > 0)
         {
             // The running statistics move toward the batch average of the instance statistics.
             var mean = new float[n * c];

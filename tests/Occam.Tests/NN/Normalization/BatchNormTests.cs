@@ -92,6 +92,31 @@ public class BatchNormTests
     }
 
     [Fact]
+    public void AnEmptyBatchInTrainingGivesAnEmptyOutputAndLeavesTheStatistics()
+    {
+        // PyTorch 1.13 raises only for exactly one value per channel; an empty batch gives an empty output, the
+        // running statistics as they were and the count one higher.
+        foreach (var (bn, shape) in new (BatchNormBase, int[])[] { (new BatchNorm1d(3), [0, 3]), (new BatchNorm1d(3, momentum: null), [0, 3, 4]),
+                     (new BatchNorm2d(3), [0, 3, 2, 2]), (new BatchNorm2d(3), [2, 3, 0, 5]), (new BatchNorm2d(3, trackRunningStats: false), [0, 3, 2, 2]) })
+        {
+            var y = bn.Forward(Tensor.Zeros(shape));
+            Assert.Equal(shape, y.Shape);
+            if (bn.TrackRunningStats)
+            {
+                Assert.Equal([0f, 0f, 0f], bn.RunningMean!.ToArray());
+                Assert.Equal([1f, 1f, 1f], bn.RunningVar!.ToArray());
+                Assert.Equal(1f, bn.NumBatchesTracked!.Item());
+            }
+        }
+        // The same through Sequential's fused batch norm + ReLU (+ dropout, + 2×2 max pool).
+        var dropped = new Sequential(new BatchNorm1d(3), new ReLU(), new Dropout(0.5f));
+        Assert.Equal([0, 3], dropped.Forward(Tensor.Zeros(0, 3)).Shape);
+        var pooled = new Sequential(new BatchNorm2d(3), new ReLU(), new MaxPool2d(2));
+        Assert.Equal([0, 3, 2, 2], pooled.Forward(Tensor.Zeros(0, 3, 4, 5)).Shape);
+        Assert.Equal([0f, 0f, 0f], ((BatchNorm2d)pooled[0]).RunningMean!.ToArray());
+    }
+
+    [Fact]
     public void WrongChannelsOrRankThrow()
     {
         var e = Assert.Throws<ArgumentException>(() => new BatchNorm2d(32).Forward(Tensor.Zeros(2, 16, 3, 3)));

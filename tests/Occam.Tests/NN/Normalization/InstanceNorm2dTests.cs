@@ -49,4 +49,18 @@ public class InstanceNorm2dTests
         Assert.Equal("InstanceNorm2d: momentum must be in [0, 1], got 2", Assert.Throws<ArgumentException>(() => new InstanceNorm2d(3, momentum: 2)).Message);
         Assert.Equal("InstanceNorm2d(3, eps=1E-05, momentum=0.1, affine=False, trackRunningStats=False)", norm.ToString());
     }
+
+    [Fact]
+    public void AnEmptyBatchGivesAnEmptyOutputAndLeavesTheRunningStatistics()
+    {
+        // PyTorch 1.13 raises only when each instance has exactly one spatial element; an empty batch gives an empty
+        // output (PyTorch then writes NaN into tracked running statistics; Occam leaves them as they were).
+        var norm = new InstanceNorm2d(3, trackRunningStats: true);
+        Assert.Equal([0, 3, 4, 4], norm.Forward(Tensor.Zeros(0, 3, 4, 4)).Shape);
+        Assert.Equal([2, 3, 0, 0], norm.Forward(Tensor.Zeros(2, 3, 0, 0)).Shape);
+        Assert.Equal([0f, 0f, 0f], norm.RunningMean!.ToArray());
+        Assert.Equal([1f, 1f, 1f], norm.RunningVar!.ToArray());
+        Assert.Equal([0, 3, 4, 4], new InstanceNorm2d(3).Forward(Tensor.Zeros(0, 3, 4, 4)).Shape);
+        Assert.Contains("Expected more than 1 spatial element", Assert.Throws<ArgumentException>(() => new InstanceNorm2d(3).Forward(Tensor.Zeros(0, 3, 1, 1))).Message);
+    }
 }
