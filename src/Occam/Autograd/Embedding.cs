@@ -9,8 +9,10 @@ public static partial class Functional
     /// output [..., dim]. The row at <paramref name="paddingIndex"/> receives no gradient (torch.nn.functional.embedding);
     /// a negative one counts from the end (−1 is the last row). With <paramref name="maxNorm"/>, each looked-up row whose
     /// <paramref name="normType"/>-norm exceeds it is first scaled in place to that norm (·maxNorm/(norm + 1e-7), as
-    /// PyTorch's max_norm), a max-norm constraint on the embeddings in use.</summary>
-    public static Tensor Embedding(Tensor indices, Tensor weight, int? paddingIndex = null, float? maxNorm = null, float normType = 2f)
+    /// PyTorch's max_norm), a max-norm constraint on the embeddings in use. With <paramref name="scaleGradByFreq"/> each
+    /// row's gradient is divided by the number of times <paramref name="indices"/> holds it (scale_grad_by_freq).</summary>
+    public static Tensor Embedding(Tensor indices, Tensor weight, int? paddingIndex = null, float? maxNorm = null, float normType = 2f,
+        bool scaleGradByFreq = false)
     {
         ArgumentNullException.ThrowIfNull(indices);
         ArgumentNullException.ThrowIfNull(weight);
@@ -62,8 +64,19 @@ public static partial class Functional
         return Tensor.Record(y, "Embedding", g =>
         {
             var gw = weight.GradSpan();
+            Dictionary<int, int>? counts = null;
+            if (scaleGradByFreq)
+            {
+                counts = [];
+                foreach (int r in rows) counts[r] = counts.GetValueOrDefault(r) + 1;
+            }
             for (int i = 0; i < rows.Length; i++)
-                if (rows[i] != padding) Layout.Copy(g.Slice(i * dim, dim), gw.Slice(rows[i] * dim, dim), accumulate: true);
+            {
+                if (rows[i] == padding) continue;
+                var target = gw.Slice(rows[i] * dim, dim);
+                if (counts == null) Layout.Copy(g.Slice(i * dim, dim), target, accumulate: true);
+                else TensorPrimitives.MultiplyAdd(g.Slice(i * dim, dim), 1f / counts[rows[i]], target, target);
+            }
         }, [weight]);
     }
 

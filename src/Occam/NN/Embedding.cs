@@ -3,20 +3,15 @@ namespace Occam.NN;
 /// <summary>A lookup table [num, dim] initialised N(0, 1), indexed by integer ids stored as floats
 /// (torch.nn.Embedding). The padding row starts at zero and receives no gradient. With maxNorm, the rows a forward
 /// looks up are first scaled back in place to that norm where they exceed it (PyTorch's max_norm), which regularizes
-/// the embeddings as a max-norm constraint does weights.</summary>
+/// the embeddings as a max-norm constraint does weights. With scaleGradByFreq, each row's gradient is divided by how
+/// often the batch looks it up (PyTorch's scale_grad_by_freq), so frequent ids do not dominate the update.
+/// <see cref="FromPretrained"/> starts from given rows, frozen by default.</summary>
 public sealed class Embedding : Module
 {
-    public Embedding(int numEmbeddings, int embeddingDim, int? paddingIndex = null, Generator? generator = null, float? maxNorm = null, float normType = 2f)
+    public Embedding(int numEmbeddings, int embeddingDim, int? paddingIndex = null, Generator? generator = null, float? maxNorm = null, float normType = 2f,
+        bool scaleGradByFreq = false)
+        : this(numEmbeddings, embeddingDim, paddingIndex, maxNorm, normType, scaleGradByFreq, "Embedding")
     {
-        if (maxNorm is float m && !(m >= 0)) throw new ArgumentException($"Embedding: maxNorm must be non-negative, got {m}");
-        if (!(normType > 0)) throw new ArgumentException($"Embedding: normType must be positive, got {normType}");
-        MaxNorm = maxNorm;
-        NormType = normType;
-        if (numEmbeddings < 1 || embeddingDim < 1)
-            throw new ArgumentException($"Embedding: sizes must be positive, got {numEmbeddings} embeddings of dim {embeddingDim}");
-        if (paddingIndex is int p && (p < -numEmbeddings || p >= numEmbeddings))
-            throw new ArgumentException($"Embedding: paddingIndex {p} is out of range for {numEmbeddings} embeddings");
-        PaddingIndex = paddingIndex is int q && q < 0 ? q + numEmbeddings : paddingIndex;
         var init = Tensor.RandN([numEmbeddings, embeddingDim], generator ?? Init.DefaultGenerator());
         Weight = RegisterParameter("weight", new Parameter(init))!;
         if (PaddingIndex is int pad)
@@ -24,13 +19,47 @@ public sealed class Embedding : Module
                 Weight.Data.AsSpan(pad * embeddingDim, embeddingDim).Clear();
     }
 
+    Embedding(int numEmbeddings, int embeddingDim, int? paddingIndex, float? maxNorm, float normType, bool scaleGradByFreq, string op)
+    {
+        if (maxNorm is float m && !(m >= 0)) throw new ArgumentException($"{op}: maxNorm must be non-negative, got {m}");
+        if (!(normType > 0)) throw new ArgumentException($"{op}: normType must be positive, got {normType}");
+        if (numEmbeddings < 1 || embeddingDim < 1)
+            throw new ArgumentException($"{op}: sizes must be positive, got {numEmbeddings} embeddings of dim {embeddingDim}");
+        if (paddingIndex is int p && (p < -numEmbeddings || p >= numEmbeddings))
+            throw new ArgumentException($"{op}: paddingIndex {p} is out of range for {numEmbeddings} embeddings");
+        PaddingIndex = paddingIndex is int q && q < 0 ? q + numEmbeddings : paddingIndex;
+        MaxNorm = maxNorm;
+        NormType = normType;
+        ScaleGradByFreq = scaleGradByFreq;
+        Weight = null!; // set by the public constructor or FromPretrained
+    }
+
+    /// <summary>An embedding whose rows are a copy of <paramref name="embeddings"/> [num, dim], as
+    /// torch.nn.Embedding.from_pretrained: frozen (no gradient, no update) unless <paramref name="freeze"/> is false;
+    /// the padding row keeps its given values and, when trained, gets no gradient.</summary>
+    public static Embedding FromPretrained(Tensor embeddings, bool freeze = true, int? paddingIndex = null, float? maxNorm = null, float normType = 2f,
+        bool scaleGradByFreq = false)
+    {
+        const string op = "Embedding.FromPretrained";
+        ArgumentNullException.ThrowIfNull(embeddings);
+        if (embeddings.Rank != 2) throw new ArgumentException($"{op}: embeddings must be 2-D [num, dim], got shape {Shape.Format(embeddings.ShapeRef)}");
+        var embedding = new Embedding(embeddings.Dim(0), embeddings.Dim(1), paddingIndex, maxNorm, normType, scaleGradByFreq, op);
+        embedding.Weight = embedding.RegisterParameter("weight", new Parameter(embeddings, requiresGrad: !freeze))!;
+        return embedding;
+    }
+
     public int? PaddingIndex { get; }
     public float? MaxNorm { get; }
     public float NormType { get; }
-    public Parameter Weight { get; }
 
-    public override Tensor Forward(Tensor input) => Functional.Embedding(Checked(input), Weight, PaddingIndex, MaxNorm, NormType);
+    /// <summary>Each row's gradient divided by the number of times the batch looks it up.</summary>
+    public bool ScaleGradByFreq { get; }
+
+    public Parameter Weight { get; private set; }
+
+    public override Tensor Forward(Tensor input) => Functional.Embedding(Checked(input), Weight, PaddingIndex, MaxNorm, NormType, ScaleGradByFreq);
 
     protected override string Describe() =>
-        $"Embedding({Weight.Dim(0)}, {Weight.Dim(1)}, padding_idx={PaddingIndex?.ToString() ?? "None"}{(MaxNorm is float m ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $", max_norm={m}") : "")})";
+        $"Embedding({Weight.Dim(0)}, {Weight.Dim(1)}, padding_idx={PaddingIndex?.ToString() ?? "None"}{(MaxNorm is float m ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $", max_norm={m}") : "")}" +
+        $"{(ScaleGradByFreq ? ", scale_grad_by_freq=True" : "")})";
 }

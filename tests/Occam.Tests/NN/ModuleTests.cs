@@ -171,6 +171,59 @@ public class ModuleTests
         Assert.Contains("Embedding: index 5", Assert.Throws<ArgumentException>(() => emb.Forward(Tensor.FromArray([5f], 1))).Message);
     }
 
+    static readonly float[] PretrainedRows = [0.5f, -1f, 2f, 0.25f, -3f, 1.5f, 4f, -0.5f];
+
+    [Fact]
+    public void EmbeddingFromPretrainedKeepsTheRowsAndFreezesByDefault()
+    {
+        // nn.Embedding.from_pretrained(w, padding_idx=0): the rows as given (the padding row is not zeroed), weight frozen.
+        var w = Tensor.FromArray(PretrainedRows, 4, 2);
+        var frozen = Embedding.FromPretrained(w, paddingIndex: 0);
+        Assert.Equal(PretrainedRows, frozen.Weight.ToArray());
+        Assert.False(frozen.Weight.RequiresGrad);
+        Assert.Equal(0, frozen.PaddingIndex);
+        Assert.DoesNotContain(frozen.Parameters(), p => p.RequiresGrad);
+        var idx = Tensor.FromArray([1f, 2f, 1f, 0f, 1f, 3f], 2, 3);
+        var expected = new[] { 2f, 0.25f, -3f, 1.5f, 2f, 0.25f, 0.5f, -1f, 2f, 0.25f, 4f, -0.5f };
+        Assert.Equal(expected, frozen.Forward(idx).ToArray());
+        frozen.Eval();
+        Assert.Equal(expected, frozen.Forward(idx).ToArray());
+        w.Span[0] = 9f; // the module holds its own copy
+        Assert.Equal(0.5f, frozen.Weight.ToArray()[0]);
+
+        // freeze=False trains; the padding row still gets no gradient: PyTorch's grad for upstream 1..12
+        var trained = Embedding.FromPretrained(Tensor.FromArray(PretrainedRows, 4, 2), freeze: false, paddingIndex: 0);
+        Assert.True(trained.Weight.RequiresGrad);
+        (trained.Forward(idx) * Tensor.FromArray(Enumerable.Range(1, 12).Select(i => (float)i).ToArray(), 2, 3, 2)).Sum().Backward();
+        Assert.Equal([0f, 0f, 15f, 18f, 3f, 4f, 11f, 12f], trained.Weight.Grad!.ToArray());
+        Assert.Contains("Embedding.FromPretrained: embeddings must be 2-D [num, dim], got shape [8]",
+            Assert.Throws<ArgumentException>(() => Embedding.FromPretrained(Tensor.FromArray(PretrainedRows, 8))).Message);
+        Assert.Throws<ArgumentException>(() => Embedding.FromPretrained(Tensor.FromArray(PretrainedRows, 4, 2), paddingIndex: 4));
+    }
+
+    [Fact]
+    public void EmbeddingScaleGradByFreqDividesEachRowsGradientByItsCountInTheBatch()
+    {
+        // nn.Embedding.from_pretrained(w, freeze=False, padding_idx=0, scale_grad_by_freq=True), indices [[1, 2, 1], [0, 1, 3]],
+        // upstream gradient 1..12: row 1 appears 3 times, so its summed gradient (15, 18) becomes (5, 6).
+        var idx = Tensor.FromArray([1f, 2f, 1f, 0f, 1f, 3f], 2, 3);
+        var upstream = Tensor.FromArray(Enumerable.Range(1, 12).Select(i => (float)i).ToArray(), 2, 3, 2);
+        foreach (bool training in new[] { true, false })
+        {
+            var emb = Embedding.FromPretrained(Tensor.FromArray(PretrainedRows, 4, 2), freeze: false, paddingIndex: 0, scaleGradByFreq: true);
+            emb.Train(training);
+            Assert.True(emb.ScaleGradByFreq);
+            (emb.Forward(idx) * upstream).Sum().Backward();
+            Assert.Equal([0f, 0f, 5f, 6f, 3f, 4f, 11f, 12f], emb.Weight.Grad!.ToArray());
+        }
+        // The padding row counts like any other without a padding index; with max_norm the rows are renormed first.
+        var plain = new Embedding(4, 2, maxNorm: 1f, scaleGradByFreq: true);
+        plain.Weight.CopyFrom(Tensor.FromArray(PretrainedRows, 4, 2));
+        (plain.Forward(idx) * upstream).Sum().Backward();
+        Assert.Equal([7f, 8f, 5f, 6f, 3f, 4f, 11f, 12f], plain.Weight.Grad!.ToArray());
+        Assert.Contains("scale_grad_by_freq=True", plain.ToString());
+    }
+
     [Fact]
     public void EmbeddingMaxNormRescalesTheRowsItLooksUpAsPyTorch()
     {
