@@ -46,3 +46,27 @@ public sealed class Softplus(float beta = 1f, float threshold = 20f) : Module
     public override Tensor Forward(Tensor input) => Checked(input).Softplus(Beta, Threshold);
     protected override string Describe() => $"Softplus(beta={Beta}, threshold={Threshold})";
 }
+
+/// <summary>x·σ(x) (torch.nn.SiLU, "swish"; Elfwing et al. 2018), composed from primitives.</summary>
+public sealed class SiLU : Module
+{
+    public override Tensor Forward(Tensor input) => Checked(input) * input.Sigmoid();
+}
+
+/// <summary>e^{x_i}/Σ_j e^{x_j} along <see cref="Dim"/> (torch.nn.Softmax; the dim is required, as PyTorch's implicit
+/// choice is deprecated), e.g. to read probabilities from a classifier's logits.</summary>
+public sealed class Softmax(int dim) : Module
+{
+    public int Dim { get; } = dim;
+    public override Tensor Forward(Tensor input) => Checked(input).Softmax(Dim);
+    protected override string Describe() => $"Softmax(dim={Dim})";
+}
+
+/// <summary>log softmax along <see cref="Dim"/> (torch.nn.LogSoftmax), the log-probabilities that <see cref="Losses.NLLLoss"/>
+/// takes; computed as x − logsumexp(x), not as the log of a softmax.</summary>
+public sealed class LogSoftmax(int dim) : Module
+{
+    public int Dim { get; } = dim;
+    public override Tensor Forward(Tensor input) => Checked(input).LogSoftmax(Dim);
+    protected override string Describe() => $"LogSoftmax(dim={Dim})";
+}

@@ -115,6 +115,38 @@ public class ModuleTests
     }
 
     [Fact]
+    public void SoftmaxLogSoftmaxAndSiluModulesMatchPyTorch()
+    {
+        // nn.Softmax(dim=1), nn.Softmax(dim=0), nn.LogSoftmax(dim=-1), nn.SiLU() on x, backward of upstream g (PyTorch 1.13)
+        var g = Tensor.FromArray([1f, -2f, 0.5f, 0.25f, 3f, -1f], 2, 3);
+        (Module Module, string Repr, float[] Y, float[] Dx)[] cases =
+        [
+            (new Softmax(1), "Softmax(dim=1)", [0.17529039f, 0.03911257f, 0.78559703f, 0.91958624f, 0.05878718f, 0.0216266f],
+                [0.08942198f, -0.09738498f, 0.00796301f, -0.12380529f, 0.15375012f, -0.02994487f]),
+            (new Softmax(0), "Softmax(dim=0)", [0.07585818f, 0.22270015f, 0.93991333f, 0.92414182f, 0.77729988f, 0.06008665f],
+                [0.05257778f, -0.86552399f, 0.08471436f, -0.0525778f, 0.86552387f, -0.08471436f]),
+            (new LogSoftmax(-1), "LogSoftmax(dim=-1)", [-1.74131131f, -3.24131131f, -0.24131133f, -0.08383147f, -2.83383155f, -3.83383155f],
+                [1.08764517f, -1.98044372f, 0.89279854f, -1.81906903f, 2.86772895f, -1.0486598f]),
+            (new SiLU(), "SiLU()", [0.31122968f, -0.26894143f, 1.76159406f, 2.85772252f, 0.14054413f, -0.24061596f],
+                [0.73996121f, -0.14465897f, 0.54539216f, 0.27202603f, 1.87113011f, -0.15740004f]),
+        ];
+        foreach (var (module, repr, expectedY, expectedDx) in cases)
+        {
+            Assert.Equal(repr, module.ToString());
+            foreach (bool training in new[] { true, false })
+            {
+                module.Train(training);
+                var x = new Parameter(Tensor.FromArray([0.5f, -1f, 2f, 3f, 0.25f, -0.75f], 2, 3));
+                var y = module.Forward(x);
+                GradCheck.Close(expectedY, y.ToArray(), 1e-6f, 1e-5f, repr);
+                (y * g).Sum().Backward();
+                GradCheck.Close(expectedDx, x.Grad!.ToArray(), 1e-6f, 1e-5f, repr);
+            }
+        }
+        Assert.ThrowsAny<ArgumentException>(() => new Softmax(2).Forward(Tensor.Zeros(2, 3)));
+    }
+
+    [Fact]
     public void CeilModeKeepsTheEdgeThatFloorDrops()
     {
         // nn.MaxPool2d(2, ceil_mode=True) on 5×5: 3×3, the last row and column pooled alone
