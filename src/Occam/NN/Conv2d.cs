@@ -15,14 +15,16 @@ public sealed class Conv2d : WeightedLayer
         : this(inChannels, outChannels, (kernelSize, kernelSize), (stride, stride), padding, (dilation, dilation), groups, bias, generator,
             kernelRegularizer, biasRegularizer, activityRegularizer, kernelConstraint, biasConstraint, paddingMode) { }
 
-    public Conv2d(int inChannels, int outChannels, (int H, int W) kernelSize, (int H, int W) stride, ConvPadding padding, (int H, int W) dilation, int groups = 1, bool bias = true, Generator? generator = null,
+    /// <summary>A kernel of (H, W) (PyTorch's kernel_size=(3, 5)); stride and dilation default to (1, 1).</summary>
+    public Conv2d(int inChannels, int outChannels, (int H, int W) kernelSize, (int H, int W)? stride = null, ConvPadding padding = default, (int H, int W)? dilation = null, int groups = 1, bool bias = true, Generator? generator = null,
         Regularizer? kernelRegularizer = null, Regularizer? biasRegularizer = null, Regularizer? activityRegularizer = null,
         Constraint? kernelConstraint = null, Constraint? biasConstraint = null, PaddingMode paddingMode = PaddingMode.Constant)
-        : base("Conv2d", [outChannels, Validate(inChannels, outChannels, kernelSize, stride, padding, dilation, groups, paddingMode), kernelSize.H, kernelSize.W],
+        : base("Conv2d", [outChannels, Validate(inChannels, outChannels, kernelSize, stride ?? (1, 1), padding, dilation ?? (1, 1), groups, paddingMode), kernelSize.H, kernelSize.W],
             inChannels / groups * kernelSize.H * kernelSize.W, bias, generator,
             new LayerRegularization(kernelRegularizer, biasRegularizer, activityRegularizer, kernelConstraint, biasConstraint))
     {
-        (InChannels, OutChannels, KernelSize, Stride, Padding, Dilation, Groups, PaddingMode) = (inChannels, outChannels, kernelSize, stride, padding, dilation, groups, paddingMode);
+        (InChannels, OutChannels, KernelSize, Stride, Padding, Dilation, Groups, PaddingMode) =
+            (inChannels, outChannels, kernelSize, stride ?? (1, 1), padding, dilation ?? (1, 1), groups, paddingMode);
     }
 
     // Checks the geometry before the base constructor allocates the weight; returns in/groups.

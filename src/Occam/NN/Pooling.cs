@@ -1,36 +1,75 @@
 namespace Occam.NN;
 
-/// <summary>2-D max pooling (torch.nn.MaxPool2d); stride defaults to the kernel size.</summary>
-public sealed class MaxPool2d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false) : Module
+/// <summary>2-D max pooling (torch.nn.MaxPool2d); stride defaults to the kernel size. Sizes are one number for both
+/// dims or (H, W) pairs, as PyTorch's kernel_size=(2, 3).</summary>
+public sealed class MaxPool2d : Module
 {
-    public int KernelSize { get; } = kernelSize > 0 ? kernelSize : throw new ArgumentException($"MaxPool2d: kernelSize must be positive, got {kernelSize}");
-    public int Stride { get; } = stride is null or > 0 ? stride ?? kernelSize : throw new ArgumentException($"MaxPool2d: stride must be positive, got {stride}");
-    public int Padding { get; } = padding < 0 ? throw new ArgumentException($"MaxPool2d: padding must be non-negative, got {padding}")
-        : padding * 2 <= kernelSize ? padding : throw new ArgumentException($"MaxPool2d: pad should be at most half of kernel size, got padding {padding} for kernel {kernelSize}");
+    public MaxPool2d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false)
+        : this((kernelSize, kernelSize), stride is int s ? (s, s) : null, (padding, padding), ceilMode) { }
+
+    public MaxPool2d((int H, int W) kernelSize, (int H, int W)? stride = null, (int H, int W) padding = default, bool ceilMode = false)
+    {
+        (KernelSize, Stride, Padding) = Pooling.Check("MaxPool2d", kernelSize, stride, padding);
+        CeilMode = ceilMode;
+    }
+
+    public (int H, int W) KernelSize { get; }
+    public (int H, int W) Stride { get; }
+    public (int H, int W) Padding { get; }
 
     /// <summary>Round the output size up (ceil_mode=True): a last, partial window covers what floor would drop.</summary>
-    public bool CeilMode { get; } = ceilMode;
+    public bool CeilMode { get; }
 
     public override Tensor Forward(Tensor input) => Unbatched(input, x => Functional.MaxPool2d(x, KernelSize, Stride, Padding, CeilMode));
 
-    protected override string Describe() => $"MaxPool2d(kernel={KernelSize}, stride={Stride}, padding={Padding}{(CeilMode ? ", ceil_mode=True" : "")})";
+    protected override string Describe() =>
+        $"MaxPool2d(kernel={Pooling.Format(KernelSize)}, stride={Pooling.Format(Stride)}, padding={Pooling.Format(Padding)}{(CeilMode ? ", ceil_mode=True" : "")})";
 }
 
-/// <summary>2-D average pooling (torch.nn.AvgPool2d); stride defaults to the kernel size.</summary>
-public sealed class AvgPool2d(int kernelSize, int? stride = null, int padding = 0, bool countIncludePad = true, bool ceilMode = false) : Module
+/// <summary>2-D average pooling (torch.nn.AvgPool2d); stride defaults to the kernel size. Sizes are one number for both
+/// dims or (H, W) pairs.</summary>
+public sealed class AvgPool2d : Module
 {
-    public int KernelSize { get; } = kernelSize > 0 ? kernelSize : throw new ArgumentException($"AvgPool2d: kernelSize must be positive, got {kernelSize}");
-    public int Stride { get; } = stride is null or > 0 ? stride ?? kernelSize : throw new ArgumentException($"AvgPool2d: stride must be positive, got {stride}");
-    public int Padding { get; } = padding < 0 ? throw new ArgumentException($"AvgPool2d: padding must be non-negative, got {padding}")
-        : padding * 2 <= kernelSize ? padding : throw new ArgumentException($"AvgPool2d: pad should be at most half of kernel size, got padding {padding} for kernel {kernelSize}");
-    public bool CountIncludePad { get; } = countIncludePad;
+    public AvgPool2d(int kernelSize, int? stride = null, int padding = 0, bool countIncludePad = true, bool ceilMode = false)
+        : this((kernelSize, kernelSize), stride is int s ? (s, s) : null, (padding, padding), countIncludePad, ceilMode) { }
+
+    public AvgPool2d((int H, int W) kernelSize, (int H, int W)? stride = null, (int H, int W) padding = default, bool countIncludePad = true, bool ceilMode = false)
+    {
+        (KernelSize, Stride, Padding) = Pooling.Check("AvgPool2d", kernelSize, stride, padding);
+        CountIncludePad = countIncludePad;
+        CeilMode = ceilMode;
+    }
+
+    public (int H, int W) KernelSize { get; }
+    public (int H, int W) Stride { get; }
+    public (int H, int W) Padding { get; }
+    public bool CountIncludePad { get; }
 
     /// <summary>Round the output size up (ceil_mode=True): a last, partial window covers what floor would drop.</summary>
-    public bool CeilMode { get; } = ceilMode;
+    public bool CeilMode { get; }
 
     public override Tensor Forward(Tensor input) => Unbatched(input, x => Functional.AvgPool2d(x, KernelSize, Stride, Padding, CountIncludePad, CeilMode));
 
-    protected override string Describe() => $"AvgPool2d(kernel={KernelSize}, stride={Stride}, padding={Padding}{(CeilMode ? ", ceil_mode=True" : "")})";
+    protected override string Describe() =>
+        $"AvgPool2d(kernel={Pooling.Format(KernelSize)}, stride={Pooling.Format(Stride)}, padding={Pooling.Format(Padding)}{(CeilMode ? ", ceil_mode=True" : "")})";
+}
+
+/// <summary>What the pooling modules share: argument checks and how a size prints.</summary>
+static class Pooling
+{
+    public static ((int H, int W) Kernel, (int H, int W) Stride, (int H, int W) Padding) Check(string op, (int H, int W) kernel, (int H, int W)? stride, (int H, int W) padding)
+    {
+        if (kernel.H < 1 || kernel.W < 1) throw new ArgumentException($"{op}: kernelSize must be positive, got {Format(kernel)}");
+        var s = stride ?? kernel;
+        if (s.H < 1 || s.W < 1) throw new ArgumentException($"{op}: stride must be positive, got {Format(s)}");
+        if (padding.H < 0 || padding.W < 0) throw new ArgumentException($"{op}: padding must be non-negative, got {Format(padding)}");
+        if (padding.H * 2 > kernel.H || padding.W * 2 > kernel.W)
+            throw new ArgumentException($"{op}: pad should be at most half of kernel size, got padding {Format(padding)} for kernel {Format(kernel)}");
+        return (kernel, s, padding);
+    }
+
+    /// <summary>"2" for a square size, "(2, 3)" otherwise.</summary>
+    public static string Format((int H, int W) size) => size.H == size.W ? size.H.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"({size.H}, {size.W})";
 }
 
 /// <summary>Average pooling to a fixed output size (torch.nn.AdaptiveAvgPool2d); (1, 1) is global average pooling.</summary>

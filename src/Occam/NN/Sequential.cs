@@ -53,7 +53,7 @@ public sealed class Sequential : Module
                 i += used - 1;
             }
             else if (_layers[i] is BatchNorm2d norm2d && i + 2 < _layers.Count && _layers[i + 1] is ReLU
-                     && _layers[i + 2] is MaxPool2d { KernelSize: 2, Stride: 2, Padding: 0, CeilMode: false } && x.Rank == 4 && x.Dim(2) >= 2 && x.Dim(3) >= 2)
+                     && _layers[i + 2] is MaxPool2d { KernelSize: (2, 2), Stride: (2, 2), Padding: (0, 0), CeilMode: false } && x.Rank == 4 && x.Dim(2) >= 2 && x.Dim(3) >= 2)
             {
                 y = norm2d.Forward(x, relu: true, maxPool2: true);
                 i += 2;

@@ -147,6 +147,41 @@ public class ModuleTests
     }
 
     [Fact]
+    public void PoolsAndConvTakeRectangularSizesAsPyTorch()
+    {
+        // x[i] = ((37·i) mod 60 − 30)/4 as [1, 2, 5, 6]; outputs of PyTorch 1.13's modules with (H, W) sizes
+        var x = Tensor.FromArray(Enumerable.Range(0, 60).Select(i => ((i * 37 % 60) - 30) * 0.25f).ToArray(), 1, 2, 5, 6);
+        var max = new MaxPool2d((2, 3), stride: (1, 2), padding: (1, 1));
+        float[] expectedMax = [1.75f, 5.25f, 5.25f, 3f, 6.5f, 5.25f, 3f, 6.5f, 5.5f, 3.25f, 6.75f, 6.75f, 4.5f, 6.75f, 6.75f, 4.5f, 2.25f, 5.75f,
+            0f, 3.5f, 7f, 4.75f, 4.75f, 7f, 6f, 4.75f, 7.25f, 6f, 5f, 7.25f, 6.25f, 6.25f, 4f, 6.25f, 6.25f, 4f];
+        var avg = new AvgPool2d((3, 2), stride: (2, 1), padding: (1, 0), countIncludePad: false, ceilMode: true);
+        float[] expectedAvg = [-1.375f, 0.375f, 2.125f, 0.125f, -1.875f, -1.875f, -0.125f, 1.625f, 0.875f, 0.125f, 0.125f, -1.875f, -0.125f, 1.625f, -0.375f,
+            -1.375f, 0.375f, -1.625f, 0.125f, 1.875f, 0.625f, -0.125f, -0.875f, -1.625f, 0.125f, 0.125f, 1.875f, -0.125f, -2.125f, -0.375f];
+        var column = new MaxPool2d((3, 1)); // stride defaults to the kernel, (3, 1)
+        float[] expectedColumn = [3f, 1.75f, 6.5f, 5.25f, 5.5f, 4.25f, 6f, 4.75f, 3.5f, 3.75f, 7f, 7.25f];
+        foreach (bool training in new[] { true, false })
+        {
+            foreach (var m in new Module[] { max, avg, column }) m.Train(training);
+            Assert.Equal([1, 2, 6, 3], max.Forward(x).Shape);
+            Assert.Equal(expectedMax, max.Forward(x).ToArray());
+            Assert.Equal([1, 2, 3, 5], avg.Forward(x).Shape);
+            GradCheck.Close(expectedAvg, avg.Forward(x).ToArray(), 1e-6f, 1e-6f);
+            Assert.Equal(expectedColumn, column.Forward(x).ToArray());
+        }
+        Assert.Equal((3, 1), column.Stride);
+        Assert.Equal("MaxPool2d(kernel=(2, 3), stride=(1, 2), padding=1)", max.ToString());
+        Assert.Equal("MaxPool2d(kernel=2, stride=2, padding=0)", new MaxPool2d(2).ToString());
+        Assert.Contains("MaxPool2d: pad should be at most half of kernel size, got padding (0, 2) for kernel (2, 3)",
+            Assert.Throws<ArgumentException>(() => new MaxPool2d((2, 3), padding: (0, 2))).Message);
+        Assert.Contains("AvgPool2d: stride must be positive, got (1, 0)", Assert.Throws<ArgumentException>(() => new AvgPool2d((2, 2), stride: (1, 0))).Message);
+        // nn.Conv2d(2, 3, (3, 1)): stride and dilation (1, 1), no padding
+        var conv = new Conv2d(2, 3, (3, 1));
+        Assert.Equal(((1, 1), (1, 1)), (conv.Stride, conv.Dilation));
+        Assert.Equal([1, 3, 3, 6], conv.Forward(x).Shape);
+        Assert.Equal([3, 2, 3, 1], conv.Weight.Shape);
+    }
+
+    [Fact]
     public void CeilModeKeepsTheEdgeThatFloorDrops()
     {
         // nn.MaxPool2d(2, ceil_mode=True) on 5×5: 3×3, the last row and column pooled alone
