@@ -48,9 +48,16 @@ public abstract class Module
 
     /// <summary>A layer's forward on a batch, or on an unbatched input of rank <paramref name="unbatchedRank"/> (a
     /// [C, H, W] image for 2-D layers, an [in] sample for Linear) as a batch of one with the batch dimension dropped
-    /// again, as PyTorch's layers take both.</summary>
-    private protected Tensor Unbatched(Tensor input, Func<Tensor, Tensor> forward, int unbatchedRank = 3) =>
-        Checked(input).Rank == unbatchedRank ? forward(input.Unsqueeze(0)).Squeeze(0) : forward(input);
+    /// again, as PyTorch's layers take both.
+    /// A rank-1 sample (Linear) also comes with any number of leading dims; an image layer takes only the two ranks, and
+    /// says so naming itself (as PyTorch's "Expected 3D (unbatched) or 4D (batched) input").</summary>
+    private protected Tensor Unbatched(Tensor input, Func<Tensor, Tensor> forward, int unbatchedRank = 3)
+    {
+        int rank = Checked(input).Rank;
+        if (unbatchedRank > 1 && rank != unbatchedRank && rank != unbatchedRank + 1)
+            throw new ArgumentException($"{GetType().Name}: expected a {unbatchedRank}-D (unbatched) or {unbatchedRank + 1}-D (batched) input, got shape {Shape.Format(input.ShapeRef)}");
+        return rank == unbatchedRank ? forward(input.Unsqueeze(0)).Squeeze(0) : forward(input);
+    }
 
     /// <summary><paramref name="input"/>, or an <see cref="ArgumentNullException"/> naming this layer when it is null
     /// (a forward's first step, so a missing input is not reported from somewhere inside it).</summary>

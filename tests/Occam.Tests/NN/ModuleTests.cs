@@ -213,6 +213,11 @@ public class ModuleTests
         leaf.RequiresGrad = true;
         new Conv2d(2, 1, 3, generator: new Generator(12)).Forward(leaf).Sum().Backward();
         Assert.Equal([2, 5, 5], leaf.Grad!.Shape);
+        // Any other rank is named by the layer with both ranks it takes (PyTorch: "Expected 3D (unbatched) or 4D (batched) input")
+        foreach (var layer in layers)
+            foreach (int[] shape in new[] { new[] { 6, 6 }, [1, 1, 2, 6, 6] })
+                Assert.Equal($"{layer.GetType().Name}: expected a 3-D (unbatched) or 4-D (batched) input, got shape {Shape.Format(shape)}",
+                    Assert.Throws<ArgumentException>(() => layer.Forward(Tensor.Zeros(shape))).Message);
     }
 
     [Fact]
