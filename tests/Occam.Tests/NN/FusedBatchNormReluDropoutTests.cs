@@ -15,13 +15,19 @@ public class FusedBatchNormReluDropoutTests
 
     sealed record Result(NormOutcome Norm, ulong NextDraw);
 
-    static Result Run(int[] shape, float p, bool fused)
+    static Result Run(int[] shape, float p, bool fused, bool normEval = false)
     {
         BatchNormBase norm = shape.Length == 4 ? new BatchNorm2d(shape[1]) : new BatchNorm1d(shape[1]);
         using (Autograd.NoGrad())
         {
             norm.Weight!.CopyFrom(Random(3, shape[1]));
             norm.Bias!.CopyFrom(Random(4, shape[1]));
+            if (normEval)
+            {
+                norm.RunningMean!.CopyFrom(Random(5, shape[1]));
+                norm.RunningVar!.CopyFrom(Random(6, shape[1]).Abs() + 0.5f);
+                norm.Eval(); // a frozen batch norm (fine-tuning, MC dropout) before a dropout that still samples
+            }
         }
         var generator = new Generator(9);
         var dropout = new Dropout(p, generator);
@@ -51,6 +57,23 @@ public class FusedBatchNormReluDropoutTests
             NormOutcome.AssertSame(expected.Norm, actual.Norm);
             Assert.Equal(expected.NextDraw, actual.NextDraw);
             // Some outputs dropped or cut by the ReLU, some kept and scaled.
+            Assert.Contains(actual.Norm.Y, v => v == 0);
+            Assert.Contains(actual.Norm.Y, v => v > 0);
+        }
+        finally { Threads.Count = saved; }
+    }
+
+    [Theory, MemberData(nameof(Cases))]
+    public void FusedEqualsTheThreeLayersWithTheNormInEvaluation(int[] shape, float p, int threads)
+    {
+        int saved = Threads.Count;
+        Threads.Count = threads;
+        try
+        {
+            var expected = Run(shape, p, fused: false, normEval: true);
+            var actual = Run(shape, p, fused: true, normEval: true);
+            NormOutcome.AssertSame(expected.Norm, actual.Norm);
+            Assert.Equal(expected.NextDraw, actual.NextDraw);
             Assert.Contains(actual.Norm.Y, v => v == 0);
             Assert.Contains(actual.Norm.Y, v => v > 0);
         }
