@@ -182,6 +182,33 @@ public class ModuleTests
     }
 
     [Fact]
+    public void AvgPoolDivisorOverrideDividesTheWindowSumAsPyTorch()
+    {
+        // nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, divisor_override=2) on x[i] = ((37·i) mod 50 − 25)/10 as
+        // [1, 2, 5, 5], backward of g[i] = ((13·i) mod 7 − 3)/2 (PyTorch 1.13)
+        float[] expectedY = [-0.3f, -0.05f, 1.9f, -0.95f, 1.05f, -0.15f, 0.7f, -1.05f, -2.1f, -0.3f, 2.45f, -0.6f, 1.55f, -0.2f, -0.15f, -1.8f, -1.05f, 0.4f];
+        float[] expectedDx = [-0.75f, 0f, 0.75f, 1.25f, 0.5f, -0.5f, 0.25f, 0.75f, 1f, 0.25f, 0.25f, 0.25f, 0f, -0.25f, -0.25f, -0.25f, -1f, -0.75f, -0.25f,
+            0.5f, -0.5f, -1.25f, -0.75f, 0f, 0.75f, 0.5f, 0.75f, 0.25f, 0.25f, 0f, 0.25f, 0f, -0.25f, -1f, -0.75f, -0.25f, -0.75f, -0.5f, -1.25f, -0.75f,
+            0.5f, 0.5f, 0f, -0.5f, -0.5f, 0.75f, 1.25f, 0.5f, 0.75f, 0.25f];
+        var pool = new AvgPool2d(3, stride: 2, padding: 1, ceilMode: true, divisorOverride: 2);
+        var g = Tensor.FromArray(Enumerable.Range(0, 18).Select(i => ((i * 13 % 7) - 3) * 0.5f).ToArray(), 1, 2, 3, 3);
+        foreach (bool training in new[] { true, false })
+        {
+            pool.Train(training);
+            var x = new Parameter(Tensor.FromArray(Enumerable.Range(0, 50).Select(i => ((i * 37 % 50) - 25) * 0.1f).ToArray(), 1, 2, 5, 5));
+            var y = pool.Forward(x);
+            Assert.Equal([1, 2, 3, 3], y.Shape);
+            GradCheck.Close(expectedY, y.ToArray(), 1e-6f, 1e-5f);
+            (y * g).Sum().Backward();
+            GradCheck.Close(expectedDx, x.Grad!.ToArray(), 1e-6f, 1e-5f);
+            // nn.AvgPool2d((2, 3), divisor_override=4, count_include_pad=False): the override wins over count_include_pad
+            GradCheck.Close([-0.575f, -0.075f, 0.675f, -0.075f], new AvgPool2d((2, 3), countIncludePad: false, divisorOverride: 4).Forward(x).ToArray(), 1e-6f, 1e-5f);
+        }
+        Assert.Equal("AvgPool2d(kernel=3, stride=2, padding=1, ceil_mode=True, divisor_override=2)", pool.ToString());
+        Assert.Contains("AvgPool2d: divisorOverride must not be zero", Assert.Throws<ArgumentException>(() => new AvgPool2d(2, divisorOverride: 0)).Message);
+    }
+
+    [Fact]
     public void CeilModeKeepsTheEdgeThatFloorDrops()
     {
         // nn.MaxPool2d(2, ceil_mode=True) on 5×5: 3×3, the last row and column pooled alone
