@@ -70,3 +70,33 @@ public sealed class LogSoftmax(int dim) : Module
     public override Tensor Forward(Tensor input) => Checked(input).LogSoftmax(Dim);
     protected override string Describe() => $"LogSoftmax(dim={Dim})";
 }
+
+/// <summary>x if x &gt; 0 else a·x with a learned slope a ("weight", init 0.25; He et al. 2015, torch.nn.PReLU): one a
+/// shared by all inputs, or one per channel (dim 1) with <c>numParameters</c> = C. Composed as relu(x) + a·min(x, 0), so
+/// at x = 0 the gradient is a, as PyTorch's.</summary>
+public sealed class PReLU : Module
+{
+    public PReLU(int numParameters = 1, float init = 0.25f)
+    {
+        if (numParameters < 1) throw new ArgumentException($"PReLU: numParameters must be positive, got {numParameters}");
+        Weight = RegisterParameter("weight", new Parameter(Tensor.Full([numParameters], init)))!;
+    }
+
+    public Parameter Weight { get; }
+    public int NumParameters => Weight.Dim(0);
+
+    public override Tensor Forward(Tensor input)
+    {
+        input = Checked(input);
+        var slope = (Tensor)Weight;
+        if (NumParameters > 1)
+        {
+            if (input.Rank < 2 || input.Dim(1) != NumParameters)
+                throw new ArgumentException($"PReLU: {NumParameters} slopes need {NumParameters} channels in dim 1, got input {Shape.Format(input.ShapeRef)}");
+            slope = Weight.Reshape([NumParameters, .. Enumerable.Repeat(1, input.Rank - 2)]);
+        }
+        return input.Relu() + slope * input.Clamp(max: 0f);
+    }
+
+    protected override string Describe() => $"PReLU(num_parameters={NumParameters})";
+}

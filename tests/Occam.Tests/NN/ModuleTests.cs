@@ -209,6 +209,40 @@ public class ModuleTests
     }
 
     [Fact]
+    public void PReLULearnsASlopePerChannelAsPyTorch()
+    {
+        // nn.PReLU(3) with weight [0.1, -0.5, 2] on x[i] = ((37·i) mod 24 − 12)/4 as [2, 3, 4] (x = 0 at i = 12),
+        // backward of g[i] = ((13·i) mod 7 − 3)/2 (PyTorch 1.13)
+        float[] expectedY = [-0.3f, 0.25f, -0.25f, 0.75f, 1f, 1.25f, 0.75f, 1.75f, -2f, 2.25f, -1f, 2.75f, 0f, -0.275f, 0.5f, -0.225f, 1f, 0.875f, 1.5f,
+            0.625f, 2f, -1.5f, 2.5f, -0.5f];
+        float[] expectedDx = [-0.15f, 1.5f, 0.1f, 0.5f, 0f, -0.5f, 0.5f, -1.5f, 3f, 1f, 1f, 0f, -0.05f, -0.1f, -1.5f, 0.15f, 1f, -0.25f, 0f, 0.25f, -1f,
+            -3f, 1.5f, 2f];
+        var g = Tensor.FromArray(Enumerable.Range(0, 24).Select(i => ((i * 13 % 7) - 3) * 0.5f).ToArray(), 2, 3, 4);
+        foreach (bool training in new[] { true, false })
+        {
+            var prelu = new PReLU(3);
+            prelu.Train(training);
+            prelu.Weight.CopyFrom(Tensor.FromArray([0.1f, -0.5f, 2f], 3));
+            var x = new Parameter(Tensor.FromArray(Enumerable.Range(0, 24).Select(i => ((i * 37 % 24) - 12) * 0.25f).ToArray(), 2, 3, 4));
+            var y = prelu.Forward(x);
+            GradCheck.Close(expectedY, y.ToArray(), 1e-6f, 1e-6f);
+            (y * g).Sum().Backward();
+            GradCheck.Close(expectedDx, x.Grad!.ToArray(), 1e-6f, 1e-6f);
+            GradCheck.Close([1.375f, 1.25f, -0.875f], prelu.Weight.Grad!.ToArray(), 1e-6f, 1e-6f);
+        }
+        // nn.PReLU(): one slope 0.25 named "weight"; on [-2, 3] gives [-0.5, 3] and the slope's gradient -2
+        var shared = new PReLU();
+        Assert.Equal(["weight"], shared.StateDict().Keys);
+        Assert.Equal([0.25f], shared.Weight.ToArray());
+        shared.Forward(Tensor.FromArray([-2f, 3f], 2)).Sum().Backward();
+        Assert.Equal([-0.5f, 3f], shared.Forward(Tensor.FromArray([-2f, 3f], 2)).ToArray());
+        Assert.Equal([-2f], shared.Weight.Grad!.ToArray());
+        Assert.Equal("PReLU(num_parameters=3)", new PReLU(3).ToString());
+        Assert.Contains("PReLU: 3 slopes need 3 channels in dim 1, got input [2, 4]",
+            Assert.Throws<ArgumentException>(() => new PReLU(3).Forward(Tensor.Zeros(2, 4))).Message);
+    }
+
+    [Fact]
     public void CeilModeKeepsTheEdgeThatFloorDrops()
     {
         // nn.MaxPool2d(2, ceil_mode=True) on 5×5: 3×3, the last row and column pooled alone
