@@ -243,6 +243,31 @@ public class ModuleTests
     }
 
     [Fact]
+    public void UnflattenSplitsOneDimAsPyTorch()
+    {
+        // nn.Unflatten(1, (3, 4)), nn.Unflatten(-1, (2, -1)), nn.Unflatten(0, (1, 2)) on [2, 12]
+        var x = Tensor.FromArray(Enumerable.Range(0, 24).Select(i => (float)i).ToArray(), 2, 12);
+        foreach (bool training in new[] { true, false })
+        {
+            var unflatten = new Unflatten(1, [3, 4]);
+            unflatten.Train(training);
+            var y = unflatten.Forward(x);
+            Assert.Equal([2, 3, 4], y.Shape);
+            Assert.Equal(x.ToArray(), y.ToArray());
+            Assert.Equal(x.ToArray(), new Flatten().Forward(y).ToArray());
+        }
+        Assert.Equal([2, 2, 6], new Unflatten(-1, [2, -1]).Forward(x).Shape);
+        Assert.Equal([1, 2, 12], new Unflatten(0, [1, 2]).Forward(x).Shape);
+        var leaf = new Parameter(x);
+        new Unflatten(1, [3, 4]).Forward(leaf).Sum().Backward();
+        Assert.Equal(Enumerable.Repeat(1f, 24), leaf.Grad!.ToArray());
+        Assert.Contains("Unflatten: sizes [5, 2] do not multiply up to the size of dim 1 (12) of input [2, 12]",
+            Assert.Throws<ArgumentException>(() => new Unflatten(1, [5, 2]).Forward(x)).Message);
+        Assert.Throws<ArgumentException>(() => new Unflatten(1, [-1, -1]));
+        Assert.Equal("Unflatten(dim=1, unflattened_size=[3, 4])", new Unflatten(1, [3, 4]).ToString());
+    }
+
+    [Fact]
     public void CeilModeKeepsTheEdgeThatFloorDrops()
     {
         // nn.MaxPool2d(2, ceil_mode=True) on 5×5: 3×3, the last row and column pooled alone
