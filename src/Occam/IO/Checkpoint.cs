@@ -67,7 +67,7 @@ public static class Checkpoint
         var modelState = tensors.Where(t => !(hasOptimizer && t.Key.StartsWith(OptimizerPrefix, StringComparison.Ordinal)))
             .ToDictionary(t => t.Key, t => t.Value);
 
-        var (matched, missing, unexpected) = model.Match(modelState);
+        var (matched, missing, unexpected) = model.Match(modelState, strict);
         unexpected.Sort(StringComparer.Ordinal);
         if (strict && (missing.Count > 0 || unexpected.Count > 0))
             throw new ArgumentException($"Checkpoint: '{path}' does not fit the model: missing keys [{string.Join(", ", missing)}], unexpected keys [{string.Join(", ", unexpected)}]");

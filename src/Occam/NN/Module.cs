@@ -209,12 +209,13 @@ public abstract class Module
 
     /// <summary>Copies values from <paramref name="state"/> into this module's parameters and buffers.
     /// Strict (the default): every key must match and nothing may be missing, except a normalization layer's
-    /// "num_batches_tracked", which then loads as 0 (PyTorch's rule for a dict without version metadata). Shapes must always match.
+    /// "num_batches_tracked", which then loads as 0 (PyTorch's rule for a dict without version metadata; not strict, it is
+    /// left as it is and listed as missing). Shapes must always match.
     /// Nothing is written unless everything checks out. Returns the missing and unexpected keys.</summary>
     public (List<string> Missing, List<string> Unexpected) LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
     {
         ArgumentNullException.ThrowIfNull(state);
-        var (matched, missing, unexpected) = Match(state);
+        var (matched, missing, unexpected) = Match(state, strict);
         if (strict && (missing.Count > 0 || unexpected.Count > 0))
             throw new ArgumentException($"LoadStateDict: missing keys [{string.Join(", ", missing)}], unexpected keys [{string.Join(", ", unexpected)}]");
         foreach (var (name, target, source) in matched)
@@ -226,14 +227,16 @@ public abstract class Module
 
     /// <summary>Pairs each of this module's state-dict entries with its value in <paramref name="state"/>: under its own
     /// name, or under another name of the same tensor (a tied weight saved once, as PyTorch's safetensors saves it, or by
-    /// <see cref="NamedParameters"/>), or else the value its module supplies for an absent buffer
-    /// (<see cref="ValueWhenMissing"/>). An entry with none is missing; a key naming nothing here is unexpected.</summary>
-    internal (List<(string Name, Tensor Target, Tensor Source)> Matched, List<string> Missing, List<string> Unexpected) Match(IReadOnlyDictionary<string, Tensor> state)
+    /// <see cref="NamedParameters"/>), or else, when <paramref name="strict"/>, the value its module supplies for an absent
+    /// buffer (<see cref="ValueWhenMissing"/>; a non-strict load leaves such a buffer as it is, e.g. AveragedModel's copy of
+    /// the parameters alone). An entry with none is missing; a key naming nothing here is unexpected.</summary>
+    internal (List<(string Name, Tensor Target, Tensor Source)> Matched, List<string> Missing, List<string> Unexpected) Match(IReadOnlyDictionary<string, Tensor> state,
+        bool strict)
     {
         var own = StateDict();
         var names = own.ToLookup(kv => kv.Value, kv => kv.Key, ReferenceEqualityComparer.Instance);
         var fills = new Dictionary<string, Tensor>();
-        AddFills(fills, "");
+        if (strict) AddFills(fills, "");
         var matched = new List<(string, Tensor, Tensor)>();
         var missing = new List<string>();
         foreach (var (name, target) in own)

@@ -167,6 +167,12 @@ public class BatchNormTests
         state.Remove("1.running_var");
         var e = Assert.Throws<ArgumentException>(() => model.LoadStateDict(state));
         Assert.Contains("missing keys [1.running_var]", e.Message);
+        // Not strict, a missing count is left as it is and reported (AveragedModel.CopyTo loads the parameters alone).
+        state["1.running_var"] = Tensor.Ones(3);
+        bn.NumBatchesTracked.Span[0] = 7;
+        var parametersOnly = state.Where(kv => kv.Key.EndsWith("weight", StringComparison.Ordinal) || kv.Key.EndsWith("bias", StringComparison.Ordinal)).ToDictionary();
+        Assert.Contains("1.num_batches_tracked", model.LoadStateDict(parametersOnly, strict: false).Missing);
+        Assert.Equal(7f, bn.NumBatchesTracked.Item());
         // Without running statistics there is no count to fill in.
         var untracked = new BatchNorm1d(3, trackRunningStats: false);
         Assert.Empty(untracked.LoadStateDict(untracked.StateDict()).Missing);
