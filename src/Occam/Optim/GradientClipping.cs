@@ -10,8 +10,10 @@ public static class GradientClipping
     /// Scales all gradients together so their global norm ‖g‖_p (over every parameter, as if concatenated)
     /// is at most <paramref name="maxNorm"/>: g ← g·min(1, maxNorm/(‖g‖ + 1e-6)). Returns the norm before
     /// clipping. <paramref name="normType"/> may be any p ≥ 1 or +∞; a <paramref name="maxNorm"/> of +∞ only measures.
+    /// A NaN or infinite norm scales every gradient by NaN or 0, as PyTorch; with <paramref name="errorIfNonfinite"/>
+    /// it throws instead and leaves the gradients as they were (torch's error_if_nonfinite=True).
     /// </summary>
-    public static double ClipGradNorm(IEnumerable<Parameter> parameters, double maxNorm, double normType = 2.0)
+    public static double ClipGradNorm(IEnumerable<Parameter> parameters, double maxNorm, double normType = 2.0, bool errorIfNonfinite = false)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         if (!(maxNorm >= 0)) throw new ArgumentException($"ClipGradNorm: maxNorm must be non-negative, got {maxNorm}");
@@ -26,6 +28,9 @@ public static class GradientClipping
             else foreach (float v in s) total += Math.Pow(Math.Abs(v), normType);
         }
         if (!double.IsPositiveInfinity(normType)) total = normType == 2 ? Math.Sqrt(total) : Math.Pow(total, 1 / normType);
+        if (errorIfNonfinite && !double.IsFinite(total))
+            throw new InvalidOperationException($"ClipGradNorm: the total norm of order {normType} of the gradients is {total}, so they cannot be clipped; " +
+                "pass errorIfNonfinite: false to scale them by it anyway");
         double coefficient = maxNorm / (total + 1e-6);
         // As torch's clamp(coefficient, max=1): a NaN norm makes every gradient NaN rather than leaving them unscaled.
         if (!(coefficient >= 1))

@@ -35,6 +35,28 @@ public class AveragingAndClippingTests
     }
 
     [Fact]
+    public void ClipGradNormRefusesANonFiniteNormWhenAsked()
+    {
+        foreach (double normType in new[] { 2.0, 1.0, double.PositiveInfinity })
+            foreach (float bad in new[] { float.NaN, float.PositiveInfinity })
+            {
+                var w = P(0f, 0f);
+                w.Grad = Tensor.FromArray([bad, 1f], 2);
+                var e = Assert.Throws<InvalidOperationException>(() => GradientClipping.ClipGradNorm([w], 1.0, normType, errorIfNonfinite: true));
+                Assert.Contains($"ClipGradNorm: the total norm of order {normType} of the gradients is {(float.IsNaN(bad) ? "NaN" : "Infinity")}", e.Message);
+                Assert.Equal(1f, w.Grad.ToArray()[1]); // untouched
+                // Without the check, torch 1.13: an infinite norm gives [nan, 0], a NaN norm [nan, nan].
+                double norm = GradientClipping.ClipGradNorm([w], 1.0, normType);
+                Assert.Equal(float.IsNaN(bad) ? double.NaN : double.PositiveInfinity, norm);
+                Assert.True(float.IsNaN(w.Grad.ToArray()[0]));
+                Assert.Equal(float.IsNaN(bad) ? float.NaN : 0f, w.Grad.ToArray()[1]);
+            }
+        var fine = P(0f, 0f);
+        fine.Grad = Tensor.FromArray([3f, 4f], 2);
+        Assert.Equal(5, GradientClipping.ClipGradNorm([fine], 1.0, errorIfNonfinite: true), 6);
+    }
+
+    [Fact]
     public void EmaMatchesHandComputedAverages()
     {
         var model = new Linear(1, 1, bias: false, generator: new Generator(1));
