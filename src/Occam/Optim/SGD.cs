@@ -34,8 +34,9 @@ public sealed class SGD : Optimizer
     private protected override void Update(ParameterGroup group, Span<float> p, ReadOnlySpan<float> grad, ParameterState state)
     {
         float lr = (float)group.LrValue, wd = (float)group.WeightDecay!.Value, mu = (float)group.Momentum!.Value, damp = (float)Dampening;
+        // As torch, the buffer starts as the first gradient it sees, also when momentum is switched on mid-run.
+        bool first = mu != 0 && !state.Buffers.ContainsKey("momentum_buffer");
         float[]? buf = mu != 0 ? state.Buffer("momentum_buffer", p.Length) : null;
-        bool first = state.Step == 1;
         for (int i = 0; i < p.Length; i++)
         {
             float g = grad[i] + wd * p[i];

@@ -146,4 +146,23 @@ public class OptimizerStateTests
         Assert.Equal(5, GradientClipping.ClipGradNorm([w], double.PositiveInfinity), 6);
         Assert.Equal([0f, 3f, 4f], w.Grad.ToArray());
     }
+
+    [Fact]
+    public void SgdMomentumSwitchedOnMidRunStartsItsBufferAtTheGradient()
+    {
+        // torch 1.13: SGD([p], lr=0.1, momentum=0, dampening=0.5), three steps with grad 1, then momentum 0.9 and one
+        // more: the new buffer is the gradient itself (no dampening), p = 0.6, buffer [1].
+        var w = P(1f);
+        var sgd = new SGD([w], lr: 0.1, momentum: 0, dampening: 0.5);
+        for (int i = 0; i < 3; i++)
+        {
+            w.Grad = Tensor.FromArray([1f], 1);
+            sgd.Step();
+        }
+        sgd.Groups[0].Momentum = 0.9;
+        w.Grad = Tensor.FromArray([1f], 1);
+        sgd.Step();
+        Assert.Equal(0.6f, w.ToArray()[0], 6);
+        Assert.Equal([1f], sgd.StateDict().State[0]["momentum_buffer"].ToArray());
+    }
 }
