@@ -39,7 +39,6 @@ public abstract class Optimizer
             CheckNonNegative(name, $"lr of group '{g.Name}'", g.Lr.Value);
             CheckNonNegative(name, $"weightDecay of group '{g.Name}'", g.WeightDecay.Value);
             CheckNonNegative(name, $"l1Proximal of group '{g.Name}'", g.L1Proximal.Value);
-            g.InitialLr = g.Lr.Value;
         }
     }
 

@@ -28,8 +28,15 @@ public sealed class ParameterGroup
     /// <summary>Learning rate; set by the optimizer's default when null, and by schedulers.</summary>
     public double? Lr { get; set; }
 
-    /// <summary>The learning rate this group started with (schedulers scale from it).</summary>
-    public double InitialLr { get; internal set; }
+    /// <summary>The learning rate schedulers scale from (PyTorch's initial_lr): the group's lr when the first scheduler
+    /// of its optimizer was built (or as loaded with the optimizer's state); until then, the current lr.</summary>
+    public double InitialLr { get => _initialLr ?? LrValue; internal set => _initialLr = value; }
+
+    double? _initialLr;
+
+    /// <summary>Fixes <see cref="InitialLr"/> at the current lr unless a scheduler or a loaded state already has
+    /// (torch's group.setdefault('initial_lr', group['lr'])).</summary>
+    internal void PinInitialLr() => _initialLr ??= LrValue;
 
     public double? WeightDecay { get; set; }
     public double? Momentum { get; set; }

@@ -14,6 +14,7 @@ public abstract class LRScheduler
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         Optimizer = optimizer;
+        foreach (var g in optimizer.Groups) g.PinInitialLr();
         BaseLrs = optimizer.Groups.Select(g => g.InitialLr).ToArray();
     }
 

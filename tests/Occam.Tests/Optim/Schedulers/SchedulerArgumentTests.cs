@@ -115,4 +115,42 @@ public class SchedulerArgumentTests
         for (int i = 0; i < 10; i++) s.Step();
         Assert.Equal(0.0, s.LastLr[0], 15);
     }
+
+    static double[] Trace(LRScheduler s, int steps) =>
+        [s.LastLr[0], .. Enumerable.Range(0, steps).Select(_ => { s.Step(); return s.LastLr[0]; })];
+
+    static void Close(double[] expected, double[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) < 1e-12, $"step {i}: expected {expected[i]}, got {actual[i]}");
+    }
+
+    [Fact]
+    public void TheBaseLrIsTheLrWhenTheFirstSchedulerIsBuilt()
+    {
+        // PyTorch 1.13 sets initial_lr with setdefault when a scheduler is built, so an lr changed after the optimizer
+        // was made is the base: o = SGD([p], lr=0.1); o.param_groups[0]['lr'] = 0.2; then the scheduler.
+        var opt = Sgd(0.1);
+        opt.Groups[0].Lr = 0.2;
+        Close([0.2, 0.17071067811865476, 0.1, 0.029289321881345254, 0.2, 0.17071067811865476], Trace(new CosineAnnealingWarmRestarts(opt, 4), 5));
+        Assert.Equal(0.2, opt.Groups[0].InitialLr);
+        Assert.Equal(0.2, opt.StateDict().Groups[0]["initial_lr"]);
+
+        opt = Sgd(0.1);
+        opt.Groups[0].Lr = 0.2;
+        Close([0.2, 0.15, 0.05, 0.0, 0.05, 0.15, 0.2, 0.15, 0.05], Trace(new CosineAnnealingLR(opt, 3), 8));
+
+        opt = Sgd(0.1);
+        opt.Groups[0].Lr = 0.2;
+        var seq = new SequentialLR(opt, [new LinearLR(opt, startFactor: 0.5, totalIters: 2), new ExponentialLR(opt, 0.9)], [2]);
+        Close([0.1, 0.15, 0.2, 0.18, 0.162], Trace(seq, 4));
+
+        // A later scheduler keeps the first one's base (initial_lr is only set once).
+        opt = Sgd(0.1);
+        var step = new StepLR(opt, 1, 0.5);
+        step.Step();
+        step.Step();
+        Assert.Equal(0.1, new CosineAnnealingWarmRestarts(opt, 4).BaseLrs[0]);
+        Assert.Equal(0.1, opt.Groups[0].Lr);
+    }
 }
