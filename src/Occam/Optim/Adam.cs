@@ -136,9 +136,7 @@ public sealed class AdamW : Adam
         : base(groups, lr, betas, eps, weightDecay, amsgrad, l1Proximal)
     {
         DecayScaledByLr = decayScaledByLr;
-        foreach (var g in Groups)
-            if (GroupProblem(new Dictionary<string, double> { ["weight_decay"] = g.WeightDecay!.Value }) is { } problem)
-                throw new ArgumentException($"AdamW: group '{g.Name}': {problem}");
+        CheckGroups();
     }
 
     private protected override string? GroupProblem(IReadOnlyDictionary<string, double> group) =>

@@ -27,19 +27,77 @@ public abstract class Optimizer
         CheckNonNegative(name, "lr", lr);
         CheckNonNegative(name, "weightDecay", weightDecay);
         CheckNonNegative(name, "l1Proximal", l1Proximal);
-        L1Proximal = l1Proximal;
+        (_lr, _weightDecay, L1Proximal) = (lr, weightDecay, l1Proximal);
         var seen = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
         foreach (var g in _groups)
         {
-            foreach (var p in g.Parameters)
-                if (!seen.Add(p)) throw new ArgumentException($"{name}: a parameter of shape {Shape.Format(p.Shape)} appears in more than one group (group '{g.Name}')");
-            g.Lr ??= lr;
-            g.WeightDecay ??= weightDecay;
-            g.L1Proximal ??= l1Proximal;
-            CheckNonNegative(name, $"lr of group '{g.Name}'", g.Lr.Value);
-            CheckNonNegative(name, $"weightDecay of group '{g.Name}'", g.WeightDecay.Value);
-            CheckNonNegative(name, $"l1Proximal of group '{g.Name}'", g.L1Proximal.Value);
+            CheckNewParameters(name, g, seen);
+            Configure(g);
         }
+    }
+
+    // The defaults a group takes for what it leaves null; momentum and betas only for the optimizers that have them.
+    readonly double _lr, _weightDecay;
+    double? _momentum;
+    (double Beta1, double Beta2)? _betas;
+
+    /// <summary>Throws unless <paramref name="group"/>'s parameters are new to <paramref name="seen"/> (to which it adds
+    /// them): as torch, a parameter may be in one group only.</summary>
+    static void CheckNewParameters(string op, ParameterGroup group, HashSet<Parameter> seen)
+    {
+        var own = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
+        foreach (var p in group.Parameters)
+        {
+            if (!own.Add(p)) throw new ArgumentException($"{op}: a parameter of shape {Shape.Format(p.Shape)} appears twice in group '{group.Name}'");
+            if (!seen.Add(p)) throw new ArgumentException($"{op}: a parameter of shape {Shape.Format(p.Shape)} appears in more than one group (group '{group.Name}')");
+        }
+    }
+
+    /// <summary>Gives <paramref name="g"/> the optimizer's default for every hyperparameter it leaves null and checks
+    /// them, naming the group.</summary>
+    void Configure(ParameterGroup g)
+    {
+        string name = GetType().Name;
+        g.Lr ??= _lr;
+        g.WeightDecay ??= _weightDecay;
+        g.L1Proximal ??= L1Proximal;
+        CheckNonNegative(name, $"lr of group '{g.Name}'", g.Lr.Value);
+        CheckNonNegative(name, $"weightDecay of group '{g.Name}'", g.WeightDecay.Value);
+        CheckNonNegative(name, $"l1Proximal of group '{g.Name}'", g.L1Proximal.Value);
+        if (_momentum is double momentum)
+        {
+            g.Momentum ??= momentum;
+            CheckNonNegative(name, $"momentum of group '{g.Name}'", g.Momentum.Value);
+        }
+        if (_betas is { } betas)
+        {
+            g.Betas ??= betas;
+            CheckBetas(name, g.Betas.Value);
+        }
+    }
+
+    /// <summary>Throws if <see cref="GroupProblem"/> finds one in <paramref name="g"/>.</summary>
+    void CheckGroup(string op, ParameterGroup g)
+    {
+        if (GroupProblem(Hyperparameters(g)) is { } problem) throw new ArgumentException($"{op}: group '{g.Name}': {problem}");
+    }
+
+    /// <summary>
+    /// Adds a group of parameters to optimize from the next step on, as torch's add_param_group (e.g. layers unfrozen
+    /// while fine-tuning): what it leaves null takes the optimizer's defaults, and its parameters get their state
+    /// (moments, step count) at their first step. A parameter already in a group is refused. Schedulers built before
+    /// take the group on with its lr then as its base.
+    /// </summary>
+    public void AddParamGroup(ParameterGroup group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        string name = $"{GetType().Name}.AddParamGroup";
+        if (_groups.Contains(group)) throw new ArgumentException($"{name}: group '{group.Name}' is already in this optimizer");
+        var seen = new HashSet<Parameter>(_groups.SelectMany(g => g.Parameters), ReferenceEqualityComparer.Instance);
+        CheckNewParameters(name, group, seen);
+        Configure(group);
+        CheckGroup(name, group);
+        _groups.Add(group);
     }
 
     /// <summary>One group holding all of <paramref name="parameters"/>.</summary>
@@ -134,15 +192,28 @@ public abstract class Optimizer
             throw new ArgumentException($"{op}: betas must be in [0, 1), got ({betas.Beta1}, {betas.Beta2})");
     }
 
-    /// <summary>Gives each group without betas of its own <paramref name="betas"/> (default (0.9, 0.999), the Adam
-    /// family's) and checks every group's.</summary>
+    /// <summary>Makes <paramref name="momentum"/> the default of the groups (those built and added later) that set none,
+    /// and checks every group's; for the optimizers with momentum.</summary>
+    private protected void DefaultMomentum(double momentum)
+    {
+        CheckNonNegative(GetType().Name, "momentum", momentum);
+        _momentum = momentum;
+        foreach (var g in Groups) Configure(g);
+    }
+
+    /// <summary>Makes <paramref name="betas"/> (null: (0.9, 0.999), the Adam family's) the default of the groups
+    /// (those built and added later) that set none, and checks every group's.</summary>
     private protected void DefaultBetas((double Beta1, double Beta2)? betas)
     {
-        foreach (var g in Groups)
-        {
-            g.Betas ??= betas ?? (0.9, 0.999);
-            CheckBetas(GetType().Name, g.Betas.Value);
-        }
+        _betas = betas ?? (0.9, 0.999);
+        foreach (var g in Groups) Configure(g);
+    }
+
+    /// <summary>Checks every group against <see cref="GroupProblem"/>; at the end of the constructors that override it
+    /// (it may read their settings).</summary>
+    private protected void CheckGroups()
+    {
+        foreach (var g in Groups) CheckGroup(GetType().Name, g);
     }
 
     // ------------------------------------------------------------ state
@@ -168,15 +239,17 @@ public abstract class Optimizer
                 }
                 index++;
             }
-        var groups = _groups.Select(g =>
-        {
-            var d = new Dictionary<string, double> { ["lr"] = g.LrValue, ["initial_lr"] = g.InitialLr, ["weight_decay"] = g.WeightDecay ?? 0 };
-            if (g.Momentum is double m) d["momentum"] = m;
-            if (g.Betas is { } betas) (d["beta1"], d["beta2"]) = betas;
-            if (g.L1Proximal is double l1) d["l1_proximal"] = l1;
-            return d;
-        }).ToList();
-        return new OptimizerState(state, groups);
+        return new OptimizerState(state, _groups.Select(Hyperparameters).ToList());
+    }
+
+    /// <summary>A group's hyperparameters as saved: <see cref="RequiredGroupKeys"/> and those it has.</summary>
+    static Dictionary<string, double> Hyperparameters(ParameterGroup g)
+    {
+        var d = new Dictionary<string, double> { ["lr"] = g.LrValue, ["initial_lr"] = g.InitialLr, ["weight_decay"] = g.WeightDecay ?? 0 };
+        if (g.Momentum is double m) d["momentum"] = m;
+        if (g.Betas is { } betas) (d["beta1"], d["beta2"]) = betas;
+        if (g.L1Proximal is double l1) d["l1_proximal"] = l1;
+        return d;
     }
 
     /// <summary>Restores state saved by <see cref="StateDict"/> from an optimizer over parameters of the same shapes.

@@ -17,13 +17,8 @@ public sealed class RMSprop : Optimizer
     {
         if (!(alpha >= 0 && alpha <= 1)) throw new ArgumentException($"RMSprop: alpha must be in [0, 1], got {alpha}");
         CheckNonNegative("RMSprop", "eps", eps);
-        CheckNonNegative("RMSprop", "momentum", momentum);
         (Alpha, Eps, Centered) = (alpha, eps, centered);
-        foreach (var g in Groups)
-        {
-            g.Momentum ??= momentum;
-            CheckNonNegative("RMSprop", $"momentum of group '{g.Name}'", g.Momentum.Value);
-        }
+        DefaultMomentum(momentum);
     }
 
     public double Alpha { get; }

@@ -15,18 +15,17 @@ public sealed class SGD : Optimizer
     public SGD(IEnumerable<ParameterGroup> groups, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false, double l1Proximal = 0)
         : base(groups, lr, weightDecay, l1Proximal)
     {
-        CheckNonNegative("SGD", "momentum", momentum);
         if (!(dampening >= 0 && dampening <= 1)) throw new ArgumentException($"SGD: dampening must be in [0, 1], got {dampening}");
         Dampening = dampening;
         Nesterov = nesterov;
-        foreach (var g in Groups)
-        {
-            g.Momentum ??= momentum;
-            CheckNonNegative("SGD", $"momentum of group '{g.Name}'", g.Momentum.Value);
-            if (nesterov && (g.Momentum.Value <= 0 || dampening != 0))
-                throw new ArgumentException($"SGD: Nesterov momentum requires a positive momentum and zero dampening, got momentum {g.Momentum}, dampening {dampening}");
-        }
+        DefaultMomentum(momentum);
+        CheckGroups();
     }
+
+    private protected override string? GroupProblem(IReadOnlyDictionary<string, double> group) =>
+        Nesterov && (!(group.GetValueOrDefault("momentum") > 0) || Dampening != 0)
+            ? $"Nesterov momentum requires a positive momentum and zero dampening, got momentum {group.GetValueOrDefault("momentum")}, dampening {Dampening}"
+            : null;
 
     public double Dampening { get; }
     public bool Nesterov { get; }

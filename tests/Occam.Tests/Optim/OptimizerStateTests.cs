@@ -165,4 +165,65 @@ public class OptimizerStateTests
         Assert.Equal(0.6f, w.ToArray()[0], 6);
         Assert.Equal([1f], sgd.StateDict().State[0]["momentum_buffer"].ToArray());
     }
+
+    [Fact]
+    public void AGroupAddedLaterTakesTheDefaultsAndStartsItsOwnState()
+    {
+        // torch 1.13: w = [1, -2] alone for two steps, then add_param_group({'params': [b], 'lr': 0.05}) with b = [0.5];
+        // step i (0..3) has grad w = [0.3(i + 1), -0.2], b = [0.4 - 0.1i].
+        static (float[] W, float[] B, Optimizer Opt) Run(Func<Parameter[], Optimizer> make)
+        {
+            var w = P(1f, -2f);
+            var b = P(0.5f);
+            var opt = make([w]);
+            for (int i = 0; i < 4; i++)
+            {
+                if (i == 2) opt.AddParamGroup(new ParameterGroup([b], "new", lr: 0.05));
+                w.Grad = Tensor.FromArray([0.3f * (i + 1), -0.2f], 2);
+                b.Grad = Tensor.FromArray([0.4f - 0.1f * i], 1);
+                opt.Step();
+            }
+            return (w.ToArray(), b.ToArray(), opt);
+        }
+        var (w, b, sgd) = Run(ps => new SGD(ps, lr: 0.1, momentum: 0.9, weightDecay: 0.1));
+        Assert.Equal([0.359982252f, -1.64354527f], w, (x, y) => Math.Abs(x - y) < 1e-6);
+        Assert.Equal(0.468812525f, b[0], 6);
+        Assert.Equal((0.05, 0.9, 0.1), (sgd.Groups[1].Lr!.Value, sgd.Groups[1].Momentum!.Value, sgd.Groups[1].WeightDecay!.Value));
+
+        (w, b, var adam) = Run(ps => new Adam(ps, lr: 0.1, betas: (0.8, 0.9), weightDecay: 0.1));
+        Assert.Equal([0.605613351f, -1.60071886f], w, (x, y) => Math.Abs(x - y) < 1e-6);
+        Assert.Equal(0.402480274f, b[0], 6);
+        Assert.Equal((0.8, 0.9), adam.Groups[1].Betas);
+        Assert.Equal(2, adam.StateDict().State[1]["step"].Item());
+    }
+
+    [Fact]
+    public void AddParamGroupRefusesAParameterItAlreadyHasAndBadHyperparameters()
+    {
+        var w = P(1f, 2f);
+        var sgd = new SGD([w], lr: 0.1, momentum: 0.9, nesterov: true);
+        static void Throws(string message, Action act) => Assert.Contains(message, Assert.Throws<ArgumentException>(act).Message);
+        Throws("SGD.AddParamGroup: a parameter of shape [2] appears in more than one group (group 'again')", () => sgd.AddParamGroup(new ParameterGroup([w], "again")));
+        var b = P(0f);
+        Throws("SGD.AddParamGroup: a parameter of shape [1] appears twice in group 'twice'", () => sgd.AddParamGroup(new ParameterGroup([b, b], "twice")));
+        Throws("SGD: lr of group 'neg' must be non-negative, got -1", () => sgd.AddParamGroup(new ParameterGroup([b], "neg", lr: -1)));
+        Throws("SGD.AddParamGroup: group 'flat': Nesterov momentum requires a positive momentum and zero dampening, got momentum 0",
+            () => sgd.AddParamGroup(new ParameterGroup([b], "flat", momentum: 0)));
+        Throws("Adam: betas must be in [0, 1), got (0.9, 1)", () => new Adam([w]).AddParamGroup(new ParameterGroup([b], betas: (0.9, 1.0))));
+        Assert.Single(sgd.Groups);
+        Throws("SGD: a parameter of shape [1] appears twice in group 'all'", () => new SGD([b, b], lr: 0.1));
+
+        // A scheduler built before takes the new group on with its lr as the base (StepLR decays it as torch's does).
+        var step = new StepLR(sgd, stepSize: 1, gamma: 0.5);
+        sgd.AddParamGroup(new ParameterGroup([b], "late", lr: 0.04));
+        step.Step();
+        Assert.Equal([0.05, 0.02], step.LastLr);
+        Assert.Equal(0.04, step.BaseLrs[1]);
+        var cosine = new CosineAnnealingWarmRestarts(sgd, 2);
+        var c = P(0f);
+        sgd.AddParamGroup(new ParameterGroup([c], "cos", lr: 0.3));
+        cosine.Step();
+        cosine.Step();
+        Assert.Equal(0.3, cosine.LastLr[2], 12);
+    }
 }

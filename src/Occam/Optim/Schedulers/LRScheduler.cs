@@ -33,7 +33,7 @@ public abstract class LRScheduler
     /// constructor of a derived class (PyTorch's initial step).</summary>
     private protected void Apply()
     {
-        var groups = Optimizer.Groups;
+        var groups = AdoptNewGroups();
         for (int i = 0; i < groups.Count; i++) groups[i].Lr = LrAt(LastEpoch, i, groups[i].LrValue);
     }
 
@@ -49,8 +49,21 @@ public abstract class LRScheduler
     internal virtual void Restart()
     {
         LastEpoch = 0;
-        var groups = Optimizer.Groups;
+        var groups = AdoptNewGroups();
         for (int i = 0; i < groups.Count; i++) groups[i].Lr = ClosedFormLrAt(0, i);
+    }
+
+    /// <summary>The optimizer's groups, after taking on those added since this scheduler was built
+    /// (<see cref="Optimizer.AddParamGroup"/>) with their lr now as their base.</summary>
+    private protected IReadOnlyList<ParameterGroup> AdoptNewGroups()
+    {
+        var groups = Optimizer.Groups;
+        if (BaseLrs.Count < groups.Count)
+        {
+            foreach (var g in groups.Skip(BaseLrs.Count)) g.PinInitialLr();
+            BaseLrs = [.. BaseLrs, .. groups.Skip(BaseLrs.Count).Select(g => g.InitialLr)];
+        }
+        return groups;
     }
 
     /// <summary>The lr of group <paramref name="group"/> at <paramref name="epoch"/>, given its current
