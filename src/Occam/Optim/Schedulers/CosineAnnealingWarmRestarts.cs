@@ -4,11 +4,13 @@ namespace Occam.Optim.Schedulers;
 /// Cosine annealing with warm restarts (SGDR, Loshchilov &amp; Hutter 2016), as
 /// torch.optim.lr_scheduler.CosineAnnealingWarmRestarts: lr = η_min + (base − η_min)·(1 + cos(π·T_cur/T_i))/2,
 /// where T_cur counts epochs since the last restart and the period T_i starts at t0 and is multiplied by tMult
-/// at every restart (T_cur reaching T_i sets it back to 0, so the lr jumps back to base).
+/// at every restart (T_cur reaching T_i sets it back to 0, so the lr jumps back to base). Besides <see cref="Step()"/>,
+/// <see cref="Step(double)"/> sets a fractional epoch, e.g. <c>epoch + i / batches</c> after batch i, as PyTorch's step(epoch).
 /// </summary>
 public sealed class CosineAnnealingWarmRestarts : LRScheduler
 {
-    long _tCur, _tI;
+    double _tCur;
+    long _tI;
 
     public CosineAnnealingWarmRestarts(Optimizer optimizer, int t0, int tMult = 1, double etaMin = 0) : base(optimizer)
     {
@@ -24,8 +26,8 @@ public sealed class CosineAnnealingWarmRestarts : LRScheduler
     public int TMult { get; }
     public double EtaMin { get; }
 
-    /// <summary>Epochs since the last restart.</summary>
-    public long TCur => _tCur;
+    /// <summary>Epochs since the last restart (fractional after <see cref="Step(double)"/>).</summary>
+    public double TCur => _tCur;
 
     /// <summary>Length of the current period.</summary>
     public long TI => _tI;
@@ -35,6 +37,26 @@ public sealed class CosineAnnealingWarmRestarts : LRScheduler
         if (LastEpoch < 0) { Restart(); return; }
         LastEpoch++;
         if (++_tCur >= _tI) { _tCur -= _tI; _tI *= TMult; }
+        Apply();
+    }
+
+    /// <summary>Sets the schedule to <paramref name="epoch"/>, which may be fractional and may go back, as PyTorch's
+    /// step(epoch): T_cur and T_i are those of the period that holds it, and <see cref="LRScheduler.LastEpoch"/> is its floor.</summary>
+    public void Step(double epoch)
+    {
+        if (!(epoch >= 0 && epoch <= int.MaxValue))
+            throw new ArgumentException($"CosineAnnealingWarmRestarts: epoch must be non-negative and finite, got {epoch}");
+        if (epoch < T0) (_tCur, _tI) = (epoch, T0);
+        else if (TMult == 1) (_tCur, _tI) = (epoch % T0, T0);
+        else
+        {
+            // The same arithmetic as PyTorch, so a boundary lands in the same period.
+            int n = (int)Math.Log(epoch / T0 * (TMult - 1) + 1, TMult);
+            long power = 1;
+            for (int i = 0; i < n; i++) power *= TMult;
+            (_tCur, _tI) = (epoch - (double)(T0 * (power - 1)) / (TMult - 1), T0 * power);
+        }
+        LastEpoch = (int)Math.Floor(epoch);
         Apply();
     }
 

@@ -28,6 +28,12 @@ public class SchedulerArgumentTests
         Throws("CosineAnnealingLR: etaMin must be non-negative, got -0.1", () => new CosineAnnealingLR(Sgd(), 10, -0.1));
         Throws("CosineAnnealingWarmRestarts: t0 must be positive, got -2", () => new CosineAnnealingWarmRestarts(Sgd(), -2));
         Throws("CosineAnnealingWarmRestarts: tMult must be at least 1, got 0", () => new CosineAnnealingWarmRestarts(Sgd(), 5, 0));
+        foreach (double epoch in new[] { -0.5, double.NaN, double.PositiveInfinity })
+            Throws($"CosineAnnealingWarmRestarts: epoch must be non-negative and finite, got {epoch}", () =>
+            {
+                new CosineAnnealingWarmRestarts(Sgd(), 5).Step(epoch);
+                return 0;
+            });
         Throws("CosineAnnealingWarmRestarts: etaMin must be non-negative, got -1", () => new CosineAnnealingWarmRestarts(Sgd(), 5, 1, -1));
         Throws("LinearLR: startFactor must be in (0, 1], got 0", () => new LinearLR(Sgd(), startFactor: 0));
         Throws("LinearLR: endFactor must be in [0, 1], got 1.5", () => new LinearLR(Sgd(), endFactor: 1.5));

@@ -72,6 +72,9 @@ public class SchedulerFixtureTests
         var expectedLr = c.GetProperty("lr").EnumerateArray().ToArray();
         JsonElement[]? expectedMomentum = c.TryGetProperty("momentum", out var em) ? em.EnumerateArray().ToArray() : null;
         double[]? metrics = c.TryGetProperty("metrics", out var ms) ? ms.EnumerateArray().Select(v => v.GetDouble()).ToArray() : null;
+        // step(epoch) where the case gives one (null: a plain step)
+        double?[]? epochs = c.TryGetProperty("epochs", out var es)
+            ? es.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Null ? (double?)null : v.GetDouble()).ToArray() : null;
         IReadOnlyList<double> Momenta() => opt.Groups.Select(g => g.Betas?.Beta1 ?? g.Momentum!.Value).ToArray();
 
         for (int s = 0; s < expectedLr.Length; s++)
@@ -81,6 +84,7 @@ public class SchedulerFixtureTests
                 foreach (var p in parameters) p.Grad = Tensor.FromArray(new float[1], 1);
                 opt.Step();
                 if (metrics != null) ((ReduceLROnPlateau)sched).Step(metrics[s - 1]);
+                else if (epochs?[s - 1] is double epoch) ((CosineAnnealingWarmRestarts)sched).Step(epoch);
                 else sched.Step();
             }
             Close(expectedLr[s], sched.LastLr, $"{name} step {s} lr");
