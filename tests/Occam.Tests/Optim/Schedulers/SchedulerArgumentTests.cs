@@ -35,6 +35,11 @@ public class SchedulerArgumentTests
                 return 0;
             });
         Throws("CosineAnnealingWarmRestarts: etaMin must be non-negative, got -1", () => new CosineAnnealingWarmRestarts(Sgd(), 5, 1, -1));
+        Throws("ConstantLR: factor must be in (0, 1], got 0", () => new ConstantLR(Sgd(), factor: 0));
+        Throws("ConstantLR: factor must be in (0, 1], got 1.5", () => new ConstantLR(Sgd(), factor: 1.5));
+        Throws("ConstantLR: totalIters must be positive, got 0", () => new ConstantLR(Sgd(), totalIters: 0));
+        Throws("PolynomialLR: totalIters must be positive, got -1", () => new PolynomialLR(Sgd(), totalIters: -1));
+        Throws("PolynomialLR: power must be non-negative, got -2", () => new PolynomialLR(Sgd(), power: -2));
         Throws("LinearLR: startFactor must be in (0, 1], got 0", () => new LinearLR(Sgd(), startFactor: 0));
         Throws("LinearLR: endFactor must be in [0, 1], got 1.5", () => new LinearLR(Sgd(), endFactor: 1.5));
         Throws("LinearLR: totalIters must be positive, got 0", () => new LinearLR(Sgd(), totalIters: 0));

@@ -35,6 +35,8 @@ public class SchedulerFixtureTests
             "ExponentialLR" => new ExponentialLR(opt, D("gamma", 0)),
             "CosineAnnealingLR" => new CosineAnnealingLR(opt, I("T_max", 0), D("eta_min", 0)),
             "CosineAnnealingWarmRestarts" => new CosineAnnealingWarmRestarts(opt, I("T_0", 0), I("T_mult", 1), D("eta_min", 0)),
+            "ConstantLR" => new ConstantLR(opt, D("factor", 1.0 / 3), I("total_iters", 5)),
+            "PolynomialLR" => new PolynomialLR(opt, I("total_iters", 5), D("power", 1.0)),
             "LinearLR" => new LinearLR(opt, D("start_factor", 1.0 / 3), D("end_factor", 1.0), I("total_iters", 5)),
             "OneCycleLR" => new OneCycleLR(opt, D("max_lr", 0), I("total_steps", 0), D("pct_start", 0.3),
                 S("anneal_strategy", "cos") == "cos" ? AnnealStrategy.Cos : AnnealStrategy.Linear, B("cycle_momentum", true),
