@@ -31,6 +31,11 @@ public class AveragingAndClippingTests
         a.Grad = Tensor.FromArray([-3f, 0.2f, 5f], 3);
         GradientClipping.ClipGradValue([a], 1);
         Assert.Equal([-1f, 0.2f, 1f], a.Grad.ToArray());
+        // torch's clamp_ keeps a NaN (clip_grad_value_ of [nan, 5] by 1 is [nan, 1]), so a diverged step still shows
+        var wide = P(new float[19]);
+        wide.Grad = Tensor.FromArray([.. Enumerable.Range(0, 19).Select(i => i % 3 == 0 ? float.NaN : i - 9f)], 19);
+        GradientClipping.ClipGradValue([wide], 1);
+        Assert.Equal([.. Enumerable.Range(0, 19).Select(i => i % 3 == 0 ? float.NaN : Math.Clamp(i - 9f, -1f, 1f))], wide.Grad.ToArray());
         Assert.Throws<ArgumentException>(() => GradientClipping.ClipGradValue([a], -0.5));
     }
 
