@@ -82,7 +82,7 @@ public sealed class TrainingState
         foreach (var cb in trainer.Callbacks.OfType<LrSchedulerCallback>())
         {
             var d = new Dictionary<string, double>();
-            SaveScheduler(cb.Scheduler, "", d);
+            cb.Scheduler.SaveState("", d);
             state.Schedulers.Add(d);
         }
         state.Loaders = [(train as DataLoader)?.Epoch, (validation as DataLoader)?.Epoch];
@@ -110,7 +110,7 @@ public sealed class TrainingState
         var schedulers = SchedulersOf(trainer);
         if (schedulers.Count != Schedulers.Count)
             throw new ArgumentException($"{where} holds {Schedulers.Count} scheduler states, the trainer has {schedulers.Count} LrSchedulerCallbacks");
-        for (int i = 0; i < schedulers.Count; i++) LoadScheduler(schedulers[i], "", Schedulers[i], where, apply: false);
+        for (int i = 0; i < schedulers.Count; i++) schedulers[i].LoadState("", Schedulers[i] ?? new(), where, apply: false);
         if (Groups.Count != trainer.Optimizer.Groups.Count)
             throw new ArgumentException($"{where} holds {Groups.Count} parameter groups, the optimizer has {trainer.Optimizer.Groups.Count}");
         for (int i = 0; i < Groups.Count; i++)
@@ -145,7 +145,7 @@ public sealed class TrainingState
         string where = Where(source);
         foreach (var (name, generator) in StochasticModules(trainer)) generator.SetState(Decode(Generators[name], where, name));
         var schedulers = SchedulersOf(trainer);
-        for (int i = 0; i < schedulers.Count; i++) LoadScheduler(schedulers[i], "", Schedulers[i], where, apply: true);
+        for (int i = 0; i < schedulers.Count; i++) schedulers[i].LoadState("", Schedulers[i] ?? new(), where, apply: true);
         for (int i = 0; i < Groups.Count; i++)
         {
             var g = trainer.Optimizer.Groups[i];
@@ -195,59 +195,5 @@ public sealed class TrainingState
             int c = 0;
             foreach (var checkpoint in trainer.Callbacks.OfType<ModelCheckpoint>()) checkpoint.Best = CheckpointBests[c++];
         }
-    }
-
-    static void SaveScheduler(LRScheduler scheduler, string prefix, Dictionary<string, double> d)
-    {
-        d[prefix + "last_epoch"] = scheduler.LastEpoch;
-        switch (scheduler)
-        {
-            case ReduceLROnPlateau p:
-                (d[prefix + "best"], d[prefix + "num_bad_epochs"], d[prefix + "cooldown_counter"]) = (p.Best, p.NumBadEpochs, p.CooldownCounter);
-                break;
-            case SequentialLR s:
-                for (int i = 0; i < s.Schedulers.Count; i++) SaveScheduler(s.Schedulers[i], $"{prefix}{i}.", d);
-                break;
-            case ChainedScheduler c:
-                for (int i = 0; i < c.Schedulers.Count; i++) SaveScheduler(c.Schedulers[i], $"{prefix}{i}.", d);
-                break;
-        }
-    }
-
-    // Reads the scheduler's counters under prefix; assigns them only when apply (Check runs it first with apply false, so
-    // that a missing or out-of-range counter is found before anything changes).
-    static void LoadScheduler(LRScheduler scheduler, string prefix, Dictionary<string, double> d, string where, bool apply)
-    {
-        double Get(string key) => d != null && d.TryGetValue(prefix + key, out var v) ? v
-            : throw new ArgumentException($"{where}: the state of {scheduler.GetType().Name} lacks '{prefix}{key}'");
-        int Count(string key, int from = 0)
-        {
-            double v = Get(key);
-            if (!(v >= from && v <= int.MaxValue) || v != Math.Floor(v))
-                throw new InvalidDataException($"{where}: {scheduler.GetType().Name}'s '{prefix}{key}' must be a whole number from {from}, got {v}");
-            return (int)v;
-        }
-        // −1: a SequentialLR's scheduler whose milestone has not come yet (as PyTorch's last_epoch).
-        int lastEpoch = Count("last_epoch", from: -1);
-        switch (scheduler)
-        {
-            case ReduceLROnPlateau p:
-                var (best, bad, cooldown) = (Get("best"), Count("num_bad_epochs"), Count("cooldown_counter"));
-                if (apply) (p.Best, p.NumBadEpochs, p.CooldownCounter) = (best, bad, cooldown);
-                break;
-            case SequentialLR s:
-                for (int i = 0; i < s.Schedulers.Count; i++) LoadScheduler(s.Schedulers[i], $"{prefix}{i}.", d, where, apply);
-                break;
-            case ChainedScheduler c:
-                for (int i = 0; i < c.Schedulers.Count; i++) LoadScheduler(c.Schedulers[i], $"{prefix}{i}.", d, where, apply);
-                break;
-            case CosineAnnealingWarmRestarts w:
-                // Its cycle counters follow from the step count alone: replay the steps (the lr is restored afterwards).
-                if (w.LastEpoch > lastEpoch)
-                    throw new ArgumentException($"{where}: CosineAnnealingWarmRestarts has already stepped {w.LastEpoch} times, past the saved {lastEpoch}");
-                if (apply) while (w.LastEpoch < lastEpoch) w.Step();
-                break;
-        }
-        if (apply) scheduler.LastEpoch = lastEpoch;
     }
 }

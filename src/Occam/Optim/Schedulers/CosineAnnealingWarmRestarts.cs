@@ -60,6 +60,32 @@ public sealed class CosineAnnealingWarmRestarts : LRScheduler
         Apply();
     }
 
+    internal override void SaveState(string prefix, Dictionary<string, double> d)
+    {
+        base.SaveState(prefix, d);
+        (d[prefix + "t_cur"], d[prefix + "t_i"]) = (_tCur, _tI);
+    }
+
+    internal override void LoadState(string prefix, IReadOnlyDictionary<string, double> d, string where, bool apply)
+    {
+        int lastEpoch = SavedCount(prefix, d, "last_epoch", where, from: -1);
+        if (d.ContainsKey(prefix + "t_cur") || d.ContainsKey(prefix + "t_i"))
+        {
+            double tCur = Saved(prefix, d, "t_cur", where);
+            int tI = SavedCount(prefix, d, "t_i", where, from: T0);
+            if (!(tCur >= 0 && tCur < tI)) throw new InvalidDataException($"{where}: CosineAnnealingWarmRestarts' '{prefix}t_cur' must be in [0, t_i = {tI}), got {tCur}");
+            if (apply) (_tCur, _tI) = (tCur, tI);
+        }
+        else
+        {
+            // A state saved without them (an older checkpoint): they follow from the step count, so replay the steps.
+            if (LastEpoch > lastEpoch)
+                throw new ArgumentException($"{where}: CosineAnnealingWarmRestarts has already stepped {LastEpoch} times, past the saved {lastEpoch}");
+            if (apply) while (LastEpoch < lastEpoch) Step();
+        }
+        base.LoadState(prefix, d, where, apply);
+    }
+
     internal override void Restart()
     {
         (_tCur, _tI) = (0, T0);

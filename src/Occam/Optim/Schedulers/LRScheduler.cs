@@ -74,6 +74,54 @@ public abstract class LRScheduler
     /// schedulers without one fall back to <see cref="LrAt"/>, as PyTorch does.</summary>
     private protected virtual double ClosedFormLrAt(int epoch, int group) => LrAt(epoch, group, Optimizer.Groups[group].LrValue);
 
+    // ------------------------------------------------------------ state
+
+    /// <summary>The counters a resumed run needs (PyTorch's scheduler state_dict): "last_epoch"; ReduceLROnPlateau's
+    /// "best", "num_bad_epochs" and "cooldown_counter"; CosineAnnealingWarmRestarts' "t_cur" and "t_i"; the schedulers of
+    /// SequentialLR and ChainedScheduler under "{index}.". The learning rates travel with the optimizer's state.</summary>
+    public Dictionary<string, double> StateDict()
+    {
+        var d = new Dictionary<string, double>();
+        SaveState("", d);
+        return d;
+    }
+
+    /// <summary>Restores counters saved by <see cref="StateDict"/> into a scheduler built as the saved one was. Checks
+    /// everything before changing anything, and leaves the optimizer's learning rates as they are (they come back with
+    /// <see cref="Occam.Optim.Optimizer.LoadStateDict"/>, before or after this).</summary>
+    public void LoadStateDict(IReadOnlyDictionary<string, double> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        string where = $"{GetType().Name}.LoadStateDict";
+        LoadState("", state, where, apply: false);
+        var lrs = Optimizer.Groups.Select(g => g.Lr).ToArray();
+        LoadState("", state, where, apply: true);
+        for (int i = 0; i < lrs.Length; i++) Optimizer.Groups[i].Lr = lrs[i];
+    }
+
+    /// <summary>Writes this scheduler's counters into <paramref name="d"/> under <paramref name="prefix"/>.</summary>
+    internal virtual void SaveState(string prefix, Dictionary<string, double> d) => d[prefix + "last_epoch"] = LastEpoch;
+
+    /// <summary>Reads this scheduler's counters under <paramref name="prefix"/>, and assigns them only when
+    /// <paramref name="apply"/> (a first pass with it false finds a missing or bad counter before anything changes).</summary>
+    internal virtual void LoadState(string prefix, IReadOnlyDictionary<string, double> d, string where, bool apply)
+    {
+        // −1: a SequentialLR's scheduler whose milestone has not come yet (as PyTorch's last_epoch).
+        int lastEpoch = SavedCount(prefix, d, "last_epoch", where, from: -1);
+        if (apply) LastEpoch = lastEpoch;
+    }
+
+    private protected double Saved(string prefix, IReadOnlyDictionary<string, double> d, string key, string where) =>
+        d.TryGetValue(prefix + key, out var v) ? v : throw new ArgumentException($"{where}: the state of {GetType().Name} lacks '{prefix}{key}'");
+
+    private protected int SavedCount(string prefix, IReadOnlyDictionary<string, double> d, string key, string where, int from = 0)
+    {
+        double v = Saved(prefix, d, key, where);
+        if (!(v >= from && v <= int.MaxValue) || v != Math.Floor(v))
+            throw new InvalidDataException($"{where}: {GetType().Name}'s '{prefix}{key}' must be a whole number from {from}, got {v}");
+        return (int)v;
+    }
+
     private protected static void CheckPositive(string op, string what, double value)
     {
         if (!(value > 0)) throw new ArgumentException($"{op}: {what} must be positive, got {value}");

@@ -84,6 +84,19 @@ public sealed class ReduceLROnPlateau : LRScheduler
         _ => a > Best + Threshold,
     };
 
+    internal override void SaveState(string prefix, Dictionary<string, double> d)
+    {
+        base.SaveState(prefix, d);
+        (d[prefix + "best"], d[prefix + "num_bad_epochs"], d[prefix + "cooldown_counter"]) = (Best, NumBadEpochs, CooldownCounter);
+    }
+
+    internal override void LoadState(string prefix, IReadOnlyDictionary<string, double> d, string where, bool apply)
+    {
+        base.LoadState(prefix, d, where, apply);
+        var (best, bad, cooldown) = (Saved(prefix, d, "best", where), SavedCount(prefix, d, "num_bad_epochs", where), SavedCount(prefix, d, "cooldown_counter", where));
+        if (apply) (Best, NumBadEpochs, CooldownCounter) = (best, bad, cooldown);
+    }
+
     internal override void Restart() => throw new InvalidOperationException($"{Name}: cannot be restarted at a milestone");
 
     // The lr changes only through Step(metric).

@@ -164,4 +164,68 @@ public class SchedulerArgumentTests
         Assert.Equal(0.1, new CosineAnnealingWarmRestarts(opt, 4).BaseLrs[0]);
         Assert.Equal(0.1, opt.Groups[0].Lr);
     }
+
+    [Fact]
+    public void AResumedSchedulerContinuesAsIfNeverStopped()
+    {
+        // A loop of one's own: save the optimizer's and the scheduler's state after 7 steps, build both afresh, load,
+        // and the next steps give the learning rates of the uninterrupted run.
+        var builds = new Func<SGD, LRScheduler>[]
+        {
+            o => new SequentialLR(o, [new LinearLR(o, startFactor: 0.1, totalIters: 4), new CosineAnnealingWarmRestarts(o, 3, 2, 0.001)], [4]),
+            o => new ChainedScheduler([new ConstantLR(o, 0.5, 9), new ExponentialLR(o, 0.9)]),
+            o => new OneCycleLR(o, maxLr: 0.5, totalSteps: 15),
+            o => new ReduceLROnPlateau(o, factor: 0.5, patience: 1, cooldown: 2),
+            o => new CosineAnnealingWarmRestarts(o, 2, 3),
+        };
+        double[] metrics = [1, 0.9, 0.95, 0.96, 0.97, 0.97, 0.8, 0.85, 0.9, 0.91, 0.92, 0.93, 0.95, 0.96];
+        for (int b = 0; b < builds.Length; b++)
+        {
+            void Advance(LRScheduler s, int i)
+            {
+                if (s is ReduceLROnPlateau p) p.Step(metrics[i]);
+                else if (s is CosineAnnealingWarmRestarts w && i % 3 == 1) w.Step(i + 0.5);
+                else s.Step();
+            }
+            var whole = Sgd(momentum: 0.9);
+            var wholeSched = builds[b](whole);
+            var expected = new List<double>();
+            for (int i = 0; i < 14; i++)
+            {
+                Advance(wholeSched, i);
+                if (i >= 7) expected.Add(whole.Groups[0].LrValue);
+            }
+            var first = Sgd(momentum: 0.9);
+            var firstSched = builds[b](first);
+            for (int i = 0; i < 7; i++) Advance(firstSched, i);
+            var (optimizerState, schedulerState) = (first.StateDict(), firstSched.StateDict());
+
+            var resumed = Sgd(momentum: 0.9);
+            var resumedSched = builds[b](resumed);
+            resumedSched.LoadStateDict(schedulerState);
+            resumed.LoadStateDict(optimizerState);
+            var actual = new List<double>();
+            for (int i = 7; i < 14; i++)
+            {
+                Advance(resumedSched, i);
+                actual.Add(resumed.Groups[0].LrValue);
+            }
+            Close([.. expected], [.. actual]);
+            Assert.Equal(firstSched.LastEpoch, resumedSched.LastEpoch - 7);
+        }
+
+        var plateau = new ReduceLROnPlateau(Sgd());
+        var bad = plateau.StateDict();
+        bad["num_bad_epochs"] = 1.5;
+        Assert.Contains("ReduceLROnPlateau.LoadStateDict: ReduceLROnPlateau's 'num_bad_epochs' must be a whole number from 0, got 1.5",
+            Assert.Throws<InvalidDataException>(() => plateau.LoadStateDict(bad)).Message);
+        bad.Remove("best");
+        bad["num_bad_epochs"] = 3;
+        Throws("ReduceLROnPlateau.LoadStateDict: the state of ReduceLROnPlateau lacks 'best'", () =>
+        {
+            plateau.LoadStateDict(bad);
+            return 0;
+        });
+        Assert.Equal(0, plateau.NumBadEpochs);
+    }
 }
