@@ -35,6 +35,15 @@ public class SchedulerArgumentTests
                 return 0;
             });
         Throws("CosineAnnealingWarmRestarts: etaMin must be non-negative, got -1", () => new CosineAnnealingWarmRestarts(Sgd(), 5, 1, -1));
+        Throws("LambdaLR: expected 1 lrLambdas, one per parameter group, got 2", () => new LambdaLR(Sgd(), [_ => 1, _ => 2]));
+        Throws("MultiplicativeLR: lrLambda 0 is null", () => new MultiplicativeLR(Sgd(), [null!]));
+        Assert.Throws<ArgumentNullException>(() => new LambdaLR(Sgd(), (Func<int, double>)null!));
+        Assert.Contains("LambdaLR: the lr factor of group 0 at epoch 0 must be finite and non-negative, got -1",
+            Assert.Throws<InvalidOperationException>(() => new LambdaLR(Sgd(), _ => -1)).Message);
+        var multiplicative = new MultiplicativeLR(Sgd(), e => e < 3 ? 0.5 : double.NaN);
+        multiplicative.Step();
+        Assert.Contains("MultiplicativeLR: the lr factor of group 0 at epoch 3 must be finite and non-negative, got NaN",
+            Assert.Throws<InvalidOperationException>(() => { multiplicative.Step(); multiplicative.Step(); }).Message);
         Throws("ConstantLR: factor must be in (0, 1], got 0", () => new ConstantLR(Sgd(), factor: 0));
         Throws("ConstantLR: factor must be in (0, 1], got 1.5", () => new ConstantLR(Sgd(), factor: 1.5));
         Throws("ConstantLR: totalIters must be positive, got 0", () => new ConstantLR(Sgd(), totalIters: 0));

@@ -17,6 +17,15 @@ public class SchedulerFixtureTests
 
     static int[] Ints(JsonElement e) => e.EnumerateArray().Select(v => v.GetInt32()).ToArray();
 
+    /// <summary>The functions the fixtures' LambdaLR and MultiplicativeLR specs name (the script's LAMBDAS).</summary>
+    static readonly Dictionary<string, Func<int, double>> Lambdas = new()
+    {
+        ["warmup5_inverse_sqrt"] = e => e < 5 ? (e + 1) / 5.0 : Math.Pow(5.0 / (e + 1), 0.5),
+        ["warmup4_linear_to_30"] = e => Math.Min((e + 1) / 4.0, Math.Max(0.0, (30 - e) / 26.0)),
+        ["constant_095"] = _ => 0.95,
+        ["half_every_4"] = e => e % 4 == 0 ? 0.5 : 1.0,
+    };
+
     /// <summary>Builds the scheduler a fixture spec describes (PyTorch argument names, PyTorch defaults where absent).</summary>
     internal static LRScheduler Build(Optimizer opt, JsonElement spec)
     {
@@ -27,6 +36,8 @@ public class SchedulerFixtureTests
         int I(string key, int fallback) => Has(key) ? a.GetProperty(key).GetInt32() : fallback;
         string S(string key, string fallback) => Has(key) ? a.GetProperty(key).GetString()! : fallback;
         bool B(string key, bool fallback) => Has(key) ? a.GetProperty(key).GetBoolean() : fallback;
+        Func<int, double> Lambda() => Lambdas[a.GetProperty("lambda").GetString()!];
+        Func<int, double>[] PerGroup() => a.GetProperty("lambdas").EnumerateArray().Select(n => Lambdas[n.GetString()!]).ToArray();
         LRScheduler[] Children() => spec.GetProperty("schedulers").EnumerateArray().Select(s => Build(opt, s)).ToArray();
         return type switch
         {
@@ -35,6 +46,8 @@ public class SchedulerFixtureTests
             "ExponentialLR" => new ExponentialLR(opt, D("gamma", 0)),
             "CosineAnnealingLR" => new CosineAnnealingLR(opt, I("T_max", 0), D("eta_min", 0)),
             "CosineAnnealingWarmRestarts" => new CosineAnnealingWarmRestarts(opt, I("T_0", 0), I("T_mult", 1), D("eta_min", 0)),
+            "LambdaLR" => Has("lambda") ? new LambdaLR(opt, Lambda()) : new LambdaLR(opt, PerGroup()),
+            "MultiplicativeLR" => Has("lambda") ? new MultiplicativeLR(opt, Lambda()) : new MultiplicativeLR(opt, PerGroup()),
             "ConstantLR" => new ConstantLR(opt, D("factor", 1.0 / 3), I("total_iters", 5)),
             "PolynomialLR" => new PolynomialLR(opt, I("total_iters", 5), D("power", 1.0)),
             "LinearLR" => new LinearLR(opt, D("start_factor", 1.0 / 3), D("end_factor", 1.0), I("total_iters", 5)),
