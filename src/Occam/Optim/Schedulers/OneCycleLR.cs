@@ -9,27 +9,42 @@ public enum AnnealStrategy { Cos, Linear }
 /// then falls to min = initial/finalDivFactor (threePhase: back down to initial over as many steps, then to min).
 /// Within a phase from a to b, at fraction p of it: cos: b + (a − b)·(1 + cos(π·p))/2; linear: a + (b − a)·p.
 /// With cycleMomentum the momentum (SGD, RMSprop) or β₁ (Adam family) moves inversely, maxMomentum → baseMomentum →
-/// maxMomentum. Like PyTorch it sets each group's initial lr to maxLr/divFactor.
+/// maxMomentum. Like PyTorch it sets each group's initial lr to maxLr/divFactor. With one maxLr per group (layer-wise
+/// learning rates, as fastai's discriminative fine-tuning) each group cycles between its own end points.
 /// </summary>
 public sealed class OneCycleLR : LRScheduler
 {
     const string Name = "OneCycleLR";
     readonly (double EndStep, int StartLr, int EndLr, int StartMomentum, int EndMomentum)[] _phases;
-    readonly double[] _lrs; // initial, max, min (indices used by the phases)
+    readonly double[][] _lrs; // per group (one for all with a single maxLr): initial, max, min (indices used by the phases)
     readonly double[] _momenta; // base, max
+    readonly bool _perGroup;
 
     public OneCycleLR(Optimizer optimizer, double maxLr, int totalSteps, double pctStart = 0.3, AnnealStrategy annealStrategy = AnnealStrategy.Cos,
         bool cycleMomentum = true, double baseMomentum = 0.85, double maxMomentum = 0.95, double divFactor = 25, double finalDivFactor = 1e4,
-        bool threePhase = false) : base(optimizer)
+        bool threePhase = false)
+        : this(optimizer, [maxLr], perGroup: false, totalSteps, pctStart, annealStrategy, cycleMomentum, baseMomentum, maxMomentum, divFactor, finalDivFactor, threePhase) { }
+
+    /// <summary>One maxLr per parameter group, in order (PyTorch's max_lr given as a list).</summary>
+    public OneCycleLR(Optimizer optimizer, IReadOnlyList<double> maxLrs, int totalSteps, double pctStart = 0.3, AnnealStrategy annealStrategy = AnnealStrategy.Cos,
+        bool cycleMomentum = true, double baseMomentum = 0.85, double maxMomentum = 0.95, double divFactor = 25, double finalDivFactor = 1e4,
+        bool threePhase = false)
+        : this(optimizer, maxLrs, perGroup: true, totalSteps, pctStart, annealStrategy, cycleMomentum, baseMomentum, maxMomentum, divFactor, finalDivFactor, threePhase) { }
+
+    OneCycleLR(Optimizer optimizer, IReadOnlyList<double> maxLrs, bool perGroup, int totalSteps, double pctStart, AnnealStrategy annealStrategy,
+        bool cycleMomentum, double baseMomentum, double maxMomentum, double divFactor, double finalDivFactor, bool threePhase) : base(optimizer)
     {
-        CheckPositive(Name, "maxLr", maxLr);
+        ArgumentNullException.ThrowIfNull(maxLrs);
+        if (perGroup && maxLrs.Count != optimizer.Groups.Count)
+            throw new ArgumentException($"{Name}: expected {optimizer.Groups.Count} maxLrs, one per parameter group, got {maxLrs.Count}");
+        for (int i = 0; i < maxLrs.Count; i++) CheckPositive(Name, perGroup ? $"maxLr of group {i}" : "maxLr", maxLrs[i]);
         if (totalSteps < 1) throw new ArgumentException($"{Name}: totalSteps must be positive, got {totalSteps}");
         if (!(pctStart >= 0 && pctStart <= 1)) throw new ArgumentException($"{Name}: pctStart must be in [0, 1], got {pctStart}");
         if (!Enum.IsDefined(annealStrategy)) throw new ArgumentException($"{Name}: annealStrategy must be Cos or Linear, got {annealStrategy}");
         CheckPositive(Name, "divFactor", divFactor);
         CheckPositive(Name, "finalDivFactor", finalDivFactor);
-        (MaxLr, TotalSteps, PctStart, AnnealStrategy, CycleMomentum, BaseMomentum, MaxMomentum, DivFactor, FinalDivFactor, ThreePhase) =
-            (maxLr, totalSteps, pctStart, annealStrategy, cycleMomentum, baseMomentum, maxMomentum, divFactor, finalDivFactor, threePhase);
+        (_perGroup, TotalSteps, PctStart, AnnealStrategy, CycleMomentum, BaseMomentum, MaxMomentum, DivFactor, FinalDivFactor, ThreePhase) =
+            (perGroup, totalSteps, pctStart, annealStrategy, cycleMomentum, baseMomentum, maxMomentum, divFactor, finalDivFactor, threePhase);
 
         const int initial = 0, max = 1, min = 2, lo = 0, hi = 1; // lo/hi index (baseMomentum, maxMomentum)
         _phases = threePhase
@@ -52,14 +67,15 @@ public sealed class OneCycleLR : LRScheduler
                     throw new ArgumentException($"{Name}: cycleMomentum needs an optimizer with momentum or betas, group '{g.Name}' has neither");
         }
 
-        _lrs = [maxLr / divFactor, maxLr, maxLr / divFactor / finalDivFactor];
+        _lrs = [.. maxLrs.Select(max => new[] { max / divFactor, max, max / divFactor / finalDivFactor })];
         _momenta = [baseMomentum, maxMomentum];
-        foreach (var g in optimizer.Groups) g.InitialLr = _lrs[initial];
+        for (int i = 0; i < optimizer.Groups.Count; i++) optimizer.Groups[i].InitialLr = LrsOf(i)![initial];
         BaseLrs = optimizer.Groups.Select(g => g.InitialLr).ToArray();
         Apply();
     }
 
-    public double MaxLr { get; }
+    /// <summary>The peak lr (of the first group, when each has its own).</summary>
+    public double MaxLr => _lrs[0][1];
     public int TotalSteps { get; }
     public double PctStart { get; }
     public AnnealStrategy AnnealStrategy { get; }
@@ -82,9 +98,13 @@ public sealed class OneCycleLR : LRScheduler
         ? end + (start - end) / 2.0 * (Math.Cos(Math.PI * pct) + 1)
         : (end - start) * pct + start;
 
+    /// <summary>The end points of <paramref name="group"/>; null for a group added after a per-group schedule was set up.</summary>
+    double[]? LrsOf(int group) => !_perGroup ? _lrs[0] : group < _lrs.Length ? _lrs[group] : null;
+
     // As PyTorch's get_lr, it also sets the group's momentum (or β₁) for this step.
     private protected override double LrAt(int epoch, int group, double lr)
     {
+        if (LrsOf(group) is not { } lrs) return lr;
         double startStep = 0;
         for (int i = 0; ; i++)
         {
@@ -99,7 +119,7 @@ public sealed class OneCycleLR : LRScheduler
                     if (g.Betas is { } betas) g.Betas = (m, betas.Beta2);
                     else g.Momentum = m;
                 }
-                return Anneal(_lrs[phase.StartLr], _lrs[phase.EndLr], pct);
+                return Anneal(lrs[phase.StartLr], lrs[phase.EndLr], pct);
             }
             startStep = phase.EndStep;
         }

@@ -42,6 +42,22 @@ public sealed class ReduceLROnPlateau : LRScheduler
     public double MinLr { get; }
     public double Eps { get; }
 
+    /// <summary>Each group's floor, in place of <see cref="MinLr"/> (PyTorch's min_lr given as a list; groups added
+    /// later take MinLr): <c>new ReduceLROnPlateau(opt) { MinLrs = [1e-6, 1e-5] }</c>.</summary>
+    public IReadOnlyList<double>? MinLrs
+    {
+        get => _minLrs;
+        init
+        {
+            if (value != null && value.Count != Optimizer.Groups.Count)
+                throw new ArgumentException($"{Name}: expected {Optimizer.Groups.Count} minLrs, one per parameter group, got {value.Count}");
+            for (int i = 0; i < (value?.Count ?? 0); i++) CheckNonNegative(Name, $"minLr of group {i}", value![i]);
+            _minLrs = value?.ToArray();
+        }
+    }
+
+    readonly double[]? _minLrs;
+
     /// <summary>The best metric so far (±∞ before the first step).</summary>
     public double Best { get; internal set; }
 
@@ -67,9 +83,11 @@ public sealed class ReduceLROnPlateau : LRScheduler
         }
         if (NumBadEpochs > Patience)
         {
-            foreach (var g in Optimizer.Groups)
+            var groups = Optimizer.Groups;
+            for (int i = 0; i < groups.Count; i++)
             {
-                double old = g.LrValue, lr = Math.Max(old * Factor, MinLr);
+                var g = groups[i];
+                double old = g.LrValue, lr = Math.Max(old * Factor, _minLrs != null && i < _minLrs.Length ? _minLrs[i] : MinLr);
                 if (old - lr > Eps) g.Lr = lr;
             }
             (CooldownCounter, NumBadEpochs) = (Cooldown, 0);

@@ -53,6 +53,10 @@ public class SchedulerArgumentTests
         Throws("LinearLR: endFactor must be in [0, 1], got 1.5", () => new LinearLR(Sgd(), endFactor: 1.5));
         Throws("LinearLR: totalIters must be positive, got 0", () => new LinearLR(Sgd(), totalIters: 0));
         Throws("OneCycleLR: maxLr must be positive, got 0", () => new OneCycleLR(Sgd(momentum: 0.9), 0, 10));
+        Throws("OneCycleLR: expected 1 maxLrs, one per parameter group, got 2", () => new OneCycleLR(Sgd(momentum: 0.9), [0.1, 0.2], 10));
+        Throws("OneCycleLR: maxLr of group 0 must be positive, got -0.1", () => new OneCycleLR(Sgd(momentum: 0.9), [-0.1], 10));
+        Throws("ReduceLROnPlateau: expected 1 minLrs, one per parameter group, got 0", () => new ReduceLROnPlateau(Sgd()) { MinLrs = [] });
+        Throws("ReduceLROnPlateau: minLr of group 0 must be non-negative, got -1", () => new ReduceLROnPlateau(Sgd()) { MinLrs = [-1] });
         Throws("OneCycleLR: totalSteps must be positive, got 0", () => new OneCycleLR(Sgd(momentum: 0.9), 1, 0));
         Throws("OneCycleLR: pctStart must be in [0, 1], got 1.2", () => new OneCycleLR(Sgd(momentum: 0.9), 1, 10, pctStart: 1.2));
         Throws("OneCycleLR: pctStart 1 with totalSteps 10 leaves a phase of zero steps", () => new OneCycleLR(Sgd(momentum: 0.9), 1, 10, pctStart: 1));

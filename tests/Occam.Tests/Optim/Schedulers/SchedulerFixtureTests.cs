@@ -36,6 +36,8 @@ public class SchedulerFixtureTests
         int I(string key, int fallback) => Has(key) ? a.GetProperty(key).GetInt32() : fallback;
         string S(string key, string fallback) => Has(key) ? a.GetProperty(key).GetString()! : fallback;
         bool B(string key, bool fallback) => Has(key) ? a.GetProperty(key).GetBoolean() : fallback;
+        bool IsList(string key) => Has(key) && a.GetProperty(key).ValueKind == JsonValueKind.Array;
+        double[] List(string key) => a.GetProperty(key).EnumerateArray().Select(v => v.GetDouble()).ToArray();
         Func<int, double> Lambda() => Lambdas[a.GetProperty("lambda").GetString()!];
         Func<int, double>[] PerGroup() => a.GetProperty("lambdas").EnumerateArray().Select(n => Lambdas[n.GetString()!]).ToArray();
         LRScheduler[] Children() => spec.GetProperty("schedulers").EnumerateArray().Select(s => Build(opt, s)).ToArray();
@@ -51,12 +53,15 @@ public class SchedulerFixtureTests
             "ConstantLR" => new ConstantLR(opt, D("factor", 1.0 / 3), I("total_iters", 5)),
             "PolynomialLR" => new PolynomialLR(opt, I("total_iters", 5), D("power", 1.0)),
             "LinearLR" => new LinearLR(opt, D("start_factor", 1.0 / 3), D("end_factor", 1.0), I("total_iters", 5)),
+            "OneCycleLR" when IsList("max_lr") => new OneCycleLR(opt, List("max_lr"), I("total_steps", 0), D("pct_start", 0.3),
+                S("anneal_strategy", "cos") == "cos" ? AnnealStrategy.Cos : AnnealStrategy.Linear, B("cycle_momentum", true),
+                D("base_momentum", 0.85), D("max_momentum", 0.95), D("div_factor", 25), D("final_div_factor", 1e4), B("three_phase", false)),
             "OneCycleLR" => new OneCycleLR(opt, D("max_lr", 0), I("total_steps", 0), D("pct_start", 0.3),
                 S("anneal_strategy", "cos") == "cos" ? AnnealStrategy.Cos : AnnealStrategy.Linear, B("cycle_momentum", true),
                 D("base_momentum", 0.85), D("max_momentum", 0.95), D("div_factor", 25), D("final_div_factor", 1e4), B("three_phase", false)),
             "ReduceLROnPlateau" => new ReduceLROnPlateau(opt, S("mode", "min") == "min" ? PlateauMode.Min : PlateauMode.Max, D("factor", 0.1),
                 I("patience", 10), D("threshold", 1e-4), S("threshold_mode", "rel") == "rel" ? ThresholdMode.Rel : ThresholdMode.Abs,
-                I("cooldown", 0), D("min_lr", 0), D("eps", 1e-8)),
+                I("cooldown", 0), IsList("min_lr") ? 0 : D("min_lr", 0), D("eps", 1e-8)) { MinLrs = IsList("min_lr") ? List("min_lr") : null },
             "SWALR" => new SwaLR(opt, D("swa_lr", 0), I("anneal_epochs", 10), S("anneal_strategy", "cos") == "cos" ? AnnealStrategy.Cos : AnnealStrategy.Linear),
             "SequentialLR" => new SequentialLR(opt, Children(), Ints(spec.GetProperty("milestones"))),
             "ChainedScheduler" => new ChainedScheduler(Children()),
