@@ -114,12 +114,16 @@ public abstract class Optimizer
     public bool Maximize { get; init; }
 
     /// <summary>Clears every parameter's gradient in place, so no allocation. Lazily: a gradient reads as zeros, and the
-    /// next backward overwrites it where an op can (the weight gradient of a linear layer) instead of adding to zeros.</summary>
-    public void ZeroGrad()
+    /// next backward overwrites it where an op can (the weight gradient of a linear layer) instead of adding to zeros.
+    /// A parameter the next backward does not reach still steps with a zero gradient (weight decay, momentum), as
+    /// torch 1.13's default; with <paramref name="setToNone"/> its gradient becomes null and the step skips it (torch's
+    /// set_to_none=True, PyTorch 2's default).</summary>
+    public void ZeroGrad(bool setToNone = false)
     {
         foreach (var g in _groups)
             foreach (var p in g.Parameters)
-                p.ZeroGradLazily();
+                if (setToNone) p.Grad = null;
+                else p.ZeroGradLazily();
     }
 
     /// <summary>Updates every parameter that has a gradient.</summary>

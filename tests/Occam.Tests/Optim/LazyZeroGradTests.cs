@@ -52,4 +52,25 @@ public class LazyZeroGradTests
         Functional.Linear(Functional.Linear(x, w), w).Sum().Backward();
         Assert.Equal(once, Gradient(w));
     }
+
+    [Theory]
+    [InlineData(false, 2.7243f)]
+    [InlineData(true, 2.87f)]
+    public void AParameterTheNextBackwardMissesStepsOnlyWithoutSetToNone(bool setToNone, float expected)
+    {
+        // torch 1.13: SGD([w, u], lr=0.1, momentum=0.9, weight_decay=0.1); (w.sum() + u.sum()).backward(); step;
+        // zero_grad(set_to_none); (w * w).sum().backward(); step: u = 2.7243 (decay and momentum on a zero gradient),
+        // or 2.87 with set_to_none (u skipped); w = [0.6041, 1.3772] either way.
+        var w = new Parameter(Tensor.FromArray([1f, 2f], 2));
+        var u = new Parameter(Tensor.FromArray([3f], 1));
+        var sgd = new SGD([w, u], lr: 0.1, momentum: 0.9, weightDecay: 0.1);
+        (w.Sum() + u.Sum()).Backward();
+        sgd.Step();
+        sgd.ZeroGrad(setToNone);
+        (w * w).Sum().Backward();
+        sgd.Step();
+        Assert.Equal(expected, u.ToArray()[0], 5);
+        Assert.Equal([0.6041f, 1.3772f], w.ToArray(), (x, y) => Math.Abs(x - y) < 1e-5);
+        Assert.Equal(setToNone, u.Grad == null);
+    }
 }
