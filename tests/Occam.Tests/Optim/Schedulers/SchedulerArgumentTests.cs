@@ -44,6 +44,12 @@ public class SchedulerArgumentTests
         multiplicative.Step();
         Assert.Contains("MultiplicativeLR: the lr factor of group 0 at epoch 3 must be finite and non-negative, got NaN",
             Assert.Throws<InvalidOperationException>(() => { multiplicative.Step(); multiplicative.Step(); }).Message);
+        Throws("CyclicLR: stepSizeUp must be positive, got 0", () => new CyclicLR(Sgd(momentum: 0.9), 0.01, 0.1, stepSizeUp: 0));
+        Throws("CyclicLR: stepSizeDown must be positive, got -3", () => new CyclicLR(Sgd(momentum: 0.9), 0.01, 0.1, stepSizeDown: -3));
+        Throws("CyclicLR: maxLr must be non-negative, got NaN", () => new CyclicLR(Sgd(momentum: 0.9), 0.01, double.NaN));
+        Throws("CyclicLR: gamma must be positive, got 0", () => new CyclicLR(Sgd(momentum: 0.9), 0.01, 0.1, gamma: 0));
+        Throws("CyclicLR: cycleMomentum needs an optimizer with momentum (SGD, RMSprop), group 'all' has none",
+            () => new CyclicLR(new Adam([new Parameter(Tensor.FromArray(new float[1], 1))]), 0.001, 0.01));
         Throws("ConstantLR: factor must be in (0, 1], got 0", () => new ConstantLR(Sgd(), factor: 0));
         Throws("ConstantLR: factor must be in (0, 1], got 1.5", () => new ConstantLR(Sgd(), factor: 1.5));
         Throws("ConstantLR: totalIters must be positive, got 0", () => new ConstantLR(Sgd(), totalIters: 0));
