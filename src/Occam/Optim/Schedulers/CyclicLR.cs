@@ -19,8 +19,8 @@ public enum CyclicMode
 /// amplitude scaled by the mode: lr = base + (max − base)·s(x)·scale, with cycle = ⌊1 + t/(up + down)⌋,
 /// x = 1 + t/(up + down) − cycle, and s rising 0 → 1 over the first up/(up + down) of the cycle, then falling.
 /// With cycleMomentum the momentum moves the other way, maxMomentum − (maxMomentum − baseMomentum)·s(x)·scale (PyTorch
-/// 1.13 cycles the momentum of SGD and RMSprop only). At construction each group's lr becomes baseLr and its momentum
-/// baseMomentum, as PyTorch.
+/// 1.13 cycles the momentum of SGD and RMSprop only). Construction sets each group's lr to baseLr before the scheduler
+/// takes it as the initial lr, so baseLr is what a SequentialLR restarts from, as in PyTorch.
 /// </summary>
 public sealed class CyclicLR : LRScheduler
 {
@@ -28,8 +28,25 @@ public sealed class CyclicLR : LRScheduler
     readonly double _stepRatio, _totalSize;
 
     public CyclicLR(Optimizer optimizer, double baseLr, double maxLr, int stepSizeUp = 2000, int? stepSizeDown = null, CyclicMode mode = CyclicMode.Triangular,
-        double gamma = 1.0, bool cycleMomentum = true, double baseMomentum = 0.8, double maxMomentum = 0.9) : base(optimizer)
+        double gamma = 1.0, bool cycleMomentum = true, double baseMomentum = 0.8, double maxMomentum = 0.9)
+        : base(StartAt(optimizer, baseLr, maxLr, stepSizeUp, stepSizeDown, mode, gamma, cycleMomentum, baseMomentum, maxMomentum))
     {
+        (BaseLr, MaxLr, StepSizeUp, StepSizeDown, Mode, Gamma, CycleMomentum, BaseMomentum, MaxMomentum) =
+            (baseLr, maxLr, stepSizeUp, stepSizeDown ?? stepSizeUp, mode, gamma, cycleMomentum, baseMomentum, maxMomentum);
+        _totalSize = (double)StepSizeUp + StepSizeDown;
+        _stepRatio = StepSizeUp / _totalSize;
+        // PyTorch's initial step reads base_lrs before its constructor sets them to baseLr: the groups' initial lr, which
+        // is baseLr unless an earlier scheduler on this optimizer fixed it.
+        Apply();
+        BaseLrs = [.. optimizer.Groups.Select(_ => baseLr)];
+    }
+
+    /// <summary>Checks the arguments, then sets every group's lr to <paramref name="baseLr"/> before the base constructor
+    /// takes the initial lr (PyTorch sets group['lr'] ahead of its scheduler's initialization).</summary>
+    static Optimizer StartAt(Optimizer optimizer, double baseLr, double maxLr, int stepSizeUp, int? stepSizeDown, CyclicMode mode,
+        double gamma, bool cycleMomentum, double baseMomentum, double maxMomentum)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
         CheckNonNegative(Name, "baseLr", baseLr);
         CheckNonNegative(Name, "maxLr", maxLr);
         if (stepSizeUp < 1) throw new ArgumentException($"{Name}: stepSizeUp must be positive, got {stepSizeUp}");
@@ -44,16 +61,8 @@ public sealed class CyclicLR : LRScheduler
                 if (g.Momentum == null)
                     throw new ArgumentException($"{Name}: cycleMomentum needs an optimizer with momentum (SGD, RMSprop), group '{g.Name}' has none; pass cycleMomentum: false");
         }
-        (BaseLr, MaxLr, StepSizeUp, StepSizeDown, Mode, Gamma, CycleMomentum, BaseMomentum, MaxMomentum) =
-            (baseLr, maxLr, stepSizeUp, stepSizeDown ?? stepSizeUp, mode, gamma, cycleMomentum, baseMomentum, maxMomentum);
-        _totalSize = (double)StepSizeUp + StepSizeDown;
-        _stepRatio = StepSizeUp / _totalSize;
-        foreach (var g in optimizer.Groups)
-        {
-            g.Lr = baseLr;
-            if (cycleMomentum) g.Momentum = baseMomentum;
-        }
-        Apply();
+        foreach (var g in optimizer.Groups) g.Lr = baseLr;
+        return optimizer;
     }
 
     public double BaseLr { get; }
@@ -78,6 +87,6 @@ public sealed class CyclicLR : LRScheduler
             _ => Math.Pow(Gamma, epoch),
         };
         if (CycleMomentum) Optimizer.Groups[group].Momentum = MaxMomentum - (MaxMomentum - BaseMomentum) * rise * scale;
-        return BaseLr + (MaxLr - BaseLr) * rise * scale;
+        return BaseLrs[group] + (MaxLr - BaseLrs[group]) * rise * scale;
     }
 }
