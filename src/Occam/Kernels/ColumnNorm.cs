@@ -18,7 +18,7 @@ internal static unsafe class ColumnNorm
     // Sums buffers live on the stack; wider rows are summed this many columns at a time.
     const int SumColumns = 1024;
 
-    static bool Vectorized => Vector512.IsHardwareAccelerated;
+    static bool Vectorized => Simd.Wide;
 
     // The columns [0, VectorColumns) go 16 at a time; the rest one at a time.
     static int VectorColumns(int cols) => Vectorized ? cols / Lanes * Lanes : 0;

@@ -511,7 +511,7 @@ public static unsafe class Gemm
             for (int r = 0; r < rows; r++, c += ldc)
             {
                 int j = 0;
-                if (Vector512.IsHardwareAccelerated)
+                if (Simd.Wide)
                     for (; j <= cols - 16; j += 16)
                     {
                         var v = Vector512.Load(c + j);

@@ -85,7 +85,7 @@ public static class RandomKernels
     static unsafe void Draw(float* x, float* y, float* mask, long start, long end, ulong key, float p, float scale)
     {
         long i = start;
-        if (Vector512.IsHardwareAccelerated)
+        if (Simd.Wide)
         {
             var (threshold, keep) = (Vector512.Create(p), Vector512.Create(scale));
             for (; i + 16 <= end; i += 16)

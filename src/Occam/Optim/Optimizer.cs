@@ -165,7 +165,7 @@ public abstract class Optimizer
     internal static void SoftThreshold(Span<float> p, float t)
     {
         int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Kernels.Simd.Wide)
         {
             ref float start = ref MemoryMarshal.GetReference(p);
             var threshold = Vector512.Create(t);
