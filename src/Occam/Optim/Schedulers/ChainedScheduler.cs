@@ -40,17 +40,7 @@ public sealed class ChainedScheduler : LRScheduler
     internal override void Restart() =>
         throw new InvalidOperationException("ChainedScheduler: cannot be restarted at a milestone");
 
-    internal override void SaveState(string prefix, Dictionary<string, double> d)
-    {
-        base.SaveState(prefix, d);
-        for (int i = 0; i < _schedulers.Length; i++) _schedulers[i].SaveState($"{prefix}{i}.", d);
-    }
-
-    internal override void LoadState(string prefix, IReadOnlyDictionary<string, double> d, string where, bool apply)
-    {
-        base.LoadState(prefix, d, where, apply);
-        for (int i = 0; i < _schedulers.Length; i++) _schedulers[i].LoadState($"{prefix}{i}.", d, where, apply);
-    }
+    private protected override IReadOnlyList<LRScheduler> Children => _schedulers;
 
     // The lr always comes from the chained schedulers.
     private protected override double LrAt(int epoch, int group, double lr) => lr;

@@ -99,8 +99,16 @@ public abstract class LRScheduler
         for (int i = 0; i < lrs.Length; i++) Optimizer.Groups[i].Lr = lrs[i];
     }
 
+    /// <summary>The schedulers this one drives (SequentialLR's, ChainedScheduler's), whose counters are saved and
+    /// loaded with its own under "{prefix}{i}.".</summary>
+    private protected virtual IReadOnlyList<LRScheduler> Children => [];
+
     /// <summary>Writes this scheduler's counters into <paramref name="d"/> under <paramref name="prefix"/>.</summary>
-    internal virtual void SaveState(string prefix, Dictionary<string, double> d) => d[prefix + "last_epoch"] = LastEpoch;
+    internal virtual void SaveState(string prefix, Dictionary<string, double> d)
+    {
+        d[prefix + "last_epoch"] = LastEpoch;
+        for (int i = 0; i < Children.Count; i++) Children[i].SaveState($"{prefix}{i}.", d);
+    }
 
     /// <summary>Reads this scheduler's counters under <paramref name="prefix"/>, and assigns them only when
     /// <paramref name="apply"/> (a first pass with it false finds a missing or bad counter before anything changes).</summary>
@@ -109,6 +117,7 @@ public abstract class LRScheduler
         // −1: a SequentialLR's scheduler whose milestone has not come yet (as PyTorch's last_epoch).
         int lastEpoch = SavedCount(prefix, d, "last_epoch", where, from: -1);
         if (apply) LastEpoch = lastEpoch;
+        for (int i = 0; i < Children.Count; i++) Children[i].LoadState($"{prefix}{i}.", d, where, apply);
     }
 
     private protected double Saved(string prefix, IReadOnlyDictionary<string, double> d, string key, string where) =>

@@ -45,17 +45,7 @@ public sealed class SequentialLR : LRScheduler
         else _schedulers[idx].Step();
     }
 
-    internal override void SaveState(string prefix, Dictionary<string, double> d)
-    {
-        base.SaveState(prefix, d);
-        for (int i = 0; i < _schedulers.Length; i++) _schedulers[i].SaveState($"{prefix}{i}.", d);
-    }
-
-    internal override void LoadState(string prefix, IReadOnlyDictionary<string, double> d, string where, bool apply)
-    {
-        base.LoadState(prefix, d, where, apply);
-        for (int i = 0; i < _schedulers.Length; i++) _schedulers[i].LoadState($"{prefix}{i}.", d, where, apply);
-    }
+    private protected override IReadOnlyList<LRScheduler> Children => _schedulers;
 
     // The lr always comes from the scheduler in charge.
     private protected override double LrAt(int epoch, int group, double lr) => lr;
