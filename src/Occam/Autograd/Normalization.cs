@@ -423,8 +423,10 @@ public static partial class Functional
     // ChannelNormalize's backward from the gradient of its output (already masked by the ReLU and dropout when they were
     // fused): the γ and β gradients and dx, with saved = mean | rstd | γ (stats each, then c). Also the backward of the
     // batch norm fused with its ReLU and max pool (BatchNormReluMaxPool).
+    // With planes (batch norm's statistics per channel only), g is not given: each plane's gradient is rebuilt by planes
+    // into a buffer of one plane where the sums and dx read it, in the same order, so the sums are g's bit for bit.
     static void ChannelNormalizeBackward(ReadOnlySpan<float> g, Tensor input, int n, int c, int inner, float[] saved, int stats,
-        int channelsPerStat, bool centered, Tensor? weight, Tensor? bias)
+        int channelsPerStat, bool centered, Tensor? weight, Tensor? bias, PlaneGradient? planes = null)
     {
         bool perSample = channelsPerStat > 0;
         int coefficients = perSample ? n * c : c;
@@ -437,7 +439,8 @@ public static partial class Functional
             var sumG = doubles.AsSpan(0, coefficients);
             var sumGX = doubles.AsSpan(coefficients, coefficients);
             var sumGXhat = doubles.AsSpan(2 * coefficients, coefficients);
-            ChannelGradSumsParallel(g, input.Data, n, c, inner, perSample, doubles, coefficients);
+            if (planes != null) PlaneGradSumsParallel(planes, input.Data, n, c, inner, doubles);
+            else ChannelGradSumsParallel(g, input.Data, n, c, inner, perSample, doubles, coefficients);
             // Σ g·x̂ per coefficient = rstd·(Σ g·x − μ·Σ g)
             for (int k = 0; k < coefficients; k++) sumGXhat[k] = saved[rOff + Stat(k)] * (sumGX[k] - saved[Stat(k)] * sumG[k]);
             if (weight is { RequiresGrad: true })
@@ -484,6 +487,23 @@ public static partial class Functional
             }
             var xd2 = input.Data;
             var dx = input.GradTarget(out bool overwrite);
+            if (planes != null)
+            {
+                ForChunks(n, input.Size, (s0, s1) =>
+                {
+                    var plane = System.Buffers.ArrayPool<float>.Shared.Rent(inner);
+                    var gp = plane.AsSpan(0, inner);
+                    for (int p = s0 * c; p < s1 * c; p++)
+                    {
+                        planes(p, gp);
+                        int ch = p % c;
+                        Norm.ChannelAccumulateLinear(gp, xd2.AsSpan(p * inner, inner), dx.AsSpan(p * inner, inner), 1, 1, inner,
+                            floats.AsSpan(ch, 1), floats.AsSpan(coefficients + ch, 1), floats.AsSpan(2 * coefficients + ch, 1), overwrite);
+                    }
+                    System.Buffers.ArrayPool<float>.Shared.Return(plane);
+                });
+                return;
+            }
             unsafe
             {
                 fixed (float* pgFixed = g, pdFixed = dx)
@@ -539,6 +559,45 @@ public static partial class Functional
             for (int t = 0; t < tasks; t++) { sg += partials[2 * c * t + k]; sgx += partials[2 * c * t + c + k]; }
             doubles[k] = sg;
             doubles[coefficients + k] = sgx;
+        }
+        System.Buffers.ArrayPool<double>.Shared.Return(partials);
+    }
+
+    /// <summary>Writes the gradient of plane p (sample p / C, channel p % C) of a normalization's output into
+    /// <paramref name="into"/>, all of it.</summary>
+    internal delegate void PlaneGradient(int p, Span<float> into);
+
+    // ChannelGradSumsParallel (per channel) with each plane's g rebuilt by planes: the same tasks, the same sums in the
+    // same order (Norm.ChannelGradSums' Σ and dot per plane), so the same bits as over the whole g.
+    static void PlaneGradSumsParallel(PlaneGradient planes, float[] x, int n, int c, int inner, double[] doubles)
+    {
+        long size = (long)n * c * inner;
+        int tasks = (int)Math.Min(Math.Min(Threads.Count, n), size / 32768);
+        if (tasks < 1) tasks = 1;
+        var partials = System.Buffers.ArrayPool<double>.Shared.Rent(2 * c * tasks);
+        Threads.For(tasks, t =>
+        {
+            int s0 = (int)((long)n * t / tasks), s1 = (int)((long)n * (t + 1) / tasks);
+            var sumG = partials.AsSpan(2 * c * t, c);
+            var sumGX = partials.AsSpan(2 * c * t + c, c);
+            sumG.Clear();
+            sumGX.Clear();
+            var plane = System.Buffers.ArrayPool<float>.Shared.Rent(inner);
+            var gp = plane.AsSpan(0, inner);
+            for (int p = s0 * c; p < s1 * c; p++)
+            {
+                planes(p, gp);
+                sumG[p % c] += Norm.Sum(gp);
+                sumGX[p % c] += Norm.Dot(gp, x.AsSpan(p * inner, inner));
+            }
+            System.Buffers.ArrayPool<float>.Shared.Return(plane);
+        });
+        for (int k = 0; k < c; k++)
+        {
+            double sg = 0, sgx = 0;
+            for (int t = 0; t < tasks; t++) { sg += partials[2 * c * t + k]; sgx += partials[2 * c * t + c + k]; }
+            doubles[k] = sg;
+            doubles[c + k] = sgx;
         }
         System.Buffers.ArrayPool<double>.Shared.Return(partials);
     }

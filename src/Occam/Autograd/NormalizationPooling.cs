@@ -9,9 +9,10 @@ public static partial class Functional
     // Batch norm → ReLU → 2×2 max pool of stride 2 over [N, C, H, W] (fused by Sequential where a conv block ends): each
     // plane is normalized into a plane scratch (x·scale + shift and the ReLU, per element as ChannelNormalize does it)
     // and pooled from there (Pool.Max2x2Row), so the full-size activation is never written nor read back. Backward
-    // scatters each output's gradient to its argmax where the output passed the ReLU (the pool's backward and the ReLU's
-    // mask in one pass), then runs ChannelNormalize's backward. Output, running statistics and gradients are the three
-    // ops' bit for bit.
+    // runs ChannelNormalize's backward over the gradient of the normalized input rebuilt one plane at a time: each
+    // output's gradient at its argmax where the output passed the ReLU (the pool's backward and the ReLU's mask in one
+    // pass), so that gradient is never written nor read back whole either. Output, running statistics and gradients are
+    // the three ops' bit for bit.
     static Tensor BatchNormReluMaxPool(Tensor input, ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, Tensor? weight, Tensor? bias,
         bool centered, string op)
     {
@@ -47,24 +48,16 @@ public static partial class Functional
         if (!record) { BufferPool.Return(saved); return y; }
         return Tensor.Record(y, op, _ =>
         {
-            // The gradient of the normalized input: each output's gradient at its argmax where the output passed the
-            // ReLU, 0 elsewhere (0 + g, as the pool's backward adds into a cleared plane and the mask then keeps it).
+            // The gradient of the normalized input, one plane at a time where the sums and dx read it: 0, and at each
+            // window's argmax the output's gradient where the output passed the ReLU (0 + g, as the pool's backward adds
+            // into a cleared plane after the ReLU's mask). It never goes to memory whole: the full-size gradient used
+            // to be written, then read twice.
             var (gPool, yPool) = (y.GradBuffer!, y.Data);
-            var g = BufferPool.Rent(input.Size);
-            ForChunks(n, input.Size, (s0, s1) =>
+            ChannelNormalizeBackward(default, input, n, c, inPlane, saved, c, 0, centered, weight, bias, (p, into) =>
             {
-                var gated = ArrayPool<float>.Shared.Rent(outPlane);
-                var argmax = MemoryMarshal.Cast<float, int>(saved.AsSpan(3 * c, n * c * outPlane));
-                for (int p = s0 * c; p < s1 * c; p++)
-                {
-                    var passed = gated.AsSpan(0, outPlane);
-                    Elementwise.Apply(new ReluMaskOp(), yPool.AsSpan(p * outPlane, outPlane), gPool.AsSpan(p * outPlane, outPlane), passed);
-                    Pool.MaxBackward(passed, argmax.Slice(p * outPlane, outPlane), 1, 1, h, w, oh, ow, g.AsSpan(p * inPlane, inPlane), overwrite: true);
-                }
-                ArrayPool<float>.Shared.Return(gated);
+                var argmax = MemoryMarshal.Cast<float, int>(saved.AsSpan(3 * c + p * outPlane, outPlane));
+                Pool.Max2x2ReluBackward(gPool.AsSpan(p * outPlane, outPlane), yPool.AsSpan(p * outPlane, outPlane), argmax, h, w, into);
             });
-            ChannelNormalizeBackward(g.AsSpan(0, input.Size), input, n, c, inPlane, saved, c, 0, centered, weight, bias);
-            BufferPool.Return(g);
         }, Inputs(input, weight, bias), saved: saved);
     }
 }

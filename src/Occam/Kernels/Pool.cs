@@ -188,6 +188,95 @@ public static class Pool
         return (ih0, ih1, iw0, iw1, countIncludePad ? poolSize : (ih1 - ih0) * (iw1 - iw0));
     }
 
+    /// <summary>The backward of ReLU → 2×2 stride-2 max pool for one plane of h × w: <paramref name="into"/> gets, at
+    /// each window's argmax, the output's gradient where the output passed the ReLU (y &gt; 0 or NaN), and 0 everywhere
+    /// else; bit for bit the ReLU's mask followed by <see cref="MaxBackward"/> into a cleared plane (0 + g). The argmax
+    /// indices are <see cref="Max2x2Row"/>'s, within the plane. Eight (or four) windows at a time: each lane picks its gradient
+    /// for the four places of its window, and the two rows are written whole, so no element is scattered.</summary>
+    internal static void Max2x2ReluBackward(ReadOnlySpan<float> g, ReadOnlySpan<float> y, ReadOnlySpan<int> argmax, int h, int w, Span<float> into)
+    {
+        int oh = h / 2, ow = w / 2;
+        if (g.Length < oh * ow || y.Length < oh * ow || argmax.Length < oh * ow || into.Length < h * w)
+            throw new ArgumentException($"MaxPool2d: backward of a {h}x{w} plane needs {oh * ow} outputs and {h * w} inputs, got {g.Length}, {y.Length}, {argmax.Length} and {into.Length}");
+        // An odd last row or column belongs to no window.
+        if (2 * ow < w) into.Clear();
+        else if (2 * oh < h) into.Slice(2 * oh * w, w).Clear();
+        ref float pg = ref MemoryMarshal.GetReference(g);
+        ref float py = ref MemoryMarshal.GetReference(y);
+        ref int pi = ref MemoryMarshal.GetReference(argmax);
+        ref float pd = ref MemoryMarshal.GetReference(into);
+        for (int r = 0; r < oh; r++)
+        {
+            int rowBase = 2 * r * w, at = r * ow, o = 0;
+            ref float top = ref Unsafe.Add(ref pd, rowBase);
+            ref float bottom = ref Unsafe.Add(ref top, w);
+            if (Avx2.IsSupported && ow >= 8)
+            {
+                // The last group overlaps the one before it (the same values written again): no scalar tail, whose
+                // branch on the ReLU's mask mispredicts on random data.
+                var lanes = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+                var right = Vector256.Create(1);
+                var below = Vector256.Create(w);
+                var belowRight = Vector256.Create(w + 1);
+                for (; o < ow; o += 8)
+                {
+                    if (o + 8 > ow) o = ow - 8;
+                    var passed = Vector256.LoadUnsafe(ref py, (nuint)(at + o));
+                    var gate = Vector256.ConditionalSelect(Vector256.LessThanOrEqual(passed, Vector256<float>.Zero), Vector256<float>.Zero,
+                        Vector256.LoadUnsafe(ref pg, (nuint)(at + o)));
+                    gate = Vector256<float>.Zero + gate; // 0 + g, as the pool's backward adds into a cleared plane
+                    var off = Vector256.LoadUnsafe(ref pi, (nuint)(at + o)) - lanes - Vector256.Create(rowBase + 2 * o);
+                    var a = gate & Vector256.Equals(off, Vector256<int>.Zero).AsSingle();
+                    var b = gate & Vector256.Equals(off, right).AsSingle();
+                    var c = gate & Vector256.Equals(off, below).AsSingle();
+                    var d = gate & Vector256.Equals(off, belowRight).AsSingle();
+                    // lanes 0..7 are windows o..o+7: interleave a, b into the top row's 16 elements, c, d into the bottom's
+                    var ab0 = Avx.UnpackLow(a, b); var ab1 = Avx.UnpackHigh(a, b);
+                    var cd0 = Avx.UnpackLow(c, d); var cd1 = Avx.UnpackHigh(c, d);
+                    Avx.Permute2x128(ab0, ab1, 0x20).StoreUnsafe(ref top, (nuint)(2 * o));
+                    Avx.Permute2x128(ab0, ab1, 0x31).StoreUnsafe(ref top, (nuint)(2 * o + 8));
+                    Avx.Permute2x128(cd0, cd1, 0x20).StoreUnsafe(ref bottom, (nuint)(2 * o));
+                    Avx.Permute2x128(cd0, cd1, 0x31).StoreUnsafe(ref bottom, (nuint)(2 * o + 8));
+                }
+            }
+            else if (Sse2.IsSupported && ow >= 4)
+            {
+                var lanes = Vector128.Create(0, 2, 4, 6);
+                var right = Vector128.Create(1);
+                var below = Vector128.Create(w);
+                var belowRight = Vector128.Create(w + 1);
+                for (; o < ow; o += 4)
+                {
+                    if (o + 4 > ow) o = ow - 4;
+                    var passed = Vector128.LoadUnsafe(ref py, (nuint)(at + o));
+                    var gate = Vector128.ConditionalSelect(Vector128.LessThanOrEqual(passed, Vector128<float>.Zero), Vector128<float>.Zero,
+                        Vector128.LoadUnsafe(ref pg, (nuint)(at + o)));
+                    gate = Vector128<float>.Zero + gate;
+                    var off = Vector128.LoadUnsafe(ref pi, (nuint)(at + o)) - lanes - Vector128.Create(rowBase + 2 * o);
+                    var a = gate & Vector128.Equals(off, Vector128<int>.Zero).AsSingle();
+                    var b = gate & Vector128.Equals(off, right).AsSingle();
+                    var c = gate & Vector128.Equals(off, below).AsSingle();
+                    var d = gate & Vector128.Equals(off, belowRight).AsSingle();
+                    Sse.UnpackLow(a, b).StoreUnsafe(ref top, (nuint)(2 * o));
+                    Sse.UnpackHigh(a, b).StoreUnsafe(ref top, (nuint)(2 * o + 4));
+                    Sse.UnpackLow(c, d).StoreUnsafe(ref bottom, (nuint)(2 * o));
+                    Sse.UnpackHigh(c, d).StoreUnsafe(ref bottom, (nuint)(2 * o + 4));
+                }
+            }
+            for (; o < ow; o++)
+            {
+                int col = 2 * o;
+                Unsafe.Add(ref top, col) = 0; Unsafe.Add(ref top, col + 1) = 0;
+                Unsafe.Add(ref bottom, col) = 0; Unsafe.Add(ref bottom, col + 1) = 0;
+                int i = Unsafe.Add(ref pi, at + o) - rowBase - col;
+                if (i != 0 && i != 1 && i != w && i != w + 1)
+                    throw new ArgumentException($"MaxPool2d: argmax {Unsafe.Add(ref pi, at + o)} of output ({r}, {o}) is outside its 2x2 window");
+                float passed = Unsafe.Add(ref py, at + o);
+                Unsafe.Add(ref top, col + i) = 0 + (passed <= 0 ? 0 : Unsafe.Add(ref pg, at + o));
+            }
+        }
+    }
+
     /// <summary>One output row of the 2×2 stride-2 max pool from the two input rows of width <paramref name="w"/> that
     /// start <paramref name="x"/>; the argmax indices count from <paramref name="rowBase"/>, the plane index of the top
     /// row's first element. Candidates in scan order a = (top, 2o), b = (top, 2o+1), c = (bottom, 2o),
