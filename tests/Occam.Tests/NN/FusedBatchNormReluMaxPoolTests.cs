@@ -78,6 +78,8 @@ public class FusedBatchNormReluMaxPoolTests
         { [2, 3, 17, 19], true, true, true }, { [2, 3, 17, 19], true, false, false }, { [4, 2, 2, 2], true, true, true },
         { [5, 3, 2, 3], false, true, false }, { [16, 8, 24, 24], true, true, true }, { [16, 8, 24, 24], false, true, false },
         { [6, 5, 29, 31], true, true, true },
+        // rows of 4 to 7 windows (backward's 4-lane path, its last group overlapping) and of 8 + 1
+        { [3, 4, 12, 13], true, true, true }, { [2, 3, 9, 8], true, true, false }, { [4, 6, 14, 14], true, true, true }, { [2, 2, 6, 18], false, true, true },
     };
 
     [Theory, MemberData(nameof(GradientCases))]
