@@ -552,7 +552,13 @@ public static partial class Functional
                     Norm.ChannelGradSums(gs, xs, s1 - s0, c, inner, partials.AsSpan(2 * c * t, c), partials.AsSpan(2 * c * t + c, c));
             });
         }
-        if (partials == null) return;
+        if (partials != null) AddChunkSums(partials, tasks, c, doubles, coefficients);
+    }
+
+    // Per channel, the tasks' Σg and Σg·x (partials: [tasks][Σg | Σg·x] of c each) added in task order into doubles[k] and
+    // doubles[coefficients + k]; returns partials to the pool.
+    static void AddChunkSums(double[] partials, int tasks, int c, double[] doubles, int coefficients)
+    {
         for (int k = 0; k < c; k++)
         {
             double sg = 0, sgx = 0;
@@ -592,14 +598,7 @@ public static partial class Functional
             }
             System.Buffers.ArrayPool<float>.Shared.Return(plane);
         });
-        for (int k = 0; k < c; k++)
-        {
-            double sg = 0, sgx = 0;
-            for (int t = 0; t < tasks; t++) { sg += partials[2 * c * t + k]; sgx += partials[2 * c * t + c + k]; }
-            doubles[k] = sg;
-            doubles[c + k] = sgx;
-        }
-        System.Buffers.ArrayPool<double>.Shared.Return(partials);
+        AddChunkSums(partials, tasks, c, doubles, c);
     }
 
     // Per-channel mean and biased variance of x [n, c, inner] into scratch[meanAt..+c) and scratch[varAt..+c):
