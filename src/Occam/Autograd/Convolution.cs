@@ -108,11 +108,34 @@ internal sealed record ConvGeometry(int N, int C, int H, int W, int O, int KH, i
 
     bool IsPointwise => KH == 1 && KW == 1 && Stride == (1, 1) && Pad == (0, 0);
 
-    // A first layer's weight gradient (Og × Ckk with Ckk = 9 for one input channel) would leave the SGEMM's 32-wide
-    // micro-kernel columns mostly empty; its transpose (Ckk × Og) fills them. The partials are then [Ckk, Og] per group.
-    bool TransposedWeightGrad => Ckk < Og;
+    /// <summary>Whether the output and the input gradient are computed by Winograd's F(2×2, 3×3) (<see cref="Winograd"/>):
+    /// a 3×3 kernel, stride 1, no dilation, one group, padding of at most 2 (so that the input gradient, a convolution of
+    /// the output gradient padded by 2 − padding with the kernels turned, is one too) and at least 8 channels in and out
+    /// (a first layer's one input channel would leave the 16 products nothing to sum over). The weight gradient stays
+    /// an im2col product.</summary>
+    bool UsesWinograd => Winograd.Enabled && KH == 3 && KW == 3 && Stride == (1, 1) && Dilation == (1, 1) && Groups == 1
+        && Pad.H <= 2 && Pad.W <= 2 && C >= 8 && O >= 8;
 
-    /// <summary>Images per product in the forward and input-gradient products. An image's output plane is the
+    /// <summary>Whether the weight gradient is taken as its transpose, cols · g_yᵀ [Ckk × Og], rather than g_y · colsᵀ
+    /// [Og × Ckk] (the partials are then [Ckk, Og] per group). Both operands hold the pixels along their rows, so the
+    /// product's second one is packed transposed, at about 5× a straight copy's cost per float. The orientation whose
+    /// register tiles are fuller wins: a first layer's Og × 9 (one input channel) would leave the tile's columns mostly
+    /// empty. At a tie the smaller operand is the one transposed: for 64 × 288 over 196 pixels on the 6 × 16 kernel,
+    /// 288 × 64 ran 37–39 GFLOP/s against 33–36 (`occam bench gemm --variant nt`, alternating). Each element is the
+    /// same chain of multiply-adds either way.</summary>
+    bool TransposedWeightGrad
+    {
+        get
+        {
+            var (mr, nr) = Gemm.Tile;
+            long plain = Tiles(Og, mr) * Tiles(Ckk, nr) * mr * nr, transposed = Tiles(Ckk, mr) * Tiles(Og, nr) * mr * nr;
+            return transposed < plain || transposed == plain && Og <= Ckk;
+        }
+    }
+
+    static long Tiles(int size, int tile) => (size + tile - 1) / tile;
+
+    /// <summary>Images per product in the forward, weight-gradient and input-gradient products. An image's output plane is the
     /// product's columns, in 32-wide panels: a 14 × 14 plane (196) leaves its last panel mostly empty (64 × 196 × 288
     /// runs at ~145 GFLOP/s, 64 × 784 × 288 at ~175), so images whose planes are not whole panels go several to a
     /// product (their columns side by side), to about 768 columns, at most 8.</summary>
@@ -122,6 +145,14 @@ internal sealed record ConvGeometry(int N, int C, int H, int W, int O, int KH, i
     // one wide column matrix, and their outputs [Og, images·spatial] are then copied (with the bias) to each image.
     public void Forward(float[] x, float[] weight, float[]? bias, float[] y)
     {
+        if (UsesWinograd)
+        {
+            var u = BufferPool.Rent(16 * O * C);
+            Winograd.TransformWeights(weight, O, C, flipped: false, u);
+            Winograd.Convolve(x, N, C, H, W, Pad.H, Pad.W, u, O, OH, OW, bias, accumulate: false, y);
+            BufferPool.Return(u);
+            return;
+        }
         int chunks = Math.Min(Threads.Count, N), images = ImagesPerProduct;
         Threads.For(chunks, t =>
         {
@@ -171,14 +202,23 @@ internal sealed record ConvGeometry(int N, int C, int H, int W, int O, int KH, i
     {
         var x = input.Data;
         var wData = weight.Data;
-        bool needX = input.RequiresGrad, needW = weight.RequiresGrad, needB = bias is { RequiresGrad: true };
+        bool needB = bias is { RequiresGrad: true }, needW = weight.RequiresGrad, winogradX = input.RequiresGrad && UsesWinograd;
+        bool needX = input.RequiresGrad && !winogradX; // by col2im below
         int chunks = Math.Min(Threads.Count, N);
         // Per chunk: the weight gradient [O·Ckk] then the bias gradient [O], added up in chunk order afterwards.
         int partialSize = (needW ? O * Ckk : 0) + (needB ? O : 0);
         var partials = partialSize > 0 ? new float[chunks][] : null;
         bool overwrite = false;
-        float[]? gx = needX ? input.GradTarget(out overwrite) : null;
-        int images = needX ? ImagesPerProduct : 1;
+        float[]? gx = input.RequiresGrad ? input.GradTarget(out overwrite) : null;
+        if (winogradX)
+        {
+            var u = BufferPool.Rent(16 * C * O);
+            Winograd.TransformWeights(wData, C, O, flipped: true, u);
+            Winograd.Convolve(g, N, O, OH, OW, 2 - Pad.H, 2 - Pad.W, u, C, H, W, null, accumulate: !overwrite, gx!);
+            BufferPool.Return(u);
+        }
+        if (!needX && !needW && !needB) return;
+        int images = ImagesPerProduct;
         Threads.For(chunks, t =>
         {
             var cols = BufferPool.Rent(Ckk * Spatial * images);
@@ -195,32 +235,35 @@ internal sealed record ConvGeometry(int N, int C, int H, int W, int O, int KH, i
                     for (int s = s0; s < s0 + count; s++)
                         for (int oc = 0; oc < O; oc++) db[oc] += TensorPrimitives.Sum(g.AsSpan((s * O + oc) * Spatial, Spatial));
                 }
-                for (int grp = 0; grp < Groups; grp++)
+                for (int grp = 0; grp < Groups && (needW || needX); grp++)
                 {
-                    if (needW)
-                        for (int s = s0; s < s0 + count; s++)
-                        {
-                            ReadOnlySpan<float> gy = g.AsSpan((s * O + grp * Og) * Spatial, Og * Spatial);
-                            ReadOnlySpan<float> image = x.AsSpan((s * C + grp * Cg) * H * W, Cg * H * W);
-                            if (!IsPointwise) ToColumns(image, cols);
-                            // dW_g += g_y · colsᵀ, or its transpose cols · g_yᵀ when that keeps the GEMM's n wide
-                            ReadOnlySpan<float> b = IsPointwise ? image : cols;
-                            var dwg = dw.AsSpan(grp * Og * Ckk, Og * Ckk);
-                            if (TransposedWeightGrad) Gemm.Sgemm(false, true, Ckk, Og, Spatial, b, Spatial, gy, Spatial, dwg, Og, accumulate: true);
-                            else Gemm.Sgemm(false, true, Og, Ckk, Spatial, gy, Spatial, b, Spatial, dwg, Ckk, accumulate: true);
-                        }
-                    if (needX)
+                    // g_y of the images side by side [Og × width], as their columns are
+                    ReadOnlySpan<float> gy = g.AsSpan((s0 * O + grp * Og) * Spatial, Og * Spatial);
+                    if (count > 1)
                     {
-                        // dcols = W_gᵀ · g_y, scattered back by col2im; several images side by side as in Forward
-                        ReadOnlySpan<float> wg = wData.AsSpan(grp * Og * Ckk, Og * Ckk);
-                        ReadOnlySpan<float> gy = g.AsSpan((s0 * O + grp * Og) * Spatial, Og * Spatial);
-                        if (count > 1)
+                        for (int i = 0; i < count; i++)
+                            for (int oc = 0; oc < Og; oc++)
+                                g.AsSpan(((s0 + i) * O + grp * Og + oc) * Spatial, Spatial).CopyTo(wide.AsSpan(oc * width + i * Spatial));
+                        gy = wide.AsSpan(0, Og * width);
+                    }
+                    if (needW)
+                    {
+                        // dW_g += g_y · colsᵀ, or its transpose cols · g_yᵀ (TransposedWeightGrad), over the images' columns
+                        ReadOnlySpan<float> b = x.AsSpan((s0 * C + grp * Cg) * H * W, Cg * H * W); // a pointwise product's columns: the image
+                        if (!IsPointwise)
                         {
                             for (int i = 0; i < count; i++)
-                                for (int oc = 0; oc < Og; oc++)
-                                    g.AsSpan(((s0 + i) * O + grp * Og + oc) * Spatial, Spatial).CopyTo(wide.AsSpan(oc * width + i * Spatial));
-                            gy = wide.AsSpan(0, Og * width);
+                                ToColumns(x.AsSpan(((s0 + i) * C + grp * Cg) * H * W, Cg * H * W), cols.AsSpan(i * Spatial), width);
+                            b = cols;
                         }
+                        var dwg = dw.AsSpan(grp * Og * Ckk, Og * Ckk);
+                        if (TransposedWeightGrad) Gemm.Sgemm(false, true, Ckk, Og, width, b, width, gy, width, dwg, Og, accumulate: true);
+                        else Gemm.Sgemm(false, true, Og, Ckk, width, gy, width, b, width, dwg, Ckk, accumulate: true);
+                    }
+                    if (needX)
+                    {
+                        // dcols = W_gᵀ · g_y, scattered back by col2im
+                        ReadOnlySpan<float> wg = wData.AsSpan(grp * Og * Ckk, Og * Ckk);
                         if (IsPointwise)
                         {
                             var gxImage = gx.AsSpan((s0 * C + grp * Cg) * H * W, Cg * H * W);

@@ -50,6 +50,10 @@ public static unsafe class Gemm
         };
     }
 
+    /// <summary>The micro-kernel's tile: rows × columns of C it computes at a time, for callers choosing between a product
+    /// and its transpose.</summary>
+    internal static (int Rows, int Cols) Tile => (_blocking.Mr, _blocking.Nr);
+
     /// <summary>C[m×n] = op(A)·op(B), or C += op(A)·op(B) when accumulate; all row-major. An
     /// <paramref name="epilogue"/> (not with accumulate) is applied to each element as it is written.</summary>
     /// <param name="transA">A is stored as [k×m] (use Aᵀ) instead of [m×k].</param>

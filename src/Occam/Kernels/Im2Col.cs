@@ -199,7 +199,8 @@ public static class Im2Col
     {
         int shift = offH * width + offW;
         int from = Math.Max(oh0 * width, -shift), to = Math.Min(oh1 * width, imagePlane - shift);
-        return (from, Math.Max(from, to), shift);
+        // No row inside (a kernel row wholly in the padding of a one-row input, say): an empty block, not one past the end.
+        return from < to ? (from, to, shift) : (0, 0, 0);
     }
 
     // Zeroes columns [0, ow0) and [ow1, width) of output rows oh0..oh1 (the entries that read the padding).

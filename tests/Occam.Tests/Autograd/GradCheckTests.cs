@@ -219,6 +219,8 @@ public class GradCheckTests
         { 3, 4, 3, 1, 1, 1 }, { 3, 4, 3, 2, 1, 1 }, { 2, 2, 3, 1, 2, 2 }, { 4, 6, 3, 1, 1, -2 }, { 4, 4, 3, 1, 1, -4 }, { 3, 5, 1, 1, 0, 1 },
         // fewer weights per filter than filters (a first layer; grouped): the weight gradient is computed transposed
         { 1, 12, 3, 1, 1, 1 }, { 2, 8, 1, 1, 0, -2 },
+        // 3×3, stride 1, 8 channels in and out: Winograd's F(2×2, 3×3), padding 0 to 2 (6 × 5: a half-outside column of tiles)
+        { 8, 8, 3, 1, 1, 1 }, { 8, 9, 3, 1, 0, 1 }, { 9, 8, 3, 1, 2, 1 },
     };
 
     [Theory, MemberData(nameof(ConvCases))]

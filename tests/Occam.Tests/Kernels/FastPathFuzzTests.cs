@@ -278,70 +278,98 @@ public class FastPathFuzzTests
             if (iter % 10 == 0) { h = r.Next(25, 40); w = r.Next(25, 40); }
             int n = new[] { 1, 2, 3, 5, 7, 9, 17 }[r.Next(7)];
             if (h + 2 * ph - dh * (kh - 1) - 1 < 0 || w + 2 * pw - dw * (kw - 1) - 1 < 0) { iter--; continue; } // no output: draw again
-            int oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1, ow = (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
-            bool bias = r.Next(4) != 0;
-            var x = Rand(r, n * c * h * w);
-            var wt = Rand(r, o * cg * kh * kw);
-            var bt = Rand(r, o);
-            var gy = Rand(r, n * o * oh * ow);
-            var ey = new double[n * o * oh * ow]; var ay = new double[ey.Length];
-            var edx = new double[x.Length]; var adx = new double[x.Length];
-            var edw = new double[wt.Length]; var adw = new double[wt.Length];
-            var edb = new double[o]; var adb = new double[o];
-            for (int s = 0; s < n; s++)
-                for (int oc = 0; oc < o; oc++)
-                {
-                    int g = oc / og;
-                    for (int y0 = 0; y0 < oh; y0++)
-                        for (int x0 = 0; x0 < ow; x0++)
-                        {
-                            int yi = ((s * o + oc) * oh + y0) * ow + x0;
-                            double acc = bias ? bt[oc] : 0, aa = Math.Abs(acc), gg = gy[yi];
-                            edb[oc] += gg; adb[oc] += Math.Abs(gg);
-                            for (int ci = 0; ci < cg; ci++)
-                                for (int i = 0; i < kh; i++)
-                                    for (int j = 0; j < kw; j++)
-                                    {
-                                        int ih = y0 * sh - ph + i * dh, iw = x0 * sw - pw + j * dw;
-                                        if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
-                                        int xi = ((s * c + g * cg + ci) * h + ih) * w + iw, wi = ((oc * cg + ci) * kh + i) * kw + j;
-                                        double p = (double)x[xi] * wt[wi];
-                                        acc += p; aa += Math.Abs(p);
-                                        edx[xi] += gg * wt[wi]; adx[xi] += Math.Abs(gg * wt[wi]);
-                                        edw[wi] += gg * x[xi]; adw[wi] += Math.Abs(gg * x[xi]);
-                                    }
-                            ey[yi] = acc; ay[yi] = aa;
-                        }
-                }
-            int passes = r.Next(4) == 0 ? 2 : 1;
-            int need = r.Next(4); // 0 every gradient, 1 none for x, 2 only x's, 3 none for the bias
-            foreach (int threads in ThreadCounts)
+            CheckConv2d(mismatches, r, n, c, o, groups, kh, kw, sh, sw, ph, pw, dh, dw, h, w);
+        }
+        mismatches.AssertNone();
+    }
+
+    /// <summary>Conv2d of random x, weight, bias and upstream gradient against a direct double-precision sum: output,
+    /// input, weight and bias gradients (some not wanted, some accumulated twice), at 1 and 2 threads, and the output
+    /// without autograd.</summary>
+    static void CheckConv2d(Mismatches mismatches, Random r, int n, int c, int o, int groups, int kh, int kw,
+        int sh, int sw, int ph, int pw, int dh, int dw, int h, int w)
+    {
+        int cg = c / groups, og = o / groups;
+        int oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1, ow = (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
+        bool bias = r.Next(4) != 0;
+        var x = Rand(r, n * c * h * w);
+        var wt = Rand(r, o * cg * kh * kw);
+        var bt = Rand(r, o);
+        var gy = Rand(r, n * o * oh * ow);
+        var ey = new double[n * o * oh * ow]; var ay = new double[ey.Length];
+        var edx = new double[x.Length]; var adx = new double[x.Length];
+        var edw = new double[wt.Length]; var adw = new double[wt.Length];
+        var edb = new double[o]; var adb = new double[o];
+        for (int s = 0; s < n; s++)
+            for (int oc = 0; oc < o; oc++)
             {
-                string context = $"Conv2d n={n} c={c} o={o} groups={groups} hw={h}x{w} k={kh}x{kw} s={sh},{sw} p={ph},{pw} d={dh},{dw} bias={bias} out={oh}x{ow} passes={passes} need={need} threads={threads}";
-                mismatches.Case(context, () => ThreadCount.With(threads, () =>
-                {
-                    var xt = Of(x, n, c, h, w); xt.RequiresGrad = need != 1;
-                    var wtt = Of(wt, o, cg, kh, kw); wtt.RequiresGrad = need != 2;
-                    var btt = bias ? Of(bt, o) : null;
-                    if (btt != null) btt.RequiresGrad = need == 0 || need == 1;
-                    float[] y = [];
-                    for (int pass = 0; pass < passes; pass++)
+                int g = oc / og;
+                for (int y0 = 0; y0 < oh; y0++)
+                    for (int x0 = 0; x0 < ow; x0++)
                     {
-                        var yt = Functional.Conv2d(xt, wtt, btt, (sh, sw), (ph, pw), (dh, dw), groups);
-                        y = yt.ToArray();
-                        (yt * Of(gy, yt.Shape)).Sum().Backward();
+                        int yi = ((s * o + oc) * oh + y0) * ow + x0;
+                        double acc = bias ? bt[oc] : 0, aa = Math.Abs(acc), gg = gy[yi];
+                        edb[oc] += gg; adb[oc] += Math.Abs(gg);
+                        for (int ci = 0; ci < cg; ci++)
+                            for (int i = 0; i < kh; i++)
+                                for (int j = 0; j < kw; j++)
+                                {
+                                    int ih = y0 * sh - ph + i * dh, iw = x0 * sw - pw + j * dw;
+                                    if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+                                    int xi = ((s * c + g * cg + ci) * h + ih) * w + iw, wi = ((oc * cg + ci) * kh + i) * kw + j;
+                                    double p = (double)x[xi] * wt[wi];
+                                    acc += p; aa += Math.Abs(p);
+                                    edx[xi] += gg * wt[wi]; adx[xi] += Math.Abs(gg * wt[wi]);
+                                    edw[wi] += gg * x[xi]; adw[wi] += Math.Abs(gg * x[xi]);
+                                }
+                        ey[yi] = acc; ay[yi] = aa;
                     }
-                    mismatches.Check(context, "y", y, ey, ay, cg * kh * kw);
-                    if (xt.RequiresGrad) mismatches.Check(context, "dx", xt.Grad!.ToArray(), Times(edx, passes), Times(adx, passes), og * kh * kw);
-                    if (wtt.RequiresGrad) mismatches.Check(context, "dW", wtt.Grad!.ToArray(), Times(edw, passes), Times(adw, passes), n * oh * ow);
-                    if (btt is { RequiresGrad: true }) mismatches.Check(context, "db", btt.Grad!.ToArray(), Times(edb, passes), Times(adb, passes), n * oh * ow);
-                    using (Autograd.NoGrad())
-                    {
-                        var inference = Functional.Conv2d(Of(x, n, c, h, w), Of(wt, o, cg, kh, kw), bias ? Of(bt, o) : null, (sh, sw), (ph, pw), (dh, dw), groups);
-                        mismatches.Check(context, "y (no grad)", inference.ToArray(), ey, ay, cg * kh * kw);
-                    }
-                }));
             }
+        int passes = r.Next(4) == 0 ? 2 : 1;
+        int need = r.Next(4); // 0 every gradient, 1 none for x, 2 only x's, 3 none for the bias
+        foreach (int threads in ThreadCounts)
+        {
+            string context = $"Conv2d n={n} c={c} o={o} groups={groups} hw={h}x{w} k={kh}x{kw} s={sh},{sw} p={ph},{pw} d={dh},{dw} bias={bias} out={oh}x{ow} passes={passes} need={need} threads={threads}";
+            mismatches.Case(context, () => ThreadCount.With(threads, () =>
+            {
+                var xt = Of(x, n, c, h, w); xt.RequiresGrad = need != 1;
+                var wtt = Of(wt, o, cg, kh, kw); wtt.RequiresGrad = need != 2;
+                var btt = bias ? Of(bt, o) : null;
+                if (btt != null) btt.RequiresGrad = need == 0 || need == 1;
+                float[] y = [];
+                for (int pass = 0; pass < passes; pass++)
+                {
+                    var yt = Functional.Conv2d(xt, wtt, btt, (sh, sw), (ph, pw), (dh, dw), groups);
+                    y = yt.ToArray();
+                    (yt * Of(gy, yt.Shape)).Sum().Backward();
+                }
+                mismatches.Check(context, "y", y, ey, ay, cg * kh * kw);
+                if (xt.RequiresGrad) mismatches.Check(context, "dx", xt.Grad!.ToArray(), Times(edx, passes), Times(adx, passes), og * kh * kw);
+                if (wtt.RequiresGrad) mismatches.Check(context, "dW", wtt.Grad!.ToArray(), Times(edw, passes), Times(adw, passes), n * oh * ow);
+                if (btt is { RequiresGrad: true }) mismatches.Check(context, "db", btt.Grad!.ToArray(), Times(edb, passes), Times(adb, passes), n * oh * ow);
+                using (Autograd.NoGrad())
+                {
+                    var inference = Functional.Conv2d(Of(x, n, c, h, w), Of(wt, o, cg, kh, kw), bias ? Of(bt, o) : null, (sh, sw), (ph, pw), (dh, dw), groups);
+                    mismatches.Check(context, "y (no grad)", inference.ToArray(), ey, ay, cg * kh * kw);
+                }
+            }));
+        }
+    }
+
+    [Fact]
+    public void Conv2dByWinogradMatchesDoubleReference()
+    {
+        // 3×3, stride 1, at least 8 channels in and out: Winograd's F(2×2, 3×3); odd and even sizes (a last row or column
+        // of tiles half outside), padding 0 to 2 (the input gradient's own padding 2 to 0), one image to several per thread
+        var mismatches = new Mismatches();
+        var r = new Random(7);
+        for (int iter = 0; iter < 10; iter++)
+        {
+            int c = r.Next(8, 21), o = r.Next(8, 21), ph = r.Next(0, 3), pw = r.Next(0, 3);
+            int h = r.Next(3 - 2 * ph > 1 ? 3 - 2 * ph : 1, 17), w = r.Next(3 - 2 * pw > 1 ? 3 - 2 * pw : 1, 17);
+            if (iter == 0) { h = 14; w = 14; ph = pw = 1; }
+            int n = new[] { 1, 2, 3, 5 }[r.Next(4)];
+            CheckConv2d(mismatches, r, n, c, o, 1, 3, 3, 1, 1, ph, pw, 1, 1, h, w);
         }
         mismatches.AssertNone();
     }

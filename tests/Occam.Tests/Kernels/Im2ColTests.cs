@@ -27,6 +27,10 @@ public class Im2ColTests
                         var square = new Geometry(2, 9, 9, k, k, s, s, p, p, d, d);
                         if (square.OutH >= 1) yield return square;
                     }
+        // inputs of one or two rows under a taller kernel with "same" padding: whole kernel rows read only padding
+        yield return new Geometry(2, 1, 10, 3, 3, 1, 1, 1, 1, 1, 1);
+        yield return new Geometry(1, 2, 5, 5, 3, 1, 1, 2, 1, 1, 1);
+        yield return new Geometry(3, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1);
     }
 
     private static float[] RandomArray(Random rng, int length)
