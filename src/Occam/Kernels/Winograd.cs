@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Occam.Kernels;
 
@@ -97,13 +99,15 @@ internal static unsafe class Winograd
     readonly record struct Tiling(int InC, int H, int W, int PadH, int PadW, int OutC, int OH, int OW, int TilesW, int PerImage);
 
     /// <summary>v[ξ·step + c·count + j] = (Bᵀ d B)[ξ] of tile t0 + j's 4×4 patch d of channel c; Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
-    /// The four input rows under a row of tiles are copied once, with the padding's zeros, so every tile reads its patch
-    /// the same way.</summary>
+    /// Eight tiles of a row at a time: the four input rows under the row of tiles are copied once, with the padding's
+    /// zeros, split into their even and odd columns, so that column k of every tile's patch is one 8-lane load. The
+    /// last group of a row writes up to 7 lanes past its tiles: into the next tiles (written after it), or past the
+    /// matrix's last row into the 16 floats between it and the next (see <see cref="Convolve"/>).</summary>
     static void TransformInput(float* x, Tiling s, int t0, int count, float* v, nint step)
     {
         nint plane = (nint)s.H * s.W;
-        int wp = 2 * s.TilesW + 2;
-        float* rows = stackalloc float[4 * wp];
+        int half = s.TilesW + 1 + Vector256<float>.Count;
+        float* split = stackalloc float[8 * half];
         for (int c = 0; c < s.InC; c++)
         {
             float* o = v + (nint)c * count;
@@ -111,86 +115,173 @@ internal static unsafe class Winograd
             {
                 int n = t / s.PerImage, rest = t - n * s.PerImage, th = rest / s.TilesW, tw0 = rest - th * s.TilesW;
                 int tw1 = Math.Min(s.TilesW, tw0 + end - t);
-                CopyRows(x + ((nint)n * s.InC + c) * plane, s, 2 * th - s.PadH, rows, wp);
-                for (int tw = tw0; tw < tw1; tw++, o++)
+                SplitRows(x + ((nint)n * s.InC + c) * plane, s, 2 * th - s.PadH, split, half);
+                for (int tw = tw0; tw < tw1; tw += Vector256<float>.Count)
                 {
-                    float* p0 = rows + 2 * tw, p1 = p0 + wp, p2 = p1 + wp, p3 = p2 + wp;
+                    float* e0 = split + tw, o0 = e0 + half, e1 = o0 + half, o1 = e1 + half, e2 = o1 + half, o2 = e2 + half, e3 = o2 + half, o3 = e3 + half;
+                    // column k of the patches: k = 0 even, 1 odd, 2 the next even, 3 the next odd
+                    var d00 = Vector256.Load(e0); var d01 = Vector256.Load(o0); var d02 = Vector256.Load(e0 + 1); var d03 = Vector256.Load(o0 + 1);
+                    var d10 = Vector256.Load(e1); var d11 = Vector256.Load(o1); var d12 = Vector256.Load(e1 + 1); var d13 = Vector256.Load(o1 + 1);
+                    var d20 = Vector256.Load(e2); var d21 = Vector256.Load(o2); var d22 = Vector256.Load(e2 + 1); var d23 = Vector256.Load(o2 + 1);
+                    var d30 = Vector256.Load(e3); var d31 = Vector256.Load(o3); var d32 = Vector256.Load(e3 + 1); var d33 = Vector256.Load(o3 + 1);
                     // the rows of Bᵀ d, each times B
-                    Columns(o, 0, step, p0[0] - p2[0], p0[1] - p2[1], p0[2] - p2[2], p0[3] - p2[3]);
-                    Columns(o, 4, step, p1[0] + p2[0], p1[1] + p2[1], p1[2] + p2[2], p1[3] + p2[3]);
-                    Columns(o, 8, step, p2[0] - p1[0], p2[1] - p1[1], p2[2] - p1[2], p2[3] - p1[3]);
-                    Columns(o, 12, step, p1[0] - p3[0], p1[1] - p3[1], p1[2] - p3[2], p1[3] - p3[3]);
+                    float* at = o + (tw - tw0);
+                    Columns(at, 0, step, d00 - d20, d01 - d21, d02 - d22, d03 - d23);
+                    Columns(at, 4, step, d10 + d20, d11 + d21, d12 + d22, d13 + d23);
+                    Columns(at, 8, step, d20 - d10, d21 - d11, d22 - d12, d23 - d13);
+                    Columns(at, 12, step, d10 - d30, d11 - d31, d12 - d32, d13 - d33);
                 }
+                o += tw1 - tw0;
                 t += tw1 - tw0;
             }
         }
     }
 
-    // o[ξ·step] for ξ = at .. at + 3: the row (r0 r1 r2 r3) times B
+    // o[ξ·step] for ξ = at .. at + 3: the row (r0 r1 r2 r3) times B, for eight tiles
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Columns(float* o, int at, nint step, float r0, float r1, float r2, float r3)
+    static void Columns(float* o, int at, nint step, Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3)
     {
-        o[at * step] = r0 - r2;
-        o[(at + 1) * step] = r1 + r2;
-        o[(at + 2) * step] = r2 - r1;
-        o[(at + 3) * step] = r1 - r3;
+        (r0 - r2).Store(o + at * step);
+        (r1 + r2).Store(o + (at + 1) * step);
+        (r2 - r1).Store(o + (at + 2) * step);
+        (r1 - r3).Store(o + (at + 3) * step);
     }
 
-    /// <summary>rows[i, q] = plane[y0 + i, q − padW], zero outside the plane, for i &lt; 4 and q &lt; wp.</summary>
-    static void CopyRows(float* plane, Tiling s, int y0, float* rows, int wp)
+    /// <summary>Rows y0 .. y0 + 3 of the plane, padded with zeros, split: split[2i·half + k] = row i's padded column 2k,
+    /// split[(2i + 1)·half + k] its column 2k + 1, for k ≤ tilesW (padded column q is the plane's column q − padW).</summary>
+    static void SplitRows(float* plane, Tiling s, int y0, float* split, int half)
     {
-        int q0 = Math.Min(s.PadW, wp), q1 = Math.Clamp(s.PadW + s.W, q0, wp);
         for (int i = 0; i < 4; i++)
         {
-            var row = new Span<float>(rows + i * wp, wp);
+            float* even = split + 2 * i * half, odd = even + half;
             int y = y0 + i;
-            if ((uint)y >= (uint)s.H) { row.Clear(); continue; }
-            row[..q0].Clear();
-            new ReadOnlySpan<float>(plane + (nint)y * s.W + (q0 - s.PadW), q1 - q0).CopyTo(row[q0..]);
-            row[q1..].Clear();
+            if ((uint)y >= (uint)s.H)
+            {
+                new Span<float>(even, 2 * half).Clear();
+                continue;
+            }
+            float* row = plane + (nint)y * s.W - s.PadW;
+            if (Avx2Paths)
+            {
+                SplitRow(row, s.PadW, s.W, s.TilesW + 1, even, odd);
+                continue;
+            }
+            for (int k = 0; k <= s.TilesW; k++)
+            {
+                int q = 2 * k;
+                even[k] = (uint)(q - s.PadW) < (uint)s.W ? row[q] : 0f;
+                odd[k] = (uint)(q + 1 - s.PadW) < (uint)s.W ? row[q + 1] : 0f;
+            }
         }
     }
 
-    /// <summary>The 2×2 outputs Aᵀ M A of each tile t0 + j and output channel o, M = m[ξ·step + o·count + j] over ξ, written (or added) to y
-    /// with bias[o]; Aᵀ = [1 1 1 0; 0 1 −1 −1].</summary>
+    /// <summary>Whether the rows are split and the outputs written with AVX2's masked loads, stores and shuffles rather than
+    /// one element at a time (tests turn it off to run the portable loops; both give the same bits).</summary>
+    internal static bool Avx2Paths = Avx2.IsSupported;
+
+    /// <summary>even[k] = row[2k], odd[k] = row[2k + 1] for k &lt; pairs (rounded up to 8), where column q of row is read
+    /// only when 0 ≤ q − pad &lt; width and is 0 elsewhere: 16 columns a step, the padding masked out of the loads (a
+    /// masked lane is not read, so row may start before the plane).</summary>
+    static void SplitRow(float* row, int pad, int width, int pairs, float* even, float* odd)
+    {
+        var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        var limit = Vector256.Create((uint)width);
+        for (int k = 0; k < pairs; k += 8)
+        {
+            int q = 2 * k;
+            var columns = lanes + Vector256.Create(q - pad);
+            var low = Avx.MaskLoad(row + q, Vector256.LessThan(columns.AsUInt32(), limit).AsSingle());
+            var high = Avx.MaskLoad(row + q + 8, Vector256.LessThan((columns + Vector256.Create(8)).AsUInt32(), limit).AsSingle());
+            // (l0 l2 h0 h2 | l4 l6 h4 h6), then the middle two 64-bit quarters swapped: l0 l2 l4 l6 h0 h2 h4 h6
+            Avx2.Permute4x64(Avx.Shuffle(low, high, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle().Store(even + k);
+            Avx2.Permute4x64(Avx.Shuffle(low, high, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle().Store(odd + k);
+        }
+    }
+
+    /// <summary>dst[2i] (+)= left[i], dst[2i + 1] (+)= right[i] for the first <paramref name="columns"/> (≤ 16) places:
+    /// the pairs interleaved, the stores masked to the row's end.</summary>
+    static void WritePairs(float* dst, Vector256<float> left, Vector256<float> right, int columns, bool accumulate)
+    {
+        // (l0 r0 l1 r1 | l4 r4 l5 r5) and (l2 r2 l3 r3 | l6 r6 l7 r7), then their halves in order
+        var low = Avx.UnpackLow(left, right);
+        var high = Avx.UnpackHigh(left, right);
+        var first = Avx.Permute2x128(low, high, 0x20);
+        var second = Avx.Permute2x128(low, high, 0x31);
+        var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        var mask0 = Vector256.LessThan(lanes, Vector256.Create(columns)).AsSingle();
+        var mask1 = Vector256.LessThan(lanes, Vector256.Create(columns - 8)).AsSingle();
+        if (accumulate)
+        {
+            first += Avx.MaskLoad(dst, mask0);
+            second += Avx.MaskLoad(dst + 8, mask1);
+        }
+        Avx.MaskStore(dst, mask0, first);
+        Avx.MaskStore(dst + 8, mask1, second);
+    }
+
+    /// <summary>The 2×2 outputs Aᵀ M A of each tile t0 + j and output channel o, M = m[ξ·step + o·count + j] over ξ, written
+    /// (or added) to y with bias[o]; Aᵀ = [1 1 1 0; 0 1 −1 −1]. Eight tiles at a time; the loads of a last group read
+    /// past its tiles, at most into the 16 floats after the matrix.</summary>
     static void TransformOutput(float* m, Tiling s, int t0, int count, float* bias, bool accumulate, float* y, nint step)
     {
         nint plane = (nint)s.OH * s.OW;
+        const int Lanes = 8;
+        float* outputs = stackalloc float[4 * Lanes];
         for (int o = 0; o < s.OutC; o++)
         {
             float* e = m + (nint)o * count;
-            float b = bias == null ? 0f : bias[o];
+            var b = Vector256.Create(bias == null ? 0f : bias[o]);
             for (int t = t0, end = t0 + count; t < end;)
             {
                 int n = t / s.PerImage, rest = t - n * s.PerImage, th = rest / s.TilesW, tw0 = rest - th * s.TilesW;
                 int tw1 = Math.Min(s.TilesW, tw0 + end - t);
                 float* row = y + ((nint)n * s.OutC + o) * plane + (nint)(2 * th) * s.OW;
                 bool down = 2 * th + 1 < s.OH;
-                for (int tw = tw0; tw < tw1; tw++, e++)
+                float* group = e;
+                for (int tw = tw0; tw < tw1; tw += Lanes, group += Lanes)
                 {
                     // rows: Aᵀ M, each over the 4 columns
-                    float a0 = e[0] + e[4 * step] + e[8 * step], b0 = e[4 * step] - e[8 * step] - e[12 * step];
-                    float a1 = e[step] + e[5 * step] + e[9 * step], b1 = e[5 * step] - e[9 * step] - e[13 * step];
-                    float a2 = e[2 * step] + e[6 * step] + e[10 * step], b2 = e[6 * step] - e[10 * step] - e[14 * step];
-                    float a3 = e[3 * step] + e[7 * step] + e[11 * step], b3 = e[7 * step] - e[11 * step] - e[15 * step];
+                    var m4 = Vector256.Load(group + 4 * step); var m5 = Vector256.Load(group + 5 * step); var m6 = Vector256.Load(group + 6 * step); var m7 = Vector256.Load(group + 7 * step);
+                    var m8 = Vector256.Load(group + 8 * step); var m9 = Vector256.Load(group + 9 * step); var m10 = Vector256.Load(group + 10 * step); var m11 = Vector256.Load(group + 11 * step);
+                    var a0 = Vector256.Load(group) + m4 + m8;
+                    var a1 = Vector256.Load(group + step) + m5 + m9;
+                    var a2 = Vector256.Load(group + 2 * step) + m6 + m10;
+                    var a3 = Vector256.Load(group + 3 * step) + m7 + m11;
+                    var b0 = m4 - m8 - Vector256.Load(group + 12 * step);
+                    var b1 = m5 - m9 - Vector256.Load(group + 13 * step);
+                    var b2 = m6 - m10 - Vector256.Load(group + 14 * step);
+                    var b3 = m7 - m11 - Vector256.Load(group + 15 * step);
                     // columns: (Aᵀ M) A
-                    float y00 = a0 + a1 + a2, y01 = a1 - a2 - a3, y10 = b0 + b1 + b2, y11 = b1 - b2 - b3;
+                    Vector256<float> y00 = a0 + a1 + a2, y01 = a1 - a2 - a3, y10 = b0 + b1 + b2, y11 = b1 - b2 - b3;
                     if (bias != null) { y00 += b; y01 += b; y10 += b; y11 += b; }
-                    float* dst = row + 2 * tw;
-                    bool right = 2 * tw + 1 < s.OW;
-                    if (accumulate)
+                    int tiles = Math.Min(Lanes, tw1 - tw);
+                    if (Avx2Paths)
                     {
-                        dst[0] += y00;
-                        if (right) dst[1] += y01;
-                        if (down) { dst[s.OW] += y10; if (right) dst[s.OW + 1] += y11; }
+                        int columns = Math.Min(2 * tiles, s.OW - 2 * tw);
+                        WritePairs(row + 2 * tw, y00, y01, columns, accumulate);
+                        if (down) WritePairs(row + s.OW + 2 * tw, y10, y11, columns, accumulate);
+                        continue;
                     }
-                    else
+                    y00.Store(outputs); y01.Store(outputs + Lanes); y10.Store(outputs + 2 * Lanes); y11.Store(outputs + 3 * Lanes);
+                    for (int i = 0; i < tiles; i++)
                     {
-                        dst[0] = y00;
-                        if (right) dst[1] = y01;
-                        if (down) { dst[s.OW] = y10; if (right) dst[s.OW + 1] = y11; }
+                        float* dst = row + 2 * (tw + i);
+                        bool right = 2 * (tw + i) + 1 < s.OW;
+                        if (accumulate)
+                        {
+                            dst[0] += outputs[i];
+                            if (right) dst[1] += outputs[Lanes + i];
+                            if (down) { dst[s.OW] += outputs[2 * Lanes + i]; if (right) dst[s.OW + 1] += outputs[3 * Lanes + i]; }
+                        }
+                        else
+                        {
+                            dst[0] = outputs[i];
+                            if (right) dst[1] = outputs[Lanes + i];
+                            if (down) { dst[s.OW] = outputs[2 * Lanes + i]; if (right) dst[s.OW + 1] = outputs[3 * Lanes + i]; }
+                        }
                     }
                 }
+                e += tw1 - tw0;
                 t += tw1 - tw0;
             }
         }
