@@ -111,8 +111,8 @@ internal sealed record ConvGeometry(int N, int C, int H, int W, int O, int KH, i
     /// <summary>Whether the output and the input gradient are computed by Winograd's F(2×2, 3×3) (<see cref="Winograd"/>):
     /// a 3×3 kernel, stride 1, no dilation, one group, padding of at most 2 (so that the input gradient, a convolution of
     /// the output gradient padded by 2 − padding with the kernels turned, is one too) and at least 8 channels in and out
-    /// (a first layer's one input channel would leave the 16 products nothing to sum over). The weight gradient stays
-    /// an im2col product.</summary>
+    /// (a first layer's one input channel would leave the 16 products nothing to sum over). The weight gradient is
+    /// a sum of products of the same tiles (<see cref="Winograd.WeightGradient"/>).</summary>
     bool UsesWinograd => Winograd.Enabled && KH == 3 && KW == 3 && Stride == (1, 1) && Dilation == (1, 1) && Groups == 1
         && Pad.H <= 2 && Pad.W <= 2 && C >= 8 && O >= 8;
 
@@ -202,8 +202,8 @@ internal sealed record ConvGeometry(int N, int C, int H, int W, int O, int KH, i
     {
         var x = input.Data;
         var wData = weight.Data;
-        bool needB = bias is { RequiresGrad: true }, needW = weight.RequiresGrad, winogradX = input.RequiresGrad && UsesWinograd;
-        bool needX = input.RequiresGrad && !winogradX; // by col2im below
+        bool needB = bias is { RequiresGrad: true }, winogradX = input.RequiresGrad && UsesWinograd, winogradW = weight.RequiresGrad && UsesWinograd;
+        bool needX = input.RequiresGrad && !winogradX, needW = weight.RequiresGrad && !winogradW; // by im2col below
         int chunks = Math.Min(Threads.Count, N);
         // Per chunk: the weight gradient [O·Ckk] then the bias gradient [O], added up in chunk order afterwards.
         int partialSize = (needW ? O * Ckk : 0) + (needB ? O : 0);
@@ -217,6 +217,7 @@ internal sealed record ConvGeometry(int N, int C, int H, int W, int O, int KH, i
             Winograd.Convolve(g, N, O, OH, OW, 2 - Pad.H, 2 - Pad.W, u, C, H, W, null, accumulate: !overwrite, gx!);
             BufferPool.Return(u);
         }
+        if (winogradW) Winograd.WeightGradient(x, N, C, H, W, Pad.H, Pad.W, g, O, OH, OW, weight.GradSpan());
         if (!needX && !needW && !needB) return;
         int images = ImagesPerProduct;
         Threads.For(chunks, t =>

@@ -96,6 +96,127 @@ internal static unsafe class Winograd
         });
     }
 
+    /// <summary>
+    /// dw[o, c] += the gradient of the 3×3 kernels of y = conv(x, w) (x [batch, inC, h, w] padded with (padH, padW) zeros,
+    /// y [batch, outC, oh, ow]) for the output gradient g, by F(3×3, 2×2): each 2×2 tile of g with its 4×4 input patch
+    /// d (the forward's) adds A′ᵀ[(G′ g G′ᵀ) ⊙ (B′ᵀ d B′)]A′ to the kernel's gradient, and summed over the tiles before the
+    /// last transform, the 16 element-wise products are 16 SGEMMs [out × tiles]·[tiles × in]. B′ is the forward's B with
+    /// its last column negated, so the tiles' transformed patches are the forward's and the signs go to A′. Each thread
+    /// sums its images' tiles; the threads' sums are then added in order.
+    /// </summary>
+    public static void WeightGradient(float[] x, int batch, int inC, int h, int w, int padH, int padW,
+        float[] g, int outC, int oh, int ow, Span<float> dw)
+    {
+        Im2Col.CheckLength("Winograd", "x", x.Length, (long)batch * inC * h * w);
+        Im2Col.CheckLength("Winograd", "g", g.Length, (long)batch * outC * oh * ow);
+        Im2Col.CheckLength("Winograd", "dw", dw.Length, 9L * outC * inC);
+        int tilesH = (oh + 1) / 2, tilesW = (ow + 1) / 2, perImage = tilesH * tilesW;
+        int nr = Gemm.Tile.Cols;
+        int block = Math.Clamp(8192 / (inC + outC) / nr * nr, nr, 256), matrix = outC * inC;
+        var shape = new Tiling(inC, h, w, padH, padW, outC, oh, ow, tilesW, perImage);
+        int chunks = Math.Min(Threads.Count, batch);
+        var sums = new float[chunks][];
+        Threads.For(chunks, chunk =>
+        {
+            var v = BufferPool.Rent(16 * (inC * block + 16));
+            var gt = BufferPool.Rent(16 * (outC * block + 16));
+            var sum = sums[chunk] = BufferPool.RentZeroed(16 * matrix);
+            int t1 = (int)((long)(chunk + 1) * batch / chunks) * perImage;
+            for (int t0 = (int)((long)chunk * batch / chunks) * perImage; t0 < t1; t0 += block)
+            {
+                int count = Math.Min(block, t1 - t0), vStep = inC * count + 16, gStep = outC * count + 16;
+                fixed (float* px = x, pv = v, pg = g, pt = gt)
+                {
+                    TransformInput(px, shape, t0, count, pv, vStep);
+                    TransformGradient(pg, shape, t0, count, pt, gStep);
+                }
+                for (int e = 0; e < 16; e++)
+                    Gemm.Sgemm(false, true, outC, inC, count, gt.AsSpan(e * gStep, outC * count), count,
+                        v.AsSpan(e * vStep, inC * count), count, sum.AsSpan(e * matrix, matrix), inC, accumulate: true);
+            }
+            BufferPool.Return(v);
+            BufferPool.Return(gt);
+        });
+        var total = sums[0];
+        for (int chunk = 1; chunk < chunks; chunk++)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(total.AsSpan(0, 16 * matrix), sums[chunk].AsSpan(0, 16 * matrix), total);
+            BufferPool.Return(sums[chunk]);
+        }
+        KernelGradients(total, matrix, dw);
+        BufferPool.Return(total);
+    }
+
+    /// <summary>dw[r·9 + 3a + b] += (A′ᵀ M A′)[a, b] for each of the <paramref name="matrix"/> kernels r, M = sum[ξ·matrix + r]
+    /// over ξ; A′ᵀ = [1 1 1 0; 0 1 −1 0; 0 1 1 −1].</summary>
+    static void KernelGradients(float[] sum, int matrix, Span<float> dw)
+    {
+        Span<float> s = stackalloc float[12];
+        for (int r = 0; r < matrix; r++)
+        {
+            // rows: A′ᵀ M, each over the 4 columns
+            for (int k = 0; k < 4; k++)
+            {
+                float m0 = sum[k * matrix + r], m1 = sum[(4 + k) * matrix + r], m2 = sum[(8 + k) * matrix + r], m3 = sum[(12 + k) * matrix + r];
+                s[k] = m0 + m1 + m2;
+                s[4 + k] = m1 - m2;
+                s[8 + k] = m1 + m2 - m3;
+            }
+            // columns: (A′ᵀ M) A′
+            var kernel = dw.Slice(r * 9, 9);
+            for (int a = 0; a < 3; a++)
+            {
+                float s0 = s[4 * a], s1 = s[4 * a + 1], s2 = s[4 * a + 2], s3 = s[4 * a + 3];
+                kernel[3 * a] += s0 + s1 + s2;
+                kernel[3 * a + 1] += s1 - s2;
+                kernel[3 * a + 2] += s1 + s2 - s3;
+            }
+        }
+    }
+
+    /// <summary>gt[ξ·step + o·count + j] = (G′ g G′ᵀ)[ξ] of tile t0 + j's 2×2 block g of output-gradient channel o (zero past
+    /// the plane's edge); G′ = [1 0; ½ ½; ½ −½; 0 1]. Eight tiles at a time, as <see cref="TransformInput"/>.</summary>
+    static void TransformGradient(float* g, Tiling s, int t0, int count, float* gt, nint step)
+    {
+        nint plane = (nint)s.OH * s.OW;
+        int half = s.TilesW + 1 + Vector256<float>.Count;
+        float* split = stackalloc float[4 * half];
+        var halve = Vector256.Create(0.5f);
+        for (int o = 0; o < s.OutC; o++)
+        {
+            float* dst = gt + (nint)o * count;
+            for (int t = t0, end = t0 + count; t < end;)
+            {
+                int n = t / s.PerImage, rest = t - n * s.PerImage, th = rest / s.TilesW, tw0 = rest - th * s.TilesW;
+                int tw1 = Math.Min(s.TilesW, tw0 + end - t);
+                SplitRows(g + ((nint)n * s.OutC + o) * plane, 2 * th, 2, s.OH, s.OW, 0, s.TilesW, split, half);
+                for (int tw = tw0; tw < tw1; tw += Vector256<float>.Count)
+                {
+                    var g00 = Vector256.Load(split + tw); var g01 = Vector256.Load(split + half + tw);
+                    var g10 = Vector256.Load(split + 2 * half + tw); var g11 = Vector256.Load(split + 3 * half + tw);
+                    // the rows of G′ g, each times G′ᵀ
+                    float* at = dst + (tw - tw0);
+                    Halves(at, 0, step, g00, g01, halve);
+                    Halves(at, 4, step, (g00 + g10) * halve, (g01 + g11) * halve, halve);
+                    Halves(at, 8, step, (g00 - g10) * halve, (g01 - g11) * halve, halve);
+                    Halves(at, 12, step, g10, g11, halve);
+                }
+                dst += tw1 - tw0;
+                t += tw1 - tw0;
+            }
+        }
+    }
+
+    // o[ξ·step] for ξ = at .. at + 3: the row (r0 r1) times G′ᵀ, for eight tiles
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Halves(float* o, int at, nint step, Vector256<float> r0, Vector256<float> r1, Vector256<float> halve)
+    {
+        r0.Store(o + at * step);
+        ((r0 + r1) * halve).Store(o + (at + 1) * step);
+        ((r0 - r1) * halve).Store(o + (at + 2) * step);
+        r1.Store(o + (at + 3) * step);
+    }
+
     readonly record struct Tiling(int InC, int H, int W, int PadH, int PadW, int OutC, int OH, int OW, int TilesW, int PerImage);
 
     /// <summary>v[ξ·step + c·count + j] = (Bᵀ d B)[ξ] of tile t0 + j's 4×4 patch d of channel c; Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
@@ -115,7 +236,7 @@ internal static unsafe class Winograd
             {
                 int n = t / s.PerImage, rest = t - n * s.PerImage, th = rest / s.TilesW, tw0 = rest - th * s.TilesW;
                 int tw1 = Math.Min(s.TilesW, tw0 + end - t);
-                SplitRows(x + ((nint)n * s.InC + c) * plane, s, 2 * th - s.PadH, split, half);
+                SplitRows(x + ((nint)n * s.InC + c) * plane, 2 * th - s.PadH, 4, s.H, s.W, s.PadW, s.TilesW + 1, split, half);
                 for (int tw = tw0; tw < tw1; tw += Vector256<float>.Count)
                 {
                     float* e0 = split + tw, o0 = e0 + half, e1 = o0 + half, o1 = e1 + half, e2 = o1 + half, o2 = e2 + half, e3 = o2 + half, o3 = e3 + half;
@@ -147,30 +268,31 @@ internal static unsafe class Winograd
         (r1 - r3).Store(o + (at + 3) * step);
     }
 
-    /// <summary>Rows y0 .. y0 + 3 of the plane, padded with zeros, split: split[2i·half + k] = row i's padded column 2k,
-    /// split[(2i + 1)·half + k] its column 2k + 1, for k ≤ tilesW (padded column q is the plane's column q − padW).</summary>
-    static void SplitRows(float* plane, Tiling s, int y0, float* split, int half)
+    /// <summary>Rows y0 .. y0 + rows − 1 of a height × width plane, padded with zeros, split: split[2i·half + k] = row i's
+    /// padded column 2k, split[(2i + 1)·half + k] its column 2k + 1, for k &lt; pairs (padded column q is the plane's
+    /// column q − pad).</summary>
+    static void SplitRows(float* plane, int y0, int rows, int height, int width, int pad, int pairs, float* split, int half)
     {
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < rows; i++)
         {
             float* even = split + 2 * i * half, odd = even + half;
             int y = y0 + i;
-            if ((uint)y >= (uint)s.H)
+            if ((uint)y >= (uint)height)
             {
                 new Span<float>(even, 2 * half).Clear();
                 continue;
             }
-            float* row = plane + (nint)y * s.W - s.PadW;
+            float* row = plane + (nint)y * width - pad;
             if (Avx2Paths)
             {
-                SplitRow(row, s.PadW, s.W, s.TilesW + 1, even, odd);
+                SplitRow(row, pad, width, pairs, even, odd);
                 continue;
             }
-            for (int k = 0; k <= s.TilesW; k++)
+            for (int k = 0; k < pairs; k++)
             {
                 int q = 2 * k;
-                even[k] = (uint)(q - s.PadW) < (uint)s.W ? row[q] : 0f;
-                odd[k] = (uint)(q + 1 - s.PadW) < (uint)s.W ? row[q + 1] : 0f;
+                even[k] = (uint)(q - pad) < (uint)width ? row[q] : 0f;
+                odd[k] = (uint)(q + 1 - pad) < (uint)width ? row[q + 1] : 0f;
             }
         }
     }
