@@ -77,17 +77,17 @@ internal static unsafe class Winograd
         {
             // The 16 matrices of v and of m sit one line further apart than they would end to end: at a whole number of
             // pages apart, the transforms' 16 streams would all fall in the same sets of the L1 cache.
-            var v = BufferPool.Rent(16 * (inC * block + 16));
+            var v = BufferPool.Rent(16 * (inC * (block + 8) + 16));
             var m = BufferPool.Rent(16 * (outC * block + 16));
             int t1 = (int)((long)(chunk + 1) * batch / chunks) * perImage;
             for (int t0 = (int)((long)chunk * batch / chunks) * perImage; t0 < t1; t0 += block)
             {
-                int count = Math.Min(block, t1 - t0), vStep = inC * count + 16, mStep = outC * count + 16;
+                int count = Math.Min(block, t1 - t0), ld = count + 8, vStep = inC * ld + 16, mStep = outC * count + 16;
                 fixed (float* px = x, pv = v)
-                    TransformInput(px, shape, t0, count, pv, vStep);
+                    TransformInput(px, shape, t0, count, pv, ld, vStep);
                 for (int e = 0; e < 16; e++)
                     Gemm.Sgemm(false, false, outC, count, inC, u.AsSpan(e * outC * inC, outC * inC), inC,
-                        v.AsSpan(e * vStep, inC * count), count, m.AsSpan(e * mStep, outC * count), count, accumulate: false);
+                        v.AsSpan(e * vStep, (inC - 1) * ld + count), ld, m.AsSpan(e * mStep, outC * count), count, accumulate: false);
                 fixed (float* pm = m, py = y, pb = bias)
                     TransformOutput(pm, shape, t0, count, pb, accumulate, py, mStep);
             }
@@ -118,21 +118,21 @@ internal static unsafe class Winograd
         var sums = new float[chunks][];
         Threads.For(chunks, chunk =>
         {
-            var v = BufferPool.Rent(16 * (inC * block + 16));
+            var v = BufferPool.Rent(16 * (inC * (block + 8) + 16));
             var gt = BufferPool.Rent(16 * (outC * block + 16));
             var sum = sums[chunk] = BufferPool.RentZeroed(16 * matrix);
             int t1 = (int)((long)(chunk + 1) * batch / chunks) * perImage;
             for (int t0 = (int)((long)chunk * batch / chunks) * perImage; t0 < t1; t0 += block)
             {
-                int count = Math.Min(block, t1 - t0), vStep = inC * count + 16, gStep = outC * count + 16;
+                int count = Math.Min(block, t1 - t0), ld = count + 8, vStep = inC * ld + 16, gStep = outC * count + 16;
                 fixed (float* px = x, pv = v, pg = g, pt = gt)
                 {
-                    TransformInput(px, shape, t0, count, pv, vStep);
+                    TransformInput(px, shape, t0, count, pv, ld, vStep);
                     TransformGradient(pg, shape, t0, count, pt, gStep);
                 }
                 for (int e = 0; e < 16; e++)
                     Gemm.Sgemm(false, true, outC, inC, count, gt.AsSpan(e * gStep, outC * count), count,
-                        v.AsSpan(e * vStep, inC * count), count, sum.AsSpan(e * matrix, matrix), inC, accumulate: true);
+                        v.AsSpan(e * vStep, (inC - 1) * ld + count), ld, sum.AsSpan(e * matrix, matrix), inC, accumulate: true);
             }
             BufferPool.Return(v);
             BufferPool.Return(gt);
@@ -219,42 +219,51 @@ internal static unsafe class Winograd
 
     readonly record struct Tiling(int InC, int H, int W, int PadH, int PadW, int OutC, int OH, int OW, int TilesW, int PerImage);
 
-    /// <summary>v[ξ·step + c·count + j] = (Bᵀ d B)[ξ] of tile t0 + j's 4×4 patch d of channel c; Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
-    /// Eight tiles of a row at a time: the four input rows under the row of tiles are copied once, with the padding's
-    /// zeros, split into their even and odd columns, so that column k of every tile's patch is one 8-lane load. The
-    /// last group of a row writes up to 7 lanes past its tiles: into the next tiles (written after it), or past the
-    /// matrix's last row into the 16 floats between it and the next (see <see cref="Convolve"/>).</summary>
-    static void TransformInput(float* x, Tiling s, int t0, int count, float* v, nint step)
+    /// <summary>v[ξ·step + c·ld + j] = (Bᵀ d B)[ξ] of tile t0 + j's 4×4 patch d of channel c; Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
+    /// Eight tiles of a row at a time: the input rows under a band of up to 7 rows of tiles are copied once (the bands'
+    /// rows overlap by two, and a band reads each row once), with the padding's zeros, split into their even and odd
+    /// columns, so that column k of every tile's patch is one 8-lane load. The last group of a row writes up to 7 lanes
+    /// past its tiles: into the next tiles (written after it), or past the last tile into the 8 floats that end each
+    /// row of v (ld = count + 8).</summary>
+    static void TransformInput(float* x, Tiling s, int t0, int count, float* v, int ld, nint step)
     {
         nint plane = (nint)s.H * s.W;
         int half = s.TilesW + 1 + Vector256<float>.Count;
-        float* split = stackalloc float[8 * half];
-        for (int c = 0; c < s.InC; c++)
+        int band = 32 * half <= 16384 ? 7 : 1; // tile rows split together, within 64 KB of stack
+        float* split = stackalloc float[(2 * band + 2) * 2 * half];
+        // Image by image and band by band, the channels inner: x is read in the order it is stored.
+        for (int t = t0, end = t0 + count; t < end;)
         {
-            float* o = v + (nint)c * count;
-            for (int t = t0, end = t0 + count; t < end;)
+            int n = t / s.PerImage, first = t - n * s.PerImage, last = Math.Min(end - n * s.PerImage, s.PerImage) - 1;
+            int th0 = first / s.TilesW, th1 = Math.Min(last / s.TilesW, th0 + band - 1);
+            int bandEnd = th1 == last / s.TilesW ? last + 1 : (th1 + 1) * s.TilesW; // one past the band's last tile in the image
+            for (int c = 0; c < s.InC; c++)
             {
-                int n = t / s.PerImage, rest = t - n * s.PerImage, th = rest / s.TilesW, tw0 = rest - th * s.TilesW;
-                int tw1 = Math.Min(s.TilesW, tw0 + end - t);
-                SplitRows(x + ((nint)n * s.InC + c) * plane, 2 * th - s.PadH, 4, s.H, s.W, s.PadW, s.TilesW + 1, split, half);
-                for (int tw = tw0; tw < tw1; tw += Vector256<float>.Count)
+                SplitRows(x + ((nint)n * s.InC + c) * plane, 2 * th0 - s.PadH, 2 * (th1 - th0) + 4, s.H, s.W, s.PadW, s.TilesW + 1, split, half);
+                float* o = v + (nint)c * ld + (t - t0);
+                for (int th = th0; th <= th1; th++)
                 {
-                    float* e0 = split + tw, o0 = e0 + half, e1 = o0 + half, o1 = e1 + half, e2 = o1 + half, o2 = e2 + half, e3 = o2 + half, o3 = e3 + half;
-                    // column k of the patches: k = 0 even, 1 odd, 2 the next even, 3 the next odd
-                    var d00 = Vector256.Load(e0); var d01 = Vector256.Load(o0); var d02 = Vector256.Load(e0 + 1); var d03 = Vector256.Load(o0 + 1);
-                    var d10 = Vector256.Load(e1); var d11 = Vector256.Load(o1); var d12 = Vector256.Load(e1 + 1); var d13 = Vector256.Load(o1 + 1);
-                    var d20 = Vector256.Load(e2); var d21 = Vector256.Load(o2); var d22 = Vector256.Load(e2 + 1); var d23 = Vector256.Load(o2 + 1);
-                    var d30 = Vector256.Load(e3); var d31 = Vector256.Load(o3); var d32 = Vector256.Load(e3 + 1); var d33 = Vector256.Load(o3 + 1);
-                    // the rows of Bᵀ d, each times B
-                    float* at = o + (tw - tw0);
-                    Columns(at, 0, step, d00 - d20, d01 - d21, d02 - d22, d03 - d23);
-                    Columns(at, 4, step, d10 + d20, d11 + d21, d12 + d22, d13 + d23);
-                    Columns(at, 8, step, d20 - d10, d21 - d11, d22 - d12, d23 - d13);
-                    Columns(at, 12, step, d10 - d30, d11 - d31, d12 - d32, d13 - d33);
+                    int tw0 = th == th0 ? first - th * s.TilesW : 0, tw1 = th == th1 ? bandEnd - th * s.TilesW : s.TilesW;
+                    float* rows = split + 4 * (th - th0) * half; // row i of the tile row's patches: rows + 2i·half, its odd columns half further
+                    for (int tw = tw0; tw < tw1; tw += Vector256<float>.Count)
+                    {
+                        float* e0 = rows + tw, o0 = e0 + half, e1 = o0 + half, o1 = e1 + half, e2 = o1 + half, o2 = e2 + half, e3 = o2 + half, o3 = e3 + half;
+                        // column k of the patches: k = 0 even, 1 odd, 2 the next even, 3 the next odd
+                        var d00 = Vector256.Load(e0); var d01 = Vector256.Load(o0); var d02 = Vector256.Load(e0 + 1); var d03 = Vector256.Load(o0 + 1);
+                        var d10 = Vector256.Load(e1); var d11 = Vector256.Load(o1); var d12 = Vector256.Load(e1 + 1); var d13 = Vector256.Load(o1 + 1);
+                        var d20 = Vector256.Load(e2); var d21 = Vector256.Load(o2); var d22 = Vector256.Load(e2 + 1); var d23 = Vector256.Load(o2 + 1);
+                        var d30 = Vector256.Load(e3); var d31 = Vector256.Load(o3); var d32 = Vector256.Load(e3 + 1); var d33 = Vector256.Load(o3 + 1);
+                        // the rows of Bᵀ d, each times B
+                        float* at = o + (tw - tw0);
+                        Columns(at, 0, step, d00 - d20, d01 - d21, d02 - d22, d03 - d23);
+                        Columns(at, 4, step, d10 + d20, d11 + d21, d12 + d22, d13 + d23);
+                        Columns(at, 8, step, d20 - d10, d21 - d11, d22 - d12, d23 - d13);
+                        Columns(at, 12, step, d10 - d30, d11 - d31, d12 - d32, d13 - d33);
+                    }
+                    o += tw1 - tw0;
                 }
-                o += tw1 - tw0;
-                t += tw1 - tw0;
             }
+            t = n * s.PerImage + bandEnd;
         }
     }
 
