@@ -119,19 +119,19 @@ internal static unsafe class Winograd
         Threads.For(chunks, chunk =>
         {
             var v = BufferPool.Rent(16 * (inC * (block + 8) + 16));
-            var gt = BufferPool.Rent(16 * (outC * block + 16));
+            var gt = BufferPool.Rent(16 * (outC * (block + 8) + 16));
             var sum = sums[chunk] = BufferPool.RentZeroed(16 * matrix);
             int t1 = (int)((long)(chunk + 1) * batch / chunks) * perImage;
             for (int t0 = (int)((long)chunk * batch / chunks) * perImage; t0 < t1; t0 += block)
             {
-                int count = Math.Min(block, t1 - t0), ld = count + 8, vStep = inC * ld + 16, gStep = outC * count + 16;
+                int count = Math.Min(block, t1 - t0), ld = count + 8, vStep = inC * ld + 16, gStep = outC * ld + 16;
                 fixed (float* px = x, pv = v, pg = g, pt = gt)
                 {
                     TransformInput(px, shape, t0, count, pv, ld, vStep);
-                    TransformGradient(pg, shape, t0, count, pt, gStep);
+                    TransformGradient(pg, shape, t0, count, pt, ld, gStep);
                 }
                 for (int e = 0; e < 16; e++)
-                    Gemm.Sgemm(false, true, outC, inC, count, gt.AsSpan(e * gStep, outC * count), count,
+                    Gemm.Sgemm(false, true, outC, inC, count, gt.AsSpan(e * gStep, (outC - 1) * ld + count), ld,
                         v.AsSpan(e * vStep, (inC - 1) * ld + count), ld, sum.AsSpan(e * matrix, matrix), inC, accumulate: true);
             }
             BufferPool.Return(v);
@@ -174,36 +174,45 @@ internal static unsafe class Winograd
         }
     }
 
-    /// <summary>gt[ξ·step + o·count + j] = (G′ g G′ᵀ)[ξ] of tile t0 + j's 2×2 block g of output-gradient channel o (zero past
-    /// the plane's edge); G′ = [1 0; ½ ½; ½ −½; 0 1]. Eight tiles at a time, as <see cref="TransformInput"/>.</summary>
-    static void TransformGradient(float* g, Tiling s, int t0, int count, float* gt, nint step)
+    /// <summary>gt[ξ·step + o·ld + j] = (G′ g G′ᵀ)[ξ] of tile t0 + j's 2×2 block g of output-gradient channel o (zero past
+    /// the plane's edge); G′ = [1 0; ½ ½; ½ −½; 0 1]. Eight tiles at a time, the rows under up to 8 rows of tiles split
+    /// at once, as <see cref="TransformInput"/>.</summary>
+    static void TransformGradient(float* g, Tiling s, int t0, int count, float* gt, int ld, nint step)
     {
         nint plane = (nint)s.OH * s.OW;
         int half = s.TilesW + 1 + Vector256<float>.Count;
-        float* split = stackalloc float[4 * half];
+        int band = 32 * half <= 16384 ? 8 : 1; // tile rows split together, within 64 KB of stack
+        float* split = stackalloc float[band * 4 * half];
         var halve = Vector256.Create(0.5f);
-        for (int o = 0; o < s.OutC; o++)
+        // Image by image and band by band, the channels inner, as TransformInput
+        for (int t = t0, end = t0 + count; t < end;)
         {
-            float* dst = gt + (nint)o * count;
-            for (int t = t0, end = t0 + count; t < end;)
+            int n = t / s.PerImage, first = t - n * s.PerImage, last = Math.Min(end - n * s.PerImage, s.PerImage) - 1;
+            int th0 = first / s.TilesW, th1 = Math.Min(last / s.TilesW, th0 + band - 1);
+            int bandEnd = th1 == last / s.TilesW ? last + 1 : (th1 + 1) * s.TilesW;
+            for (int o = 0; o < s.OutC; o++)
             {
-                int n = t / s.PerImage, rest = t - n * s.PerImage, th = rest / s.TilesW, tw0 = rest - th * s.TilesW;
-                int tw1 = Math.Min(s.TilesW, tw0 + end - t);
-                SplitRows(g + ((nint)n * s.OutC + o) * plane, 2 * th, 2, s.OH, s.OW, 0, s.TilesW, split, half);
-                for (int tw = tw0; tw < tw1; tw += Vector256<float>.Count)
+                SplitRows(g + ((nint)n * s.OutC + o) * plane, 2 * th0, 2 * (th1 - th0 + 1), s.OH, s.OW, 0, s.TilesW, split, half);
+                float* dst = gt + (nint)o * ld + (t - t0);
+                for (int th = th0; th <= th1; th++)
                 {
-                    var g00 = Vector256.Load(split + tw); var g01 = Vector256.Load(split + half + tw);
-                    var g10 = Vector256.Load(split + 2 * half + tw); var g11 = Vector256.Load(split + 3 * half + tw);
-                    // the rows of G′ g, each times G′ᵀ
-                    float* at = dst + (tw - tw0);
-                    Halves(at, 0, step, g00, g01, halve);
-                    Halves(at, 4, step, (g00 + g10) * halve, (g01 + g11) * halve, halve);
-                    Halves(at, 8, step, (g00 - g10) * halve, (g01 - g11) * halve, halve);
-                    Halves(at, 12, step, g10, g11, halve);
+                    int tw0 = th == th0 ? first - th * s.TilesW : 0, tw1 = th == th1 ? bandEnd - th * s.TilesW : s.TilesW;
+                    float* rows = split + 4 * (th - th0) * half;
+                    for (int tw = tw0; tw < tw1; tw += Vector256<float>.Count)
+                    {
+                        var g00 = Vector256.Load(rows + tw); var g01 = Vector256.Load(rows + half + tw);
+                        var g10 = Vector256.Load(rows + 2 * half + tw); var g11 = Vector256.Load(rows + 3 * half + tw);
+                        // the rows of G′ g, each times G′ᵀ
+                        float* at = dst + (tw - tw0);
+                        Halves(at, 0, step, g00, g01, halve);
+                        Halves(at, 4, step, (g00 + g10) * halve, (g01 + g11) * halve, halve);
+                        Halves(at, 8, step, (g00 - g10) * halve, (g01 - g11) * halve, halve);
+                        Halves(at, 12, step, g10, g11, halve);
+                    }
+                    dst += tw1 - tw0;
                 }
-                dst += tw1 - tw0;
-                t += tw1 - tw0;
             }
+            t = n * s.PerImage + bandEnd;
         }
     }
 
