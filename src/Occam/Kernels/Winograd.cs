@@ -68,19 +68,16 @@ internal static unsafe class Winograd
         Im2Col.CheckLength("Winograd", "x", x.Length, (long)batch * inC * h * w);
         Im2Col.CheckLength("Winograd", "y", y.Length, (long)batch * outC * oh * ow);
         Im2Col.CheckLength("Winograd", "u", u.Length, 16L * outC * inC);
-        int tilesH = (oh + 1) / 2, tilesW = (ow + 1) / 2, perImage = tilesH * tilesW;
-        int nr = Gemm.Tile.Cols;
-        int block = Math.Clamp(8192 / (inC + outC) / nr * nr, nr, 256);
-        var shape = new Tiling(inC, h, w, padH, padW, outC, oh, ow, tilesW, perImage);
-        int chunks = Math.Min(Threads.Count, batch);
+        var shape = Tiling.Of(inC, h, w, padH, padW, outC, oh, ow);
+        int block = shape.Block, chunks = Math.Min(Threads.Count, batch);
         Threads.For(chunks, chunk =>
         {
             // The 16 matrices of v and of m sit one line further apart than they would end to end: at a whole number of
             // pages apart, the transforms' 16 streams would all fall in the same sets of the L1 cache.
             var v = BufferPool.Rent(16 * (inC * (block + 8) + 16));
             var m = BufferPool.Rent(16 * (outC * block + 16));
-            int t1 = (int)((long)(chunk + 1) * batch / chunks) * perImage;
-            for (int t0 = (int)((long)chunk * batch / chunks) * perImage; t0 < t1; t0 += block)
+            var (first, t1) = shape.Share(chunk, chunks, batch);
+            for (int t0 = first; t0 < t1; t0 += block)
             {
                 int count = Math.Min(block, t1 - t0), ld = count + 8, vStep = inC * ld + 16, mStep = outC * count + 16;
                 fixed (float* px = x, pv = v)
@@ -110,19 +107,16 @@ internal static unsafe class Winograd
         Im2Col.CheckLength("Winograd", "x", x.Length, (long)batch * inC * h * w);
         Im2Col.CheckLength("Winograd", "g", g.Length, (long)batch * outC * oh * ow);
         Im2Col.CheckLength("Winograd", "dw", dw.Length, 9L * outC * inC);
-        int tilesH = (oh + 1) / 2, tilesW = (ow + 1) / 2, perImage = tilesH * tilesW;
-        int nr = Gemm.Tile.Cols;
-        int block = Math.Clamp(8192 / (inC + outC) / nr * nr, nr, 256), matrix = outC * inC;
-        var shape = new Tiling(inC, h, w, padH, padW, outC, oh, ow, tilesW, perImage);
-        int chunks = Math.Min(Threads.Count, batch);
+        var shape = Tiling.Of(inC, h, w, padH, padW, outC, oh, ow);
+        int block = shape.Block, chunks = Math.Min(Threads.Count, batch), matrix = outC * inC;
         var sums = new float[chunks][];
         Threads.For(chunks, chunk =>
         {
             var v = BufferPool.Rent(16 * (inC * (block + 8) + 16));
             var gt = BufferPool.Rent(16 * (outC * (block + 8) + 16));
             var sum = sums[chunk] = BufferPool.RentZeroed(16 * matrix);
-            int t1 = (int)((long)(chunk + 1) * batch / chunks) * perImage;
-            for (int t0 = (int)((long)chunk * batch / chunks) * perImage; t0 < t1; t0 += block)
+            var (first, t1) = shape.Share(chunk, chunks, batch);
+            for (int t0 = first; t0 < t1; t0 += block)
             {
                 int count = Math.Min(block, t1 - t0), ld = count + 8, vStep = inC * ld + 16, gStep = outC * ld + 16;
                 fixed (float* px = x, pv = v, pg = g, pt = gt)
@@ -226,7 +220,30 @@ internal static unsafe class Winograd
         r1.Store(o + (at + 3) * step);
     }
 
-    readonly record struct Tiling(int InC, int H, int W, int PadH, int PadW, int OutC, int OH, int OW, int TilesW, int PerImage);
+    readonly record struct Tiling(int InC, int H, int W, int PadH, int PadW, int OutC, int OH, int OW, int TilesW, int PerImage)
+    {
+        /// <summary>The 2×2 tiles of an oh × ow output.</summary>
+        public static Tiling Of(int inC, int h, int w, int padH, int padW, int outC, int oh, int ow)
+        {
+            int tilesW = (ow + 1) / 2;
+            return new(inC, h, w, padH, padW, outC, oh, ow, tilesW, (oh + 1) / 2 * tilesW);
+        }
+
+        /// <summary>Tiles a thread transforms and multiplies at a time: whole column panels of the kernel, small enough
+        /// that their transformed inputs and products stay in L2 (80 for 32 channels in and 64 out).</summary>
+        public int Block
+        {
+            get
+            {
+                int nr = Gemm.Tile.Cols;
+                return Math.Clamp(8192 / (InC + OutC) / nr * nr, nr, 256);
+            }
+        }
+
+        /// <summary>The tiles [start, end) of thread chunk's share of the batch's images.</summary>
+        public (int Start, int End) Share(int chunk, int chunks, int batch) =>
+            ((int)((long)chunk * batch / chunks) * PerImage, (int)((long)(chunk + 1) * batch / chunks) * PerImage);
+    }
 
     /// <summary>v[ξ·step + c·ld + j] = (Bᵀ d B)[ξ] of tile t0 + j's 4×4 patch d of channel c; Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
     /// Eight tiles of a row at a time: the input rows under a band of up to 7 rows of tiles are copied once (the bands'
