@@ -336,4 +336,53 @@ public class TrainCommandTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void WarmupCosineRampsUpLinearlyThenAnnealsToZeroPerBatch()
+    {
+        // 20 batches: a warm-up of 2 from 1 % of the rate, then cosine annealing over the other 18
+        var parameter = new Occam.NN.Parameter(Tensor.FromArray([1f], 1));
+        var opt = new Occam.Optim.SGD([parameter], lr: 0.5);
+        var schedule = Occam.Cli.Commands.TrainCommand.WarmupCosine(opt, 20);
+        for (int step = 0; step <= 20; step++)
+        {
+            double expected = step < 2 ? 0.5 * (0.01 + 0.99 * step / 2) : 0.5 * (1 + Math.Cos(Math.PI * (step - 2) / 18)) / 2;
+            Assert.Equal(expected, opt.Groups[0].Lr!.Value, 12);
+            schedule.Step();
+        }
+    }
+
+    [Fact]
+    public void PlateauScheduleLowersTheRateWhenValidationLossStallsAndMayBeResumedForMoreEpochs()
+    {
+        CliRunner.InTempDir(dir =>
+        {
+            string output = Path.Combine(dir, "run");
+            // At a rate this small val_loss moves by far less than the 1e-4 (relative) that counts as better: the best is
+            // epoch 0's, epochs 1 and 2 are worse than the patience of 1 allows, so the rate falls ×0.1 after epoch 2.
+            var (code, _, error) = CliRunner.Run("train", "--data", "embedded", "--train-size", "300", "--epochs", "4", "--optimizer", "sgd",
+                "--lr", "1e-5", "--schedule", "plateau", "--out", output);
+            Assert.True(code == 0, error);
+            var history = File.ReadAllLines(Path.Combine(output, "history.csv"));
+            int column = Array.IndexOf(history[0].Split(','), "lr");
+            var rates = history.Skip(1).Select(line => double.Parse(line.Split(',')[column], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            Assert.Equal(4, rates.Length);
+            double[] expected = [1e-5, 1e-5, 1e-5, 1e-6];
+            for (int e = 0; e < 4; e++) Assert.True(Math.Abs(rates[e] - expected[e]) < 1e-12, $"lr by epoch: {string.Join(", ", rates)}");
+
+            // not laid out over the epochs, so a resumed run may train longer
+            (code, _, error) = CliRunner.Run("train", "--resume", Path.Combine(output, "checkpoint.safetensors"), "--epochs", "5");
+            Assert.True(code == 0, error);
+            Assert.Equal(6, File.ReadAllLines(Path.Combine(output, "history.csv")).Length);
+
+            string config = Path.Combine(dir, "run.json");
+            File.WriteAllText(config, """{ "data": "embedded", "trainSize": 300, "epochs": 1, "validation": 0, "schedule": "plateau" }""");
+            (code, _, error) = CliRunner.Run("train", "--config", config, "--out", Path.Combine(dir, "bad"));
+            Assert.Equal(2, code);
+            Assert.Contains("--schedule plateau needs validation data", error);
+            (code, _, error) = CliRunner.Run("train", "--data", "embedded", "--schedule", "linear", "--out", Path.Combine(dir, "bad"));
+            Assert.Equal(2, code);
+            Assert.Contains("--schedule must be cosine, warmup-cosine, step, onecycle, plateau or none, got 'linear'", error);
+        });
+    }
 }

@@ -70,7 +70,13 @@ internal static class TrainCommand
         var sam = new Option<double?>("--sam") { HelpName = "RHO", Description = "Sharpness-aware minimization with neighbourhood radius RHO (default: 0, off; 0.05 is typical): each step takes its gradient at the worst weights within RHO, for flatter minima at twice the compute." };
         var samAdaptive = new Option<bool?>("--sam-adaptive") { Description = "Adaptive SAM (ASAM): the neighbourhood scales with each weight; use a larger --sam, about 0.5 to 2 (true/false; default: false)." };
         var earlyStopping = new Option<int?>("--early-stopping") { Description = "Stop after PATIENCE epochs without a better val_loss, restoring the best weights (0 = off)." };
-        var schedule = new Option<string?>("--schedule") { Description = "cosine, step, onecycle or none (default: none)." };
+        var schedule = new Option<string?>("--schedule")
+        {
+            Description = "Learning-rate schedule (default: none). cosine: cosine annealing to 0 over the epochs; warmup-cosine: a " +
+                "linear warm-up from 1 % of --lr over the first tenth of the batches, then cosine annealing to 0 per batch; " +
+                "step: ×0.1 every third of the epochs; onecycle: one cycle per batch peaking at --lr; plateau: ×0.1 once " +
+                "val_loss has gone more than a tenth of the epochs (at least 1) without improving by 0.01 %; needs validation data; none: constant.",
+        };
         var seed = new Option<int?>("--seed") { Description = "Random seed (default: 1; all randomness derives from it)." };
         var threads = Cli.Threads();
         var outDir = Cli.Out("train");
@@ -120,7 +126,7 @@ internal static class TrainCommand
                 run = RunConfig.Build(null, null, Merge(saved.DeepClone().AsObject(), flags));
                 RefuseChanges(flags, before, run);
                 // a schedule is laid out over the run's epochs: a resumed run with more epochs would continue it past its end
-                if (run.Epochs != before.Epochs && before.Schedule != "none")
+                if (run.Epochs != before.Epochs && before.Schedule is not ("none" or "plateau"))
                     throw new ArgumentException($"--epochs {run.Epochs}: the checkpoint's {before.Schedule} schedule is laid out over {before.Epochs} epochs, so the run cannot be resumed for a different number; start a new run for {run.Epochs} epochs");
                 string runFolder = Path.GetDirectoryName(Path.GetFullPath(resumePath))!;
                 // an interrupted run's checkpoint kept beside an earlier report belongs to that report's folder
@@ -248,10 +254,12 @@ internal static class TrainCommand
         {
             "cosine" => new CosineAnnealingLR(opt, tMax: run.Epochs),
             "step" => new StepLR(opt, stepSize: Math.Max(1, run.Epochs / 3)),
+            "warmup-cosine" => WarmupCosine(opt, run.Epochs * trainLoader.Count),
             "onecycle" => new OneCycleLR(opt, maxLr: run.Lr, totalSteps: run.Epochs * trainLoader.Count),
+            "plateau" => new ReduceLROnPlateau(opt, factor: 0.1, patience: Math.Max(1, run.Epochs / 10)),
             _ => null,
         };
-        if (scheduler != null) callbacks.Add(new LrSchedulerCallback(scheduler, perBatch: run.Schedule == "onecycle"));
+        if (scheduler != null) callbacks.Add(new LrSchedulerCallback(scheduler, perBatch: run.Schedule is "onecycle" or "warmup-cosine"));
         EarlyStopping? stopper = run.EarlyStopping > 0 ? new EarlyStopping("val_loss", patience: run.EarlyStopping, restoreBestWeights: true) : null;
         if (stopper != null) callbacks.Add(stopper);
         var nan = new TerminateOnNaN();
@@ -265,7 +273,7 @@ internal static class TrainCommand
         {
             start = trainer.Resume(resumePath, trainLoader, valLoader);
             if (start >= run.Epochs)
-                throw new ArgumentException(run.Schedule == "none"
+                throw new ArgumentException(run.Schedule is "none" or "plateau"
                     ? $"--resume: the checkpoint has already trained {start} of {run.Epochs} epochs; pass --epochs above {start} to train more"
                     : $"--resume: the checkpoint's run is complete ({start} of {run.Epochs} epochs; its {run.Schedule} schedule ended there); start a new run to train longer");
         }
@@ -301,6 +309,14 @@ internal static class TrainCommand
 
     /// <summary>Fits the remaining epochs, with a Spectre progress bar per epoch on an interactive console and a line
     /// per epoch otherwise (nothing with --json).</summary>
+    /// <summary>--schedule warmup-cosine: a linear warm-up from 1 % of the learning rate over the first tenth of the
+    /// batches (at least one), then cosine annealing to 0 over the rest; stepped per batch.</summary>
+    internal static SequentialLR WarmupCosine(Optimizer opt, int steps)
+    {
+        int warmup = Math.Max(1, steps / 10);
+        return new SequentialLR(opt, [new LinearLR(opt, startFactor: 0.01, totalIters: warmup), new CosineAnnealingLR(opt, tMax: Math.Max(1, steps - warmup))], [warmup]);
+    }
+
     static History Train(Trainer trainer, DataLoader train, DataLoader? validation, RunConfig run, int start, string checkpoint, bool asJson)
     {
         var console = Cli.Terminal();

@@ -66,7 +66,9 @@ internal sealed record RunConfig
     /// <summary>Early-stopping patience on val_loss, restoring the best weights (0 = off).</summary>
     public int EarlyStopping { get; init; }
 
-    /// <summary>"cosine" (per epoch, to 0 at the last), "step" (×0.1 every third of the run), "onecycle" (per batch, peak lr) or "none".</summary>
+    /// <summary>"cosine" (per epoch, to 0 at the last), "warmup-cosine" (per batch: linear from 1 % of lr over the first tenth,
+    /// then cosine to 0), "step" (×0.1 every third of the run), "onecycle" (per batch, peak lr), "plateau" (×0.1 once val_loss
+    /// has gone more than a tenth of the epochs, at least 1, without improving) or "none".</summary>
     public string Schedule { get; init; } = "none";
 
     public int Seed { get; init; } = 1;
@@ -211,7 +213,8 @@ internal sealed record RunConfig
         Check(Model is "mlp" or "cnn", $"--model must be mlp or cnn, got '{Model}'");
         Check(Optimizer is "adamw" or "adam" or "nadam" or "radam" or "adamax" or "adagrad" or "rmsprop" or "sgd",
             $"--optimizer must be adamw, adam, nadam, radam, adamax, adagrad, rmsprop or sgd, got '{Optimizer}'");
-        Check(Schedule is "cosine" or "step" or "onecycle" or "none", $"--schedule must be cosine, step, onecycle or none, got '{Schedule}'");
+        Check(Schedule is "cosine" or "warmup-cosine" or "step" or "onecycle" or "plateau" or "none",
+            $"--schedule must be cosine, warmup-cosine, step, onecycle, plateau or none, got '{Schedule}'");
         Check(Epochs >= 1, $"--epochs must be at least 1, got {Epochs}");
         Check(BatchSize >= 1, $"--batch-size must be at least 1, got {BatchSize}");
         Check(Lr > 0 && double.IsFinite(Lr), $"--lr must be positive, got {Lr}");
@@ -223,6 +226,7 @@ internal sealed record RunConfig
         Check(!SamAdaptive || Sam > 0, "--sam-adaptive needs --sam RHO (about 0.5 to 2 for adaptive SAM)");
         Check(EarlyStopping >= 0, $"--early-stopping must be non-negative, got {EarlyStopping}");
         Check(EarlyStopping == 0 || Validation > 0, "--early-stopping needs validation data (a validation fraction above 0)");
+        Check(Schedule != "plateau" || Validation > 0, "--schedule plateau needs validation data (a validation fraction above 0): it lowers the learning rate when val_loss stalls");
         Check(TrainSize >= 0, $"--train-size must be non-negative, got {TrainSize}");
         Check(Validation >= 0 && Validation < 1, $"validation must be in [0, 1), got {Validation}");
         Check(Hidden is { Length: > 0 } && Hidden.All(h => h > 0), "hidden must list positive layer widths");
