@@ -307,8 +307,6 @@ internal static class TrainCommand
         return 0;
     }
 
-    /// <summary>Fits the remaining epochs, with a Spectre progress bar per epoch on an interactive console and a line
-    /// per epoch otherwise (nothing with --json).</summary>
     /// <summary>--schedule warmup-cosine: a linear warm-up from 1 % of the learning rate over the first tenth of the
     /// batches (at least one), then cosine annealing to 0 over the rest; stepped per batch.</summary>
     internal static SequentialLR WarmupCosine(Optimizer opt, int steps)
@@ -317,6 +315,8 @@ internal static class TrainCommand
         return new SequentialLR(opt, [new LinearLR(opt, startFactor: 0.01, totalIters: warmup), new CosineAnnealingLR(opt, tMax: Math.Max(1, steps - warmup))], [warmup]);
     }
 
+    /// <summary>Fits the remaining epochs, with a Spectre progress bar per epoch on an interactive console and a line
+    /// per epoch otherwise (nothing with --json).</summary>
     static History Train(Trainer trainer, DataLoader train, DataLoader? validation, RunConfig run, int start, string checkpoint, bool asJson)
     {
         var console = Cli.Terminal();
