@@ -181,9 +181,7 @@ internal static unsafe class Winograd
         // Image by image and band by band, the channels inner, as TransformInput
         for (int t = t0, end = t0 + count; t < end;)
         {
-            int n = t / s.PerImage, first = t - n * s.PerImage, last = Math.Min(end - n * s.PerImage, s.PerImage) - 1;
-            int th0 = first / s.TilesW, th1 = Math.Min(last / s.TilesW, th0 + band - 1);
-            int bandEnd = th1 == last / s.TilesW ? last + 1 : (th1 + 1) * s.TilesW;
+            var (n, first, th0, th1, bandEnd) = s.Band(t, end, band);
             for (int o = 0; o < s.OutC; o++)
             {
                 if (o + Ahead < s.OutC) Prefetch(g + ((nint)n * s.OutC + o + Ahead) * plane, 2 * th0, 2 * (th1 - th0 + 1), s.OH, s.OW);
@@ -241,6 +239,16 @@ internal static unsafe class Winograd
             }
         }
 
+        /// <summary>The band of tile rows that starts at tile t (of tiles [t, end)): its image n, t's place in that image
+        /// (first), its tile rows th0 .. th1 (at most <paramref name="rows"/>, within the image and the range), and one past
+        /// its last tile in the image (bandEnd; the next band starts at tile n·PerImage + bandEnd).</summary>
+        public (int N, int First, int Th0, int Th1, int BandEnd) Band(int t, int end, int rows)
+        {
+            int n = t / PerImage, first = t - n * PerImage, last = Math.Min(end - n * PerImage, PerImage) - 1;
+            int th0 = first / TilesW, th1 = Math.Min(last / TilesW, th0 + rows - 1);
+            return (n, first, th0, th1, th1 == last / TilesW ? last + 1 : (th1 + 1) * TilesW);
+        }
+
         /// <summary>The tiles [start, end) of thread chunk's share of the batch's images.</summary>
         public (int Start, int End) Share(int chunk, int chunks, int batch) =>
             ((int)((long)chunk * batch / chunks) * PerImage, (int)((long)(chunk + 1) * batch / chunks) * PerImage);
@@ -261,9 +269,7 @@ internal static unsafe class Winograd
         // Image by image and band by band, the channels inner: x is read in the order it is stored.
         for (int t = t0, end = t0 + count; t < end;)
         {
-            int n = t / s.PerImage, first = t - n * s.PerImage, last = Math.Min(end - n * s.PerImage, s.PerImage) - 1;
-            int th0 = first / s.TilesW, th1 = Math.Min(last / s.TilesW, th0 + band - 1);
-            int bandEnd = th1 == last / s.TilesW ? last + 1 : (th1 + 1) * s.TilesW; // one past the band's last tile in the image
+            var (n, first, th0, th1, bandEnd) = s.Band(t, end, band);
             for (int c = 0; c < s.InC; c++)
             {
                 if (c + Ahead < s.InC) Prefetch(x + ((nint)n * s.InC + c + Ahead) * plane, 2 * th0 - s.PadH, 2 * (th1 - th0) + 4, s.H, s.W);
