@@ -18,44 +18,9 @@ public static partial class Functional
         ArgumentNullException.ThrowIfNull(weight);
         if (weight.Rank != 2) throw new ArgumentException($"Embedding: weight must be 2-D [num, dim], got shape {Shape.Format(weight.ShapeRef)}");
         int num = weight.ShapeRef[0], dim = weight.ShapeRef[1];
-        if (paddingIndex is int p && (p < -num || p >= num))
-            throw new ArgumentException($"Embedding: paddingIndex {p} is out of range for {num} embeddings");
-        int? padding = paddingIndex < 0 ? paddingIndex + num : paddingIndex;
-        var src = indices.Span;
-        var rows = new int[src.Length];
-        for (int i = 0; i < rows.Length; i++)
-        {
-            float v = src[i];
-            if (v != MathF.Floor(v)) throw new ArgumentException($"Embedding: index {v} is not a whole number");
-            if (v < 0 || v >= num) throw new ArgumentException($"Embedding: index {v} is out of range for {num} embeddings");
-            rows[i] = (int)v;
-        }
-        if (maxNorm is float limit)
-        {
-            if (!(limit >= 0)) throw new ArgumentException($"Embedding: maxNorm must be non-negative, got {limit}");
-            if (!(normType > 0)) throw new ArgumentException($"Embedding: normType must be positive, got {normType}");
-            var data = weight.Span;
-            bool changed = false;
-            foreach (int r in rows.Distinct())
-            {
-                var row = data.Slice(r * dim, dim);
-                double norm;
-                if (float.IsPositiveInfinity(normType)) norm = TensorPrimitives.MaxMagnitude<float>(row) is var m ? Math.Abs(m) : 0;
-                else
-                {
-                    double sum = 0;
-                    foreach (float v in row) sum += Math.Pow(Math.Abs(v), normType);
-                    norm = Math.Pow(sum, 1.0 / normType);
-                }
-                if (norm > limit)
-                {
-                    float scale = (float)(limit / (norm + 1e-7));
-                    for (int j = 0; j < dim; j++) row[j] *= scale;
-                    changed = true;
-                }
-            }
-            if (changed) weight.Storage.Version++; // a graph that used these rows before can no longer be differentiated
-        }
+        int? padding = PaddingRow("Embedding", paddingIndex, num);
+        var rows = EmbeddingRows("Embedding", indices.Span, num);
+        if (maxNorm is float limit) RenormRows("Embedding", weight, rows, limit, normType);
         var y = Tensor.Empty([.. indices.ShapeRef, dim]);
         var w = weight.Span;
         var dst = y.Span;
@@ -64,12 +29,7 @@ public static partial class Functional
         return Tensor.Record(y, "Embedding", g =>
         {
             var gw = weight.GradSpan();
-            Dictionary<int, int>? counts = null;
-            if (scaleGradByFreq)
-            {
-                counts = [];
-                foreach (int r in rows) counts[r] = counts.GetValueOrDefault(r) + 1;
-            }
+            var counts = scaleGradByFreq ? Frequencies(rows) : null;
             for (int i = 0; i < rows.Length; i++)
             {
                 if (rows[i] == padding) continue;
@@ -78,6 +38,67 @@ public static partial class Functional
                 else TensorPrimitives.MultiplyAdd(g.Slice(i * dim, dim), 1f / counts[rows[i]], target, target);
             }
         }, [weight]);
+    }
+
+    /// <summary>The padding row of a table of <paramref name="num"/> rows: a negative index counts from the end.</summary>
+    static int? PaddingRow(string op, int? paddingIndex, int num)
+    {
+        if (paddingIndex is int p && (p < -num || p >= num))
+            throw new ArgumentException($"{op}: paddingIndex {p} is out of range for {num} embeddings");
+        return paddingIndex < 0 ? paddingIndex + num : paddingIndex;
+    }
+
+    /// <summary>The rows of a [num, dim] table that integer <paramref name="indices"/> (stored as floats) name; an index
+    /// that is not a whole number in [0, num) is refused, naming <paramref name="op"/>.</summary>
+    static int[] EmbeddingRows(string op, ReadOnlySpan<float> indices, int num)
+    {
+        var rows = new int[indices.Length];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            float v = indices[i];
+            if (v != MathF.Floor(v)) throw new ArgumentException($"{op}: index {v} is not a whole number");
+            if (v < 0 || v >= num) throw new ArgumentException($"{op}: index {v} is out of range for {num} embeddings");
+            rows[i] = (int)v;
+        }
+        return rows;
+    }
+
+    /// <summary>PyTorch's max_norm: each of <paramref name="rows"/> whose <paramref name="normType"/>-norm exceeds
+    /// <paramref name="limit"/> is scaled in place by limit/(norm + 1e-7).</summary>
+    static void RenormRows(string op, Tensor weight, int[] rows, float limit, float normType)
+    {
+        if (!(limit >= 0)) throw new ArgumentException($"{op}: maxNorm must be non-negative, got {limit}");
+        if (!(normType > 0)) throw new ArgumentException($"{op}: normType must be positive, got {normType}");
+        int dim = weight.ShapeRef[1];
+        var data = weight.Span;
+        bool changed = false;
+        foreach (int r in rows.Distinct())
+        {
+            var row = data.Slice(r * dim, dim);
+            double norm;
+            if (float.IsPositiveInfinity(normType)) norm = TensorPrimitives.MaxMagnitude<float>(row) is var m ? Math.Abs(m) : 0;
+            else
+            {
+                double sum = 0;
+                foreach (float v in row) sum += Math.Pow(Math.Abs(v), normType);
+                norm = Math.Pow(sum, 1.0 / normType);
+            }
+            if (norm > limit)
+            {
+                float scale = (float)(limit / (norm + 1e-7));
+                for (int j = 0; j < dim; j++) row[j] *= scale;
+                changed = true;
+            }
+        }
+        if (changed) weight.Storage.Version++; // a graph that used these rows before can no longer be differentiated
+    }
+
+    /// <summary>How many times each row occurs in <paramref name="rows"/> (scale_grad_by_freq).</summary>
+    static Dictionary<int, int> Frequencies(int[] rows)
+    {
+        var counts = new Dictionary<int, int>();
+        foreach (int r in rows) counts[r] = counts.GetValueOrDefault(r) + 1;
+        return counts;
     }
 
     /// <summary>Average pooling to a fixed output size (torch.nn.functional.adaptive_avg_pool2d):

@@ -21,6 +21,15 @@ public class TorchFixtureTests
     static int[]? Dims(JsonElement args) => Has(args, "dim") ? Ints(args.GetProperty("dim")) : null;
     static bool Keep(JsonElement args) => Has(args, "keepdim") && args.GetProperty("keepdim").GetBoolean();
 
+    // inputs: indices, weight, then offsets and per-sample weights when the args say so (as the fixture script's _embedding_bag)
+    static Tensor EmbeddingBag(Tensor[] x, JsonElement a)
+    {
+        bool offsets = a.GetProperty("offsets").GetBoolean(), weighted = a.GetProperty("per_sample_weights").GetBoolean();
+        var mode = Enum.Parse<EmbeddingBagMode>(a.GetProperty("mode").GetString()!, ignoreCase: true);
+        return Functional.EmbeddingBag(x[0], x[1], offsets ? x[2] : null, mode, Has(a, "padding_idx") ? a.GetProperty("padding_idx").GetInt32() : null,
+            weighted ? x[offsets ? 3 : 2] : null, includeLastOffset: a.GetProperty("include_last_offset").GetBoolean());
+    }
+
     static Tensor Apply(string op, Tensor[] x, JsonElement a) => op switch
     {
         "add" => x[0] + x[1],
@@ -70,6 +79,7 @@ public class TorchFixtureTests
         "one_hot" => Tensor.OneHot(x[0], a.GetProperty("num_classes").GetInt32()),
         "adaptive_avg_pool2d" => Functional.AdaptiveAvgPool2d(x[0], Pair(a, "output_size")),
         "embedding" => Functional.Embedding(x[0], x[1], Has(a, "padding_idx") ? a.GetProperty("padding_idx").GetInt32() : null),
+        "embedding_bag" => EmbeddingBag(x, a),
         "transpose" => x[0].Transpose(a.GetProperty("dim0").GetInt32(), a.GetProperty("dim1").GetInt32()),
         "permute" => x[0].Permute(Ints(a.GetProperty("dims"))),
         "reshape" => x[0].Reshape(Ints(a.GetProperty("shape"))),

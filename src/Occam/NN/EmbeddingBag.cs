@@ -1,0 +1,58 @@
+namespace Occam.NN;
+
+/// <summary>
+/// The sum, mean (the default) or max of the embedding rows of each bag of token ids, in one op without the
+/// [bags, length, dim] lookup (torch.nn.EmbeddingBag): the first layer of a small text classifier,
+/// <c>EmbeddingBag → Dropout → Linear</c>. The input is [bags, length] of ids stored as floats, padded with
+/// <see cref="PaddingIndex"/> (<see cref="Occam.Data.TokenSequences.Pad"/>), or 1-D ids with the offsets where each bag
+/// starts (<see cref="Forward(Tensor, Tensor?, Tensor?)"/>). Padding entries are left out of the reduction, so a
+/// mean is over a sequence's real tokens whatever its padded length; the padding row starts at zero and gets no
+/// gradient. The table is initialised N(0, 1), as PyTorch's; the layer behaves the same in training and evaluation.
+/// </summary>
+public sealed class EmbeddingBag : Module
+{
+    public EmbeddingBag(int numEmbeddings, int embeddingDim, EmbeddingBagMode mode = EmbeddingBagMode.Mean, int? paddingIndex = null,
+        Generator? generator = null, float? maxNorm = null, float normType = 2f, bool includeLastOffset = false)
+    {
+        const string op = "EmbeddingBag";
+        if (numEmbeddings < 1 || embeddingDim < 1)
+            throw new ArgumentException($"{op}: sizes must be positive, got {numEmbeddings} embeddings of dim {embeddingDim}");
+        if (!Enum.IsDefined(mode)) throw new ArgumentException($"{op}: unknown mode {mode}");
+        if (paddingIndex is int p && (p < -numEmbeddings || p >= numEmbeddings))
+            throw new ArgumentException($"{op}: paddingIndex {p} is out of range for {numEmbeddings} embeddings");
+        if (maxNorm is float m && !(m >= 0)) throw new ArgumentException($"{op}: maxNorm must be non-negative, got {m}");
+        if (!(normType > 0)) throw new ArgumentException($"{op}: normType must be positive, got {normType}");
+        Mode = mode;
+        PaddingIndex = paddingIndex is int q && q < 0 ? q + numEmbeddings : paddingIndex;
+        MaxNorm = maxNorm;
+        NormType = normType;
+        IncludeLastOffset = includeLastOffset;
+        var init = Tensor.RandN([numEmbeddings, embeddingDim], generator ?? Init.DefaultGenerator());
+        Weight = RegisterParameter("weight", new Parameter(init))!;
+        if (PaddingIndex is int pad)
+            using (Autograd.NoGrad())
+                Weight.Data.AsSpan(pad * embeddingDim, embeddingDim).Clear();
+    }
+
+    public EmbeddingBagMode Mode { get; }
+    public int? PaddingIndex { get; }
+    public float? MaxNorm { get; }
+    public float NormType { get; }
+
+    /// <summary>With offsets, the last offset ends the last bag instead of starting one (PyTorch's include_last_offset).</summary>
+    public bool IncludeLastOffset { get; }
+
+    public Parameter Weight { get; }
+
+    /// <summary>Bags as the rows of a 2-D input [bags, length]: output [bags, dim].</summary>
+    public override Tensor Forward(Tensor input) => Forward(input, null);
+
+    /// <summary>Bags from a 1-D input and the offsets where each starts (or a 2-D input and no offsets), with optional
+    /// per-entry weights (mode Sum only).</summary>
+    public Tensor Forward(Tensor input, Tensor? offsets, Tensor? perSampleWeights = null) =>
+        Functional.EmbeddingBag(Checked(input), Weight, offsets, Mode, PaddingIndex, perSampleWeights, MaxNorm, NormType, IncludeLastOffset);
+
+    protected override string Describe() =>
+        $"EmbeddingBag({Weight.Dim(0)}, {Weight.Dim(1)}, mode='{Mode.ToString().ToLowerInvariant()}', padding_idx={PaddingIndex?.ToString() ?? "None"}" +
+        $"{(MaxNorm is float m ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $", max_norm={m}") : "")})";
+}
