@@ -262,6 +262,54 @@ public class TrainCommandTests
         }
     }
 
+    [Fact]
+    public void ProximalL1ZeroesWeightsAndMixUpWithCutMixTrainsAndBothAreSavedInTheConfig()
+    {
+        CliRunner.InTempDir(dir =>
+        {
+            // Exact zeros in the weight matrices (not in the biases), where a run without the proximal step has none.
+            static (double Weights, double Biases) Zeros(string model)
+            {
+                var tensors = Occam.IO.Safetensors.Load(model).Tensors;
+                double Fraction(Func<string, bool> which)
+                {
+                    var values = tensors.Where(t => which(t.Key)).SelectMany(t => t.Value.ToArray()).ToArray();
+                    return values.Count(v => v == 0) / (double)values.Length;
+                }
+                return (Fraction(k => k.EndsWith(".weight", StringComparison.Ordinal)), Fraction(k => k.EndsWith(".bias", StringComparison.Ordinal)));
+            }
+            var (code, stdout, error) = CliRunner.Run("train", "--data", "embedded", "--train-size", "600", "--epochs", "2", "--lr", "0.003",
+                "--l1-proximal", "1", "--json", "--out", Path.Combine(dir, "l1"));
+            Assert.True(code == 0, error);
+            Assert.Equal(1, JsonDocument.Parse(stdout).RootElement.GetProperty("config").GetProperty("l1Proximal").GetDouble());
+            var (weights, biases) = Zeros(Path.Combine(dir, "l1", "model.safetensors"));
+            Assert.True(weights > 0.2, $"{weights:P1} of the weights are exactly 0");
+            Assert.True(biases < 0.05, $"{biases:P1} of the biases are exactly 0");
+            (code, _, error) = CliRunner.Run("train", "--data", "embedded", "--train-size", "600", "--epochs", "2", "--out", Path.Combine(dir, "none"));
+            Assert.True(code == 0, error);
+            Assert.Equal(0, Zeros(Path.Combine(dir, "none", "model.safetensors")).Weights);
+
+            (code, stdout, error) = CliRunner.Run("train", "--data", "embedded", "--train-size", "600", "--epochs", "2", "--lr", "0.003",
+                "--mixup", "0.2", "--cutmix", "1", "--schedule", "none", "--json", "--out", Path.Combine(dir, "mix"));
+            Assert.True(code == 0, error);
+            var metrics = JsonDocument.Parse(stdout).RootElement;
+            Assert.Equal(0.2, metrics.GetProperty("config").GetProperty("mixup").GetDouble(), 1e-6);
+            Assert.Equal(1.0, metrics.GetProperty("config").GetProperty("cutmix").GetDouble(), 1e-6);
+            Assert.True(metrics.GetProperty("test_accuracy").GetDouble() > 0.5, stdout);
+            // a resumed run keeps its data pipeline, and continues with it
+            (code, _, error) = CliRunner.Run("train", "--resume", Path.Combine(dir, "mix", "checkpoint.safetensors"), "--epochs", "3", "--mixup", "0.4");
+            Assert.Equal(2, code);
+            Assert.Contains("--resume: --mixup 0.4 differs from the checkpoint's 0.2", error);
+            (code, _, error) = CliRunner.Run("train", "--resume", Path.Combine(dir, "mix", "checkpoint.safetensors"), "--epochs", "3");
+            Assert.True(code == 0, error);
+            Assert.Equal(3, Metrics(Path.Combine(dir, "mix")).GetProperty("epochs").GetInt32());
+
+            (code, _, error) = CliRunner.Run("train", "--data", "embedded", "--cutmix", "-1", "--out", Path.Combine(dir, "bad"));
+            Assert.Equal(2, code);
+            Assert.Contains("--cutmix must be a non-negative alpha (0 = off), got -1", error);
+        });
+    }
+
     [Theory]
     [InlineData("--model", "rnn")]
     [InlineData("--epochs", "0")]
@@ -308,7 +356,9 @@ public class TrainCommandTests
         var (code, output, _) = CliRunner.Run("train", "--help");
         Assert.Equal(0, code);
         string text = System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " ");
-        Assert.Contains("leaves few exactly 0; exact zeros take proximal L1", text);
+        Assert.Contains("leaves few exactly 0; exact zeros take proximal L1 (--l1-proximal)", text);
+        Assert.Contains("--l1-proximal <LAMBDA>", text);
+        Assert.Contains("With --mixup, each batch gets one of the two at random", text);
         Assert.Contains("--out/.occam-run/checkpoint.safetensors", text);
         Assert.Contains("any other setting flag must repeat the checkpoint's value", text);
     }

@@ -35,6 +35,9 @@ internal static class TrainCommand
 
     public const string CheckpointFile = "checkpoint.safetensors";
 
+    /// <summary>Fashion-MNIST's classes.</summary>
+    const int Classes = 10;
+
     /// <summary>The folder inside an earlier report's folder where a new run keeps its checkpoint until its own report
     /// replaces that one, so an interrupted run never leaves the earlier report with another run's checkpoint.</summary>
     public const string RunFolder = ".occam-run";
@@ -61,12 +64,15 @@ internal static class TrainCommand
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default: 1e-3; the peak for onecycle)." };
         var optimizer = new Option<string?>("--optimizer") { Description = "adamw, adam, nadam, radam, adamax, adagrad, rmsprop or sgd (default: adamw; sgd is SGD with Nesterov momentum 0.9; weight decay is decoupled for adamw, coupled for the others)." };
         var weightDecay = new Option<double?>("--weight-decay") { Description = "Weight decay (default: 0; decoupled for adamw, coupled for the other optimizers), not on biases or norm layers." };
-        var l1 = new Option<double?>("--l1") { Description = "L1 penalty on every kernel: l1·Σ|w| (default: 0). Its subgradient pulls weights toward 0 but leaves few exactly 0; exact zeros take proximal L1 (occam study's l1 configuration)." };
+        var l1 = new Option<double?>("--l1") { Description = "L1 penalty on every kernel: l1·Σ|w| (default: 0). Its subgradient pulls weights toward 0 but leaves few exactly 0; exact zeros take proximal L1 (--l1-proximal)." };
         var l2 = new Option<double?>("--l2") { Description = "L2 penalty on every kernel: l2·Σw² (default: 0)." };
+        var l1Proximal = new Option<double?>("--l1-proximal") { HelpName = "LAMBDA", Description = "Proximal L1 after every step, θ ← sign(θ)·max(|θ| − lr·LAMBDA, 0), on the weights (not biases or norm layers): weights with little signal become exactly 0 (default: 0, off; the study's l1 uses 0.1)." };
         var dropout = new Option<double?>("--dropout") { Description = "Dropout rate (default: 0; the CNN uses half of it before its dense layer)." };
         var labelSmoothing = new Option<double?>("--label-smoothing") { Description = "Label smoothing ε of the cross-entropy (default: 0)." };
         var batchNorm = new Option<bool?>("--batch-norm") { Description = "Batch normalization after each hidden layer (true/false; default: false)." };
         var augment = new Option<bool?>("--augment") { Description = "Random flips and padded random crops (true/false; default: false)." };
+        var mixUp = new Option<double?>("--mixup") { HelpName = "ALPHA", Description = "MixUp: each training batch blended with itself rolled by one, λ ~ Beta(ALPHA, ALPHA), targets mixed alike (default: 0, off; 0.2 is typical)." };
+        var cutMix = new Option<double?>("--cutmix") { HelpName = "ALPHA", Description = "CutMix: a box of each training image pasted from its neighbour in the batch, targets mixed by area (default: 0, off; 1 is typical). With --mixup, each batch gets one of the two at random." };
         var sam = new Option<double?>("--sam") { HelpName = "RHO", Description = "Sharpness-aware minimization with neighbourhood radius RHO (default: 0, off; 0.05 is typical): each step takes its gradient at the worst weights within RHO, for flatter minima at twice the compute." };
         var samAdaptive = new Option<bool?>("--sam-adaptive") { Description = "Adaptive SAM (ASAM): the neighbourhood scales with each weight; use a larger --sam, about 0.5 to 2 (true/false; default: false)." };
         var earlyStopping = new Option<int?>("--early-stopping") { Description = "Stop after PATIENCE epochs without a better val_loss, restoring the best weights (0 = off)." };
@@ -96,8 +102,8 @@ internal static class TrainCommand
                      occam train --resume runs/cnn/checkpoint.safetensors
             """)
         {
-            preset, config, resume, data, dataRoot, trainSize, model, epochs, batchSize, lr, optimizer, weightDecay, l1, l2, dropout,
-            labelSmoothing, batchNorm, augment, sam, samAdaptive, earlyStopping, schedule, seed, threads, outDir, json,
+            preset, config, resume, data, dataRoot, trainSize, model, epochs, batchSize, lr, optimizer, weightDecay, l1, l2, l1Proximal, dropout,
+            labelSmoothing, batchNorm, augment, mixUp, cutMix, sam, samAdaptive, earlyStopping, schedule, seed, threads, outDir, json,
         };
         Cli.SetAction(command, parse =>
         {
@@ -111,7 +117,7 @@ internal static class TrainCommand
             }
             Flag("data", data); Flag("dataRoot", dataRoot); Flag("trainSize", trainSize); Flag("model", model); Flag("epochs", epochs);
             Flag("batchSize", batchSize); Flag("lr", lr); Flag("optimizer", optimizer); Flag("weightDecay", weightDecay); Flag("l1", l1);
-            Flag("l2", l2); Flag("dropout", dropout); Flag("labelSmoothing", labelSmoothing); Flag("batchNorm", batchNorm);
+            Flag("l2", l2); Flag("l1Proximal", l1Proximal); Flag("mixup", mixUp); Flag("cutmix", cutMix); Flag("dropout", dropout); Flag("labelSmoothing", labelSmoothing); Flag("batchNorm", batchNorm);
             Flag("augment", augment); Flag("sam", sam); Flag("samAdaptive", samAdaptive); Flag("earlyStopping", earlyStopping); Flag("schedule", schedule); Flag("seed", seed);
 
             string? resumePath = parse.GetValue(resume);
@@ -175,7 +181,7 @@ internal static class TrainCommand
             {
                 "data" or "dataRoot" or "trainSize" or "seed" => "a resumed run keeps its data and validation split",
                 "model" or "dropout" or "batchNorm" => "a resumed run keeps its model",
-                "optimizer" or "lr" or "weightDecay" or "sam" or "samAdaptive" => "a resumed run keeps its optimizer and the optimizer's saved state",
+                "optimizer" or "lr" or "weightDecay" or "l1Proximal" or "sam" or "samAdaptive" => "a resumed run keeps its optimizer and the optimizer's saved state",
                 "schedule" => "a resumed run keeps its schedule",
                 _ => "a resumed run keeps the settings it started with",
             };
@@ -233,19 +239,20 @@ internal static class TrainCommand
             ? Architectures.Cnn(g, dense: run.Dense, dropout: run.Dropout, batchNorm: run.BatchNorm, kernelRegularizer: kernel)
             : Architectures.Mlp(g, hidden: run.Hidden, dropout: run.Dropout, batchNorm: run.BatchNorm, kernelRegularizer: kernel);
         var groups = net.ParameterGroups(DecayPolicy.ExcludeBiasAndNorm, run.WeightDecay);
+        double l1 = run.L1Proximal;
         Optimizer opt = run.Optimizer switch
         {
-            "adamw" => new AdamW(groups, lr: run.Lr, weightDecay: run.WeightDecay),
-            "adam" => new Adam(groups, lr: run.Lr, weightDecay: run.WeightDecay),
-            "radam" => new RAdam(groups, lr: run.Lr, weightDecay: run.WeightDecay),
-            "nadam" => new NAdam(groups, lr: run.Lr, weightDecay: run.WeightDecay),
-            "adamax" => new Adamax(groups, lr: run.Lr, weightDecay: run.WeightDecay),
-            "adagrad" => new Adagrad(groups, lr: run.Lr, weightDecay: run.WeightDecay),
-            "rmsprop" => new RMSprop(groups, lr: run.Lr, weightDecay: run.WeightDecay),
-            _ => new SGD(groups, lr: run.Lr, momentum: 0.9, weightDecay: run.WeightDecay, nesterov: true),
+            "adamw" => new AdamW(groups, lr: run.Lr, weightDecay: run.WeightDecay, l1Proximal: l1),
+            "adam" => new Adam(groups, lr: run.Lr, weightDecay: run.WeightDecay, l1Proximal: l1),
+            "radam" => new RAdam(groups, lr: run.Lr, weightDecay: run.WeightDecay, l1Proximal: l1),
+            "nadam" => new NAdam(groups, lr: run.Lr, weightDecay: run.WeightDecay, l1Proximal: l1),
+            "adamax" => new Adamax(groups, lr: run.Lr, weightDecay: run.WeightDecay, l1Proximal: l1),
+            "adagrad" => new Adagrad(groups, lr: run.Lr, weightDecay: run.WeightDecay, l1Proximal: l1),
+            "rmsprop" => new RMSprop(groups, lr: run.Lr, weightDecay: run.WeightDecay, l1Proximal: l1),
+            _ => new SGD(groups, lr: run.Lr, momentum: 0.9, weightDecay: run.WeightDecay, nesterov: true, l1Proximal: l1),
         };
         ITransform? transform = run.Augment ? new Compose(new RandomHorizontalFlip(), new RandomCrop(28, padding: 2)) : null;
-        var trainLoader = new DataLoader(fit, run.BatchSize, shuffle: true, generator: g, transform: transform);
+        var trainLoader = new DataLoader(fit, run.BatchSize, shuffle: true, generator: g, transform: transform, batchTransform: Mixing(run));
         var valLoader = validation == null ? null : new DataLoader(validation, 500);
         var testLoader = new DataLoader(test, 500);
 
@@ -306,6 +313,15 @@ internal static class TrainCommand
         else Summary(history, result, output);
         return 0;
     }
+
+    /// <summary>--mixup and --cutmix: the one given, or each batch one of the two at random.</summary>
+    static IBatchTransform? Mixing(RunConfig run) => (run.Mixup, run.Cutmix) switch
+    {
+        ( > 0, > 0) => new RandomChoice([new CutMix(run.Cutmix, Classes), new MixUp(run.Mixup, Classes)]),
+        ( > 0, _) => new MixUp(run.Mixup, Classes),
+        (_, > 0) => new CutMix(run.Cutmix, Classes),
+        _ => null,
+    };
 
     /// <summary>--schedule warmup-cosine: a linear warm-up from 1 % of the learning rate over the first tenth of the
     /// batches (at least one), then cosine annealing to 0 over the rest; stepped per batch.</summary>

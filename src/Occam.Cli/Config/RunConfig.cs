@@ -49,12 +49,23 @@ internal sealed record RunConfig
     public double L1 { get; init; }
     public double L2 { get; init; }
 
+    /// <summary>λ of the proximal L1 step after each update, θ ← sign(θ)·max(|θ| − lr·λ, 0), on the weights (biases and
+    /// normalization parameters exempt): exact zeros, where the L1 penalty's subgradient leaves few.</summary>
+    public double L1Proximal { get; init; }
+
     public float Dropout { get; init; }
     public float LabelSmoothing { get; init; }
     public bool BatchNorm { get; init; }
 
     /// <summary>Random horizontal flips and random 28×28 crops of the image padded by 2.</summary>
     public bool Augment { get; init; }
+
+    /// <summary>α of MixUp (Beta(α, α) blends of each training batch with itself rolled by one; 0 = off).</summary>
+    public float Mixup { get; init; }
+
+    /// <summary>α of CutMix (a box of each training image pasted from its neighbour in the batch; 0 = off). With MixUp
+    /// too, each batch gets one of the two at random, as torchvision's RandomChoice([CutMix, MixUp]).</summary>
+    public float Cutmix { get; init; }
 
     /// <summary>ρ of sharpness-aware minimization (Occam.Optim.Sam; 0 = off): each step takes its gradient at the
     /// worst nearby weights, two forward and backward passes a batch.</summary>
@@ -220,6 +231,9 @@ internal sealed record RunConfig
         Check(Lr > 0 && double.IsFinite(Lr), $"--lr must be positive, got {Lr}");
         Check(WeightDecay >= 0, $"--weight-decay must be non-negative, got {WeightDecay}");
         Check(L1 >= 0 && L2 >= 0, $"--l1 and --l2 must be non-negative, got {L1} and {L2}");
+        Check(L1Proximal >= 0 && double.IsFinite(L1Proximal), $"--l1-proximal must be non-negative, got {L1Proximal}");
+        Check(Mixup >= 0 && float.IsFinite(Mixup), $"--mixup must be a non-negative alpha (0 = off), got {Mixup}");
+        Check(Cutmix >= 0 && float.IsFinite(Cutmix), $"--cutmix must be a non-negative alpha (0 = off), got {Cutmix}");
         Check(Dropout >= 0 && Dropout < 1, $"--dropout must be in [0, 1), got {Dropout}");
         Check(LabelSmoothing >= 0 && LabelSmoothing < 1, $"--label-smoothing must be in [0, 1), got {LabelSmoothing}");
         Check(Sam >= 0 && double.IsFinite(Sam), $"--sam must be non-negative, got {Sam}");

@@ -189,4 +189,40 @@ public class BatchTransformTests
         Assert.Contains("CutMix: inputs must be images [N, C, H, W], got shape [2, 4]",
             Assert.Throws<ArgumentException>(() => new CutMix(1, 3).Apply(new Batch(Tensor.Zeros(2, 4), Tensor.Zeros(2)), new Generator(1))).Message);
     }
+    /// <summary>Tags a batch with its index, to count which transform ran.</summary>
+    sealed class Tag(float value) : IBatchTransform
+    {
+        public Batch Apply(Batch batch, Generator generator) => new(Tensor.FromArray([value], 1), batch.Targets);
+    }
+
+    [Fact]
+    public void RandomChoicePicksEachTransformWithItsProbability()
+    {
+        // 30,000 batches, weights 1 : 0 : 3 (normalized to 0.25, 0, 0.75): each share within 5 standard errors
+        var choice = new RandomChoice([new Tag(0), new Tag(1), new Tag(2)], [1, 0, 3]);
+        Assert.Equal([0.25, 0, 0.75], choice.P);
+        var g = new Generator(5);
+        var batch = new Batch(Tensor.FromArray([0f], 1), Tensor.FromArray([0f], 1));
+        var counts = new int[3];
+        const int N = 30000;
+        for (int i = 0; i < N; i++) counts[(int)choice.Apply(batch, g).Inputs.Span[0]]++;
+        double se = Math.Sqrt(0.25 * 0.75 / N);
+        Assert.InRange(counts[0] / (double)N, 0.25 - 5 * se, 0.25 + 5 * se);
+        Assert.Equal(0, counts[1]);
+        // equal by default; MixUp and CutMix behind it keep their soft targets
+        var mix = new RandomChoice([new CutMix(1f, 3), new MixUp(0.2f, 3)]);
+        Assert.Equal([0.5, 0.5], mix.P);
+        var mixed = mix.Apply(new Batch(Tensor.RandU([4, 1, 4, 4], new Generator(1)), Tensor.FromArray([0f, 1, 2, 1], 4)), new Generator(2));
+        Assert.Equal([4, 3], mixed.Targets.Shape);
+    }
+
+    [Fact]
+    public void RandomChoiceRefusesBadProbabilities()
+    {
+        string Error(Action a) => Assert.ThrowsAny<ArgumentException>(a).Message;
+        Assert.Contains("RandomChoice: 1 probabilities for 2 transforms", Error(() => new RandomChoice([new Tag(0), new Tag(1)], [1])));
+        Assert.Contains("must be finite, non-negative and not all 0, got [0, 0]", Error(() => new RandomChoice([new Tag(0), new Tag(1)], [0, 0])));
+        Assert.Contains("needs at least one transform", Error(() => new RandomChoice([])));
+        Assert.Contains("transform 1 is null", Error(() => new RandomChoice([new Tag(0), null!])));
+    }
 }
