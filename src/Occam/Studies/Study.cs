@@ -163,7 +163,7 @@ public static class Study
     }
 
     /// <summary>Trains <paramref name="model"/> with <paramref name="optimizer"/> and the configuration's loss, callbacks and
-    /// augmentation for <paramref name="epochs"/> epochs, then measures it: run <paramref name="index"/> of
+    /// augmentations for <paramref name="epochs"/> epochs, then measures it: run <paramref name="index"/> of
     /// <paramref name="count"/> for progress. The batch order depends on the seed only.</summary>
     internal static StudyRun Train(StudyConfiguration config, Module model, Optimizer optimizer, StudyOptions options, StudyData data,
         int epochs, int index, int count, IProgress<StudyProgress>? progress)
@@ -177,7 +177,7 @@ public static class Study
         callbacks.Insert(0, new LrSchedulerCallback(new CosineAnnealingLR(optimizer, epochs)));
         var trainer = new Trainer(model, optimizer, config.BuildLoss(), callbacks, sam: config.BuildSam(optimizer));
         var loader = new DataLoader(data.Train, options.BatchSize, shuffle: true, generator: new Generator(options.Seed + 1),
-            transform: config.BuildAugmentation(data.Images));
+            transform: config.BuildAugmentation(data.Images), batchTransform: config.BuildBatchTransform(data.Classes));
         var history = trainer.Fit(loader, Plain(data.Validation), epochs);
 
         var train = trainer.Evaluate(Plain(data.Train));

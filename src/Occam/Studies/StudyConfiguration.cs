@@ -42,6 +42,9 @@ public sealed record StudyConfiguration(string Name, string Description)
     /// <summary>Random training-time transforms: shifted crops and flips for images, Gaussian feature noise for tables.</summary>
     public bool Augmentation { get; init; }
 
+    /// <summary>α of MixUp on each training batch (<see cref="MixUp"/>: Beta(α, α) blends of inputs and targets); 0 = off.</summary>
+    public float MixUpAlpha { get; init; }
+
     /// <summary>ρ of sharpness-aware minimization around the optimizer (<see cref="Sam"/>; 0 = off).</summary>
     public double SamRho { get; init; }
 
@@ -84,6 +87,7 @@ public sealed record StudyConfiguration(string Name, string Description)
         new("layer-norm", "layer normalization after each hidden layer") { LayerNorm = true },
         new("label-smoothing", "cross-entropy with label smoothing 0.1") { LabelSmoothing = 0.1f },
         new("augmentation", ImageAugmentation) { Augmentation = true },
+        new("mixup", "MixUp, α = 0.2: each batch blended with itself shifted by one example, λ ~ Beta(0.2, 0.2), and the targets alike") { MixUpAlpha = 0.2f },
         new("early-stopping", "stop when validation loss has not improved for 5 epochs; restore the best") { EarlyStoppingPatience = 5 },
         new("sam", "sharpness-aware minimization, ρ = 0.1: each step's gradient from the worst weights nearby") { SamRho = 0.1 },
         new("combined", "proximal L1 0.05 on the weights + dropout 0.3 + label smoothing 0.1 + early stopping (patience 5)")
@@ -174,6 +178,9 @@ public sealed record StudyConfiguration(string Name, string Description)
     /// <summary>Early stopping when configured (monitor val_loss, restore best weights).</summary>
     public IReadOnlyList<Callback> BuildCallbacks() =>
         EarlyStoppingPatience is int patience ? [new EarlyStopping("val_loss", patience: patience, restoreBestWeights: true)] : [];
+
+    /// <summary>MixUp of each training batch over <paramref name="classes"/> when <see cref="MixUpAlpha"/> is set, else null.</summary>
+    public IBatchTransform? BuildBatchTransform(int classes) => MixUpAlpha > 0 ? new MixUp(MixUpAlpha, classes) : null;
 
     /// <summary>The training-time transform: for [1, 28, 28] images a random crop after 1 pixel of zero padding (shifts
     /// of up to 1 pixel) and a horizontal flip; for feature vectors (standardized) Gaussian noise σ = 0.1.</summary>
