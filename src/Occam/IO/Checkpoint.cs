@@ -22,9 +22,21 @@ public static class Checkpoint
     /// <summary>The prefix of the optimizer's state tensors.</summary>
     public const string OptimizerPrefix = "optimizer.state.";
 
+    /// <summary>The metadata key holding a weight average's settings and update count (JSON).</summary>
+    public const string EmaKey = "occam.ema";
+
+    /// <summary>The prefix of a weight average's tensors: "ema." + the model's dotted name.</summary>
+    public const string EmaPrefix = "ema.";
+
+    /// <summary>Whether <paramref name="name"/> is one of the optimizer's or the weight average's tensors, not the model's.</summary>
+    public static bool IsTrainingState(string name) =>
+        name.StartsWith(OptimizerPrefix, StringComparison.Ordinal) || name.StartsWith(EmaPrefix, StringComparison.Ordinal);
+
     /// <summary>Writes <paramref name="model"/>'s parameters and buffers, <paramref name="optimizer"/>'s state when given,
-    /// and <paramref name="metadata"/> (string pairs of your own, e.g. the epoch) to <paramref name="path"/>.</summary>
-    public static void Save(string path, Module model, Optimizer? optimizer = null, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <paramref name="ema"/>'s averaged weights when given (under <see cref="EmaPrefix"/>, with its decay and update count
+    /// under <see cref="EmaKey"/>), and <paramref name="metadata"/> (string pairs of your own, e.g. the epoch) to
+    /// <paramref name="path"/>.</summary>
+    public static void Save(string path, Module model, Optimizer? optimizer = null, IReadOnlyDictionary<string, string>? metadata = null, Ema? ema = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var tensors = model.StateDict();
@@ -32,13 +44,19 @@ public static class Checkpoint
         if (metadata != null)
             foreach (var (key, value) in metadata)
             {
-                if (key == OptimizerKey) throw new ArgumentException($"Checkpoint.Save: the metadata key '{OptimizerKey}' is reserved for the optimizer");
+                if (key is OptimizerKey or EmaKey) throw new ArgumentException($"Checkpoint.Save: the metadata key '{key}' is reserved for the {(key == OptimizerKey ? "optimizer" : "weight average")}");
                 meta[key] = value;
             }
+        foreach (var (prefix, what) in new[] { (optimizer != null ? OptimizerPrefix : null, "the optimizer's state"), (ema != null ? EmaPrefix : null, "the weight average") })
+            if (prefix != null && tensors.Keys.FirstOrDefault(k => k.StartsWith(prefix, StringComparison.Ordinal)) is string clash)
+                throw new ArgumentException($"Checkpoint.Save: the model's '{clash}' collides with the names of {what} ('{prefix}…')");
+        if (ema != null)
+        {
+            foreach (var (name, tensor) in ema.StateDict()) tensors[EmaPrefix + name] = tensor;
+            meta[EmaKey] = JsonSerializer.Serialize(new EmaMetadata(ema.Decay, ema.Warmup, ema.Updates));
+        }
         if (optimizer != null)
         {
-            var clash = tensors.Keys.FirstOrDefault(k => k.StartsWith(OptimizerPrefix, StringComparison.Ordinal));
-            if (clash != null) throw new ArgumentException($"Checkpoint.Save: the model's '{clash}' collides with the optimizer's state names ('{OptimizerPrefix}…')");
             var state = optimizer.StateDict();
             foreach (var (index, entry) in state.State)
                 foreach (var (key, tensor) in entry)
@@ -51,20 +69,23 @@ public static class Checkpoint
     /// <summary>Loads <paramref name="path"/> into <paramref name="model"/> and, when given, <paramref name="optimizer"/>.
     /// Strict (the default): the file's model tensors and the model's state dict must have the same names; shapes must
     /// always match. Nothing is written unless everything checks out. Returns your metadata and, when not strict,
-    /// the model's keys missing from the file and the file's keys the model does not have.</summary>
+    /// the model's keys missing from the file and the file's keys the model does not have.
+    /// <paramref name="ema"/>, when given, continues from the file's weight average (its decay must be the same).</summary>
     public static (Dictionary<string, string> Metadata, List<string> Missing, List<string> Unexpected) Load(
-        string path, Module model, Optimizer? optimizer = null, bool strict = true) => Load(path, model, optimizer, strict, check: null);
+        string path, Module model, Optimizer? optimizer = null, bool strict = true, Ema? ema = null) => Load(path, model, optimizer, strict, check: null, ema);
 
-    /// <summary><see cref="Load(string, Module, Optimizer?, bool)"/>, with <paramref name="check"/> run on the metadata
-    /// after the file's own checks and before anything is written: whatever it throws leaves the model and optimizer
-    /// as they were.</summary>
+    /// <summary><see cref="Load(string, Module, Optimizer?, bool, Ema?)"/>, with <paramref name="check"/> run on the metadata
+    /// after the file's own checks and before anything is written: whatever it throws leaves the model, optimizer and
+    /// weight average as they were.</summary>
     internal static (Dictionary<string, string> Metadata, List<string> Missing, List<string> Unexpected) Load(
-        string path, Module model, Optimizer? optimizer, bool strict, Action<Dictionary<string, string>>? check)
+        string path, Module model, Optimizer? optimizer, bool strict, Action<Dictionary<string, string>>? check, Ema? ema = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var (tensors, metadata) = Safetensors.Load(path);
         bool hasOptimizer = metadata.Remove(OptimizerKey, out var optimizerJson);
-        var modelState = tensors.Where(t => !(hasOptimizer && t.Key.StartsWith(OptimizerPrefix, StringComparison.Ordinal)))
+        bool hasEma = metadata.Remove(EmaKey, out var emaJson);
+        var modelState = tensors.Where(t => !(hasOptimizer && t.Key.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
+                && !(hasEma && t.Key.StartsWith(EmaPrefix, StringComparison.Ordinal)))
             .ToDictionary(t => t.Key, t => t.Value);
 
         var (matched, missing, unexpected) = model.Match(modelState, strict);
@@ -84,11 +105,33 @@ public static class Checkpoint
             catch (ArgumentException e) { throw new InvalidDataException($"Checkpoint: '{path}': {e.Message}", e); }
         }
 
+        Dictionary<string, Tensor>? average = null;
+        long updates = 0;
+        if (ema != null)
+        {
+            if (!hasEma) throw new ArgumentException($"Checkpoint: '{path}' holds no weight average ('{EmaKey}' is not in its metadata)");
+            EmaMetadata? saved;
+            try { saved = JsonSerializer.Deserialize<EmaMetadata>(emaJson!); }
+            catch (JsonException e) { throw new InvalidDataException($"Checkpoint: '{path}': '{EmaKey}' is not valid: {e.Message}"); }
+            if (saved == null || !(saved.Updates >= 0)) throw new InvalidDataException($"Checkpoint: '{path}': '{EmaKey}' needs a decay, warmup and a non-negative count of updates");
+            if (saved.Decay != ema.Decay || saved.Warmup != ema.Warmup)
+                throw new ArgumentException($"Checkpoint: '{path}' holds a weight average of decay {saved.Decay.ToString(CultureInfo.InvariantCulture)}{(saved.Warmup ? " with warm-up" : "")}, the trainer's has decay {ema.Decay.ToString(CultureInfo.InvariantCulture)}{(ema.Warmup ? " with warm-up" : "")}");
+            average = tensors.Where(t => t.Key.StartsWith(EmaPrefix, StringComparison.Ordinal)).ToDictionary(t => t.Key[EmaPrefix.Length..], t => t.Value);
+            if (ema.Misfit(average) is string why) throw new ArgumentException($"Checkpoint: '{path}': {why}");
+            updates = saved.Updates;
+        }
+
         check?.Invoke(metadata);
         model.LoadStateDict(modelState, strict);
         if (optimizerState != null) optimizer!.LoadStateDict(optimizerState);
+        if (average != null) ema!.Restore(average, updates);
         return (metadata, missing, unexpected);
     }
+
+    sealed record EmaMetadata(
+        [property: JsonPropertyName("decay")] double Decay,
+        [property: JsonPropertyName("warmup")] bool Warmup,
+        [property: JsonPropertyName("updates")] long Updates);
 
     sealed record OptimizerMetadata(
         [property: JsonPropertyName("type")] string Type,

@@ -52,6 +52,32 @@ public sealed class Ema
     /// architecture — the tracked model itself, or a second instance kept for evaluation.</summary>
     public void CopyTo(Module target) => (target ?? throw new ArgumentNullException(nameof(target))).LoadStateDict(StateDict());
 
+    /// <summary>Why <paramref name="state"/> (names and shapes as <see cref="StateDict"/>'s) cannot replace this average's,
+    /// or null when it can.</summary>
+    internal string? Misfit(IReadOnlyDictionary<string, Tensor> state)
+    {
+        var expected = _parameters.Select(p => (p.Name, p.Source)).Concat(_buffers.Select(b => (b.Name, b.Source))).ToList();
+        var missing = expected.Where(e => !state.ContainsKey(e.Name)).Select(e => e.Name).ToList();
+        var unexpected = state.Keys.Except(expected.Select(e => e.Name)).Order(StringComparer.Ordinal).ToList();
+        if (missing.Count > 0 || unexpected.Count > 0)
+            return $"the averaged weights do not fit the model: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}]";
+        foreach (var (name, source) in expected)
+            if (!state[name].ShapeRef.SequenceEqual(source.ShapeRef))
+                return $"the average of '{name}' has shape {Shape.Format(state[name].ShapeRef)}, the model's {Shape.Format(source.ShapeRef)}";
+        return null;
+    }
+
+    /// <summary>Continues from a saved average: <paramref name="state"/> as <see cref="StateDict"/> gives it (checked by
+    /// <see cref="Misfit"/>) after <paramref name="updates"/> updates.</summary>
+    internal void Restore(IReadOnlyDictionary<string, Tensor> state, long updates)
+    {
+        if (Misfit(state) is string why) throw new ArgumentException($"Ema: {why}");
+        if (updates < 0) throw new ArgumentException($"Ema: updates must be non-negative, got {updates}");
+        foreach (var (name, _, average) in _parameters) state[name].Span.CopyTo(average);
+        foreach (var (name, _, copy) in _buffers) state[name].Span.CopyTo(copy);
+        Updates = updates;
+    }
+
     /// <summary>The averaged weights and buffers by dotted name.</summary>
     public Dictionary<string, Tensor> StateDict()
     {

@@ -53,7 +53,7 @@ public sealed class WeightReport
     public static WeightReport Of(IReadOnlyDictionary<string, Tensor> tensors, string source = "")
     {
         ArgumentNullException.ThrowIfNull(tensors);
-        var kept = tensors.Where(t => !t.Key.StartsWith(Checkpoint.OptimizerPrefix, StringComparison.Ordinal))
+        var kept = tensors.Where(t => !Checkpoint.IsTrainingState(t.Key))
             .OrderBy(t => t.Key, StringComparer.Ordinal).ToList();
         if (kept.Count == 0) throw new ArgumentException($"WeightReport: '{source}' holds no model tensors");
         var stats = kept.Select(t => Stats(t.Key, t.Value.Shape, [t.Value], IsBuffer(t.Key))).ToList();

@@ -64,7 +64,6 @@ public sealed class Trainer : ITrainingContext
         ArgumentNullException.ThrowIfNull(train);
         if (epochs < 1) throw new ArgumentException($"Trainer.Fit: epochs must be positive, got {epochs}");
         if (initialEpoch < 0) throw new ArgumentException($"Trainer.Fit: initialEpoch must be non-negative, got {initialEpoch}");
-        if (checkpointPath != null && Ema != null) throw EmaNotResumable("Trainer.Fit");
         var resumed = _resumed;
         _resumed = null;
         int first = initialEpoch ?? resumed?.Epoch ?? 0;
@@ -105,14 +104,13 @@ public sealed class Trainer : ITrainingContext
     public void SaveCheckpoint(string path, int epoch, IEnumerable<Batch>? train = null, IEnumerable<Batch>? validation = null)
     {
         if (epoch < 0) throw new ArgumentException($"Trainer.SaveCheckpoint: epoch must be non-negative, got {epoch}");
-        if (Ema != null) throw EmaNotResumable("Trainer.SaveCheckpoint");
         var state = TrainingState.Capture(this, epoch, train, validation);
         var metadata = new Dictionary<string, string>(CheckpointMetadata)
         {
             ["epoch"] = epoch.ToString(System.Globalization.CultureInfo.InvariantCulture),
             [TrainingState.MetadataKey] = state.ToJson(),
         };
-        IO.Checkpoint.Save(path, Model, Optimizer, metadata);
+        IO.Checkpoint.Save(path, Model, Optimizer, metadata, Ema);
     }
 
     /// <summary>
@@ -126,7 +124,7 @@ public sealed class Trainer : ITrainingContext
         // Everything is checked before the weights, the optimizer or any other state is touched: a checkpoint that
         // does not fit leaves this trainer as it was.
         TrainingState? state = null;
-        IO.Checkpoint.Load(path, Model, Optimizer, strict: true, check: metadata =>
+        IO.Checkpoint.Load(path, Model, Optimizer, strict: true, ema: Ema, check: metadata =>
         {
             if (!metadata.TryGetValue(TrainingState.MetadataKey, out var json))
                 throw new ArgumentException($"Trainer.Resume: '{path}' is not a resumable checkpoint (its metadata has no '{TrainingState.MetadataKey}'; write one with Trainer.SaveCheckpoint)");
@@ -141,9 +139,6 @@ public sealed class Trainer : ITrainingContext
     // Keras's fit and evaluate raise on an empty dataset too; an epoch of no batches would log a NaN loss and go on.
     static InvalidOperationException NoBatches(string what) =>
         new($"{what} (an empty dataset, or dropLast with fewer examples than the batch size)");
-
-    static NotSupportedException EmaNotResumable(string op) =>
-        new($"{op}: the EMA's averaged weights are not saved yet, so a run with EMA cannot be checkpointed for resuming");
 
     /// <summary>One epoch of training: its logs, or null when <paramref name="train"/> gave no batch.</summary>
     Dictionary<string, double>? TrainEpoch(IEnumerable<Batch> train)

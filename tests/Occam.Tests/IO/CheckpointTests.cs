@@ -176,4 +176,30 @@ public sealed class CheckpointTests : IDisposable
     [Fact]
     public void ReservedMetadataKeyIsRejected() =>
         Assert.Throws<ArgumentException>(() => Checkpoint.Save(PathOf("x.safetensors"), Mlp(1), metadata: new Dictionary<string, string> { [Checkpoint.OptimizerKey] = "" }));
+    [Fact]
+    public void AWeightAverageTravelsBesideTheModelAndPlainLoadsIgnoreIt()
+    {
+        var model = Mlp(1);
+        var sgd = new SGD(model.Parameters(), lr: 0.1);
+        var ema = new Ema(model, decay: 0.9);
+        for (int i = 0; i < 3; i++) { TrainStep(model, sgd); ema.Update(); }
+        string path = PathOf("ema.safetensors");
+        Checkpoint.Save(path, model, sgd, ema: ema);
+        var (tensors, metadata) = Safetensors.Load(path);
+        Assert.Equal(ema.StateDict()["0.weight"].ToArray(), tensors["ema.0.weight"].ToArray());
+        Assert.Contains("\"updates\":3", metadata[Checkpoint.EmaKey]);
+
+        // a plain load takes the model and leaves the average; a load with an average continues it
+        var plain = Mlp(2);
+        Checkpoint.Load(path, plain);
+        Assert.Equal(Weights(model), Weights(plain));
+        var again = Mlp(3);
+        var restored = new Ema(again, decay: 0.9);
+        Checkpoint.Load(path, again, ema: restored);
+        Assert.Equal(3, restored.Updates);
+        Assert.Equal(ema.StateDict()["2.bias"].ToArray(), restored.StateDict()["2.bias"].ToArray());
+        // the weight report reads the model's tensors only
+        Assert.DoesNotContain(Occam.Studies.WeightReport.Of(tensors, path).Tensors, t => t.Name.StartsWith("ema.", StringComparison.Ordinal));
+        Assert.Throws<ArgumentException>(() => Checkpoint.Save(PathOf("x.safetensors"), model, metadata: new Dictionary<string, string> { [Checkpoint.EmaKey] = "" }));
+    }
 }

@@ -16,7 +16,7 @@ public class ResumeTests
     // Everything a run needs, built from the seed alone, as a restarted process would build it.
     sealed record Run(Trainer Trainer, DataLoader Train, DataLoader Validation, EarlyStopping Stopper, ModelCheckpoint Best, CsvLogger Log);
 
-    static Run Build(string schedule, string dir)
+    static Run Build(string schedule, string dir, double? emaDecay = null)
     {
         var g = new Generator(7);
         var (all, _) = FashionMnist.LoadEmbedded();
@@ -38,7 +38,8 @@ public class ResumeTests
         var best = new ModelCheckpoint(Path.Combine(dir, "best.safetensors"), saveBestOnly: true);
         var log = new CsvLogger(Path.Combine(dir, "history.csv"));
         var trainer = new Trainer(model, optimizer, new CrossEntropyLoss(labelSmoothing: 0.1f),
-            [new LrSchedulerCallback(scheduler, perBatch: schedule == "onecycle"), stopper, best, log]);
+            [new LrSchedulerCallback(scheduler, perBatch: schedule == "onecycle"), stopper, best, log],
+            ema: emaDecay is double d ? new Ema(model, d, warmup: true) : null);
         return new Run(trainer, train, val, stopper, best, log);
     }
 
@@ -79,6 +80,47 @@ public class ResumeTests
                 line.Split(',')[Array.IndexOf(File.ReadAllLines(file)[0].Split(','), "val_loss")]));
             Assert.Equal(ValLosses(whole.Log.Path), ValLosses(second.Log.Path));
             Assert.Equal(5, File.ReadAllLines(second.Log.Path).Length);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void ResumeWithAWeightAverageEqualsUninterrupted()
+    {
+        string dir = Directory.CreateTempSubdirectory("occam-resume-ema").FullName;
+        try
+        {
+            var whole = Build("cosine", Directory.CreateDirectory(Path.Combine(dir, "whole")).FullName, emaDecay: 0.99);
+            whole.Trainer.Fit(whole.Train, whole.Validation, epochs: 4);
+
+            string path = Path.Combine(dir, "run.safetensors");
+            var first = Build("cosine", dir, emaDecay: 0.99);
+            first.Trainer.Fit(first.Train, first.Validation, epochs: 2, checkpointPath: path);
+            var second = Build("cosine", dir, emaDecay: 0.99);
+            second.Trainer.Fit(second.Train, second.Validation, epochs: 4 - second.Trainer.Resume(path, second.Train, second.Validation));
+
+            Assert.Equal(whole.Trainer.Ema!.Updates, second.Trainer.Ema!.Updates);
+            var a = whole.Trainer.Ema.StateDict();
+            var b = second.Trainer.Ema.StateDict();
+            Assert.Equal(a.Keys.Order(), b.Keys.Order());
+            foreach (var (name, tensor) in a) Assert.Equal(tensor.ToArray(), b[name].ToArray());
+            // the average differs from the live weights it follows (it is not a copy)
+            Assert.NotEqual(a["1.weight"].ToArray(), whole.Trainer.Model.StateDict()["1.weight"].ToArray());
+
+            // another decay, or no average in the file, is refused before anything is loaded
+            var otherDecay = Build("cosine", dir, emaDecay: 0.9);
+            var before = otherDecay.Trainer.Model.StateDict()["1.weight"].ToArray();
+            Assert.Contains("holds a weight average of decay 0.99 with warm-up, the trainer's has decay 0.9 with warm-up",
+                Assert.Throws<ArgumentException>(() => otherDecay.Trainer.Resume(path, otherDecay.Train, otherDecay.Validation)).Message);
+            Assert.Equal(before, otherDecay.Trainer.Model.StateDict()["1.weight"].ToArray());
+            string plain = Path.Combine(dir, "plain.safetensors");
+            var noEma = Build("cosine", dir);
+            noEma.Trainer.Fit(noEma.Train, noEma.Validation, epochs: 1, checkpointPath: plain);
+            var wantsEma = Build("cosine", dir, emaDecay: 0.99);
+            Assert.Contains("holds no weight average", Assert.Throws<ArgumentException>(() => wantsEma.Trainer.Resume(plain, wantsEma.Train, wantsEma.Validation)).Message);
         }
         finally
         {
