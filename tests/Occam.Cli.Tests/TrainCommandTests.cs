@@ -310,6 +310,38 @@ public class TrainCommandTests
         });
     }
 
+    [Fact]
+    public void EmaSavesTheAveragedWeightsAndResumesWithTheAverage()
+    {
+        CliRunner.InTempDir(dir =>
+        {
+            string output = Path.Combine(dir, "ema");
+            var (code, stdout, error) = CliRunner.Run("train", "--data", "embedded", "--train-size", "600", "--epochs", "2", "--ema", "0.99",
+                "--json", "--out", output);
+            Assert.True(code == 0, error);
+            Assert.Equal(0.99, JsonDocument.Parse(stdout).RootElement.GetProperty("config").GetProperty("ema").GetDouble(), 1e-12);
+            // the saved model is the average the checkpoint carries beside the live weights
+            var model = Occam.IO.Safetensors.Load(Path.Combine(output, "model.safetensors")).Tensors;
+            var checkpoint = Occam.IO.Safetensors.Load(Path.Combine(output, "checkpoint.safetensors")).Tensors;
+            Assert.Equal(checkpoint["ema.1.weight"].ToArray(), model["1.weight"].ToArray());
+            Assert.NotEqual(checkpoint["1.weight"].ToArray(), model["1.weight"].ToArray());
+
+            (code, _, error) = CliRunner.Run("train", "--resume", Path.Combine(output, "checkpoint.safetensors"), "--epochs", "3");
+            Assert.True(code == 0, error);
+            Assert.Equal(3, Metrics(output).GetProperty("epochs").GetInt32());
+            (code, _, error) = CliRunner.Run("train", "--resume", Path.Combine(output, "checkpoint.safetensors"), "--epochs", "4", "--ema", "0.9");
+            Assert.Equal(2, code);
+            Assert.Contains("--resume: --ema 0.9 differs from the checkpoint's 0.99", error);
+
+            (code, _, error) = CliRunner.Run("train", "--data", "embedded", "--ema", "0.99", "--early-stopping", "3", "--out", Path.Combine(dir, "bad"));
+            Assert.Equal(2, code);
+            Assert.Contains("--ema and --early-stopping both choose the weights the run ends with", error);
+            (code, _, error) = CliRunner.Run("train", "--data", "embedded", "--ema", "1", "--out", Path.Combine(dir, "bad"));
+            Assert.Equal(2, code);
+            Assert.Contains("--ema must be a decay in [0, 1) (0 = off), got 1", error);
+        });
+    }
+
     [Theory]
     [InlineData("--model", "rnn")]
     [InlineData("--epochs", "0")]

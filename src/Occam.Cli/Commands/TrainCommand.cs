@@ -73,6 +73,7 @@ internal static class TrainCommand
         var augment = new Option<bool?>("--augment") { Description = "Random flips and padded random crops (true/false; default: false)." };
         var mixUp = new Option<double?>("--mixup") { HelpName = "ALPHA", Description = "MixUp: each training batch blended with itself rolled by one, λ ~ Beta(ALPHA, ALPHA), targets mixed alike (default: 0, off; 0.2 is typical)." };
         var cutMix = new Option<double?>("--cutmix") { HelpName = "ALPHA", Description = "CutMix: a box of each training image pasted from its neighbour in the batch, targets mixed by area (default: 0, off; 1 is typical). With --mixup, each batch gets one of the two at random." };
+        var ema = new Option<double?>("--ema") { HelpName = "DECAY", Description = "Exponential moving average of the weights after every step, with warm-up: decay min(DECAY, (1 + t)/(10 + t)) at step t. The saved model and its accuracies are the average's; the per-epoch validation figures are the live weights' (default: 0, off; 0.999 is typical, 0.99 for short runs)." };
         var sam = new Option<double?>("--sam") { HelpName = "RHO", Description = "Sharpness-aware minimization with neighbourhood radius RHO (default: 0, off; 0.05 is typical): each step takes its gradient at the worst weights within RHO, for flatter minima at twice the compute." };
         var samAdaptive = new Option<bool?>("--sam-adaptive") { Description = "Adaptive SAM (ASAM): the neighbourhood scales with each weight; use a larger --sam, about 0.5 to 2 (true/false; default: false)." };
         var earlyStopping = new Option<int?>("--early-stopping") { Description = "Stop after PATIENCE epochs without a better val_loss, restoring the best weights (0 = off)." };
@@ -103,7 +104,7 @@ internal static class TrainCommand
             """)
         {
             preset, config, resume, data, dataRoot, trainSize, model, epochs, batchSize, lr, optimizer, weightDecay, l1, l2, l1Proximal, dropout,
-            labelSmoothing, batchNorm, augment, mixUp, cutMix, sam, samAdaptive, earlyStopping, schedule, seed, threads, outDir, json,
+            labelSmoothing, batchNorm, augment, mixUp, cutMix, ema, sam, samAdaptive, earlyStopping, schedule, seed, threads, outDir, json,
         };
         Cli.SetAction(command, parse =>
         {
@@ -117,7 +118,7 @@ internal static class TrainCommand
             }
             Flag("data", data); Flag("dataRoot", dataRoot); Flag("trainSize", trainSize); Flag("model", model); Flag("epochs", epochs);
             Flag("batchSize", batchSize); Flag("lr", lr); Flag("optimizer", optimizer); Flag("weightDecay", weightDecay); Flag("l1", l1);
-            Flag("l2", l2); Flag("l1Proximal", l1Proximal); Flag("mixup", mixUp); Flag("cutmix", cutMix); Flag("dropout", dropout); Flag("labelSmoothing", labelSmoothing); Flag("batchNorm", batchNorm);
+            Flag("l2", l2); Flag("l1Proximal", l1Proximal); Flag("mixup", mixUp); Flag("cutmix", cutMix); Flag("ema", ema); Flag("dropout", dropout); Flag("labelSmoothing", labelSmoothing); Flag("batchNorm", batchNorm);
             Flag("augment", augment); Flag("sam", sam); Flag("samAdaptive", samAdaptive); Flag("earlyStopping", earlyStopping); Flag("schedule", schedule); Flag("seed", seed);
 
             string? resumePath = parse.GetValue(resume);
@@ -181,7 +182,7 @@ internal static class TrainCommand
             {
                 "data" or "dataRoot" or "trainSize" or "seed" => "a resumed run keeps its data and validation split",
                 "model" or "dropout" or "batchNorm" => "a resumed run keeps its model",
-                "optimizer" or "lr" or "weightDecay" or "l1Proximal" or "sam" or "samAdaptive" => "a resumed run keeps its optimizer and the optimizer's saved state",
+                "optimizer" or "lr" or "weightDecay" or "l1Proximal" or "ema" or "sam" or "samAdaptive" => "a resumed run keeps its optimizer and the optimizer's saved state",
                 "schedule" => "a resumed run keeps its schedule",
                 _ => "a resumed run keeps the settings it started with",
             };
@@ -272,7 +273,8 @@ internal static class TrainCommand
         var nan = new TerminateOnNaN();
         callbacks.Add(nan);
 
-        var trainer = new Trainer(net, opt, new CrossEntropyLoss(labelSmoothing: run.LabelSmoothing), callbacks,
+        var average = run.Ema > 0 ? new Ema(net, run.Ema, warmup: true) : null;
+        var trainer = new Trainer(net, opt, new CrossEntropyLoss(labelSmoothing: run.LabelSmoothing), callbacks, average,
             sam: run.Sam > 0 ? new Sam(opt, run.Sam, run.SamAdaptive) : null);
         trainer.CheckpointMetadata[ConfigKey] = run.ToJson();
         int start = 0;
@@ -292,6 +294,7 @@ internal static class TrainCommand
             : $"Checkpoint after every epoch: {checkpoint} (the earlier report in {output} stays whole until this run's replaces it; if interrupted, --resume this file)");
         History history = Train(trainer, trainLoader, valLoader, run, start, checkpoint, asJson);
         if (nan.Message != null) throw new InvalidOperationException(nan.Message);
+        average?.CopyTo(net); // the run ends with the averaged weights (Keras's use_ema), after the checkpoint kept the live ones
         var result = trainer.Evaluate(testLoader);
         // The saved model's own accuracies (the best epoch's weights when early stopping restored them), in
         // evaluation mode, as the study reports them; history.csv keeps the running figures of each epoch.

@@ -67,6 +67,10 @@ internal sealed record RunConfig
     /// too, each batch gets one of the two at random, as torchvision's RandomChoice([CutMix, MixUp]).</summary>
     public float Cutmix { get; init; }
 
+    /// <summary>Decay of an exponential moving average of the weights (with warm-up: min(decay, (1 + t)/(10 + t)) at
+    /// step t), which the saved model and its test accuracy use; 0 = off.</summary>
+    public double Ema { get; init; }
+
     /// <summary>ρ of sharpness-aware minimization (Occam.Optim.Sam; 0 = off): each step takes its gradient at the
     /// worst nearby weights, two forward and backward passes a batch.</summary>
     public double Sam { get; init; }
@@ -234,6 +238,8 @@ internal sealed record RunConfig
         Check(L1Proximal >= 0 && double.IsFinite(L1Proximal), $"--l1-proximal must be non-negative, got {L1Proximal}");
         Check(Mixup >= 0 && float.IsFinite(Mixup), $"--mixup must be a non-negative alpha (0 = off), got {Mixup}");
         Check(Cutmix >= 0 && float.IsFinite(Cutmix), $"--cutmix must be a non-negative alpha (0 = off), got {Cutmix}");
+        Check(Ema >= 0 && Ema < 1, $"--ema must be a decay in [0, 1) (0 = off), got {Ema}");
+        Check(Ema == 0 || EarlyStopping == 0, "--ema and --early-stopping both choose the weights the run ends with (the average, or the best epoch's); use one");
         Check(Dropout >= 0 && Dropout < 1, $"--dropout must be in [0, 1), got {Dropout}");
         Check(LabelSmoothing >= 0 && LabelSmoothing < 1, $"--label-smoothing must be in [0, 1), got {LabelSmoothing}");
         Check(Sam >= 0 && double.IsFinite(Sam), $"--sam must be non-negative, got {Sam}");

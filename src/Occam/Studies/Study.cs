@@ -175,10 +175,12 @@ public static class Study
         // Cosine annealing to zero over the epochs, for every configuration: the final weights settle instead of
         // carrying the last steps' noise, so configurations compare on where they converged.
         callbacks.Insert(0, new LrSchedulerCallback(new CosineAnnealingLR(optimizer, epochs)));
-        var trainer = new Trainer(model, optimizer, config.BuildLoss(), callbacks, sam: config.BuildSam(optimizer));
+        var ema = config.BuildEma(model);
+        var trainer = new Trainer(model, optimizer, config.BuildLoss(), callbacks, ema, sam: config.BuildSam(optimizer));
         var loader = new DataLoader(data.Train, options.BatchSize, shuffle: true, generator: new Generator(options.Seed + 1),
             transform: config.BuildAugmentation(data.Images), batchTransform: config.BuildBatchTransform(data.Classes));
         var history = trainer.Fit(loader, Plain(data.Validation), epochs);
+        ema?.CopyTo(model); // measured with the averaged weights
 
         var train = trainer.Evaluate(Plain(data.Train));
         var validation = trainer.Evaluate(Plain(data.Validation));

@@ -42,6 +42,10 @@ public sealed record StudyConfiguration(string Name, string Description)
     /// <summary>Random training-time transforms: shifted crops and flips for images, Gaussian feature noise for tables.</summary>
     public bool Augmentation { get; init; }
 
+    /// <summary>Decay of an exponential moving average of the weights (with warm-up), evaluated in place of the last
+    /// weights (<see cref="Ema"/>); 0 = off.</summary>
+    public double EmaDecay { get; init; }
+
     /// <summary>α of MixUp on each training batch (<see cref="MixUp"/>: Beta(α, α) blends of inputs and targets); 0 = off.</summary>
     public float MixUpAlpha { get; init; }
 
@@ -89,6 +93,7 @@ public sealed record StudyConfiguration(string Name, string Description)
         new("augmentation", ImageAugmentation) { Augmentation = true },
         new("mixup", "MixUp, α = 0.2: each batch blended with itself shifted by one example, λ ~ Beta(0.2, 0.2), and the targets alike") { MixUpAlpha = 0.2f },
         new("early-stopping", "stop when validation loss has not improved for 5 epochs; restore the best") { EarlyStoppingPatience = 5 },
+        new("ema", "exponential moving average of the weights, decay 0.99 with warm-up, evaluated in place of the last weights") { EmaDecay = 0.99 },
         new("sam", "sharpness-aware minimization, ρ = 0.1: each step's gradient from the worst weights nearby") { SamRho = 0.1 },
         new("combined", "proximal L1 0.05 on the weights + dropout 0.3 + label smoothing 0.1 + early stopping (patience 5)")
         {
@@ -169,6 +174,9 @@ public sealed record StudyConfiguration(string Name, string Description)
             ? new AdamW(groups, LearningRate, weightDecay: WeightDecay, l1Proximal: L1Proximal)
             : new Adam(groups, LearningRate, l1Proximal: L1Proximal);
     }
+
+    /// <summary>The weight average of <paramref name="model"/> when <see cref="EmaDecay"/> is set, else null.</summary>
+    public Ema? BuildEma(Module model) => EmaDecay > 0 ? new Ema(model, EmaDecay, warmup: true) : null;
 
     /// <summary>SAM around <paramref name="optimizer"/> when <see cref="SamRho"/> is set, else null.</summary>
     public Sam? BuildSam(Optimizer optimizer) => SamRho > 0 ? new Sam(optimizer, SamRho) : null;
