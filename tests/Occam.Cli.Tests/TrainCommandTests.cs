@@ -311,6 +311,31 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void MaxNormKeepsEveryUnitsIncomingWeightsWithinTheBound()
+    {
+        CliRunner.InTempDir(dir =>
+        {
+            var (code, stdout, error) = CliRunner.Run("train", "--data", "embedded", "--train-size", "600", "--epochs", "2", "--lr", "0.01",
+                "--max-norm", "0.5", "--json", "--out", Path.Combine(dir, "run"));
+            Assert.True(code == 0, error);
+            Assert.Equal(0.5, JsonDocument.Parse(stdout).RootElement.GetProperty("config").GetProperty("maxNorm").GetDouble());
+            var tensors = Occam.IO.Safetensors.Load(Path.Combine(dir, "run", "model.safetensors")).Tensors;
+            double longest = 0;
+            foreach (var (name, w) in tensors.Where(t => t.Key.EndsWith(".weight", StringComparison.Ordinal)))
+            {
+                var values = w.ToArray();
+                int length = values.Length / w.Shape[0];
+                for (int r = 0; r < w.Shape[0]; r++)
+                    longest = Math.Max(longest, Math.Sqrt(values.Skip(r * length).Take(length).Sum(v => (double)v * v)));
+            }
+            Assert.InRange(longest, 0.45, 0.5 + 1e-5); // the bound binds, and holds
+            (code, _, error) = CliRunner.Run("train", "--data", "embedded", "--max-norm", "-1", "--out", Path.Combine(dir, "bad"));
+            Assert.Equal(2, code);
+            Assert.Contains("--max-norm must be a non-negative norm (0 = off), got -1", error);
+        });
+    }
+
+    [Fact]
     public void EmaSavesTheAveragedWeightsAndResumesWithTheAverage()
     {
         CliRunner.InTempDir(dir =>

@@ -31,8 +31,8 @@ internal static class StudyCommand
         var json = new Option<bool>("--json") { Description = "Print metrics.json to stdout instead of tables and progress." };
         var command = new Command("study", """
             Regularization study: trains one architecture with no regularization, each technique alone (l2, l1, elastic-net,
-            weight-decay, dropout, batch-norm, layer-norm, label-smoothing, augmentation, mixup, early-stopping, ema, sam) and a combined recipe,
-            and compares train/validation/test accuracy, the generalization gap and the weights. Writes index.html (the report),
+            weight-decay, dropout, max-norm, batch-norm, layer-norm, label-smoothing, augmentation, mixup, early-stopping, ema,
+            sam) and a combined recipe, and compares train/validation/test accuracy, the generalization gap and the weights. Writes index.html (the report),
             PNG plots, metrics.json and each run's history CSV (history-NAME.csv, its epoch column counted from 0 as in
             train's history.csv and Keras's CSVLogger; best_epoch in metrics.json counts from 1) to --out, and ends with the advisor's reading of the
             unregularized run. Configurations train side by side, one per core (--threads sets how many).

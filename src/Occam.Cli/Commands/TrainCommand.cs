@@ -66,6 +66,7 @@ internal static class TrainCommand
         var weightDecay = new Option<double?>("--weight-decay") { Description = "Weight decay (default: 0; decoupled for adamw, coupled for the other optimizers), not on biases or norm layers." };
         var l1 = new Option<double?>("--l1") { Description = "L1 penalty on every kernel: l1·Σ|w| (default: 0). Its subgradient pulls weights toward 0 but leaves few exactly 0; exact zeros take proximal L1 (--l1-proximal)." };
         var l2 = new Option<double?>("--l2") { Description = "L2 penalty on every kernel: l2·Σw² (default: 0)." };
+        var maxNorm = new Option<double?>("--max-norm") { HelpName = "C", Description = "Max-norm constraint: after every step each unit's incoming weights are scaled back to L2 norm C where longer, as Keras's MaxNorm (default: 0, off; 3 to 4 with dropout, as in the dropout paper)." };
         var l1Proximal = new Option<double?>("--l1-proximal") { HelpName = "LAMBDA", Description = "Proximal L1 after every step, θ ← sign(θ)·max(|θ| − lr·LAMBDA, 0), on the weights (not biases or norm layers): weights with little signal become exactly 0 (default: 0, off; the study's l1 uses 0.1)." };
         var dropout = new Option<double?>("--dropout") { Description = "Dropout rate (default: 0; the CNN uses half of it before its dense layer)." };
         var labelSmoothing = new Option<double?>("--label-smoothing") { Description = "Label smoothing ε of the cross-entropy (default: 0)." };
@@ -103,7 +104,7 @@ internal static class TrainCommand
                      occam train --resume runs/cnn/checkpoint.safetensors
             """)
         {
-            preset, config, resume, data, dataRoot, trainSize, model, epochs, batchSize, lr, optimizer, weightDecay, l1, l2, l1Proximal, dropout,
+            preset, config, resume, data, dataRoot, trainSize, model, epochs, batchSize, lr, optimizer, weightDecay, l1, l2, l1Proximal, maxNorm, dropout,
             labelSmoothing, batchNorm, augment, mixUp, cutMix, ema, sam, samAdaptive, earlyStopping, schedule, seed, threads, outDir, json,
         };
         Cli.SetAction(command, parse =>
@@ -118,7 +119,7 @@ internal static class TrainCommand
             }
             Flag("data", data); Flag("dataRoot", dataRoot); Flag("trainSize", trainSize); Flag("model", model); Flag("epochs", epochs);
             Flag("batchSize", batchSize); Flag("lr", lr); Flag("optimizer", optimizer); Flag("weightDecay", weightDecay); Flag("l1", l1);
-            Flag("l2", l2); Flag("l1Proximal", l1Proximal); Flag("mixup", mixUp); Flag("cutmix", cutMix); Flag("ema", ema); Flag("dropout", dropout); Flag("labelSmoothing", labelSmoothing); Flag("batchNorm", batchNorm);
+            Flag("l2", l2); Flag("l1Proximal", l1Proximal); Flag("maxNorm", maxNorm); Flag("mixup", mixUp); Flag("cutmix", cutMix); Flag("ema", ema); Flag("dropout", dropout); Flag("labelSmoothing", labelSmoothing); Flag("batchNorm", batchNorm);
             Flag("augment", augment); Flag("sam", sam); Flag("samAdaptive", samAdaptive); Flag("earlyStopping", earlyStopping); Flag("schedule", schedule); Flag("seed", seed);
 
             string? resumePath = parse.GetValue(resume);
@@ -181,7 +182,7 @@ internal static class TrainCommand
             string why = key switch
             {
                 "data" or "dataRoot" or "trainSize" or "seed" => "a resumed run keeps its data and validation split",
-                "model" or "dropout" or "batchNorm" => "a resumed run keeps its model",
+                "model" or "dropout" or "batchNorm" or "maxNorm" => "a resumed run keeps its model",
                 "optimizer" or "lr" or "weightDecay" or "l1Proximal" or "ema" or "sam" or "samAdaptive" => "a resumed run keeps its optimizer and the optimizer's saved state",
                 "schedule" => "a resumed run keeps its schedule",
                 _ => "a resumed run keeps the settings it started with",
@@ -236,9 +237,10 @@ internal static class TrainCommand
             (_, > 0) => new L2(run.L2),
             _ => null,
         };
+        var constraint = run.MaxNorm > 0 ? new MaxNorm(run.MaxNorm) : null;
         var net = run.Model == "cnn"
-            ? Architectures.Cnn(g, dense: run.Dense, dropout: run.Dropout, batchNorm: run.BatchNorm, kernelRegularizer: kernel)
-            : Architectures.Mlp(g, hidden: run.Hidden, dropout: run.Dropout, batchNorm: run.BatchNorm, kernelRegularizer: kernel);
+            ? Architectures.Cnn(g, dense: run.Dense, dropout: run.Dropout, batchNorm: run.BatchNorm, kernelRegularizer: kernel, kernelConstraint: constraint)
+            : Architectures.Mlp(g, hidden: run.Hidden, dropout: run.Dropout, batchNorm: run.BatchNorm, kernelRegularizer: kernel, kernelConstraint: constraint);
         var groups = net.ParameterGroups(DecayPolicy.ExcludeBiasAndNorm, run.WeightDecay);
         double l1 = run.L1Proximal;
         Optimizer opt = run.Optimizer switch

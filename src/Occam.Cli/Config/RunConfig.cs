@@ -49,6 +49,10 @@ internal sealed record RunConfig
     public double L1 { get; init; }
     public double L2 { get; init; }
 
+    /// <summary>Max-norm constraint: after each step every unit's incoming weights are scaled back to this L2 norm where
+    /// longer (Keras MaxNorm; with dropout, 3–4 in Srivastava et al. 2014); 0 = off.</summary>
+    public double MaxNorm { get; init; }
+
     /// <summary>λ of the proximal L1 step after each update, θ ← sign(θ)·max(|θ| − lr·λ, 0), on the weights (biases and
     /// normalization parameters exempt): exact zeros, where the L1 penalty's subgradient leaves few.</summary>
     public double L1Proximal { get; init; }
@@ -238,6 +242,7 @@ internal sealed record RunConfig
         Check(L1Proximal >= 0 && double.IsFinite(L1Proximal), $"--l1-proximal must be non-negative, got {L1Proximal}");
         Check(Mixup >= 0 && float.IsFinite(Mixup), $"--mixup must be a non-negative alpha (0 = off), got {Mixup}");
         Check(Cutmix >= 0 && float.IsFinite(Cutmix), $"--cutmix must be a non-negative alpha (0 = off), got {Cutmix}");
+        Check(MaxNorm >= 0 && double.IsFinite(MaxNorm), $"--max-norm must be a non-negative norm (0 = off), got {MaxNorm}");
         Check(Ema >= 0 && Ema < 1, $"--ema must be a decay in [0, 1) (0 = off), got {Ema}");
         Check(Ema == 0 || EarlyStopping == 0, "--ema and --early-stopping both choose the weights the run ends with (the average, or the best epoch's); use one");
         Check(Dropout >= 0 && Dropout < 1, $"--dropout must be in [0, 1), got {Dropout}");

@@ -28,7 +28,15 @@ public abstract class Constraint
     }
 
     /// <summary>Projects <paramref name="w"/> in place.</summary>
-    public void Apply(Tensor w) => w.CopyFrom(Project(w));
+    public void Apply(Tensor w)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        if (!ApplyInPlace(w)) w.CopyFrom(Project(w));
+    }
+
+    /// <summary>Projects <paramref name="w"/> where it is, when this constraint has such a path for it (the optimizer
+    /// applies a constraint after every step); false leaves it to <see cref="Project"/>.</summary>
+    private protected virtual bool ApplyInPlace(Tensor w) => false;
 
     private protected abstract Tensor Compute(Tensor w);
 

@@ -26,6 +26,25 @@ public sealed class MaxNorm : Constraint
         return w * (norms.Clamp(0, (float)MaxValue) / (norms + Epsilon));
     }
 
+    /// <summary>The default axis on a matrix or kernel: per row, one pass for its norm and one to scale it by
+    /// min(‖w‖, max)/(‖w‖ + ε) as <see cref="Compute"/> does, with nothing allocated (the tensor ops took ~1.5 ms a step
+    /// on the study's MLP).</summary>
+    private protected override bool ApplyInPlace(Tensor w)
+    {
+        if (Axis != null || w.Rank < 2 || w.Size == 0) return false;
+        int rows = w.Dim(0), length = w.Size / rows;
+        var data = w.Span;
+        float max = (float)MaxValue;
+        for (int r = 0; r < rows; r++)
+        {
+            var row = data.Slice(r * length, length);
+            float norm = MathF.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares<float>(row));
+            System.Numerics.Tensors.TensorPrimitives.Multiply(row, Math.Clamp(norm, 0, max) / (norm + Epsilon), row);
+        }
+        w.Storage.Version++; // changed in place, as CopyFrom marks it
+        return true;
+    }
+
     public override Dictionary<string, object?> ToConfig() => new() { ["max_value"] = MaxValue, ["axis"] = Axis };
 }
 

@@ -6,9 +6,10 @@ namespace Occam.Studies;
 /// <summary>The model families the studies, presets and benchmarks build, each with its regularization switches.</summary>
 public static class Architectures
 {
-    /// <summary>Flatten → [Linear → (BatchNorm1d | LayerNorm) → ReLU → (Dropout)] per hidden width → Linear(classes).</summary>
+    /// <summary>Flatten → [Linear → (BatchNorm1d | LayerNorm) → ReLU → (Dropout)] per hidden width → Linear(classes); every
+    /// kernel with <paramref name="kernelRegularizer"/> and <paramref name="kernelConstraint"/> when given.</summary>
     public static Sequential Mlp(Generator generator, int inputs = 784, int[]? hidden = null, int classes = 10, float dropout = 0,
-        bool batchNorm = false, bool layerNorm = false, Regularizer? kernelRegularizer = null)
+        bool batchNorm = false, bool layerNorm = false, Regularizer? kernelRegularizer = null, Constraint? kernelConstraint = null)
     {
         ArgumentNullException.ThrowIfNull(generator);
         if (batchNorm && layerNorm) throw new ArgumentException("Mlp: choose batch norm or layer norm, not both");
@@ -17,28 +18,28 @@ public static class Architectures
         int width = inputs;
         foreach (int h in hidden)
         {
-            layers.Add(new Linear(width, h, generator: generator, kernelRegularizer: kernelRegularizer));
+            layers.Add(new Linear(width, h, generator: generator, kernelRegularizer: kernelRegularizer, kernelConstraint: kernelConstraint));
             if (batchNorm) layers.Add(new BatchNorm1d(h));
             if (layerNorm) layers.Add(new LayerNorm(h));
             layers.Add(new ReLU());
             if (dropout > 0) layers.Add(new Dropout(dropout, generator));
             width = h;
         }
-        layers.Add(new Linear(width, classes, generator: generator, kernelRegularizer: kernelRegularizer));
+        layers.Add(new Linear(width, classes, generator: generator, kernelRegularizer: kernelRegularizer, kernelConstraint: kernelConstraint));
         return new Sequential([.. layers]);
     }
 
     /// <summary>Two conv blocks [Conv3×3(pad 1) → (BatchNorm2d) → ReLU → MaxPool2] (32 and 64 channels) → Flatten →
-    /// (Dropout) → Linear(·, dense) → ReLU → (Dropout) → Linear(classes), for 28×28 inputs.</summary>
+    /// (Dropout) → Linear(·, dense) → ReLU → (Dropout) → Linear(classes), for 28×28 inputs; kernels as <see cref="Mlp"/>'s.</summary>
     public static Sequential Cnn(Generator generator, int channels = 1, int classes = 10, int dense = 128, float dropout = 0,
-        bool batchNorm = true, Regularizer? kernelRegularizer = null, int imageSize = 28)
+        bool batchNorm = true, Regularizer? kernelRegularizer = null, int imageSize = 28, Constraint? kernelConstraint = null)
     {
         ArgumentNullException.ThrowIfNull(generator);
         var layers = new List<Module>();
         int c = channels;
         foreach (int width in new[] { 32, 64 })
         {
-            layers.Add(new Conv2d(c, width, 3, padding: 1, generator: generator, kernelRegularizer: kernelRegularizer));
+            layers.Add(new Conv2d(c, width, 3, padding: 1, generator: generator, kernelRegularizer: kernelRegularizer, kernelConstraint: kernelConstraint));
             if (batchNorm) layers.Add(new BatchNorm2d(width));
             layers.Add(new ReLU());
             layers.Add(new MaxPool2d(2));
@@ -47,10 +48,10 @@ public static class Architectures
         int side = imageSize / 4;
         layers.Add(new Flatten());
         if (dropout > 0) layers.Add(new Dropout(dropout / 2, generator));
-        layers.Add(new Linear(c * side * side, dense, generator: generator, kernelRegularizer: kernelRegularizer));
+        layers.Add(new Linear(c * side * side, dense, generator: generator, kernelRegularizer: kernelRegularizer, kernelConstraint: kernelConstraint));
         layers.Add(new ReLU());
         if (dropout > 0) layers.Add(new Dropout(dropout, generator));
-        layers.Add(new Linear(dense, classes, generator: generator, kernelRegularizer: kernelRegularizer));
+        layers.Add(new Linear(dense, classes, generator: generator, kernelRegularizer: kernelRegularizer, kernelConstraint: kernelConstraint));
         return new Sequential([.. layers]);
     }
 

@@ -22,6 +22,9 @@ public sealed record StudyConfiguration(string Name, string Description)
     /// <summary>Penalty attached to every weight matrix and kernel (Keras kernel_regularizer), added to the loss.</summary>
     public Regularizer? KernelRegularizer { get; init; }
 
+    /// <summary>Constraint on every weight matrix or kernel, applied after each step (e.g. <see cref="MaxNorm"/>).</summary>
+    public Constraint? KernelConstraint { get; init; }
+
     /// <summary>λ of the proximal L1 step θ ← sign(θ)·max(|θ| − lr·λ, 0) after each update of a weight matrix or kernel
     /// (exact zeros; biases and normalization parameters exempt); 0 = off.</summary>
     public double L1Proximal { get; init; }
@@ -87,6 +90,7 @@ public sealed record StudyConfiguration(string Name, string Description)
         new("elastic-net", "elastic-net penalty 1e-4·Σ|w| + 5e-4·Σw²") { KernelRegularizer = new ElasticNet(1e-4, 5e-4) },
         new("weight-decay", "AdamW, decoupled weight decay 0.1") { WeightDecay = 0.1 },
         new("dropout", "dropout p = 0.3 after each hidden layer") { Dropout = 0.3f },
+        new("max-norm", "max-norm: each unit's incoming weights scaled back to L2 norm 1 after any step that takes them past it") { KernelConstraint = new MaxNorm(1) },
         new("batch-norm", "batch normalization after each hidden layer") { BatchNorm = true },
         new("layer-norm", "layer normalization after each hidden layer") { LayerNorm = true },
         new("label-smoothing", "cross-entropy with label smoothing 0.1") { LabelSmoothing = 0.1f },
@@ -145,8 +149,8 @@ public sealed record StudyConfiguration(string Name, string Description)
     {
         ArgumentNullException.ThrowIfNull(generator);
         if (model == StudyModel.Mlp)
-            return Architectures.Mlp(generator, inputs, [.. MlpHidden], classes, Dropout, BatchNorm, LayerNorm, KernelRegularizer);
-        var cnn = Architectures.Cnn(generator, 1, classes, 128, Dropout, BatchNorm || LayerNorm, KernelRegularizer);
+            return Architectures.Mlp(generator, inputs, [.. MlpHidden], classes, Dropout, BatchNorm, LayerNorm, KernelRegularizer, KernelConstraint);
+        var cnn = Architectures.Cnn(generator, 1, classes, 128, Dropout, BatchNorm || LayerNorm, KernelRegularizer, kernelConstraint: KernelConstraint);
         if (!LayerNorm) return cnn;
         var layers = Enumerable.Range(0, cnn.Count).Select(i => cnn[i] is BatchNorm2d bn ? new GroupNorm(1, bn.NumFeatures) : cnn[i]);
         return new Sequential([.. layers]);

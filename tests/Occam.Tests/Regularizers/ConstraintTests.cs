@@ -41,6 +41,26 @@ public class ConstraintTests
         Assert.All(RowNorms(w), n => Assert.Equal(1, n, 4));
     }
 
+    [Theory]
+    [InlineData(new[] { 256, 784 })]
+    [InlineData(new[] { 7, 3, 3, 3 })]
+    [InlineData(new[] { 5, 1 })]
+    public void MaxNormInPlaceMatchesTheTensorFormula(int[] shape)
+    {
+        // Apply's in-place rows against Project's tensor ops, norms from tiny to well past the bound
+        var w = Tensor.RandN(shape, new Generator(3), std: 0.1f);
+        var d = w.Span;
+        int length = w.Size / shape[0];
+        for (int r = 0; r < shape[0]; r++)
+            for (int j = 0; j < length; j++) d[r * length + j] *= MathF.Pow(10, r % 5 - 2);
+        var constraint = new MaxNorm(1.5);
+        var expected = constraint.Project(w).ToArray();
+        long version = w.Storage.Version;
+        constraint.Apply(w);
+        GradCheck.Close(expected, w.ToArray(), atol: 1e-7f, rtol: 1e-6f);
+        Assert.NotEqual(version, w.Storage.Version);
+    }
+
     [Fact]
     public void VectorsUseTheWholeVector()
     {

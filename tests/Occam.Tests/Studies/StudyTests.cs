@@ -14,7 +14,7 @@ public class StudyTests
     static readonly StudyOptions Tiny = new() { Epochs = 1, TrainSize = 200 };
 
     static readonly string[] Expected =
-        ["none", "l2", "l1", "elastic-net", "weight-decay", "dropout", "batch-norm", "layer-norm", "label-smoothing", "augmentation", "mixup", "early-stopping", "ema", "sam", "combined"];
+        ["none", "l2", "l1", "elastic-net", "weight-decay", "dropout", "max-norm", "batch-norm", "layer-norm", "label-smoothing", "augmentation", "mixup", "early-stopping", "ema", "sam", "combined"];
 
     [Fact]
     public void TheStudyHasTheDocumentedConfigurationsInOrder() =>
