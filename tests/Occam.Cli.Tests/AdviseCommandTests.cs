@@ -53,10 +53,13 @@ public sealed class AdviseCommandTests : IDisposable
         Assert.Contains("\"underfitting\"", output);
         Assert.DoesNotContain("reduce_regularization", output);
 
-        Write("run/config.json", """{ "dropout": 0.5 }""");
-        (code, output, error) = CliRunner.Run("advise", run, "--json");
-        Assert.True(code == 0, error);
-        Assert.Contains("reduce_regularization", output);
+        foreach (var regularized in new[] { """{ "dropout": 0.5 }""", """{ "mixup": 0.2 }""", """{ "l1Proximal": 0.1 }""", """{ "maxNorm": 3 }""", """{ "sam": 0.05 }""" })
+        {
+            Write("run/config.json", regularized);
+            (code, output, error) = CliRunner.Run("advise", run, "--json");
+            Assert.True(code == 0, error);
+            Assert.Contains("reduce_regularization", output);
+        }
     }
 
     [Fact]

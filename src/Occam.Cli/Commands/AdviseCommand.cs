@@ -58,8 +58,7 @@ internal static class AdviseCommand
         if (Path.GetFileName(history) != "history.csv" || !File.Exists(config)) return null;
         try
         {
-            var run = Config.RunConfig.Parse(File.ReadAllText(config), config);
-            return run.Dropout > 0 || run.WeightDecay > 0 || run.L1 > 0 || run.L2 > 0 || run.LabelSmoothing > 0 || run.Augment;
+            return Config.RunConfig.Parse(File.ReadAllText(config), config).Regularized;
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.Text.Json.JsonException) { return null; } // not occam train's config: advise from the curves alone
     }

@@ -92,6 +92,13 @@ internal sealed record RunConfig
 
     public int Seed { get; init; } = 1;
 
+    /// <summary>Whether any setting holds the model back from fitting its training data (what `occam advise` may tell a
+    /// run to reduce); early stopping and the learning-rate schedule are not counted.</summary>
+    [JsonIgnore]
+    public bool Regularized =>
+        Dropout > 0 || WeightDecay > 0 || L1 > 0 || L2 > 0 || L1Proximal > 0 || MaxNorm > 0 || LabelSmoothing > 0 || Augment
+        || Mixup > 0 || Cutmix > 0 || Sam > 0 || Ema > 0;
+
     public static IReadOnlyList<string> PresetNames { get; } = ["fmnist-mlp", "fmnist-cnn"];
 
     static readonly JsonSerializerOptions Options = new()
