@@ -63,6 +63,34 @@ public sealed class AdviseCommandTests : IDisposable
     }
 
     [Fact]
+    public void ATrainReportGetsTheNextRunsCommandAndItRuns()
+    {
+        string run = Path.Combine(_dir, "run");
+        Directory.CreateDirectory(run);
+        Write("run/history.csv", Overfitting);
+        string config = Write("run/config.json", """{ "data": "embedded", "trainSize": 300, "epochs": 1, "dropout": 0.1, "labelSmoothing": 0.1 }""");
+        var (code, output, error) = CliRunner.Run("advise", run, "--json");
+        Assert.True(code == 0, error);
+        string next = JsonDocument.Parse(output).RootElement.GetProperty("next_run").GetString()!;
+        // the overfitting advice that has a flag, above the run's own values (its label smoothing 0.1 is kept)
+        Assert.Equal($"occam train --config {config} --early-stopping 5 --weight-decay 0.1 --dropout 0.5 --augment true", next);
+        (code, output, error) = CliRunner.Run("advise", run);
+        Assert.True(code == 0, error);
+        Assert.Contains("Next run with these changes: occam train --config", output);
+
+        var args = next.Split(' ')[1..].Concat(["--out", Path.Combine(_dir, "next"), "--json"]).ToArray();
+        (code, output, error) = CliRunner.Run(args);
+        Assert.True(code == 0, error);
+        var applied = JsonDocument.Parse(output).RootElement.GetProperty("config");
+        Assert.Equal(0.5, applied.GetProperty("dropout").GetDouble(), 1e-6);
+        Assert.Equal(5, applied.GetProperty("earlyStopping").GetInt32());
+        // a history that is not an occam train report gets no command
+        (code, output, error) = CliRunner.Run("advise", Write("other.csv", Overfitting), "--json");
+        Assert.True(code == 0, error);
+        Assert.DoesNotContain("next_run", output);
+    }
+
+    [Fact]
     public void AMissingPathABinaryFileAndADirectoryAsCsvAreNamedForWhatTheyAre()
     {
         var (code, _, error) = CliRunner.Run("advise", Path.Combine(_dir, "nonexist.csv"));
