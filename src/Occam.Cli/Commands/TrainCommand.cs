@@ -119,7 +119,8 @@ internal static class TrainCommand
             }
             Flag("data", data); Flag("dataRoot", dataRoot); Flag("trainSize", trainSize); Flag("model", model); Flag("epochs", epochs);
             Flag("batchSize", batchSize); Flag("lr", lr); Flag("optimizer", optimizer); Flag("weightDecay", weightDecay); Flag("l1", l1);
-            Flag("l2", l2); Flag("l1Proximal", l1Proximal); Flag("maxNorm", maxNorm); Flag("mixup", mixUp); Flag("cutmix", cutMix); Flag("ema", ema); Flag("dropout", dropout); Flag("labelSmoothing", labelSmoothing); Flag("batchNorm", batchNorm);
+            Flag("l2", l2); Flag("l1Proximal", l1Proximal); Flag("maxNorm", maxNorm); Flag("mixup", mixUp); Flag("cutmix", cutMix); Flag("ema", ema);
+            Flag("dropout", dropout); Flag("labelSmoothing", labelSmoothing); Flag("batchNorm", batchNorm);
             Flag("augment", augment); Flag("sam", sam); Flag("samAdaptive", samAdaptive); Flag("earlyStopping", earlyStopping); Flag("schedule", schedule); Flag("seed", seed);
 
             string? resumePath = parse.GetValue(resume);
