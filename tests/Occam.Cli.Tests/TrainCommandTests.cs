@@ -336,6 +336,28 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void LayerNormNormalizesEachExampleInTheMlpAndTheCnn()
+    {
+        CliRunner.InTempDir(dir =>
+        {
+            foreach (var model in new[] { "mlp", "cnn" })
+            {
+                var (code, stdout, error) = CliRunner.Run("train", "--data", "embedded", "--model", model, "--train-size", "300", "--epochs", "1",
+                    "--layer-norm", "true", "--json", "--out", Path.Combine(dir, model));
+                Assert.True(code == 0, error);
+                Assert.True(JsonDocument.Parse(stdout).RootElement.GetProperty("config").GetProperty("layerNorm").GetBoolean());
+                var tensors = Occam.IO.Safetensors.Load(Path.Combine(dir, model, "model.safetensors")).Tensors;
+                Assert.DoesNotContain(tensors.Keys, k => k.EndsWith("running_mean", StringComparison.Ordinal)); // no batch statistics
+                // the norm's γ right after the first layer (the MLP starts with Flatten)
+                Assert.Equal(model == "mlp" ? [256] : [32], tensors[model == "mlp" ? "2.weight" : "1.weight"].Shape);
+            }
+            var (code2, _, error2) = CliRunner.Run("train", "--data", "embedded", "--layer-norm", "true", "--batch-norm", "true", "--out", Path.Combine(dir, "bad"));
+            Assert.Equal(2, code2);
+            Assert.Contains("--batch-norm and --layer-norm: choose one normalization", error2);
+        });
+    }
+
+    [Fact]
     public void EmaSavesTheAveragedWeightsAndResumesWithTheAverage()
     {
         CliRunner.InTempDir(dir =>

@@ -71,6 +71,7 @@ internal static class TrainCommand
         var dropout = new Option<double?>("--dropout") { Description = "Dropout rate (default: 0; the CNN uses half of it before its dense layer)." };
         var labelSmoothing = new Option<double?>("--label-smoothing") { Description = "Label smoothing ε of the cross-entropy (default: 0)." };
         var batchNorm = new Option<bool?>("--batch-norm") { Description = "Batch normalization after each hidden layer (true/false; default: false)." };
+        var layerNorm = new Option<bool?>("--layer-norm") { Description = "Layer normalization after each hidden layer, per example instead of per batch; the CNN's is GroupNorm with one group (true/false; default: false)." };
         var augment = new Option<bool?>("--augment") { Description = "Random flips and padded random crops (true/false; default: false)." };
         var mixUp = new Option<double?>("--mixup") { HelpName = "ALPHA", Description = "MixUp: each training batch blended with itself rolled by one, λ ~ Beta(ALPHA, ALPHA), targets mixed alike (default: 0, off; 0.2 is typical)." };
         var cutMix = new Option<double?>("--cutmix") { HelpName = "ALPHA", Description = "CutMix: a box of each training image pasted from its neighbour in the batch, targets mixed by area (default: 0, off; 1 is typical). With --mixup, each batch gets one of the two at random." };
@@ -105,7 +106,7 @@ internal static class TrainCommand
             """)
         {
             preset, config, resume, data, dataRoot, trainSize, model, epochs, batchSize, lr, optimizer, weightDecay, l1, l2, l1Proximal, maxNorm, dropout,
-            labelSmoothing, batchNorm, augment, mixUp, cutMix, ema, sam, samAdaptive, earlyStopping, schedule, seed, threads, outDir, json,
+            labelSmoothing, batchNorm, layerNorm, augment, mixUp, cutMix, ema, sam, samAdaptive, earlyStopping, schedule, seed, threads, outDir, json,
         };
         Cli.SetAction(command, parse =>
         {
@@ -120,7 +121,7 @@ internal static class TrainCommand
             Flag("data", data); Flag("dataRoot", dataRoot); Flag("trainSize", trainSize); Flag("model", model); Flag("epochs", epochs);
             Flag("batchSize", batchSize); Flag("lr", lr); Flag("optimizer", optimizer); Flag("weightDecay", weightDecay); Flag("l1", l1);
             Flag("l2", l2); Flag("l1Proximal", l1Proximal); Flag("maxNorm", maxNorm); Flag("mixup", mixUp); Flag("cutmix", cutMix); Flag("ema", ema);
-            Flag("dropout", dropout); Flag("labelSmoothing", labelSmoothing); Flag("batchNorm", batchNorm);
+            Flag("dropout", dropout); Flag("labelSmoothing", labelSmoothing); Flag("batchNorm", batchNorm); Flag("layerNorm", layerNorm);
             Flag("augment", augment); Flag("sam", sam); Flag("samAdaptive", samAdaptive); Flag("earlyStopping", earlyStopping); Flag("schedule", schedule); Flag("seed", seed);
 
             string? resumePath = parse.GetValue(resume);
@@ -183,7 +184,7 @@ internal static class TrainCommand
             string why = key switch
             {
                 "data" or "dataRoot" or "trainSize" or "seed" => "a resumed run keeps its data and validation split",
-                "model" or "dropout" or "batchNorm" or "maxNorm" => "a resumed run keeps its model",
+                "model" or "dropout" or "batchNorm" or "layerNorm" or "maxNorm" => "a resumed run keeps its model",
                 "optimizer" or "lr" or "weightDecay" or "l1Proximal" or "ema" or "sam" or "samAdaptive" => "a resumed run keeps its optimizer and the optimizer's saved state",
                 "schedule" => "a resumed run keeps its schedule",
                 _ => "a resumed run keeps the settings it started with",
@@ -240,8 +241,8 @@ internal static class TrainCommand
         };
         var constraint = run.MaxNorm > 0 ? new MaxNorm(run.MaxNorm) : null;
         var net = run.Model == "cnn"
-            ? Architectures.Cnn(g, dense: run.Dense, dropout: run.Dropout, batchNorm: run.BatchNorm, kernelRegularizer: kernel, kernelConstraint: constraint)
-            : Architectures.Mlp(g, hidden: run.Hidden, dropout: run.Dropout, batchNorm: run.BatchNorm, kernelRegularizer: kernel, kernelConstraint: constraint);
+            ? Architectures.Cnn(g, dense: run.Dense, dropout: run.Dropout, batchNorm: run.BatchNorm, kernelRegularizer: kernel, kernelConstraint: constraint, layerNorm: run.LayerNorm)
+            : Architectures.Mlp(g, hidden: run.Hidden, dropout: run.Dropout, batchNorm: run.BatchNorm, layerNorm: run.LayerNorm, kernelRegularizer: kernel, kernelConstraint: constraint);
         var groups = net.ParameterGroups(DecayPolicy.ExcludeBiasAndNorm, run.WeightDecay);
         double l1 = run.L1Proximal;
         Optimizer opt = run.Optimizer switch

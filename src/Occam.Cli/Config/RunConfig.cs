@@ -61,6 +61,9 @@ internal sealed record RunConfig
     public float LabelSmoothing { get; init; }
     public bool BatchNorm { get; init; }
 
+    /// <summary>Layer normalization after each hidden layer (the CNN's: GroupNorm with one group).</summary>
+    public bool LayerNorm { get; init; }
+
     /// <summary>Random horizontal flips and random 28×28 crops of the image padded by 2.</summary>
     public bool Augment { get; init; }
 
@@ -250,6 +253,7 @@ internal sealed record RunConfig
         Check(Mixup >= 0 && float.IsFinite(Mixup), $"--mixup must be a non-negative alpha (0 = off), got {Mixup}");
         Check(Cutmix >= 0 && float.IsFinite(Cutmix), $"--cutmix must be a non-negative alpha (0 = off), got {Cutmix}");
         Check(MaxNorm >= 0 && double.IsFinite(MaxNorm), $"--max-norm must be a non-negative norm (0 = off), got {MaxNorm}");
+        Check(!(BatchNorm && LayerNorm), "--batch-norm and --layer-norm: choose one normalization");
         Check(Ema >= 0 && Ema < 1, $"--ema must be a decay in [0, 1) (0 = off), got {Ema}");
         Check(Ema == 0 || EarlyStopping == 0, "--ema and --early-stopping both choose the weights the run ends with (the average, or the best epoch's); use one");
         Check(Dropout >= 0 && Dropout < 1, $"--dropout must be in [0, 1), got {Dropout}");

@@ -29,18 +29,22 @@ public static class Architectures
         return new Sequential([.. layers]);
     }
 
-    /// <summary>Two conv blocks [Conv3×3(pad 1) → (BatchNorm2d) → ReLU → MaxPool2] (32 and 64 channels) → Flatten →
-    /// (Dropout) → Linear(·, dense) → ReLU → (Dropout) → Linear(classes), for 28×28 inputs; kernels as <see cref="Mlp"/>'s.</summary>
+    /// <summary>Two conv blocks [Conv3×3(pad 1) → (BatchNorm2d | layer norm) → ReLU → MaxPool2] (32 and 64 channels) →
+    /// Flatten → (Dropout) → Linear(·, dense) → ReLU → (Dropout) → Linear(classes), for 28×28 inputs; kernels as
+    /// <see cref="Mlp"/>'s. The layer norm is GroupNorm with one group: each example normalized over its channels and
+    /// pixels, as LayerNorm([C, H, W]) but with one γ and β per channel.</summary>
     public static Sequential Cnn(Generator generator, int channels = 1, int classes = 10, int dense = 128, float dropout = 0,
-        bool batchNorm = true, Regularizer? kernelRegularizer = null, int imageSize = 28, Constraint? kernelConstraint = null)
+        bool batchNorm = true, Regularizer? kernelRegularizer = null, int imageSize = 28, Constraint? kernelConstraint = null, bool layerNorm = false)
     {
         ArgumentNullException.ThrowIfNull(generator);
+        if (batchNorm && layerNorm) throw new ArgumentException("Cnn: choose batch norm or layer norm, not both");
         var layers = new List<Module>();
         int c = channels;
         foreach (int width in new[] { 32, 64 })
         {
             layers.Add(new Conv2d(c, width, 3, padding: 1, generator: generator, kernelRegularizer: kernelRegularizer, kernelConstraint: kernelConstraint));
             if (batchNorm) layers.Add(new BatchNorm2d(width));
+            if (layerNorm) layers.Add(new GroupNorm(1, width));
             layers.Add(new ReLU());
             layers.Add(new MaxPool2d(2));
             c = width;

@@ -143,17 +143,14 @@ public sealed record StudyConfiguration(string Name, string Description)
     public static IReadOnlyList<int> MlpHidden { get; } = [256, 128];
 
     /// <summary>The model: the MLP (hidden 256, 128) over <paramref name="inputs"/> features, or the two-block CNN for
-    /// 28×28 images, with this configuration's dropout, normalization and kernel penalty. The CNN's layer norm is
-    /// GroupNorm with one group (normalizes each example over channels and pixels, as LayerNorm([C, H, W])).</summary>
+    /// 28×28 images, with this configuration's dropout, normalization, kernel penalty and constraint (the CNN's layer
+    /// norm is <see cref="Architectures.Cnn"/>'s GroupNorm with one group).</summary>
     public Sequential BuildModel(StudyModel model, int inputs, int classes, Generator generator)
     {
         ArgumentNullException.ThrowIfNull(generator);
         if (model == StudyModel.Mlp)
             return Architectures.Mlp(generator, inputs, [.. MlpHidden], classes, Dropout, BatchNorm, LayerNorm, KernelRegularizer, KernelConstraint);
-        var cnn = Architectures.Cnn(generator, 1, classes, 128, Dropout, BatchNorm || LayerNorm, KernelRegularizer, kernelConstraint: KernelConstraint);
-        if (!LayerNorm) return cnn;
-        var layers = Enumerable.Range(0, cnn.Count).Select(i => cnn[i] is BatchNorm2d bn ? new GroupNorm(1, bn.NumFeatures) : cnn[i]);
-        return new Sequential([.. layers]);
+        return Architectures.Cnn(generator, 1, classes, 128, Dropout, BatchNorm, KernelRegularizer, kernelConstraint: KernelConstraint, layerNorm: LayerNorm);
     }
 
     /// <summary>Adam at <see cref="LearningRate"/>; AdamW when <see cref="WeightDecay"/> is set; with the proximal L1
