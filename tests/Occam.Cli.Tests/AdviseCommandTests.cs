@@ -84,6 +84,17 @@ public sealed class AdviseCommandTests : IDisposable
         var applied = JsonDocument.Parse(output).RootElement.GetProperty("config");
         Assert.Equal(0.5, applied.GetProperty("dropout").GetDouble(), 1e-6);
         Assert.Equal(5, applied.GetProperty("earlyStopping").GetInt32());
+        // underfitting: a wider model (and less of the run's dropout)
+        Write("run/history.csv", Underfitting);
+        Write("run/config.json", """{ "data": "embedded", "trainSize": 300, "epochs": 1, "dropout": 0.4, "hidden": [64, 32] }""");
+        (code, output, error) = CliRunner.Run("advise", run, "--json");
+        Assert.True(code == 0, error);
+        next = JsonDocument.Parse(output).RootElement.GetProperty("next_run").GetString()!;
+        Assert.Contains("--dropout 0.2", next);
+        Assert.Contains("--hidden 128,64", next);
+        (code, output, error) = CliRunner.Run([.. next.Split(' ')[1..], "--out", Path.Combine(_dir, "wider"), "--json"]);
+        Assert.True(code == 0, error);
+        Assert.Equal([128, 64], JsonDocument.Parse(output).RootElement.GetProperty("config").GetProperty("hidden").EnumerateArray().Select(w => w.GetInt32()));
         // a history that is not an occam train report gets no command
         (code, output, error) = CliRunner.Run("advise", Write("other.csv", Overfitting), "--json");
         Assert.True(code == 0, error);

@@ -390,6 +390,8 @@ public class TrainCommandTests
     }
 
     [Theory]
+    [InlineData("--hidden", "512,x")]
+    [InlineData("--hidden", "0")]
     [InlineData("--model", "rnn")]
     [InlineData("--epochs", "0")]
     [InlineData("--dropout", "1.5")]

@@ -80,7 +80,9 @@ internal static class AdviseCommand
                 case "dropout" when v > run.Dropout: flags["--dropout"] = N(v); break;
                 case "augmentation" when !run.Augment: flags["--augment"] = "true"; break;
                 case "label_smoothing" when v > run.LabelSmoothing: flags["--label-smoothing"] = N(v); break;
-                case "batch_norm" when !run.BatchNorm: flags["--batch-norm"] = "true"; break;
+                case "batch_norm" when !run.BatchNorm && !run.LayerNorm: flags["--batch-norm"] = "true"; break;
+                case "increase_capacity" when run.Model == "mlp": flags["--hidden"] = string.Join(",", run.Hidden.Select(h => N(Math.Round(h * v)))); break;
+                case "increase_capacity": flags["--dense"] = N(Math.Round(run.Dense * v)); break;
                 case "lower_learning_rate": flags["--lr"] = N(run.Lr * v); break;
                 case "train_longer": flags["--epochs"] = N(v); break;
                 case "reduce_regularization":

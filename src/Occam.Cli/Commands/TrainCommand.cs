@@ -59,6 +59,8 @@ internal static class TrainCommand
         var dataRoot = new Option<string?>("--data-root") { Description = "Directory of the Fashion-MNIST files (default: $OCCAM_DATA, then /usr/share/datasets/fashion-mnist)." };
         var trainSize = new Option<int?>("--train-size") { Description = "Draw this many examples at random from the training set (default 0: all of it); 10% of them are then held out, stratified, for validation." };
         var model = new Option<string?>("--model") { Description = "mlp (784-256-128-10) or cnn (default: mlp)." };
+        var hidden = new Option<string?>("--hidden") { HelpName = "WIDTHS", Description = "The MLP's hidden widths, comma-separated (default: 256,128; fmnist-mlp: 512,256)." };
+        var dense = new Option<int?>("--dense") { Description = "Width of the CNN's dense layer (default: 128; fmnist-cnn: 256)." };
         var epochs = new Option<int?>("--epochs") { Description = "Epochs in total (default: 10; a resumed run trains the rest)." };
         var batchSize = new Option<int?>("--batch-size") { Description = "Examples per batch (default: 128)." };
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default: 1e-3; the peak for onecycle)." };
@@ -105,7 +107,7 @@ internal static class TrainCommand
                      occam train --resume runs/cnn/checkpoint.safetensors
             """)
         {
-            preset, config, resume, data, dataRoot, trainSize, model, epochs, batchSize, lr, optimizer, weightDecay, l1, l2, l1Proximal, maxNorm, dropout,
+            preset, config, resume, data, dataRoot, trainSize, model, hidden, dense, epochs, batchSize, lr, optimizer, weightDecay, l1, l2, l1Proximal, maxNorm, dropout,
             labelSmoothing, batchNorm, layerNorm, augment, mixUp, cutMix, ema, sam, samAdaptive, earlyStopping, schedule, seed, threads, outDir, json,
         };
         Cli.SetAction(command, parse =>
@@ -119,6 +121,8 @@ internal static class TrainCommand
                 flags[key] = JsonValue.Create(value);
             }
             Flag("data", data); Flag("dataRoot", dataRoot); Flag("trainSize", trainSize); Flag("model", model); Flag("epochs", epochs);
+            if (parse.GetValue(hidden) is string widths) flags["hidden"] = Widths(widths);
+            Flag("dense", dense);
             Flag("batchSize", batchSize); Flag("lr", lr); Flag("optimizer", optimizer); Flag("weightDecay", weightDecay); Flag("l1", l1);
             Flag("l2", l2); Flag("l1Proximal", l1Proximal); Flag("maxNorm", maxNorm); Flag("mixup", mixUp); Flag("cutmix", cutMix); Flag("ema", ema);
             Flag("dropout", dropout); Flag("labelSmoothing", labelSmoothing); Flag("batchNorm", batchNorm); Flag("layerNorm", layerNorm);
@@ -150,6 +154,20 @@ internal static class TrainCommand
             return Run(run, output, resumePath, parse.GetValue(json));
         }, threads);
         return command;
+    }
+
+    /// <summary>--hidden "512,256" as the config's array of widths.</summary>
+    static JsonArray Widths(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var widths = new JsonArray();
+        foreach (var part in parts)
+        {
+            if (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int w) || w < 1)
+                throw new ArgumentException($"--hidden must list positive widths separated by commas, such as 512,256; got '{text}'");
+            widths.Add(w);
+        }
+        return widths;
     }
 
     /// <summary>The configuration stored in a checkpoint written by `occam train`.</summary>
@@ -184,7 +202,7 @@ internal static class TrainCommand
             string why = key switch
             {
                 "data" or "dataRoot" or "trainSize" or "seed" => "a resumed run keeps its data and validation split",
-                "model" or "dropout" or "batchNorm" or "layerNorm" or "maxNorm" => "a resumed run keeps its model",
+                "model" or "hidden" or "dense" or "dropout" or "batchNorm" or "layerNorm" or "maxNorm" => "a resumed run keeps its model",
                 "optimizer" or "lr" or "weightDecay" or "l1Proximal" or "ema" or "sam" or "samAdaptive" => "a resumed run keeps its optimizer and the optimizer's saved state",
                 "schedule" => "a resumed run keeps its schedule",
                 _ => "a resumed run keeps the settings it started with",
