@@ -108,7 +108,8 @@ public static class Sweep
     /// <summary>The parameters a sweep can vary, and which way is "more regularization" (+1; 0 for lr: neither).</summary>
     public static IReadOnlyDictionary<string, int> Directions { get; } = new Dictionary<string, int>
     {
-        ["weight-decay"] = 1, ["l2"] = 1, ["l1"] = 1, ["dropout"] = 1, ["label-smoothing"] = 1, ["sam"] = 1, ["lr"] = 0,
+        ["weight-decay"] = 1, ["l2"] = 1, ["l1"] = 1, ["l1-proximal"] = 1, ["dropout"] = 1, ["label-smoothing"] = 1, ["mixup"] = 1, ["sam"] = 1,
+        ["lr"] = 0,
     };
 
     internal static void CheckParameter(SweepParameter p)
@@ -318,15 +319,17 @@ public static class Sweep
             ? Architectures.Cnn(g, dropout: dropout, kernelRegularizer: penalty)
             : Architectures.Mlp(g, dropout: dropout, kernelRegularizer: penalty);
         double decay = Get("weight-decay", 0);
-        var optimizer = new AdamW(model.ParameterGroups(DecayPolicy.ExcludeBiasAndNorm, decay), lr: Get("lr", settings.Lr), weightDecay: decay);
+        var optimizer = new AdamW(model.ParameterGroups(DecayPolicy.ExcludeBiasAndNorm, decay), lr: Get("lr", settings.Lr), weightDecay: decay,
+            l1Proximal: Get("l1-proximal", 0));
         var callbacks = new List<Callback> { new TerminateOnNaN() };
         if (onEpoch != null)
             callbacks.Add(new ProgressCallback(p => { if (p.EpochEnded) onEpoch(p.Epoch, p.Logs.GetValueOrDefault(Metric, double.NaN)); }));
         double rho = Get("sam", 0);
         var trainer = new Trainer(model, optimizer, new CrossEntropyLoss((float)Get("label-smoothing", 0)), callbacks,
             sam: rho > 0 ? new Sam(optimizer, rho) : null);
-        var history = trainer.Fit(new DataLoader(trainSet, settings.BatchSize, shuffle: true, generator: g),
-            new DataLoader(validationSet, 500), trial.Epochs);
+        float mixup = (float)Get("mixup", 0);
+        var history = trainer.Fit(new DataLoader(trainSet, settings.BatchSize, shuffle: true, generator: g,
+            batchTransform: mixup > 0 ? new Data.Augment.MixUp(mixup, FashionMnist.ClassNames.Count) : null), new DataLoader(validationSet, 500), trial.Epochs);
         var curve = history[Metric];
         // A run that diverged (NaN loss) stops early; it scores as chance rather than as a missing value.
         double metric = curve.Length == trial.Epochs && double.IsFinite(curve[^1]) ? curve[^1] : 0.1;

@@ -312,4 +312,17 @@ public class SweepTests
         Assert.NotEqual(plain.Curve, sam.Curve);
         Assert.Throws<ArgumentException>(() => new SweepSettings(SweepSpace.Parse(["sam=-1..1"])).Validate());
     }
+    [Theory]
+    [InlineData("l1-proximal=0,1")]
+    [InlineData("mixup=0,0.4")]
+    public void ProximalL1AndMixUpAreSweepableStrengthsThatChangeTheRun(string param)
+    {
+        var s = new SweepSettings(SweepSpace.Parse([param]), Repeats: 1, Epochs: 2, TrainSize: 300, ValidationSize: 500);
+        var trials = Sweep.FirstRung(s);
+        Assert.Equal(1, Sweep.Directions[trials[1].Parameters.Keys.Single()]);
+        var plain = Sweep.RunTrial(s, trials[0]);
+        var regularized = Sweep.RunTrial(s, trials[1]);
+        Assert.True(regularized.Metric > 0.3, $"{param}: {regularized.Metric}, plain {plain.Metric}");
+        Assert.NotEqual(plain.Curve, regularized.Curve);
+    }
 }
