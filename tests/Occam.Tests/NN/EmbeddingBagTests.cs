@@ -33,6 +33,22 @@ public class EmbeddingBagTests
             perSampleWeights: t[1]) * t[2], Tensor.RandN([5, 3], new Generator(6)), Tensor.RandN([2, 3], new Generator(7)), Tensor.RandN([2, 3], new Generator(8)));
 
     [Fact]
+    public void AFrozenTableStillGivesPerSampleWeightsTheirGradientAndNoBagsGiveNoRows()
+    {
+        var table = Embedding.FromPretrained(Tensor.FromArray([1f, 2, 3, 4, 5, 6], 3, 2)); // frozen
+        var weights = Tensor.FromArray([0.5f, 2f], 1, 2);
+        weights.RequiresGrad = true;
+        var y = Functional.EmbeddingBag(Ids([1, 2], 1, 2), table.Weight, mode: EmbeddingBagMode.Sum, perSampleWeights: weights);
+        Assert.Equal([0.5f * 3 + 2 * 5, 0.5f * 4 + 2 * 6], y.ToArray());
+        y.Sum().Backward();
+        Assert.Equal([3f + 4, 5f + 6], weights.Grad!.ToArray()); // d/dw_i = Σ_d row_i[d]
+        Assert.Null(table.Weight.Grad);
+
+        Assert.Equal([0, 2], Functional.EmbeddingBag(Tensor.Zeros([0, 4]), table.Weight).Shape);
+        Assert.Equal([0, 2], Functional.EmbeddingBag(Tensor.Zeros([0]), table.Weight, Tensor.Zeros([0])).Shape);
+    }
+
+    [Fact]
     public void AMeanIsOverTheRealTokensWhateverThePaddedLength()
     {
         var bag = new EmbeddingBag(10, 6, paddingIndex: 0, generator: new Generator(1));
