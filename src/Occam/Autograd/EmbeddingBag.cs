@@ -12,8 +12,8 @@ public static partial class Functional
     /// the [bags, length, dim] lookup: output [bags, dim] (torch.nn.functional.embedding_bag). Bags are the rows of a
     /// 2-D <paramref name="input"/> [bags, length], or, for a 1-D input, the runs that start at each of
     /// <paramref name="offsets"/> (the first must be 0; with <paramref name="includeLastOffset"/> the last offset
-    /// is the input's size, ending the last bag, as in the CSR format). Entries equal to <paramref name="paddingIndex"/> are left out of
-    /// the reduction (a mean divides by the other entries); a bag with none left gives zeros.
+    /// is the input's size, ending the last bag, as in the CSR format). Entries equal to <paramref name="paddingIndex"/>
+    /// are left out of the reduction (a mean divides by the other entries); a bag with none left gives zeros.
     /// <paramref name="perSampleWeights"/> (the input's shape, Sum only) scales each row before the sum and gets a
     /// gradient too. <paramref name="maxNorm"/> is <see cref="Embedding(Tensor, Tensor, int?, float?, float, bool)"/>'s.
     /// (PyTorch's scale_grad_by_freq is left out: PyTorch 1.13's embedding_bag divides by other counts than each
