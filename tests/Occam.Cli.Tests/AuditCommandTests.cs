@@ -60,6 +60,25 @@ public sealed class AuditCommandTests
     }
 
     [Fact]
+    public void ProximalL1AndMaxNormShowWhichParametersTheyTouch()
+    {
+        var (code, output, error) = CliRunner.Run("audit", "--l1-proximal", "0.1", "--max-norm", "3", "--json");
+        Assert.True(code == 0, error);
+        foreach (var p in JsonDocument.Parse(output).RootElement.GetProperty("parameters").EnumerateArray())
+        {
+            bool kernel = p.GetProperty("group").GetString() == "decay";
+            Assert.Equal(kernel ? 0.1 : 0, p.GetProperty("l1_proximal").GetDouble());
+            Assert.Equal(kernel, p.GetProperty("constraint").ValueKind == JsonValueKind.String);
+        }
+        (code, output, error) = CliRunner.Run("audit", "--l1-proximal", "0.1");
+        Assert.True(code == 0, error);
+        Assert.Contains("proximal L1", output);
+        (code, _, error) = CliRunner.Run("audit", "--max-norm", "-2");
+        Assert.Equal(2, code);
+        Assert.Contains("--max-norm must be a non-negative number, got -2", error);
+    }
+
+    [Fact]
     public void BadInputFailsWithOneSentence()
     {
         var (code, _, error) = CliRunner.Run("audit", "--weight-decay", "-1");
