@@ -175,7 +175,7 @@ internal static class SweepCommand
         ["metric"] = Sweep.Metric,
         ["parameters"] = settings.Space.Parameters.Select(p => new Dictionary<string, object?>
         {
-            ["name"] = p.Name, ["low"] = p.Low, ["high"] = p.High, ["log"] = p.Log, ["values"] = p.Values, ["regularizes"] = Sweep.Directions[p.Name] > 0,
+            ["name"] = p.Name, ["low"] = p.Low, ["high"] = p.High, ["log"] = p.Log, ["values"] = p.Values, ["regularizes"] = Sweep.Directions[p.Name] != 0, ["stronger"] = Sweep.Directions[p.Name] switch { > 0 => "higher", < 0 => "lower", _ => null },
         }).ToArray(),
         ["trials"] = store.Trials().Select(t => new Dictionary<string, object?>
         {

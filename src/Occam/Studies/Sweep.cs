@@ -105,11 +105,12 @@ public static class Sweep
     /// <summary>The metric every trial reports (higher is better).</summary>
     public const string Metric = "val_accuracy";
 
-    /// <summary>The parameters a sweep can vary, and which way is "more regularization" (+1; 0 for lr: neither).</summary>
+    /// <summary>The parameters a sweep can vary, and which way is "more regularization": +1 where a higher value
+    /// regularizes more, −1 for max-norm (a tighter bound), 0 for lr (neither).</summary>
     public static IReadOnlyDictionary<string, int> Directions { get; } = new Dictionary<string, int>
     {
         ["weight-decay"] = 1, ["l2"] = 1, ["l1"] = 1, ["l1-proximal"] = 1, ["dropout"] = 1, ["label-smoothing"] = 1, ["mixup"] = 1, ["sam"] = 1,
-        ["lr"] = 0,
+        ["max-norm"] = -1, ["lr"] = 0,
     };
 
     internal static void CheckParameter(SweepParameter p)
@@ -117,9 +118,10 @@ public static class Sweep
         if (!Directions.ContainsKey(p.Name))
             throw new ArgumentException($"--param '{p}': unknown parameter '{p.Name}'; choose from {string.Join(", ", Directions.Keys)}");
         double max = p.Name is "dropout" or "label-smoothing" ? 1 : double.PositiveInfinity;
-        bool ok = p.Name == "lr" ? p.Low > 0 : p.Low >= 0;
+        bool positive = p.Name is "lr" or "max-norm"; // max-norm 0 would mean off, not the tightest bound
+        bool ok = positive ? p.Low > 0 : p.Low >= 0;
         if (!ok || !(p.High < max))
-            throw new ArgumentException($"--param '{p}': {p.Name} must lie in {(p.Name == "lr" ? "(0" : "[0")}, {(max == 1 ? "1)" : "∞)")}");
+            throw new ArgumentException($"--param '{p}': {p.Name} must lie in {(positive ? "(0" : "[0")}, {(max == 1 ? "1)" : "∞)")}");
     }
 
     /// <summary>The configurations of the sweep, in order: the grid, or <see cref="SweepSettings.Trials"/> random draws.</summary>
@@ -240,14 +242,15 @@ public static class Sweep
         return (best, oneSe);
     }
 
-    /// <summary>How strongly a configuration regularizes: Σ over regularizing parameters of their position in range.</summary>
+    /// <summary>How strongly a configuration regularizes: Σ over regularizing parameters of their position in range
+    /// (counted from the top of the range for max-norm, where lower is stronger).</summary>
     public static double Regularization(IReadOnlyDictionary<string, double> parameters, SweepSpace space) =>
-        space.Parameters.Where(p => Directions.GetValueOrDefault(p.Name) > 0 && parameters.ContainsKey(p.Name))
-            .Sum(p => p.Position(parameters[p.Name]));
+        space.Parameters.Where(p => Directions.GetValueOrDefault(p.Name) != 0 && parameters.ContainsKey(p.Name))
+            .Sum(p => Directions[p.Name] > 0 ? p.Position(parameters[p.Name]) : 1 - p.Position(parameters[p.Name]));
 
     /// <summary>The ranges of a regularizing parameter where the mean falls below best − SE(best): on the weak side of
-    /// the best value, too little regularization (overfitting, from the lowest value tried up to the last such value);
-    /// on the strong side, too much (underfitting, from the first such value up to the highest tried). Only
+    /// the best value, too little regularization (overfitting; the values below the best, or above it for max-norm,
+    /// out to the end of the range tried); on the strong side, too much (underfitting). Only
     /// configurations comparable with the best count: trained for as many epochs, with every other parameter at the
     /// best's value (a slice through the best, which a grid has and random draws do not). Null where no value falls
     /// below, and both null for lr (neither side regularizes).</summary>
@@ -255,16 +258,18 @@ public static class Sweep
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(parameter);
-        if (Directions.GetValueOrDefault(parameter.Name) <= 0 || !result.Best.Parameters.TryGetValue(parameter.Name, out double at)) return (null, null);
+        int direction = Directions.GetValueOrDefault(parameter.Name);
+        if (direction == 0 || !result.Best.Parameters.TryGetValue(parameter.Name, out double at)) return (null, null);
         double floor = result.Best.Mean - result.Best.StandardError;
         var best = result.Best;
         bool Comparable(ConfigSummary c) => c.Epochs == best.Epochs && c.Parameters.ContainsKey(parameter.Name)
             && best.Parameters.All(kv => kv.Key == parameter.Name || (c.Parameters.TryGetValue(kv.Key, out var v) && v == kv.Value));
         var xs = result.Configurations.Where(Comparable).Select(c => (X: c.Parameters[parameter.Name], c.Mean)).ToList();
         double lo = xs.Min(p => p.X), hi = xs.Max(p => p.X);
-        var weak = xs.Where(p => p.X < at && p.Mean < floor).Select(p => p.X).ToList();
-        var strong = xs.Where(p => p.X > at && p.Mean < floor).Select(p => p.X).ToList();
-        return (weak.Count > 0 ? (lo, weak.Max()) : null, strong.Count > 0 ? (strong.Min(), hi) : null);
+        var below = xs.Where(p => p.X < at && p.Mean < floor).Select(p => p.X).ToList();
+        var above = xs.Where(p => p.X > at && p.Mean < floor).Select(p => p.X).ToList();
+        (double, double)? low = below.Count > 0 ? (lo, below.Max()) : null, high = above.Count > 0 ? (above.Min(), hi) : null;
+        return direction > 0 ? (low, high) : (high, low); // max-norm: the weak side is the loose bounds above
     }
 
     /// <summary>Summarizes finished trials into the result. The best and the one-SE choice come from the configurations
@@ -315,9 +320,11 @@ public static class Sweep
         double l1 = Get("l1", 0), l2 = Get("l2", 0);
         Regularizer? penalty = l1 > 0 && l2 > 0 ? new ElasticNet(l1, l2) : l1 > 0 ? new L1(l1) : l2 > 0 ? new L2(l2) : null;
         float dropout = (float)Get("dropout", 0);
+        double maxNorm = Get("max-norm", 0);
+        var constraint = maxNorm > 0 ? new MaxNorm(maxNorm) : null;
         var model = settings.Model == "cnn"
-            ? Architectures.Cnn(g, dropout: dropout, kernelRegularizer: penalty)
-            : Architectures.Mlp(g, dropout: dropout, kernelRegularizer: penalty);
+            ? Architectures.Cnn(g, dropout: dropout, kernelRegularizer: penalty, kernelConstraint: constraint)
+            : Architectures.Mlp(g, dropout: dropout, kernelRegularizer: penalty, kernelConstraint: constraint);
         double decay = Get("weight-decay", 0);
         var optimizer = new AdamW(model.ParameterGroups(DecayPolicy.ExcludeBiasAndNorm, decay), lr: Get("lr", settings.Lr), weightDecay: decay,
             l1Proximal: Get("l1-proximal", 0));

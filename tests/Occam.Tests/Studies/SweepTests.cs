@@ -267,6 +267,28 @@ public class SweepTests
     }
 
     [Fact]
+    public void ATighterMaxNormIsTheStrongerRegularization()
+    {
+        var space = SweepSpace.Parse(["max-norm=0.5..8:log"]);
+        ConfigSummary[] configs =
+        [
+            Config(0, 0.5, 0.70, 0.01, "max-norm"),   // too tight: underfitting
+            Config(1, 1, 0.835, 0.01, "max-norm"),    // within one SE of the best, tighter: the choice
+            Config(2, 2, 0.85, 0.02, "max-norm"),     // best; floor 0.83
+            Config(3, 4, 0.82, 0.01, "max-norm"),     // too loose: overfitting
+            Config(4, 8, 0.80, 0.01, "max-norm"),
+        ];
+        Assert.True(Sweep.Regularization(configs[0].Parameters, space) > Sweep.Regularization(configs[4].Parameters, space));
+        var (best, oneSe) = Sweep.Choose(configs, space);
+        Assert.Equal(2, best.Config);
+        Assert.Equal(1, oneSe.Config);
+        var (over, under) = Sweep.Regions(new SweepResult(configs, best, oneSe), space.Parameters[0]);
+        Assert.Equal((4.0, 8.0), over);
+        Assert.Equal((0.5, 0.5), under);
+        Assert.Contains("max-norm must lie in (0, ∞)", Assert.Throws<ArgumentException>(() => new SweepSettings(SweepSpace.Parse(["max-norm=0..3"])).Validate()).Message);
+    }
+
+    [Fact]
     public void LearningRateIsNeitherSideOfRegularization()
     {
         var space = SweepSpace.Parse(["lr=1e-4..1e-2:log"]);
@@ -315,11 +337,12 @@ public class SweepTests
     [Theory]
     [InlineData("l1-proximal=0,1")]
     [InlineData("mixup=0,0.4")]
-    public void ProximalL1AndMixUpAreSweepableStrengthsThatChangeTheRun(string param)
+    [InlineData("max-norm=100,0.2")]
+    public void ProximalL1MixUpAndMaxNormAreSweepableStrengthsThatChangeTheRun(string param)
     {
         var s = new SweepSettings(SweepSpace.Parse([param]), Repeats: 1, Epochs: 2, TrainSize: 300, ValidationSize: 500);
         var trials = Sweep.FirstRung(s);
-        Assert.Equal(1, Sweep.Directions[trials[1].Parameters.Keys.Single()]);
+        Assert.NotEqual(0, Sweep.Directions[trials[1].Parameters.Keys.Single()]);
         var plain = Sweep.RunTrial(s, trials[0]);
         var regularized = Sweep.RunTrial(s, trials[1]);
         Assert.True(regularized.Metric > 0.3, $"{param}: {regularized.Metric}, plain {plain.Metric}");
