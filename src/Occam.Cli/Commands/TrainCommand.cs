@@ -311,6 +311,7 @@ internal static class TrainCommand
 
         Cli.CreateReportFolder(output);
         Directory.CreateDirectory(Path.GetDirectoryName(checkpoint)!);
+        if (!asJson) Console.Write(net.Summary(1, 28, 28));
         if (!asJson) Console.WriteLine(checkpoint == Path.Combine(output, CheckpointFile)
             ? $"Checkpoint after every epoch: {checkpoint}"
             : $"Checkpoint after every epoch: {checkpoint} (the earlier report in {output} stays whole until this run's replaces it; if interrupted, --resume this file)");

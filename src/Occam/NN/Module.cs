@@ -180,6 +180,10 @@ public abstract class Module
         return this;
     }
 
+    /// <summary>Keras's model.summary() for examples of <paramref name="inputShape"/> (no batch dim): each layer's output
+    /// shape and parameter count, and the totals (<see cref="ModelSummary"/>).</summary>
+    public string Summary(params int[] inputShape) => ModelSummary.Of(this, inputShape);
+
     /// <summary>Number of parameter elements (trainable only when <paramref name="trainableOnly"/>).</summary>
     public long ParameterCount(bool trainableOnly = false) =>
         Parameters().Where(p => !trainableOnly || p.RequiresGrad).Sum(p => (long)p.Size);
