@@ -17,10 +17,17 @@ public class TrainCommandTests
             var (code, _, error) = CliRunner.Run("train", "--preset", "fmnist-cnn", "--data", "embedded", "--train-size", "600",
                 "--epochs", "1", "--schedule", "none", "--threads", "2", "--out", output);
             Assert.True(code == 0, error);
-            foreach (var file in new[] { "checkpoint.safetensors", "model.safetensors", "history.csv", "metrics.json", "config.json", "loss.png", "accuracy.png" })
+            foreach (var file in new[] { "checkpoint.safetensors", "model.safetensors", "history.csv", "metrics.json", "config.json", "loss.png", "accuracy.png", "confusion.csv" })
                 Assert.True(File.Exists(Path.Combine(output, file)), $"{file} is missing");
             var metrics = Metrics(output);
             Assert.InRange(metrics.GetProperty("test_accuracy").GetDouble(), 0.1, 1.0);
+            // the confusion matrix holds every test example, and its diagonal is the test accuracy (200 a class)
+            var confusion = File.ReadAllLines(Path.Combine(output, "confusion.csv"))[1..].Select(l => l.Split(',')[1..].Select(long.Parse).ToArray()).ToArray();
+            Assert.Equal(10, confusion.Length);
+            Assert.Equal(2000, confusion.Sum(r => r.Sum()));
+            Assert.Equal(metrics.GetProperty("test_accuracy").GetDouble(), Enumerable.Range(0, 10).Sum(c => confusion[c][c]) / 2000.0, 12);
+            var perClass = metrics.GetProperty("test_class_accuracy");
+            Assert.Equal(confusion[6][6] / 200.0, perClass.GetProperty("Shirt").GetDouble(), 12);
             Assert.Equal(1, metrics.GetProperty("epochs").GetInt32());
             Assert.Equal("cnn", metrics.GetProperty("config").GetProperty("model").GetString());
             Assert.Equal(2, File.ReadAllLines(Path.Combine(output, "history.csv")).Length);

@@ -25,7 +25,7 @@ namespace Occam.Cli.Commands;
 /// keeps a resumable checkpoint (rewritten atomically after every epoch) at --out/checkpoint.safetensors, or at
 /// --out/.occam-run/checkpoint.safetensors when --out holds an earlier report, which stays whole until the new one
 /// replaces it; at the end it writes the report folder atomically: model.safetensors, checkpoint.safetensors,
-/// history.csv, loss.png, accuracy.png, config.json and metrics.json (with "test_accuracy"). --resume continues from a
+/// history.csv, loss.png, accuracy.png, config.json, metrics.json (with "test_accuracy") and confusion.csv. --resume continues from a
 /// checkpoint.
 /// </summary>
 internal static class TrainCommand
@@ -94,12 +94,14 @@ internal static class TrainCommand
         var json = Cli.Json();
         var command = new Command("train", """
             Trains one model on Fashion-MNIST and writes a report: model.safetensors, a resumable checkpoint.safetensors
-            (kept up to date after every epoch), history.csv, loss.png, accuracy.png, config.json and metrics.json.
+            (kept up to date after every epoch), history.csv, loss.png, accuracy.png, config.json, metrics.json and
+            confusion.csv (test examples by true and predicted class).
             While it trains, the checkpoint is at --out/checkpoint.safetensors; when --out holds an earlier report, at
             --out/.occam-run/checkpoint.safetensors instead, so that report stays whole (its checkpoint still resumes
             it) until the new one replaces it; an interrupted run continues with --resume on the file it printed.
             metrics.json holds the saved model's test, train and validation accuracy in evaluation mode (with early
-            stopping, the restored best epoch's weights) and best_epoch counted from 1; history.csv has each epoch's
+            stopping, the restored best epoch's weights), each class's test accuracy and best_epoch counted from 1;
+            the summary names the hardest classes and what they are taken for; history.csv has each epoch's
             running figures, its epoch column counted from 0 as Keras's CSVLogger.
             Settings come from --preset, then --config run.json, then the flags.
             Example: occam train --preset fmnist-cnn --out runs/cnn
@@ -323,8 +325,11 @@ internal static class TrainCommand
         // evaluation mode, as the study reports them; history.csv keeps the running figures of each epoch.
         var trainAccuracy = trainer.Evaluate(new DataLoader(fit, 500))["accuracy"];
         double? valAccuracy = valLoader == null ? null : trainer.Evaluate(valLoader)["accuracy"];
+        var confusion = new long[Classes, Classes];
+        foreach (var (logits, batch) in net.Predict(testLoader.Select(b => b.Inputs)).Zip(testLoader))
+            Occam.Training.Metrics.ConfusionMatrix(logits, batch.Targets, confusion);
 
-        var metrics = Metrics(run, history, result, trainAccuracy, valAccuracy, stopper);
+        var metrics = Metrics(run, history, result, trainAccuracy, valAccuracy, stopper, confusion);
         Cli.WriteDirectoryAtomically(output, dir =>
         {
             if (File.Exists(checkpoint)) File.Copy(checkpoint, Path.Combine(dir, CheckpointFile));
@@ -332,11 +337,12 @@ internal static class TrainCommand
             File.WriteAllText(Path.Combine(dir, "history.csv"), Csv(history));
             File.WriteAllText(Path.Combine(dir, "config.json"), run.ToJson());
             File.WriteAllText(Path.Combine(dir, "metrics.json"), metrics);
+            File.WriteAllText(Path.Combine(dir, "confusion.csv"), ConfusionCsv(confusion));
             Curves(history, dir);
         });
         if (SamePath(Path.GetFileName(Path.GetDirectoryName(checkpoint)), RunFolder)) Directory.Delete(Path.GetDirectoryName(checkpoint)!, recursive: true);
         if (asJson) Console.WriteLine(metrics);
-        else Summary(history, result, output);
+        else Summary(history, result, output, confusion);
         return 0;
     }
 
@@ -409,7 +415,8 @@ internal static class TrainCommand
         return sb.ToString();
     }
 
-    static string Metrics(RunConfig run, History history, Dictionary<string, double> test, double trainAccuracy, double? valAccuracy, EarlyStopping? stopper)
+    static string Metrics(RunConfig run, History history, Dictionary<string, double> test, double trainAccuracy, double? valAccuracy, EarlyStopping? stopper,
+        long[,] confusion)
     {
         var o = new JsonObject
         {
@@ -421,10 +428,29 @@ internal static class TrainCommand
             ["seconds_per_epoch"] = history.Epochs.Count == 0 ? double.NaN : history["seconds"].Average(),
         };
         if (stopper is { BestEpoch: var best }) o["best_epoch"] = best + 1;
+        var perClass = new JsonObject();
+        var accuracy = Occam.Training.Metrics.ClassAccuracy(confusion);
+        for (int c = 0; c < Classes; c++) perClass[FashionMnist.ClassNames[c]] = double.IsNaN(accuracy[c]) ? null : accuracy[c];
+        o["test_class_accuracy"] = perClass;
         o["config"] = JsonNode.Parse(run.ToJson());
         foreach (var (key, node) in o.ToList())
             if (node is JsonValue v && v.TryGetValue<double>(out var d) && !double.IsFinite(d)) o[key] = null;
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>confusion.csv: one row per true class, one column per predicted class, counts of test examples.</summary>
+    static string ConfusionCsv(long[,] confusion)
+    {
+        var sb = new StringBuilder("true \\ predicted");
+        foreach (var name in FashionMnist.ClassNames) sb.Append(',').Append(name);
+        sb.Append('\n');
+        for (int t = 0; t < Classes; t++)
+        {
+            sb.Append(FashionMnist.ClassNames[t]);
+            for (int p = 0; p < Classes; p++) sb.Append(',').Append(confusion[t, p].ToString(CultureInfo.InvariantCulture));
+            sb.Append('\n');
+        }
+        return sb.ToString();
     }
 
     /// <summary>history.csv as keras.callbacks.CSVLogger writes it: "epoch" (0-based), then the keys in sorted order.</summary>
@@ -451,7 +477,7 @@ internal static class TrainCommand
         Plots.Lines(Path.Combine(dir, "accuracy.png"), "Accuracy", "epoch", "accuracy", x, [("train", history["accuracy"]), ("validation", history["val_accuracy"])]);
     }
 
-    static void Summary(History history, Dictionary<string, double> test, string output)
+    static void Summary(History history, Dictionary<string, double> test, string output, long[,] confusion)
     {
         var table = new Table().AddColumns("epoch", "loss", "accuracy", "val loss", "val accuracy", "lr", "seconds");
         string F(IReadOnlyDictionary<string, double> logs, string key, string format) =>
@@ -466,5 +492,13 @@ internal static class TrainCommand
         console.Write(table);
         console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
             $"Test accuracy [bold]{test.GetValueOrDefault("accuracy"):P2}[/], test loss {test.GetValueOrDefault("data_loss"):F4}. Report in {Markup.Escape(output)}."));
+        // the classes the model gets wrong most often, and what it takes them for (confusion.csv has the whole matrix)
+        var accuracy = Occam.Training.Metrics.ClassAccuracy(confusion);
+        var hardest = Enumerable.Range(0, Classes).Where(c => !double.IsNaN(accuracy[c])).OrderBy(c => accuracy[c]).Take(3).Select(c =>
+        {
+            int mistaken = Enumerable.Range(0, Classes).Where(p => p != c).MaxBy(p => confusion[c, p]);
+            return string.Create(CultureInfo.InvariantCulture, $"{FashionMnist.ClassNames[c]} {accuracy[c]:P1} (most often taken for {FashionMnist.ClassNames[mistaken]})");
+        });
+        console.WriteLine($"Hardest classes: {string.Join(", ", hardest)}.");
     }
 }
