@@ -56,7 +56,7 @@ public static partial class DecayPolicyExtensions
 
     static bool IsNormalization(Module m) => m is INormalization || NormName().IsMatch(m.GetType().Name);
 
-    static bool IsEmbedding(Module m) => m is Embedding || m.GetType().Name.EndsWith("Embedding", StringComparison.Ordinal);
+    static bool IsEmbedding(Module m) => m is Embedding or EmbeddingBag || m.GetType().Name.EndsWith("Embedding", StringComparison.Ordinal);
 
     [GeneratedRegex(@"Norm(\dd|Base)?$")]
     private static partial Regex NormName();

@@ -46,6 +46,15 @@ public class DecayPolicyTests
     }
 
     [Fact]
+    public void AnEmbeddingBagsTableIsAnEmbeddingToo()
+    {
+        var model = new Sequential(new EmbeddingBag(10, 4, generator: new Generator(1)), new Linear(4, 2, generator: new Generator(2)));
+        var groups = model.ParameterGroups(DecayPolicy.ExcludeBiasAndNorm, weightDecay: 0.05);
+        Assert.Equal(["1.weight"], Names(model, groups[0]));
+        Assert.Equal(["0.weight", "1.bias"], Names(model, groups[1]));
+    }
+
+    [Fact]
     public void DecayGroupTakesTheOptimizersDefaultWhenUnset()
     {
         var opt = new AdamW(Model().ParameterGroups(), lr: 1e-3);
