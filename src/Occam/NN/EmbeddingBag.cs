@@ -13,8 +13,18 @@ public sealed class EmbeddingBag : Module
 {
     public EmbeddingBag(int numEmbeddings, int embeddingDim, EmbeddingBagMode mode = EmbeddingBagMode.Mean, int? paddingIndex = null,
         Generator? generator = null, float? maxNorm = null, float normType = 2f, bool includeLastOffset = false)
+        : this(numEmbeddings, embeddingDim, mode, paddingIndex, maxNorm, normType, includeLastOffset, "EmbeddingBag")
     {
-        const string op = "EmbeddingBag";
+        var init = Tensor.RandN([numEmbeddings, embeddingDim], generator ?? Init.DefaultGenerator());
+        Weight = RegisterParameter("weight", new Parameter(init))!;
+        if (PaddingIndex is int pad)
+            using (Autograd.NoGrad())
+                Weight.Data.AsSpan(pad * embeddingDim, embeddingDim).Clear();
+    }
+
+    EmbeddingBag(int numEmbeddings, int embeddingDim, EmbeddingBagMode mode, int? paddingIndex, float? maxNorm, float normType, bool includeLastOffset,
+        string op)
+    {
         if (numEmbeddings < 1 || embeddingDim < 1)
             throw new ArgumentException($"{op}: sizes must be positive, got {numEmbeddings} embeddings of dim {embeddingDim}");
         if (!Enum.IsDefined(mode)) throw new ArgumentException($"{op}: unknown mode {mode}");
@@ -27,11 +37,21 @@ public sealed class EmbeddingBag : Module
         MaxNorm = maxNorm;
         NormType = normType;
         IncludeLastOffset = includeLastOffset;
-        var init = Tensor.RandN([numEmbeddings, embeddingDim], generator ?? Init.DefaultGenerator());
-        Weight = RegisterParameter("weight", new Parameter(init))!;
-        if (PaddingIndex is int pad)
-            using (Autograd.NoGrad())
-                Weight.Data.AsSpan(pad * embeddingDim, embeddingDim).Clear();
+        Weight = null!; // set by the public constructor or FromPretrained
+    }
+
+    /// <summary>A bag whose rows are a copy of <paramref name="embeddings"/> [num, dim] (pretrained word vectors), as
+    /// torch.nn.EmbeddingBag.from_pretrained: frozen unless <paramref name="freeze"/> is false; the padding row keeps its
+    /// given values and is left out of the bags all the same.</summary>
+    public static EmbeddingBag FromPretrained(Tensor embeddings, bool freeze = true, EmbeddingBagMode mode = EmbeddingBagMode.Mean, int? paddingIndex = null,
+        float? maxNorm = null, float normType = 2f, bool includeLastOffset = false)
+    {
+        const string op = "EmbeddingBag.FromPretrained";
+        ArgumentNullException.ThrowIfNull(embeddings);
+        if (embeddings.Rank != 2) throw new ArgumentException($"{op}: embeddings must be 2-D [num, dim], got shape {Shape.Format(embeddings.ShapeRef)}");
+        var bag = new EmbeddingBag(embeddings.Dim(0), embeddings.Dim(1), mode, paddingIndex, maxNorm, normType, includeLastOffset, op);
+        bag.Weight = bag.RegisterParameter("weight", new Parameter(embeddings, requiresGrad: !freeze))!;
+        return bag;
     }
 
     public EmbeddingBagMode Mode { get; }
@@ -42,7 +62,7 @@ public sealed class EmbeddingBag : Module
     /// <summary>With offsets, the last offset ends the last bag instead of starting one (PyTorch's include_last_offset).</summary>
     public bool IncludeLastOffset { get; }
 
-    public Parameter Weight { get; }
+    public Parameter Weight { get; private set; }
 
     /// <summary>Bags as the rows of a 2-D input [bags, length]: output [bags, dim].</summary>
     public override Tensor Forward(Tensor input) => Forward(input, null);

@@ -82,6 +82,22 @@ public class EmbeddingBagTests
     }
 
     [Fact]
+    public void FromPretrainedKeepsTheRowsAndFreezesByDefault()
+    {
+        // nn.EmbeddingBag.from_pretrained(w, mode="mean", padding_idx=0): the rows as given, padding still left out
+        var w = Tensor.FromArray([9f, 9, 1, 2, 3, 4], 3, 2);
+        var bag = EmbeddingBag.FromPretrained(w, paddingIndex: 0);
+        Assert.False(bag.Weight.RequiresGrad);
+        Assert.Equal([9f, 9, 1, 2, 3, 4], bag.Weight.ToArray());
+        Assert.Equal([2f, 3], bag.Forward(Ids([1, 2, 0], 1, 3)).ToArray());
+        w.Span[2] = 100; // a copy, not a view
+        Assert.Equal(1f, bag.Weight.ToArray()[2]);
+        Assert.True(EmbeddingBag.FromPretrained(w, freeze: false, mode: EmbeddingBagMode.Max).Weight.RequiresGrad);
+        Assert.Contains("EmbeddingBag.FromPretrained: embeddings must be 2-D [num, dim], got shape [6]",
+            Assert.Throws<ArgumentException>(() => EmbeddingBag.FromPretrained(Tensor.FromArray(new float[6], 6))).Message);
+    }
+
+    [Fact]
     public void BadBagsAreRefusedByName()
     {
         var w = Tensor.RandN([4, 2], new Generator(1));
@@ -99,6 +115,7 @@ public class EmbeddingBagTests
             Error(() => Functional.EmbeddingBag(Ids([1, 2, 3], 3), w, Ids([0, 2], 2), includeLastOffset: true)));
         Assert.Contains("input must be 1-D (with offsets) or 2-D", Error(() => Functional.EmbeddingBag(Ids([1, 2], 1, 1, 2), w)));
         Assert.Contains("EmbeddingBag: paddingIndex 4 is out of range", Error(() => new EmbeddingBag(4, 2, paddingIndex: 4)));
+        Assert.Contains("EmbeddingBag.FromPretrained: paddingIndex 4 is out of range", Error(() => EmbeddingBag.FromPretrained(w, paddingIndex: 4)));
         Assert.Contains("EmbeddingBag: sizes must be positive", Error(() => new EmbeddingBag(0, 2)));
     }
 
