@@ -133,35 +133,40 @@ public class EmbeddingBagTests
         GradCheck.Close([0.6f, 0.8f, 0, 0, 0.6f, 0], bag.Weight.ToArray(), 1e-6f, 1e-6f);
     }
 
-    /// <summary>A small text classifier end to end, as the README's text example: token sequences padded into a dataset,
-    /// random deletion in the training loader, EmbeddingBag → Linear trained by the Trainer. The class is whether the sequence holds one of
-    /// the keywords (ids 1–3) among noise words (4–49).</summary>
+    /// <summary>A small text classifier end to end, as the README's text example: texts through a vocabulary, padded into
+    /// a dataset, random deletion in the training loader, EmbeddingBag → Linear trained by the Trainer. The class is
+    /// whether the text holds one of three keywords among noise words.</summary>
     [Fact]
     public void ASmallTextClassifierLearnsFromAugmentedTokenSequences()
     {
         var g = new Generator(11);
-        (Tensor, Tensor) Draw(int count)
+        (string[] Texts, Tensor Labels) Draw(int count)
         {
-            var sequences = new int[count][];
+            var texts = new string[count];
             var labels = new float[count];
             for (int i = 0; i < count; i++)
             {
-                var tokens = new int[4 + g.NextInt(12)];
-                for (int j = 0; j < tokens.Length; j++) tokens[j] = 4 + g.NextInt(46);
+                var words = new string[4 + g.NextInt(12)];
+                for (int j = 0; j < words.Length; j++) words[j] = $"noise{g.NextInt(46)}";
                 labels[i] = g.NextInt(2);
-                if (labels[i] == 1) tokens[g.NextInt(tokens.Length)] = 1 + g.NextInt(3);
-                sequences[i] = tokens;
+                if (labels[i] == 1) words[g.NextInt(words.Length)] = new[] { "great", "superb", "Loved" }[g.NextInt(3)];
+                texts[i] = string.Join(' ', words) + ".";
             }
-            return (TokenSequences.Pad(sequences, 16), Tensor.FromArray(labels, count));
+            return (texts, Tensor.FromArray(labels, count));
         }
-        var (trainX, trainY) = Draw(512);
-        var (testX, testY) = Draw(256);
-        var model = new Sequential(new EmbeddingBag(50, 16, EmbeddingBagMode.Sum, paddingIndex: 0, generator: g), new Linear(16, 2, generator: g));
-        var trainer = new Trainer(model, new AdamW(model.Parameters(), lr: 0.05), new CrossEntropyLoss());
-        var loader = new DataLoader(new TensorDataset(trainX, trainY), 32, shuffle: true, generator: new Generator(12),
+        var (trainTexts, labels) = Draw(512);
+        var (testTexts, testLabels) = Draw(256);
+        var vocabulary = Vocabulary.Build(trainTexts);
+        Tensor ids = TokenSequences.Pad(trainTexts.Select(vocabulary.Encode).ToArray(), length: 16);
+        var loader = new DataLoader(new TensorDataset(ids, labels), 32, shuffle: true, generator: new Generator(12),
             transform: new TokenTransform(new RandomDeletion(0.1f)));
+        var model = new Sequential(
+            new EmbeddingBag(vocabulary.Count, 16, EmbeddingBagMode.Sum, paddingIndex: Vocabulary.Padding, generator: g),
+            new Linear(16, 2, generator: g));
+        var trainer = new Trainer(model, new AdamW(model.Parameters(), lr: 0.05), new CrossEntropyLoss());
         trainer.Fit(loader, epochs: 8);
-        double accuracy = trainer.Evaluate(new DataLoader(new TensorDataset(testX, testY), 128))["accuracy"];
+        var test = new TensorDataset(TokenSequences.Pad(testTexts.Select(vocabulary.Encode).ToArray(), length: 16), testLabels);
+        double accuracy = trainer.Evaluate(new DataLoader(test, 128))["accuracy"];
         Assert.True(accuracy > 0.9, $"test accuracy {accuracy}");
     }
 }
