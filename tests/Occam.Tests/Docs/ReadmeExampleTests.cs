@@ -23,6 +23,7 @@ public class ReadmeExampleTests
             new Linear(784, 256, generator: g, kernelRegularizer: new L2(1e-4)),
             new BatchNorm1d(256), new ReLU(), new Dropout(0.3f, g),
             new Linear(256, 10, generator: g));
+        string summary = model.Summary(1, 28, 28);
 
         var optimizer = new AdamW(model.ParameterGroups(DecayPolicy.ExcludeBiasAndNorm), lr: 1e-3, weightDecay: 0.01);
         var trainer = new Trainer(model, optimizer, new CrossEntropyLoss(labelSmoothing: 0.1f),
@@ -31,6 +32,7 @@ public class ReadmeExampleTests
         double accuracy = trainer.Evaluate(new DataLoader(test, 256))["accuracy"];
         Tensor[] logits = model.Predict(new DataLoader(test, 256).Select(batch => batch.Inputs));
 
+        Assert.Contains("Total params: 204,042 (trainable 204,042, frozen 0)", summary);
         Assert.Equal(2, history.Epochs.Count);
         Assert.True(accuracy > 0.75, $"test accuracy {accuracy}");
         Assert.Equal((test.Count + 255) / 256, logits.Length);
