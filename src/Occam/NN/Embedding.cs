@@ -10,24 +10,12 @@ public sealed class Embedding : Module
 {
     public Embedding(int numEmbeddings, int embeddingDim, int? paddingIndex = null, Generator? generator = null, float? maxNorm = null, float normType = 2f,
         bool scaleGradByFreq = false)
-        : this(numEmbeddings, embeddingDim, paddingIndex, maxNorm, normType, scaleGradByFreq, "Embedding")
-    {
-        var init = Tensor.RandN([numEmbeddings, embeddingDim], generator ?? Init.DefaultGenerator());
-        Weight = RegisterParameter("weight", new Parameter(init))!;
-        if (PaddingIndex is int pad)
-            using (Autograd.NoGrad())
-                Weight.Data.AsSpan(pad * embeddingDim, embeddingDim).Clear();
-    }
+        : this(numEmbeddings, embeddingDim, paddingIndex, maxNorm, normType, scaleGradByFreq, "Embedding") =>
+        Weight = RegisterParameter("weight", RandomTable(numEmbeddings, embeddingDim, PaddingIndex, generator))!;
 
     Embedding(int numEmbeddings, int embeddingDim, int? paddingIndex, float? maxNorm, float normType, bool scaleGradByFreq, string op)
     {
-        if (maxNorm is float m && !(m >= 0)) throw new ArgumentException($"{op}: maxNorm must be non-negative, got {m}");
-        if (!(normType > 0)) throw new ArgumentException($"{op}: normType must be positive, got {normType}");
-        if (numEmbeddings < 1 || embeddingDim < 1)
-            throw new ArgumentException($"{op}: sizes must be positive, got {numEmbeddings} embeddings of dim {embeddingDim}");
-        if (paddingIndex is int p && (p < -numEmbeddings || p >= numEmbeddings))
-            throw new ArgumentException($"{op}: paddingIndex {p} is out of range for {numEmbeddings} embeddings");
-        PaddingIndex = paddingIndex is int q && q < 0 ? q + numEmbeddings : paddingIndex;
+        PaddingIndex = CheckTable(op, numEmbeddings, embeddingDim, paddingIndex, maxNorm, normType);
         MaxNorm = maxNorm;
         NormType = normType;
         ScaleGradByFreq = scaleGradByFreq;
@@ -46,6 +34,26 @@ public sealed class Embedding : Module
         var embedding = new Embedding(embeddings.Dim(0), embeddings.Dim(1), paddingIndex, maxNorm, normType, scaleGradByFreq, op);
         embedding.Weight = embedding.RegisterParameter("weight", new Parameter(embeddings, requiresGrad: !freeze))!;
         return embedding;
+    }
+
+    /// <summary>The settings of a lookup table as Embedding and EmbeddingBag take them, checked; returns the padding row
+    /// (a negative index counts from the end).</summary>
+    internal static int? CheckTable(string op, int num, int dim, int? paddingIndex, float? maxNorm, float normType)
+    {
+        if (maxNorm is float m && !(m >= 0)) throw new ArgumentException($"{op}: maxNorm must be non-negative, got {m}");
+        if (!(normType > 0)) throw new ArgumentException($"{op}: normType must be positive, got {normType}");
+        if (num < 1 || dim < 1) throw new ArgumentException($"{op}: sizes must be positive, got {num} embeddings of dim {dim}");
+        if (paddingIndex is int p && (p < -num || p >= num))
+            throw new ArgumentException($"{op}: paddingIndex {p} is out of range for {num} embeddings");
+        return paddingIndex is int q && q < 0 ? q + num : paddingIndex;
+    }
+
+    /// <summary>A table [num, dim] drawn from N(0, 1) with the padding row zeroed, as PyTorch initialises both layers.</summary>
+    internal static Parameter RandomTable(int num, int dim, int? padding, Generator? generator)
+    {
+        var init = Tensor.RandN([num, dim], generator ?? Init.DefaultGenerator());
+        if (padding is int pad) init.Span.Slice(pad * dim, dim).Clear();
+        return new Parameter(init);
     }
 
     public int? PaddingIndex { get; }

@@ -13,27 +13,15 @@ public sealed class EmbeddingBag : Module
 {
     public EmbeddingBag(int numEmbeddings, int embeddingDim, EmbeddingBagMode mode = EmbeddingBagMode.Mean, int? paddingIndex = null,
         Generator? generator = null, float? maxNorm = null, float normType = 2f, bool includeLastOffset = false)
-        : this(numEmbeddings, embeddingDim, mode, paddingIndex, maxNorm, normType, includeLastOffset, "EmbeddingBag")
-    {
-        var init = Tensor.RandN([numEmbeddings, embeddingDim], generator ?? Init.DefaultGenerator());
-        Weight = RegisterParameter("weight", new Parameter(init))!;
-        if (PaddingIndex is int pad)
-            using (Autograd.NoGrad())
-                Weight.Data.AsSpan(pad * embeddingDim, embeddingDim).Clear();
-    }
+        : this(numEmbeddings, embeddingDim, mode, paddingIndex, maxNorm, normType, includeLastOffset, "EmbeddingBag") =>
+        Weight = RegisterParameter("weight", Embedding.RandomTable(numEmbeddings, embeddingDim, PaddingIndex, generator))!;
 
     EmbeddingBag(int numEmbeddings, int embeddingDim, EmbeddingBagMode mode, int? paddingIndex, float? maxNorm, float normType, bool includeLastOffset,
         string op)
     {
-        if (numEmbeddings < 1 || embeddingDim < 1)
-            throw new ArgumentException($"{op}: sizes must be positive, got {numEmbeddings} embeddings of dim {embeddingDim}");
         if (!Enum.IsDefined(mode)) throw new ArgumentException($"{op}: unknown mode {mode}");
-        if (paddingIndex is int p && (p < -numEmbeddings || p >= numEmbeddings))
-            throw new ArgumentException($"{op}: paddingIndex {p} is out of range for {numEmbeddings} embeddings");
-        if (maxNorm is float m && !(m >= 0)) throw new ArgumentException($"{op}: maxNorm must be non-negative, got {m}");
-        if (!(normType > 0)) throw new ArgumentException($"{op}: normType must be positive, got {normType}");
+        PaddingIndex = Embedding.CheckTable(op, numEmbeddings, embeddingDim, paddingIndex, maxNorm, normType);
         Mode = mode;
-        PaddingIndex = paddingIndex is int q && q < 0 ? q + numEmbeddings : paddingIndex;
         MaxNorm = maxNorm;
         NormType = normType;
         IncludeLastOffset = includeLastOffset;
